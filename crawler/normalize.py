@@ -1,0 +1,339 @@
+"""Pure functions that turn the many spellings of counts, prices, durations, dates and tags into plain values."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+# The largest count we believe. The most-viewed video anywhere has ~1.6e10 views; anything beyond 1e12
+# is a parsing accident or a hostile page, and is treated as unknown rather than stored.
+MAX_COUNT = 10**12
+# Prices above this (in any currency) are treated as garbage rather than stored.
+MAX_PRICE = 10**9
+# Epoch values above this are milliseconds, not seconds (1e11 s is the year 5138).
+EPOCH_MS_THRESHOLD = 10**11
+
+_MULTIPLIERS = {
+    "": 1,
+    "k": 10**3,
+    "千": 10**3,
+    "w": 10**4,
+    "万": 10**4,
+    "萬": 10**4,
+    "m": 10**6,
+    "百万": 10**6,
+    "千万": 10**7,
+    "亿": 10**8,
+    "億": 10**8,
+    "b": 10**9,
+    "bn": 10**9,
+}
+_COUNT_RE = re.compile(
+    r"(?P<num>\d+(?:[.,]\d+)*)\s*(?P<unit>千万|百万|bn|[kmbw千万萬亿億])?\s*\+?",
+    re.IGNORECASE,
+)
+
+
+def parse_count(value: Any) -> int | None:
+    """`1.2万` -> 12000, `3.4w`, `10万+`, `1.5亿`, `12.3K`, `4.5M`, `1,234`, `1.2k likes`; None if unknown."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        number = int(round(value))
+        return number if 0 <= number <= MAX_COUNT else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace("\u00a0", " ").replace("，", ",")
+    if not text:
+        return None
+    match = _COUNT_RE.search(text)
+    if match is None:
+        return None
+    raw, unit = match.group("num"), (match.group("unit") or "").lower()
+    raw = _normalise_separators(raw)
+    try:
+        number = float(raw)
+    except ValueError:
+        return None
+    result = int(round(number * _MULTIPLIERS[unit]))
+    return result if 0 <= result <= MAX_COUNT else None
+
+
+def _normalise_separators(raw: str) -> str:
+    """`1,234` and `1.234.567` group thousands; `1.5` and `1,5` (not three digits after) are decimals."""
+    if "," in raw and "." in raw:
+        return raw.replace(",", "")
+    for sep in (",", "."):
+        if raw.count(sep) > 1:
+            return raw.replace(sep, "")
+    if "," in raw:
+        whole, frac = raw.split(",")
+        return whole + frac if len(frac) == 3 else f"{whole}.{frac}"
+    return raw
+
+
+@dataclass(frozen=True)
+class Price:
+    amount: float
+    amount_max: float | None
+    currency: str | None
+
+
+_CURRENCY_SYMBOLS = [
+    ("US$", "USD"), ("HK$", "HKD"), ("NT$", "TWD"), ("S$", "SGD"), ("A$", "AUD"), ("C$", "CAD"),
+    ("RM", "MYR"), ("Rp", "IDR"), ("¥", "CNY"), ("￥", "CNY"), ("元", "CNY"), ("块", "CNY"),
+    ("RMB", "CNY"), ("$", "USD"), ("€", "EUR"), ("£", "GBP"), ("₩", "KRW"), ("₫", "VND"),
+    ("฿", "THB"), ("₱", "PHP"), ("₹", "INR"), ("円", "JPY"),
+]
+_ISO_CODE_RE = re.compile(r"\b([A-Z]{3})\b")
+_KNOWN_CODES = {"CNY", "USD", "EUR", "GBP", "JPY", "KRW", "HKD", "TWD", "SGD", "MYR", "IDR", "THB",
+                "VND", "PHP", "INR", "AUD", "CAD", "BRL", "MXN", "RUB"}
+_PRICE_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_PRICE_RE = re.compile(rf"(?P<lo>{_PRICE_NUM})(?:\s*(?:-|~|–|—|至|to)\s*\D{{0,3}}?(?P<hi>{_PRICE_NUM}))?")
+
+
+def parse_price(value: Any, default_currency: str | None = None) -> Price | None:
+    """`¥59.9`, `59.90元`, `$12.99`, `€5`, `¥39-59`, `券后¥29` -> Price; None if there is no number."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value) or value < 0 or value > MAX_PRICE:
+            return None
+        return Price(float(value), None, default_currency)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    match = _PRICE_RE.search(text)
+    if match is None:
+        return None
+    lo = float(match.group("lo").replace(",", ""))
+    hi = float(match.group("hi").replace(",", "")) if match.group("hi") else None
+    if lo > MAX_PRICE or (hi is not None and (hi > MAX_PRICE or hi < lo)):
+        return None
+    return Price(lo, hi, parse_currency(text) or default_currency)
+
+
+def parse_currency(text: str | None) -> str | None:
+    """An ISO 4217 code from a code (`CNY`, `usd`) or a symbol (`¥`, `$`, `元`)."""
+    if not text or not isinstance(text, str):
+        return None
+    upper = text.strip().upper()
+    if upper in _KNOWN_CODES:
+        return upper
+    code = _ISO_CODE_RE.search(text.upper())
+    if code and code.group(1) in _KNOWN_CODES:
+        return code.group(1)
+    for symbol, iso in _CURRENCY_SYMBOLS:
+        if symbol in text:
+            return iso
+    return None
+
+
+_ISO_DURATION_RE = re.compile(
+    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
+    re.IGNORECASE,
+)
+# A day is the longest duration we accept; longer is a broken page (24h live streams exist).
+MAX_DURATION_S = 7 * 24 * 3600
+
+
+def parse_duration(value: Any) -> int | None:
+    """`PT1M30S` -> 90, `01:30` -> 90, `1:02:03` -> 3723, `90` -> 90; None if unknown."""
+    if value is None or isinstance(value, bool):
+        return None
+    seconds: float | None = None
+    if isinstance(value, (int, float)):
+        seconds = float(value) if math.isfinite(value) else None
+    elif isinstance(value, str):
+        text = value.strip()
+        iso = _ISO_DURATION_RE.match(text)
+        if iso and any(iso.groupdict().values()):
+            parts = {k: float(v) if v else 0.0 for k, v in iso.groupdict().items()}
+            seconds = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+        elif re.fullmatch(r"\d+(?::\d{1,2}){1,2}", text):
+            seconds = 0.0
+            for part in text.split(":"):
+                seconds = seconds * 60 + int(part)
+        elif re.fullmatch(r"\d+(?:\.\d+)?", text):
+            seconds = float(text)
+    if seconds is None or seconds < 0 or seconds > MAX_DURATION_S:
+        return None
+    return int(round(seconds))
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, to the second."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_RELATIVE_UNITS = {
+    "second": 1, "sec": 1, "s": 1, "秒": 1,
+    "minute": 60, "min": 60, "m": 60, "分钟": 60, "分": 60,
+    "hour": 3600, "hr": 3600, "h": 3600, "小时": 3600, "小時": 3600, "時間": 3600,
+    "day": 86400, "d": 86400, "天": 86400, "日": 86400,
+    "week": 604800, "w": 604800, "周": 604800, "週": 604800, "星期": 604800,
+    "month": 30 * 86400, "个月": 30 * 86400, "月": 30 * 86400,
+    "year": 365 * 86400, "y": 365 * 86400, "年": 365 * 86400,
+}
+_EN_AGO_RE = re.compile(r"^(?P<n>\d+|an?|one)\s*(?P<unit>[a-z]+?)s?\s+ago$", re.IGNORECASE)
+_ZH_AGO_RE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>秒|分钟|分|小时|小時|天|日|周|週|星期|个月|月|年)前$")
+_ZH_DAY_RE = re.compile(r"^(?P<day>今天|昨天|前天|today|yesterday)\s*(?P<hm>\d{1,2}:\d{2})?$", re.IGNORECASE)
+_MONTH_DAY_RE = re.compile(r"^(?:(?P<y>\d{4})[-/年])?(?P<mo>\d{1,2})[-/月](?P<d>\d{1,2})日?(?:\s+(?P<hm>\d{1,2}:\d{2}))?$")
+
+
+def parse_datetime(value: Any, now: datetime | None = None, default_tz: timezone = timezone.utc) -> str | None:
+    """ISO strings, epoch s/ms, `3天前`, `昨天 12:30`, `2 hours ago` (relative to `now`) -> ISO 8601 UTC."""
+    if value is None or isinstance(value, bool):
+        return None
+    now = now or utc_now()
+    if isinstance(value, (int, float)):
+        return _from_epoch(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{9,14}(?:\.\d+)?", text):
+        return _from_epoch(float(text))
+    lowered = text.lower()
+    if lowered in ("just now", "刚刚", "now"):
+        return iso_utc(now)
+    ago = _EN_AGO_RE.match(lowered) or _ZH_AGO_RE.match(text)
+    if ago:
+        n = ago.group("n")
+        count = 1 if n in ("a", "an", "one") else int(n)
+        unit = _RELATIVE_UNITS.get(ago.group("unit").lower())
+        if unit is None:
+            return None
+        return iso_utc(now - timedelta(seconds=count * unit))
+    day = _ZH_DAY_RE.match(text)
+    if day:
+        offset = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}[day.group("day").lower()]
+        local_now = now.astimezone(default_tz)
+        moment = local_now - timedelta(days=offset)
+        if day.group("hm"):
+            hour, minute = (int(x) for x in day.group("hm").split(":"))
+            moment = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return iso_utc(moment)
+    md = _MONTH_DAY_RE.match(text)
+    if md and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        year = int(md.group("y")) if md.group("y") else now.astimezone(default_tz).year
+        try:
+            moment = datetime(year, int(md.group("mo")), int(md.group("d")), tzinfo=default_tz)
+        except ValueError:
+            return None
+        if md.group("hm"):
+            hour, minute = (int(x) for x in md.group("hm").split(":"))
+            moment = moment.replace(hour=hour, minute=minute)
+        return iso_utc(moment)
+    return _from_iso(text, default_tz)
+
+
+def _from_epoch(value: float) -> str | None:
+    if not math.isfinite(value) or value <= 0:
+        return None
+    if value > EPOCH_MS_THRESHOLD:
+        value = value / 1000.0
+    try:
+        return iso_utc(datetime.fromtimestamp(value, tz=timezone.utc))
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _from_iso(text: str, default_tz: timezone) -> str | None:
+    candidate = text.replace("Z", "+00:00").replace("z", "+00:00")
+    candidate = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", candidate)  # +0800 -> +08:00
+    candidate = re.sub(r"\s+", " ", candidate)
+    try:
+        moment = datetime.fromisoformat(candidate)
+    except ValueError:
+        from email.utils import parsedate_to_datetime  # RFC 822 dates in RSS
+
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=default_tz)
+    return iso_utc(moment)
+
+
+_HASHTAG_ZH_RE = re.compile(r"#([^#\s][^#\n]{0,40}?)#")
+_HASHTAG_RE = re.compile(r"#([\w\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]+)", re.UNICODE)
+
+
+def extract_hashtags(text: str | None) -> list[str]:
+    """`#tag` and Weibo-style `#话题#` -> tags without `#`, in order, de-duplicated case-insensitively."""
+    if not text or not isinstance(text, str):
+        return []
+    found: list[str] = []
+    remaining = text
+    for match in _HASHTAG_ZH_RE.finditer(text):
+        inner = match.group(1).strip()
+        if inner and not re.search(r"\s", inner) and _is_cjk_heavy(inner):
+            found.append(inner)
+            remaining = remaining.replace(match.group(0), " ")
+    found.extend(m.group(1) for m in _HASHTAG_RE.finditer(remaining))
+    return normalise_hashtags(found)
+
+
+def normalise_hashtags(tags: Any) -> list[str]:
+    """Strip `#`, blanks and duplicates from a list (or comma-separated string) of tags."""
+    if isinstance(tags, str):
+        tags = re.split(r"[,，]", tags)
+    if not isinstance(tags, (list, tuple)):
+        return []
+    seen: set[str] = set()
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            continue
+        clean = tag.strip().strip("#").strip()
+        if clean and clean.lower() not in seen:
+            seen.add(clean.lower())
+            out.append(clean)
+    return out
+
+
+def _is_cjk_heavy(text: str) -> bool:
+    return sum(1 for ch in text if _is_cjk(ch)) * 2 >= len(text)
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+
+
+def guess_language(text: str | None) -> str | None:
+    """'zh' when Han characters dominate the letters, 'en' for Latin text, None when there is too little to tell."""
+    if not text or not isinstance(text, str):
+        return None
+    han = sum(1 for ch in text if _is_cjk(ch))
+    kana = sum(1 for ch in text if "\u3040" <= ch <= "\u30ff")
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    if kana >= 2 and kana * 4 >= han:
+        return "ja"
+    if han >= 2 and han * 2 >= latin / 3:
+        return "zh"
+    if latin >= 3:
+        return "en"
+    return None
+
+
+def clean_text(value: Any, max_length: int = 5000) -> str | None:
+    """Collapse whitespace, drop control characters; None for empty or non-strings."""
+    if not isinstance(value, str):
+        return None
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text[:max_length] or None

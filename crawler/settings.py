@@ -1,0 +1,63 @@
+"""Scrapy settings for trendcart: polite by default (robots.txt, AutoThrottle, honest User-Agent)."""
+
+BOT_NAME = "trendcart"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# An honest User-Agent that says who we are and where to read about us.
+USER_AGENT = "trendcart/0.1 (+https://github.com/trendcart/trendcart; open-source trend research crawler)"
+
+# Politeness. Users may set ROBOTSTXT_OBEY=False explicitly for their own sites (-s ROBOTSTXT_OBEY=False).
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+
+# Failures: a few retries with Scrapy's backoff, a timeout that does not hang a crawl.
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+# Pages larger than this are not product pages; refuse them instead of filling memory.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# Let error responses reach the spider so it can count them with their reason (it never parses them).
+HTTPERROR_ALLOW_ALL = False
+
+# Optional HTTP cache for development (-s HTTPCACHE_ENABLED=True); off by default.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 6 * 3600
+
+# Resumable crawls: pass -s JOBDIR=crawls/NAME-1 (see README, "Resumable crawls").
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidatePipeline": 100,
+    "crawler.pipelines.NormalisePipeline": 200,
+    "crawler.pipelines.DedupePipeline": 300,
+    "crawler.pipelines.JsonFormPipeline": 900,
+}
+
+EXTENSIONS = {
+    "crawler.extensions.CrawlSummary": 500,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "INFO"
+
+# trendcart's own settings.
+# Follow links found on pages (JSON-LD spider) up to this depth; 0 means only the start URLs.
+TRENDCART_FOLLOW_DEPTH = 0
+# Where CrawlSummary writes the final stats as JSON (used by the CLI and tests); empty disables it.
+TRENDCART_STATS_FILE = ""
+# IndexPipeline (off unless TRENDCART_INDEX_STORE is set): batch size for embedding and writing.
+TRENDCART_INDEX_STORE = ""
+TRENDCART_INDEX_BATCH = 64
+# A fixed observation time (ISO 8601) instead of the clock: only for replays such as `trendcart demo`.
+TRENDCART_NOW = ""

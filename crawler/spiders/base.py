@@ -1,0 +1,169 @@
+"""TrendcartSpider: start URLs from -a urls / -a urls_file, scoped link following, every failure counted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionLost, DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from crawler.normalize import parse_datetime, utc_now
+from crawler.parsers import get_parser, parse_page
+from crawler.parsers.base import Page, ParseResult
+
+STATS_PREFIX = "trendcart"
+
+
+def read_start_urls(urls: str | None, urls_file: str | None) -> list[str]:
+    """Comma-separated `urls` plus one URL per line of `urls_file` (blank lines and # comments ignored)."""
+    found: list[str] = []
+    if urls:
+        found.extend(u.strip() for u in urls.split(",") if u.strip())
+    if urls_file:
+        path = Path(urls_file)
+        if not path.is_file():
+            raise ValueError(f"urls_file not found: {urls_file}")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                found.append(line)
+    bad = [u for u in found if urlparse(u).scheme not in ("http", "https", "file")]
+    if bad:
+        raise ValueError(f"not a URL: {bad[0]!r} (expected http:// or https://)")
+    return list(dict.fromkeys(found))
+
+
+def host_of(url: str) -> str:
+    host = (urlparse(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+class TrendcartSpider(scrapy.Spider):
+    """Base for every trendcart spider. Subclasses set `name` and usually `parser_name`."""
+
+    parser_name: str | None = None  # None: the registry chooses by URL, then by content
+    stats_platform: str = "web"  # the stats key used for blocked pages when the parser cannot tell
+
+    def __init__(self, urls: str | None = None, urls_file: str | None = None, scope: str | None = None,
+                 follow: str | int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start_urls = read_start_urls(urls, urls_file) or list(getattr(self, "default_start_urls", []))
+        if not self.start_urls:
+            raise ValueError(f"spider {self.name!r} needs start URLs: -a urls=URL[,URL...] or -a urls_file=PATH")
+        if scope:
+            self.scope = {s.strip().lower().removeprefix("www.") for s in scope.split(",") if s.strip()}
+        else:
+            self.scope = {host_of(u) for u in self.start_urls} | set(getattr(self, "default_scope", ()))
+        self.follow_depth = int(follow) if follow is not None else None
+        self.parser = get_parser(self.parser_name) if self.parser_name else None
+        self.link_extractor = LinkExtractor(unique=True)
+
+    # -- scope -------------------------------------------------------------------------------------
+    def in_scope(self, url: str) -> bool:
+        host = host_of(url)
+        return any(host == d or host.endswith("." + d) for d in self.scope)
+
+    def max_follow_depth(self) -> int:
+        if self.follow_depth is not None:
+            return self.follow_depth
+        return self.crawler.settings.getint("TRENDCART_FOLLOW_DEPTH", 0)
+
+    # -- requests ----------------------------------------------------------------------------------
+    async def start(self) -> Any:  # Scrapy >= 2.13
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self) -> Iterable[scrapy.Request]:
+        for url in self.start_urls:
+            yield self.make_request(url)
+
+    def make_request(self, url: str, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta, dont_filter=False)
+
+    # -- responses ---------------------------------------------------------------------------------
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        result = self.parse_response(response)
+        yield from result.items
+        for link in result.links:
+            if self.in_scope(link):
+                yield self.make_request(response.urljoin(link))
+            else:
+                self.inc("out_of_scope")
+        if response.meta.get("depth", 0) < self.max_follow_depth() and hasattr(response, "text"):
+            for link in self.link_extractor.extract_links(response):
+                if self.in_scope(link.url):
+                    yield self.make_request(link.url)
+
+    def parse_response(self, response: Response) -> ParseResult:
+        content_type = response.headers.get(b"Content-Type")
+        page = Page(
+            url=response.url,
+            body=response.body,
+            content_type=content_type.decode("latin-1") if content_type else None,
+            status=response.status,
+            observed_at=self.now(),
+        )
+        result = parse_page(page, self.parser)
+        name = result.parser or "none"
+        self.inc(f"pages/{name}")
+        for reason in result.errors:
+            self.inc(f"parse_error/{reason}")
+            self.logger.warning("parse error on %s: %s", response.url, reason)
+        if result.blocked:
+            platform = getattr(self.parser, "platform", None) or self._platform_of(result) or self.stats_platform
+            self.inc(f"blocked/{platform}")
+            self.logger.warning("blocked page (%s) at %s: %s", platform, response.url, result.blocked)
+        elif not result.items and not result.links and not result.errors:
+            self.inc(f"empty_page/{name}")
+        return result
+
+    def _platform_of(self, result: ParseResult) -> str | None:
+        from crawler.parsers import get_parser as _get
+
+        try:
+            return getattr(_get(result.parser), "platform", None) if result.parser else None
+        except KeyError:
+            return None
+
+    def now(self) -> datetime:
+        """The observation time: the real clock, or TRENDCART_NOW (ISO) for replays such as the demo."""
+        fixed = self.crawler.settings.get("TRENDCART_NOW") if getattr(self, "crawler", None) else None
+        if fixed:
+            parsed = parse_datetime(fixed)
+            if parsed:
+                return datetime.fromisoformat(parsed.replace("Z", "+00:00"))
+        return utc_now()
+
+    def on_error(self, failure: Failure) -> None:
+        reason = classify_failure(failure)
+        self.inc(f"request_failed/{reason}")
+        request = getattr(failure, "request", None)
+        self.logger.warning("request failed (%s): %s", reason, request.url if request else failure)
+
+    def inc(self, key: str, count: int = 1) -> None:
+        self.crawler.stats.inc_value(f"{STATS_PREFIX}/{key}", count)
+
+
+def classify_failure(failure: Failure) -> str:
+    """A short reason for a failed request: http_404, timeout, dns, connection_lost, robots_disallowed, ..."""
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return "timeout"
+    if failure.check(DNSLookupError):
+        return "dns"
+    if failure.check(ConnectionLost, ResponseFailed, ResponseNeverReceived):
+        return "connection_lost"
+    if failure.check(IgnoreRequest):
+        return "robots_disallowed" if "robots" in str(failure.value).lower() else "ignored"
+    return type(failure.value).__name__
