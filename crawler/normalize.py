@@ -51,8 +51,12 @@ def parse_count(value: Any) -> int | None:
     text = value.strip().replace("\u00a0", " ").replace("，", ",")
     if not text:
         return None
+    if _SCIENTIFIC_RE.fullmatch(text):  # `1e30`, `-3.0`: a plain number written as a string
+        return parse_count(float(text))
     match = _COUNT_RE.search(text)
     if match is None:
+        return None
+    if _is_negated(text, match.start()):
         return None
     raw, unit = match.group("num"), (match.group("unit") or "").lower()
     raw = _normalise_separators(raw)
@@ -62,6 +66,17 @@ def parse_count(value: Any) -> int | None:
         return None
     result = int(round(number * _MULTIPLIERS[unit]))
     return result if 0 <= result <= MAX_COUNT else None
+
+
+# A number in scientific or signed notation; such strings come from serialised floats, never from
+# page text, so they are read as numbers (and then range-checked) rather than digit by digit.
+_SCIENTIFIC_RE = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def _is_negated(text: str, start: int) -> bool:
+    """True when the number at `start` carries a minus sign (`-5`, `- 1,234`, `−3`): a negative count or price."""
+    before = text[:start].rstrip()
+    return before.endswith(("-", "\u2212"))
 
 
 def _normalise_separators(raw: str) -> str:
@@ -86,8 +101,7 @@ class Price:
 
 _CURRENCY_SYMBOLS = [
     ("US$", "USD"), ("HK$", "HKD"), ("NT$", "TWD"), ("S$", "SGD"), ("A$", "AUD"), ("C$", "CAD"),
-    ("RM", "MYR"), ("Rp", "IDR"), ("¥", "CNY"), ("￥", "CNY"), ("元", "CNY"), ("块", "CNY"),
-    ("RMB", "CNY"), ("$", "USD"), ("€", "EUR"), ("£", "GBP"), ("₩", "KRW"), ("₫", "VND"),
+    ("RMB", "CNY"), ("RM", "MYR"), ("Rp", "IDR"), ("¥", "CNY"), ("￥", "CNY"), ("元", "CNY"), ("块", "CNY"), ("$", "USD"), ("€", "EUR"), ("£", "GBP"), ("₩", "KRW"), ("₫", "VND"),
     ("฿", "THB"), ("₱", "PHP"), ("₹", "INR"), ("円", "JPY"),
 ]
 _ISO_CODE_RE = re.compile(r"\b([A-Z]{3})\b")
@@ -109,7 +123,7 @@ def parse_price(value: Any, default_currency: str | None = None) -> Price | None
         return None
     text = value.strip()
     match = _PRICE_RE.search(text)
-    if match is None:
+    if match is None or _is_negated(text, match.start()):
         return None
     lo = float(match.group("lo").replace(",", ""))
     hi = float(match.group("hi").replace(",", "")) if match.group("hi") else None
@@ -155,7 +169,7 @@ def parse_duration(value: Any) -> int | None:
         if iso and any(iso.groupdict().values()):
             parts = {k: float(v) if v else 0.0 for k, v in iso.groupdict().items()}
             seconds = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
-        elif re.fullmatch(r"\d+(?::\d{1,2}){1,2}", text):
+        elif re.fullmatch(r"\d+(?::[0-5]?\d){1,2}", text):  # `01:30`, `1:02:03`; `1:75` is not a clock
             seconds = 0.0
             for part in text.split(":"):
                 seconds = seconds * 60 + int(part)
@@ -269,23 +283,27 @@ def _from_iso(text: str, default_tz: timezone) -> str | None:
     return iso_utc(moment)
 
 
-_HASHTAG_ZH_RE = re.compile(r"#([^#\s][^#\n]{0,40}?)#")
-_HASHTAG_RE = re.compile(r"#([\w\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]+)", re.UNICODE)
+_HASHTAG_ZH_RE = re.compile(r"#([^#\s]{1,40})#")  # `#话题#`: no blanks inside, else `#a #b` would read as one
+# URLs are removed before looking for tags (`/page#section` is a fragment, not a tag); entities (`&#39;`)
+# are skipped; glued tags (`#ootd#fashion`) are two tags; all-digit tags (`#1 best seller`) are ranks.
+_HASHTAG_RE = re.compile(r"(?<![&/])#([\w\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]+)", re.UNICODE)
+_URL_RE = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 
 
 def extract_hashtags(text: str | None) -> list[str]:
     """`#tag` and Weibo-style `#话题#` -> tags without `#`, in order, de-duplicated case-insensitively."""
     if not text or not isinstance(text, str):
         return []
-    found: list[str] = []
+    found: list[tuple[int, str]] = []
+    text = _URL_RE.sub(" ", text)
     remaining = text
     for match in _HASHTAG_ZH_RE.finditer(text):
-        inner = match.group(1).strip()
-        if inner and not re.search(r"\s", inner) and _is_cjk_heavy(inner):
-            found.append(inner)
-            remaining = remaining.replace(match.group(0), " ")
-    found.extend(m.group(1) for m in _HASHTAG_RE.finditer(remaining))
-    return normalise_hashtags(found)
+        inner = match.group(1)
+        if _is_cjk_heavy(inner):
+            found.append((match.start(), inner))
+            remaining = remaining[: match.start()] + " " * len(match.group(0)) + remaining[match.end():]
+    found.extend((m.start(), m.group(1)) for m in _HASHTAG_RE.finditer(remaining) if not m.group(1).isdigit())
+    return normalise_hashtags([tag for _, tag in sorted(found)])
 
 
 def normalise_hashtags(tags: Any) -> list[str]:

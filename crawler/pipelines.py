@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.items import KINDS, LIVE_STATUSES, METRIC_NAMES, PLATFORMS, BaseItem, CreatorRef, ProductRef, from_json
 from crawler.normalize import (
@@ -140,3 +140,81 @@ class JsonFormPipeline:
         if dataclasses.is_dataclass(item) and isinstance(item, BaseItem):
             return item.to_json()
         return item
+
+
+class IndexPipeline:
+    """Index items as they are crawled: batched through indexer.ingest, flushed when the crawl closes.
+
+    Off (NotConfigured) unless TRENDCART_INDEX_STORE names a store; the model is TRENDCART_MODEL (setting or
+    environment). The one place crawler/ touches indexer/. Stats: trendcart/indexed and
+    trendcart/index_error/<reason> (invalid, model_mismatch, store_unavailable, store_error). A store that
+    fails stops indexing for the rest of the crawl (the feed export still gets every item)."""
+
+    def __init__(self, store_spec: str, model_name: str | None, batch_size: int, stats: Any) -> None:
+        self.store_spec = store_spec
+        self.model_name = model_name or None
+        self.batch_size = batch_size
+        self.stats = stats
+        self.store: Any = None
+        self.ingestor: Any = None
+        self.failed: str | None = None  # the reason indexing stopped, if it did
+        self._counted = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> IndexPipeline:
+        spec = crawler.settings.get("TRENDCART_INDEX_STORE")
+        if not spec:
+            raise NotConfigured("TRENDCART_INDEX_STORE is empty: not indexing during the crawl")
+        return cls(spec, crawler.settings.get("TRENDCART_MODEL"), crawler.settings.getint("TRENDCART_INDEX_BATCH", 64),
+                   crawler.stats)
+
+    def open_spider(self, spider: Any = None) -> None:
+        from indexer import StoreError, open_store
+        from indexer.embedder import Embedder
+        from indexer.ingest import Ingestor
+
+        try:
+            self.store = open_store(self.store_spec, self.model_name)
+            self.ingestor = Ingestor(self.store, Embedder(self.model_name), self.batch_size, on_flush=self._flushed)
+        except StoreError as exc:
+            self._fail(exc, lost=0)
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if self.ingestor is None:
+            self.stats.inc_value(f"trendcart/index_error/{self.failed or 'not_open'}")
+            return item
+        data = item.to_json() if isinstance(item, BaseItem) else item
+        lost = self.ingestor.pending + 1
+        try:
+            if not self.ingestor.add(data):
+                self.stats.inc_value("trendcart/index_error/invalid")
+        except Exception as exc:  # noqa: BLE001  (a failing store must not stop the crawl)
+            self._fail(exc, lost)
+        return item
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.ingestor is not None:
+            lost = self.ingestor.pending
+            try:
+                self.ingestor.close()
+            except Exception as exc:  # noqa: BLE001
+                self._fail(exc, lost)
+        if self.store is not None:
+            self.store.close()
+
+    def _flushed(self, _: int) -> None:
+        indexed = self.ingestor.report.indexed
+        self.stats.inc_value("trendcart/indexed", indexed - self._counted)
+        self._counted = indexed
+
+    def _fail(self, exc: Exception, lost: int) -> None:
+        import logging
+        import re
+
+        self.failed = re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+        if self.failed not in ("model_mismatch", "store_unavailable", "invalid_document", "query_error"):
+            self.failed = "store_error"
+        logging.getLogger(__name__).error("indexing stopped (%s): %s", self.failed, exc)
+        if lost:
+            self.stats.inc_value(f"trendcart/index_error/{self.failed}", lost)
+        self.ingestor = None

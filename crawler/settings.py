@@ -39,11 +39,13 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
     "crawler.pipelines.NormalisePipeline": 200,
     "crawler.pipelines.DedupePipeline": 300,
+    "crawler.pipelines.IndexPipeline": 800,  # off unless TRENDCART_INDEX_STORE is set
     "crawler.pipelines.JsonFormPipeline": 900,
 }
 
 EXTENSIONS = {
     "crawler.extensions.CrawlSummary": 500,
+    "crawler.run.CrawlProgress": 510,  # off unless TRENDCART_PROGRESS_FILE is set (the CLI's progress display)
 }
 
 FEED_EXPORT_ENCODING = "utf-8"
@@ -61,3 +63,6 @@ TRENDCART_INDEX_STORE = ""
 TRENDCART_INDEX_BATCH = 64
 # A fixed observation time (ISO 8601) instead of the clock: only for replays such as `trendcart demo`.
 TRENDCART_NOW = ""
+# CrawlProgress writes the running counters here every TRENDCART_PROGRESS_INTERVAL seconds (set by crawler/run.py).
+TRENDCART_PROGRESS_FILE = ""
+TRENDCART_PROGRESS_INTERVAL = 1.0

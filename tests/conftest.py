@@ -8,4 +8,5 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 pytest_plugins = [
     "tests.plugins.http_server",
     "tests.plugins.crawl",
+    "tests.plugins.model",
 ]

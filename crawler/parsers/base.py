@@ -48,6 +48,9 @@ class ParseResult:
 
     items: list[BaseItem] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    # Pages the parser found that a spider fetches only when asked (a plain sitemap's <loc>s with
+    # `-a pages=1`); unlike `links` they are never followed by default.
+    pages: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # short machine-readable reasons, e.g. "jsonld/malformed_json"
     blocked: str | None = None
     parser: str | None = None
@@ -55,6 +58,7 @@ class ParseResult:
     def extend(self, other: ParseResult) -> None:
         self.items.extend(other.items)
         self.links.extend(other.links)
+        self.pages.extend(other.pages)
         self.errors.extend(other.errors)
         self.blocked = self.blocked or other.blocked
 

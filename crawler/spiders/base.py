@@ -16,10 +16,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionLost, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from twisted.web.http import _DataLoss
 
 from crawler.normalize import parse_datetime, utc_now
 from crawler.parsers import get_parser, parse_page
-from crawler.parsers.base import Page, ParseResult
+from crawler.parsers.base import Page, Parser, ParseResult
 
 STATS_PREFIX = "trendcart"
 
@@ -92,7 +93,10 @@ class TrendcartSpider(scrapy.Spider):
 
     # -- responses ---------------------------------------------------------------------------------
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        result = self.parse_response(response)
+        yield from self.emit(response, self.parse_response(response))
+
+    def emit(self, response: Response, result: ParseResult) -> Iterator[Any]:
+        """The items of one parsed response, then requests for its in-scope links (and page links by depth)."""
         yield from result.items
         for link in result.links:
             if self.in_scope(link):
@@ -104,7 +108,8 @@ class TrendcartSpider(scrapy.Spider):
                 if self.in_scope(link.url):
                     yield self.make_request(link.url)
 
-    def parse_response(self, response: Response) -> ParseResult:
+    def parse_response(self, response: Response, parser: Parser | None = None) -> ParseResult:
+        """Run `parser` (default: the spider's own, else the registry's choice) on one response, counting what happened."""
         content_type = response.headers.get(b"Content-Type")
         page = Page(
             url=response.url,
@@ -113,14 +118,15 @@ class TrendcartSpider(scrapy.Spider):
             status=response.status,
             observed_at=self.now(),
         )
-        result = parse_page(page, self.parser)
+        parser = parser or self.parser
+        result = parse_page(page, parser)
         name = result.parser or "none"
         self.inc(f"pages/{name}")
         for reason in result.errors:
             self.inc(f"parse_error/{reason}")
             self.logger.warning("parse error on %s: %s", response.url, reason)
         if result.blocked:
-            platform = getattr(self.parser, "platform", None) or self._platform_of(result) or self.stats_platform
+            platform = getattr(parser, "platform", None) or self._platform_of(result) or self.stats_platform
             self.inc(f"blocked/{platform}")
             self.logger.warning("blocked page (%s) at %s: %s", platform, response.url, result.blocked)
         elif not result.items and not result.links and not result.errors:
@@ -154,16 +160,37 @@ class TrendcartSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"{STATS_PREFIX}/{key}", count)
 
 
+def _scrapy_errors(*names: str) -> tuple[type[BaseException], ...]:
+    """Scrapy >= 2.13 wraps Twisted's download errors in its own exceptions; older versions lack them."""
+    from scrapy import exceptions
+
+    return tuple(getattr(exceptions, name) for name in names if hasattr(exceptions, name))
+
+
+_TIMEOUT_ERRORS = (TimeoutError, TCPTimedOutError, *_scrapy_errors("DownloadTimeoutError"))
+_DNS_ERRORS = (DNSLookupError, *_scrapy_errors("CannotResolveHostError"))
+_DATA_LOSS_ERRORS = _scrapy_errors("ResponseDataLossError")
+_CONNECTION_ERRORS = (ConnectionLost, ResponseFailed, ResponseNeverReceived,
+                      *_scrapy_errors("DownloadFailedError", "DownloadConnectionRefusedError"))
+
+
 def classify_failure(failure: Failure) -> str:
-    """A short reason for a failed request: http_404, timeout, dns, connection_lost, robots_disallowed, ..."""
+    """A short reason for a failed request: http_404, timeout, dns, data_loss, connection_lost,
+    too_large, robots_disallowed, ..."""
+    message = str(failure.value).lower()
+    if "download_maxsize" in message or "max size" in message or "maxsize" in message:
+        return "too_large"  # body (or its decompressed form) beyond DOWNLOAD_MAXSIZE: a bomb or not a page
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
-    if failure.check(TimeoutError, TCPTimedOutError):
+    if failure.check(*_TIMEOUT_ERRORS):
         return "timeout"
-    if failure.check(DNSLookupError):
+    if failure.check(*_DNS_ERRORS):
         return "dns"
-    if failure.check(ConnectionLost, ResponseFailed, ResponseNeverReceived):
+    if (_DATA_LOSS_ERRORS and failure.check(*_DATA_LOSS_ERRORS)) or (
+            failure.check(ResponseFailed) and any(r.check(_DataLoss) for r in failure.value.reasons if isinstance(r, Failure))):
+        return "data_loss"  # the body stopped short of its Content-Length (a truncated response)
+    if failure.check(*_CONNECTION_ERRORS):
         return "connection_lost"
     if failure.check(IgnoreRequest):
-        return "robots_disallowed" if "robots" in str(failure.value).lower() else "ignored"
+        return "robots_disallowed" if "robots" in message else "ignored"
     return type(failure.value).__name__

@@ -1,0 +1,160 @@
+"""Helpers shared by the platform adapters: find embedded state blobs, read loose values, spot block pages."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from crawler.normalize import parse_count
+from crawler.parsers.base import Page, loads_lenient
+
+_DECODER = json.JSONDecoder()
+
+
+def host(url: str) -> str:
+    """Lower-case host without `www.` and without a port."""
+    name = (urlparse(url).hostname or "").lower()
+    return name[4:] if name.startswith("www.") else name
+
+
+def host_matches(url: str, domains: Iterable[str]) -> bool:
+    name = host(url)
+    return any(name == d or name.endswith("." + d) for d in domains)
+
+
+def script_text(html: str, script_id: str) -> str | None:
+    """The text of `<script id="ID" ...>...</script>`, or None."""
+    match = re.search(
+        rf'<script[^>]*\bid=["\']{re.escape(script_id)}["\'][^>]*>(.*?)</script>', html, re.S | re.I
+    )
+    return match.group(1) if match else None
+
+
+def script_json(html: str, script_id: str, url_encoded: bool = False) -> Any:
+    """The JSON inside `<script id="ID">`; URL-decoded first when the platform stores it so (Douyin's
+    RENDER_DATA). None when the script is absent or does not parse."""
+    text = script_text(html, script_id)
+    if text is None or not text.strip():
+        return None
+    if url_encoded:
+        text = unquote(text.strip())
+    try:
+        return loads_lenient(text)
+    except ValueError:
+        return None
+
+
+def assigned_json(html: str, name: str) -> Any:
+    """The JSON value assigned to a global: `window.NAME = {...}`, `window['NAME']={...}` or `var NAME = {...}`.
+    Reads exactly one JSON value with a streaming decoder, so trailing script (`;(function(){...}())`)
+    does not matter. None when absent or malformed."""
+    pattern = rf"""(?:window\.{re.escape(name)}|window\[["']{re.escape(name)}["']\]|var\s+{re.escape(name)})\s*=\s*"""
+    for match in re.finditer(pattern, html):
+        start = match.end()
+        try:
+            value, _ = _DECODER.raw_decode(html, start)
+        except json.JSONDecodeError:
+            # JS-only literals (`undefined`) are the one tolerated deviation; retry on a cleaned slice.
+            end = html.find("</script>", start)
+            try:
+                value = loads_lenient(html[start:end if end > 0 else None])
+            except ValueError:
+                continue
+        return value
+    return None
+
+
+def first(*values: Any) -> Any:
+    """The first value that is not None and not an empty string."""
+    for value in values:
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def text(value: Any) -> str | None:
+    """A non-empty stripped string, or None (numbers are turned into strings: ids often arrive as ints)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    return None
+
+
+def count(value: Any) -> int | None:
+    """A counter from an int, a float, or a display string such as `1.2万`; None when unknown."""
+    return parse_count(value)
+
+
+def count_positive(value: Any) -> int | None:
+    """A counter where the platform writes 0 for "hidden" (Douyin's play_count for visitors): 0 -> None."""
+    number = parse_count(value)
+    return number if number else None
+
+
+def boolean(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    return None
+
+
+def dict_or_empty(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def list_or_empty(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def json_in_string(value: Any) -> Any:
+    """Platforms nest JSON documents in string fields (TikTok anchors' `extra`, Douyin `simple_promotions`)."""
+    if isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return None
+
+
+def body_json(page: Page) -> Any:
+    """The body as JSON when it is a JSON document (API responses), else None."""
+    stripped = page.text.lstrip()
+    if stripped[:1] not in ("{", "["):
+        return None
+    try:
+        return loads_lenient(stripped)
+    except ValueError:
+        return None
+
+
+def html_title(html: str) -> str | None:
+    match = re.search(r"<title[^>]*>(.*?)</title>", html, re.S | re.I)
+    return match.group(1).strip() if match else None
+
+
+# A block page is a small document (TikTok's WAF page is ~1.4 KB, Douyin's captcha page a few KB); content
+# sniffing trusts block signals only on pages below this size, since full pages mention the same words.
+BLOCK_PAGE_MAX_BYTES = 64 * 1024
+
+
+def sniff_block_page(page: Page, signals: Iterable[tuple[str, str]]) -> bool:
+    """True for a small page carrying one of a platform's own block signals (used by `sniff`)."""
+    return len(page.body) <= BLOCK_PAGE_MAX_BYTES and find_signal(page.text, signals) is not None
+
+
+def find_signal(html: str, signals: Iterable[tuple[str, str]]) -> str | None:
+    """The reason of the first (needle, reason) whose needle occurs in the page (case-insensitive)."""
+    lowered = html.lower()
+    for needle, reason in signals:
+        if needle.lower() in lowered:
+            return reason
+    return None

@@ -1,0 +1,307 @@
+"""Douyin: video pages (RENDER_DATA), share pages (_ROUTER_DATA), aweme detail JSON and live rooms; see docs/PLATFORMS.md."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from crawler.items import CreatorRef, LiveInfo, LiveItem, Metrics, ProductRef, VideoItem, make_id
+from crawler.normalize import (
+    extract_hashtags,
+    guess_language,
+    normalise_hashtags,
+    parse_datetime,
+    parse_price,
+)
+from crawler.parsers.base import Page, ParseResult, dig
+from crawler.parsers.platforms._common import (
+    assigned_json,
+    body_json,
+    count,
+    count_positive,
+    dict_or_empty,
+    find_signal,
+    first,
+    host_matches,
+    json_in_string,
+    list_or_empty,
+    script_json,
+    sniff_block_page,
+    text,
+)
+
+DOMAINS = ("douyin.com", "iesdouyin.com")
+BASE = "https://www.douyin.com"
+
+# webcast room `status`: 2 is on air, 4 is ended (0/1/3 are preparing/paused states we do not name).
+LIVE_STATUS = {2: "live", 4: "ended"}
+
+# Douyin e-commerce prices in aweme promotions are integers in fen (1/100 yuan): 5990 is ¥59.90.
+FEN_PER_YUAN = 100
+
+# Block pages, checked only when no state blob was found (normal pages load the TTGCaptcha SDK too).
+# "验证码中间页" is the title of the slider-captcha middle page; `_wafchallengeid`/SlardarWAF mark the
+# proof-of-work WAF page; `x-vc-bdturing` / `bdturing` the verification service; `middle_page_loading`
+# the interstitial that runs the challenge.
+BLOCK_SIGNALS = (
+    ("验证码中间页", "douyin/captcha"),
+    ("middle_page_loading", "douyin/captcha"),
+    ("bdturing", "douyin/verify"),
+    ("_wafchallengeid", "douyin/waf_challenge"),
+    ("SlardarWAF", "douyin/waf_challenge"),
+    ("captcha", "douyin/captcha"),
+    ("验证码", "douyin/captcha"),
+    ("login-guide", "douyin/login_wall"),
+)
+
+
+def pick(data: Any, snake: str) -> Any:
+    """Douyin's app API and share pages use snake_case (`digg_count`); the web app's RENDER_DATA uses
+    camelCase (`diggCount`). Read either."""
+    if not isinstance(data, dict):
+        return None
+    if snake in data:
+        return data[snake]
+    camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), snake)
+    return data.get(camel)
+
+
+class DouyinParser:
+    name = "douyin"
+    platform = "douyin"
+
+    def matches_url(self, url: str) -> bool:
+        return host_matches(url, DOMAINS)
+
+    def sniff(self, page: Page) -> bool:
+        head = page.text[:3_000_000]
+        if "_ROUTER_DATA" in head and ("videoInfoRes" in head or "aweme" in head):
+            return True
+        if 'id="RENDER_DATA"' in head and ("douyin" in head or "aweme" in head or "roomStore" in head):
+            return True
+        data = body_json(page)
+        if isinstance(data, dict):
+            return "aweme_detail" in data or "aweme_list" in data
+        return sniff_block_page(page, BLOCK_SIGNALS[:2])
+
+    def parse(self, page: Page) -> ParseResult:
+        html = page.text
+        api = body_json(page)
+        if isinstance(api, dict) and ("aweme_detail" in api or "status_code" in api or "aweme_list" in api):
+            return self._parse_api(page, api)
+        router = assigned_json(html, "_ROUTER_DATA") or script_json(html, "_ROUTER_DATA")
+        if isinstance(router, dict):
+            return self._parse_router(page, router)
+        render = script_json(html, "RENDER_DATA", url_encoded=True)
+        if isinstance(render, dict):
+            return self._parse_render(page, render)
+        blocked = find_signal(html, BLOCK_SIGNALS)
+        if blocked:
+            return ParseResult(blocked=blocked)
+        return ParseResult(errors=["douyin/no_state"])
+
+    # -- share pages: window._ROUTER_DATA -> loaderData -> "video_(id)/page" -> videoInfoRes ----------
+    def _parse_router(self, page: Page, router: dict[str, Any]) -> ParseResult:
+        for value in dict_or_empty(router.get("loaderData")).values():
+            res = dig(value, "videoInfoRes")
+            if not isinstance(res, dict):
+                continue
+            items = [a for a in list_or_empty(res.get("item_list")) if isinstance(a, dict) and pick(a, "aweme_id")]
+            if items:
+                return ParseResult(items=[video_item(a, page.observed_iso) for a in items])
+            return ParseResult(errors=[unavailable_reason(res)])
+        return ParseResult(errors=["douyin/unrecognised_state"])
+
+    # -- web pages: <script id="RENDER_DATA"> (URL-encoded JSON) ------------------------------------
+    def _parse_render(self, page: Page, render: dict[str, Any]) -> ParseResult:
+        room_info = dig(render, "app", "initialState", "roomStore", "roomInfo")
+        if isinstance(room_info, dict):
+            return self._parse_room(page, room_info)
+        for value in render.values():
+            aweme = dig(value, "aweme")
+            if not isinstance(aweme, dict):
+                continue
+            detail = aweme.get("detail")
+            if isinstance(detail, dict) and pick(detail, "aweme_id"):
+                return ParseResult(items=[video_item(detail, page.observed_iso)])
+            return ParseResult(errors=[unavailable_reason(aweme)])
+        return ParseResult(errors=["douyin/unrecognised_state"])
+
+    # -- JSON responses: aweme/v1/web/aweme/detail and webcast/room/web/enter ------------------------
+    def _parse_api(self, page: Page, api: dict[str, Any]) -> ParseResult:
+        if isinstance(api.get("aweme_detail"), dict):
+            return ParseResult(items=[video_item(api["aweme_detail"], page.observed_iso)])
+        if isinstance(api.get("aweme_list"), list):
+            items = [video_item(a, page.observed_iso) for a in api["aweme_list"] if isinstance(a, dict) and pick(a, "aweme_id")]
+            return ParseResult(items=items)
+        rooms = dig(api, "data", "data")
+        if isinstance(rooms, list) and rooms and isinstance(rooms[0], dict):
+            info = {"room": rooms[0], "anchor": dig(api, "data", "user"), "web_rid": dig(api, "data", "web_rid")}
+            return self._parse_room(page, info)
+        return ParseResult(errors=[unavailable_reason(api)])
+
+    # -- live rooms -----------------------------------------------------------------------------------
+    def _parse_room(self, page: Page, info: dict[str, Any]) -> ParseResult:
+        room = dict_or_empty(info.get("room"))
+        owner = dict_or_empty(room.get("owner")) or dict_or_empty(info.get("anchor"))
+        web_rid = text(first(info.get("web_rid"), info.get("webRid")))
+        room_id = text(first(room.get("id_str"), info.get("roomId"), room.get("id")))
+        native = room_id or web_rid
+        if not native or not room:
+            return ParseResult(errors=["douyin/unavailable"])
+        status_code = room.get("status")
+        status = LIVE_STATUS.get(status_code if isinstance(status_code, int) else -1)
+        stats = dict_or_empty(room.get("stats"))
+        title = text(room.get("title"))
+        sec_uid = text(owner.get("sec_uid"))
+        item = LiveItem(
+            id=make_id("douyin", "live", native),
+            platform="douyin",
+            url=f"https://live.douyin.com/{web_rid}" if web_rid else None,
+            title=title,
+            hashtags=extract_hashtags(title),
+            creator=CreatorRef(
+                id=sec_uid or text(owner.get("id_str")),
+                name=text(owner.get("nickname")),
+                handle=text(first(owner.get("display_id"), owner.get("unique_id"), owner.get("short_id"))),
+                url=f"{BASE}/user/{sec_uid}" if sec_uid else None,
+                followers=count(dig(owner, "follow_info", "follower_count")),
+            ),
+            live=LiveInfo(status=status, started_at=parse_datetime(room.get("create_time")) if status == "live" else None),
+            metrics=Metrics(
+                viewers=count(first(room.get("user_count_str"), stats.get("user_count_str"), room.get("user_count"),
+                                    dig(room, "room_view_stats", "display_value"))) if status == "live" else None,
+                views=count(first(stats.get("total_user_str"), stats.get("total_user"))),
+                likes=count(room.get("like_count")),
+            ),
+            products=[],
+            observed_at=page.observed_iso,
+            source=self.name,
+        )
+        return ParseResult(items=[item])
+
+
+def unavailable_reason(container: dict[str, Any]) -> str:
+    """`filter_list` / `filter_detail` explain why an aweme is missing (deleted, private, under review)."""
+    filters = list_or_empty(container.get("filter_list")) or [container.get("filter_detail")]
+    for entry in filters:
+        reason = text(dict_or_empty(entry).get("filter_reason"))
+        if reason:
+            return f"douyin/unavailable:{reason}"
+    return "douyin/unavailable"
+
+
+# -- one aweme (snake or camel case) -> VideoItem ------------------------------------------------------
+def video_item(aweme: dict[str, Any], observed_at: str) -> VideoItem:
+    aweme_id = text(pick(aweme, "aweme_id"))
+    description = text(pick(aweme, "desc"))
+    return VideoItem(
+        id=make_id("douyin", "video", aweme_id),
+        platform="douyin",
+        url=f"{BASE}/video/{aweme_id}",
+        title=text(pick(aweme, "item_title")) or description,
+        description=description,
+        hashtags=hashtags(aweme, description),
+        language=guess_language(description),
+        published_at=parse_datetime(pick(aweme, "create_time")),
+        duration_s=duration_seconds(first(dig(aweme, "video", "duration"), pick(aweme, "duration"))),
+        creator=author_ref(first(aweme.get("author"), aweme.get("authorInfo"))),
+        metrics=metrics(first(aweme.get("statistics"), aweme.get("stats"))),
+        products=products(aweme),
+        observed_at=observed_at,
+        source="douyin",
+    )
+
+
+def duration_seconds(value: Any) -> int | None:
+    """Douyin's video durations are milliseconds (352596 -> 353 s)."""
+    number = count(value)
+    return round(number / 1000) if number else None
+
+
+def author_ref(author: Any) -> CreatorRef | None:
+    author = dict_or_empty(author)
+    if not author:
+        return None
+    sec_uid = text(pick(author, "sec_uid"))
+    handle = text(first(pick(author, "unique_id"), pick(author, "short_id")))
+    return CreatorRef(
+        id=sec_uid or text(pick(author, "uid")),
+        name=text(pick(author, "nickname")),
+        handle=handle if handle != "0" else None,
+        url=f"{BASE}/user/{sec_uid}" if sec_uid else None,
+        followers=count(pick(author, "follower_count")),
+        verified=True if text(pick(author, "custom_verify")) or text(pick(author, "enterprise_verify_reason")) else None,
+    )
+
+
+def metrics(stats: Any) -> Metrics:
+    """Douyin returns `play_count: 0` to visitors: hidden, so it becomes None rather than zero views."""
+    stats = dict_or_empty(stats)
+    return Metrics(
+        views=count_positive(pick(stats, "play_count")),
+        likes=count(pick(stats, "digg_count")),
+        comments=count(pick(stats, "comment_count")),
+        shares=count(pick(stats, "share_count")),
+        collects=count(pick(stats, "collect_count")),
+    )
+
+
+def hashtags(aweme: dict[str, Any], description: str | None) -> list[str]:
+    found = [text(pick(e, "hashtag_name")) for e in list_or_empty(pick(aweme, "text_extra")) if isinstance(e, dict)]
+    found += [text(pick(c, "cha_name")) for c in list_or_empty(pick(aweme, "cha_list")) if isinstance(c, dict)]
+    return normalise_hashtags([t for t in found if t] + extract_hashtags(description))
+
+
+def products(aweme: dict[str, Any]) -> list[ProductRef]:
+    """The shopping cart (小黄车): `promotions` (a list), `simple_promotions` (the same list as a JSON
+    string) and `anchor_info` (one anchor whose `extra` is a JSON string describing the product).
+    Integer prices are fen and are divided by 100; strings such as "59.9" are already yuan."""
+    raw: list[dict[str, Any]] = []
+    for key in ("promotions", "simple_promotions"):
+        value = json_in_string(pick(aweme, key))
+        raw += [p for p in list_or_empty(value) if isinstance(p, dict)]
+    anchor = dict_or_empty(pick(aweme, "anchor_info"))
+    if anchor:
+        extra = dict_or_empty(json_in_string(anchor.get("extra")))
+        if extra or anchor.get("id"):
+            raw.append({**extra, "anchor_id": anchor.get("id"), "anchor_title": anchor.get("title")})
+    found: dict[str, ProductRef] = {}
+    for promo in raw:
+        product_id = text(first(pick(promo, "product_id"), pick(promo, "promotion_id"), promo.get("anchor_id")))
+        title = text(first(pick(promo, "title"), pick(promo, "elastic_title"), promo.get("anchor_title")))
+        if not (product_id or title):
+            continue
+        low = yuan(first(pick(promo, "min_price"), pick(promo, "price")))
+        high = yuan(pick(promo, "max_price"))
+        product = ProductRef(
+            id=product_id,
+            title=title,
+            price=low,
+            price_max=high if high and low and high > low else None,
+            currency="CNY" if low is not None else None,
+            url=text(pick(promo, "detail_url")) or (f"https://haohuo.jinritemai.com/views/product/detail?id={product_id}" if product_id else None),
+            shop=text(first(pick(promo, "shop_name"), dig(promo, "shop_info", "shop_name"))),
+            sales=count(pick(promo, "sales")),
+        )
+        key = product_id or title
+        if key in found:  # anchor_info often repeats a promotion: fill gaps, never overwrite
+            known = found[key]
+            for name, value in vars(product).items():
+                if getattr(known, name) is None:
+                    setattr(known, name, value)
+        else:
+            found[key] = product
+    return list(found.values())
+
+
+def yuan(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return round(value / FEN_PER_YUAN, 2) if value > 0 else None
+    price = parse_price(value)
+    return price.amount if price and price.amount > 0 else None
+
+
+PARSER = DouyinParser()

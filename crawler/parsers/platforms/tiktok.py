@@ -1,0 +1,331 @@
+"""TikTok: video, profile and live pages (embedded state JSON) and oEmbed responses; see docs/PLATFORMS.md."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from crawler.items import CreatorItem, CreatorRef, LiveInfo, LiveItem, Metrics, ProductRef, VideoItem, make_id
+from crawler.normalize import (
+    extract_hashtags,
+    normalise_hashtags,
+    parse_datetime,
+    parse_duration,
+    parse_price,
+)
+from crawler.parsers.base import Page, ParseResult, dig
+from crawler.parsers.platforms._common import (
+    assigned_json,
+    body_json,
+    boolean,
+    count,
+    dict_or_empty,
+    find_signal,
+    first,
+    host_matches,
+    json_in_string,
+    list_or_empty,
+    script_json,
+    sniff_block_page,
+    text,
+)
+
+DOMAINS = ("tiktok.com",)
+BASE = "https://www.tiktok.com"
+
+# webapp.video-detail `statusCode` values seen in the wild (0 is a normal page): the video is gone or
+# private. Reported as `tiktok/unavailable`, never as an item.
+UNAVAILABLE_STATUS = {10201: "not_found", 10204: "not_found", 10216: "private", 10222: "private", 10235: "removed"}
+
+# LiveRoom.liveRoomUserInfo.liveRoom.status (and user.status): 2 is on air, 4 is ended (the same codes as
+# Douyin's webcast rooms).
+LIVE_STATUS = {2: "live", 4: "ended"}
+
+# Block pages. TikTok's WAF answers with a ~1.4 KB "Please wait..." challenge page whose markers are
+# `_wafchallengeid` / `SlardarWAF`; its captcha page carries the `tiktok-verify-page` / `captcha_container`
+# markers. These words also occur in normal pages' SDK config, so they count only when no state is found.
+BLOCK_SIGNALS = (
+    ("_wafchallengeid", "tiktok/waf_challenge"),
+    ("SlardarWAF", "tiktok/waf_challenge"),
+    ("tiktok-verify-page", "tiktok/captcha"),
+    ("captcha_container", "tiktok/captcha"),
+    ("verify-bar-close", "tiktok/captcha"),
+    ("Security Check", "tiktok/captcha"),
+    ("/login?redirect_url", "tiktok/login_wall"),
+)
+
+_VIDEO_URL_RE = re.compile(r"https?://(?:www\.)?tiktok\.com/@([\w.\-]+)/video/(\d+)")
+
+
+class TikTokParser:
+    name = "tiktok"
+    platform = "tiktok"
+
+    def matches_url(self, url: str) -> bool:
+        return host_matches(url, DOMAINS)
+
+    def sniff(self, page: Page) -> bool:
+        head = page.text[:2_000_000]
+        if "__UNIVERSAL_DATA_FOR_REHYDRATION__" in head or 'id="SIGI_STATE"' in head:
+            return "webapp.app-context" in head or "AppContext" in head or "tiktok" in head.lower()
+        data = body_json(page) if page.text.lstrip()[:1] == "{" else None
+        if isinstance(data, dict):
+            return data.get("provider_name") == "TikTok"
+        return sniff_block_page(page, BLOCK_SIGNALS[:3])
+
+    def parse(self, page: Page) -> ParseResult:
+        html = page.text
+        data = body_json(page)
+        if isinstance(data, dict) and ("provider_name" in data or "embed_product_id" in data):
+            return self._parse_oembed(page, data)
+        universal = script_json(html, "__UNIVERSAL_DATA_FOR_REHYDRATION__")
+        scope = dict_or_empty(dig(universal, "__DEFAULT_SCOPE__"))
+        sigi = script_json(html, "SIGI_STATE") or assigned_json(html, "SIGI_STATE")
+        sigi = dict_or_empty(sigi)
+        if "webapp.video-detail" in scope:
+            return self._parse_video_detail(page, scope["webapp.video-detail"])
+        if "webapp.user-detail" in scope:
+            return self._parse_user_detail(page, scope["webapp.user-detail"], html)
+        if sigi.get("LiveRoom"):
+            return self._parse_live(page, sigi["LiveRoom"])
+        if sigi.get("ItemModule"):
+            return self._parse_sigi_items(page, sigi)
+        if "webapp.live-detail" in scope or "webapp.live-room" in scope:
+            return self._parse_live(page, scope.get("webapp.live-detail") or scope.get("webapp.live-room"))
+        blocked = find_signal(html, BLOCK_SIGNALS)
+        if blocked:
+            return ParseResult(blocked=blocked)
+        if universal is not None or sigi:
+            return ParseResult(errors=["tiktok/unrecognised_state"])
+        return ParseResult(errors=["tiktok/no_state"])
+
+    # -- video -------------------------------------------------------------------------------------
+    def _parse_video_detail(self, page: Page, detail: Any) -> ParseResult:
+        detail = dict_or_empty(detail)
+        status = detail.get("statusCode")
+        item = dig(detail, "itemInfo", "itemStruct")
+        if status not in (0, None, "0") or not isinstance(item, dict) or not item.get("id"):
+            reason = UNAVAILABLE_STATUS.get(status if isinstance(status, int) else -1, "unavailable")
+            return ParseResult(errors=[f"tiktok/unavailable:{reason}" if reason != "unavailable" else "tiktok/unavailable"])
+        return ParseResult(items=[video_item(item, page.observed_iso)])
+
+    def _parse_sigi_items(self, page: Page, sigi: dict[str, Any]) -> ParseResult:
+        """The older SIGI_STATE layout: ItemModule {id: item} with authors in UserModule.users."""
+        users = dict_or_empty(dig(sigi, "UserModule", "users"))
+        stats = dict_or_empty(dig(sigi, "UserModule", "stats"))
+        items = []
+        for raw in dict_or_empty(sigi.get("ItemModule")).values():
+            if not isinstance(raw, dict) or not raw.get("id"):
+                continue
+            raw = dict(raw)
+            handle = raw.get("author") if isinstance(raw.get("author"), str) else None
+            if handle:  # SIGI items name the author by handle; the user record lives beside them
+                raw["author"] = {**dict_or_empty(users.get(handle)), "uniqueId": handle}
+                raw.setdefault("authorStats", stats.get(handle))
+            items.append(video_item(raw, page.observed_iso))
+        if not items:
+            return ParseResult(errors=["tiktok/unavailable"])
+        return ParseResult(items=items)
+
+    # -- profile -----------------------------------------------------------------------------------
+    def _parse_user_detail(self, page: Page, detail: Any, html: str) -> ParseResult:
+        detail = dict_or_empty(detail)
+        user = dict_or_empty(dig(detail, "userInfo", "user"))
+        if detail.get("statusCode") not in (0, None) or not (user.get("uniqueId") or user.get("id")):
+            return ParseResult(errors=["tiktok/unavailable"])
+        stats = dict_or_empty(dig(detail, "userInfo", "stats"))
+        stats_v2 = dict_or_empty(dig(detail, "userInfo", "statsV2"))
+        handle = text(user.get("uniqueId"))
+        native = text(user.get("id")) or handle  # the numeric id survives a handle change
+        creator = CreatorItem(
+            id=make_id("tiktok", "creator", native),
+            platform="tiktok",
+            url=f"{BASE}/@{handle}" if handle else None,
+            title=text(user.get("nickname")),
+            description=text(user.get("signature")),
+            name=text(user.get("nickname")),
+            handle=handle,
+            followers=first(count(stats_v2.get("followerCount")), count(stats.get("followerCount"))),
+            verified=boolean(user.get("verified")),
+            metrics=Metrics(likes=first(count(stats_v2.get("heartCount")), count(stats.get("heartCount")))),
+            observed_at=page.observed_iso,
+            source=self.name,
+        )
+        creator.creator = CreatorRef(id=text(user.get("id")), name=creator.name, handle=handle, url=creator.url,
+                                     followers=creator.followers, verified=creator.verified)
+        links = [f"{BASE}/@{h}/video/{vid}" for h, vid in _VIDEO_URL_RE.findall(html)]
+        for raw in list_or_empty(dig(detail, "userInfo", "itemList")):
+            if isinstance(raw, dict) and raw.get("id") and handle:
+                links.append(f"{BASE}/@{handle}/video/{raw['id']}")
+        return ParseResult(items=[creator], links=list(dict.fromkeys(links)))
+
+    # -- live --------------------------------------------------------------------------------------
+    def _parse_live(self, page: Page, live_room: Any) -> ParseResult:
+        live_room = dict_or_empty(live_room)
+        info = dict_or_empty(live_room.get("liveRoomUserInfo"))
+        user = dict_or_empty(info.get("user"))
+        room = dict_or_empty(info.get("liveRoom"))
+        handle = text(user.get("uniqueId"))
+        room_id = text(first(user.get("roomId"), room.get("roomId"), live_room.get("roomId")))
+        if not room and not user:
+            return ParseResult(errors=["tiktok/unavailable"])
+        status_code = first(room.get("status"), user.get("status"), live_room.get("liveRoomStatus"))
+        status = LIVE_STATUS.get(status_code if isinstance(status_code, int) else -1)
+        native = room_id or (f"@{handle}" if handle else None)
+        if native is None:
+            return ParseResult(errors=["tiktok/unavailable"])
+        stats = dict_or_empty(room.get("liveRoomStats"))
+        user_stats = dict_or_empty(info.get("stats"))
+        title = text(room.get("title"))
+        item = LiveItem(
+            id=make_id("tiktok", "live", native),
+            platform="tiktok",
+            url=f"{BASE}/@{handle}/live" if handle else None,
+            title=title or (f"{text(user.get('nickname')) or handle} LIVE" if handle else None),
+            hashtags=extract_hashtags(title),
+            creator=CreatorRef(
+                id=text(user.get("id")), name=text(user.get("nickname")), handle=handle,
+                url=f"{BASE}/@{handle}" if handle else None, followers=count(user_stats.get("followerCount")),
+                verified=boolean(user.get("verified")),
+            ),
+            live=LiveInfo(status=status, started_at=parse_datetime(room.get("startTime")) if status else None),
+            metrics=Metrics(
+                viewers=count(stats.get("userCount")) if status == "live" else None,
+                views=count(stats.get("enterCount")),
+            ),
+            published_at=parse_datetime(room.get("startTime")),
+            observed_at=page.observed_iso,
+            source=self.name,
+        )
+        return ParseResult(items=[item])
+
+    # -- oEmbed ------------------------------------------------------------------------------------
+    def _parse_oembed(self, page: Page, data: dict[str, Any]) -> ParseResult:
+        """https://www.tiktok.com/oembed?url=...: title, author and the video id (`embed_product_id`)."""
+        video_id = text(data.get("embed_product_id"))
+        if not video_id:
+            match = re.search(r"data-video-id=\\?\"(\d+)", str(data.get("html") or ""))
+            video_id = match.group(1) if match else None
+        if not video_id:
+            return ParseResult(errors=["tiktok/oembed_without_id"])
+        author_url = text(data.get("author_url"))
+        handle = author_url.rstrip("/").rsplit("@", 1)[-1] if author_url and "@" in author_url else None
+        title = text(data.get("title"))
+        item = VideoItem(
+            id=make_id("tiktok", "video", video_id),
+            platform="tiktok",
+            url=f"{BASE}/@{handle}/video/{video_id}" if handle else None,
+            title=title,
+            description=title,
+            hashtags=extract_hashtags(title),
+            creator=CreatorRef(name=text(data.get("author_name")), handle=handle, url=author_url),
+            observed_at=page.observed_iso,
+            source=self.name,
+        )
+        return ParseResult(items=[item])
+
+
+# -- item building (also used for SIGI_STATE items, which share itemStruct's field names) ------------
+def video_item(item: dict[str, Any], observed_at: str) -> VideoItem:
+    video_id = text(item.get("id"))
+    author = author_ref(item)
+    handle = author.handle if author else None
+    description = text(item.get("desc"))
+    return VideoItem(
+        id=make_id("tiktok", "video", video_id),
+        platform="tiktok",
+        url=f"{BASE}/@{handle}/video/{video_id}" if handle else f"{BASE}/video/{video_id}",
+        title=description,
+        description=description,
+        hashtags=hashtags(item, description),
+        language=text(item.get("textLanguage")) if item.get("textLanguage") not in ("un", "") else None,
+        published_at=parse_datetime(item.get("createTime")),
+        duration_s=parse_duration(first(dig(item, "video", "duration"), dig(item, "music", "duration"))),
+        creator=author,
+        metrics=metrics(item),
+        products=products(item),
+        observed_at=observed_at,
+        source="tiktok",
+    )
+
+
+def author_ref(item: dict[str, Any]) -> CreatorRef | None:
+    author = dict_or_empty(item.get("author"))
+    if not author:
+        return None
+    stats = dict_or_empty(item.get("authorStatsV2")) or dict_or_empty(item.get("authorStats"))
+    fallback = dict_or_empty(item.get("authorStats"))
+    handle = text(author.get("uniqueId"))
+    return CreatorRef(
+        id=text(author.get("id")),
+        name=text(author.get("nickname")),
+        handle=handle,
+        url=f"{BASE}/@{handle}" if handle else None,
+        followers=first(count(stats.get("followerCount")), count(fallback.get("followerCount"))),
+        verified=boolean(author.get("verified")),
+    )
+
+
+def metrics(item: dict[str, Any]) -> Metrics:
+    """`statsV2` (strings, exact) first, then `stats` (ints, sometimes strings, sometimes rounded)."""
+    v2 = dict_or_empty(item.get("statsV2"))
+    v1 = dict_or_empty(item.get("stats"))
+
+    def pick(key: str) -> int | None:
+        return first(count(v2.get(key)), count(v1.get(key)))
+
+    return Metrics(views=pick("playCount"), likes=pick("diggCount"), comments=pick("commentCount"),
+                   shares=pick("shareCount"), collects=pick("collectCount"))
+
+
+def hashtags(item: dict[str, Any], description: str | None) -> list[str]:
+    """Hashtags from `textExtra` entries with a hashtagName (mentions have an empty one), then
+    `challenges[].title`, then `#tags` written in the description."""
+    found: list[str] = []
+    extras = list_or_empty(item.get("textExtra"))
+    for content in list_or_empty(item.get("contents")):
+        extras += list_or_empty(dict_or_empty(content).get("textExtra"))
+    for extra in extras:
+        name = text(dict_or_empty(extra).get("hashtagName"))
+        if name:
+            found.append(name)
+    for challenge in list_or_empty(item.get("challenges")):
+        name = text(dict_or_empty(challenge).get("title"))
+        if name:
+            found.append(name)
+    return normalise_hashtags(found + extract_hashtags(description))
+
+
+def products(item: dict[str, Any]) -> list[ProductRef]:
+    """TikTok Shop anchors: `anchors[].extra` is a JSON string holding a list of components; those with
+    `component_key == "anchor_shop"` (type 33) carry the product in their own JSON-string `extra`
+    (product_id, title, seller_id, price, currency, seo_url ...). Other anchors (CapCut, places) are skipped.
+    A price of 0 is how the page says "not shown", so it becomes None."""
+    found: dict[str, ProductRef] = {}
+    for anchor in list_or_empty(item.get("anchors")):
+        anchor = dict_or_empty(anchor)
+        components = json_in_string(anchor.get("extra"))
+        components = components if isinstance(components, list) else [components] if isinstance(components, dict) else []
+        for component in components:
+            component = dict_or_empty(component)
+            if component.get("component_key") != "anchor_shop" and component.get("type") != 33:
+                continue
+            product = dict_or_empty(json_in_string(component.get("extra")))
+            product_id = text(first(product.get("product_id"), component.get("id"), anchor.get("id")))
+            if not product_id:
+                continue
+            price = parse_price(first(product.get("format_price"), product.get("price")), product.get("currency"))
+            found[product_id] = ProductRef(
+                id=product_id,
+                title=text(first(product.get("title"), product.get("elastic_title"), component.get("keyword"), anchor.get("keyword"))),
+                price=price.amount if price and price.amount > 0 else None,
+                price_max=price.amount_max if price and price.amount > 0 else None,
+                currency=(price.currency if price and price.amount > 0 else None) or text(product.get("currency")),
+                url=(text(product.get("seo_url")) or "").split("?")[0] or f"{BASE}/view/product/{product_id}",
+                shop=text(first(product.get("shop_name"), dig(product, "seller_info", "shop_name"))),
+                sales=count(first(product.get("sold_count"), dig(product, "sold_info", "sold_count"))),
+            )
+    return list(found.values())
+
+
+PARSER = TikTokParser()

@@ -1,0 +1,306 @@
+"""YouTube: watch and Shorts pages (ytInitialPlayerResponse + ytInitialData) and channel/playlist feeds; see docs/PLATFORMS.md."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from crawler.items import CreatorRef, LiveInfo, LiveItem, Metrics, ProductRef, VideoItem, make_id
+from crawler.normalize import (
+    extract_hashtags,
+    guess_language,
+    normalise_hashtags,
+    parse_datetime,
+    parse_duration,
+    parse_price,
+)
+from crawler.parsers.base import Page, ParseResult, dig
+from crawler.parsers.platforms._common import (
+    assigned_json,
+    count,
+    dict_or_empty,
+    find_signal,
+    first,
+    host,
+    host_matches,
+    list_or_empty,
+    sniff_block_page,
+    text,
+)
+
+DOMAINS = ("youtube.com", "youtu.be", "youtube-nocookie.com")
+BASE = "https://www.youtube.com"
+
+# playabilityStatus.status values that mean "no video for a visitor" (deleted, private, region-blocked).
+UNAVAILABLE = {"ERROR", "UNPLAYABLE", "LOGIN_REQUIRED", "CONTENT_CHECK_REQUIRED", "AGE_CHECK_REQUIRED"}
+# LOGIN_REQUIRED reasons that are walls in front of a public video rather than a private video.
+WALL_REASONS = (
+    ("confirm your age", "youtube/age_gate"),
+    ("not a bot", "youtube/bot_check"),
+    ("confirm you", "youtube/bot_check"),
+)
+# Block pages without player state: the EU consent interstitial, Google's "unusual traffic" page,
+# and a recaptcha. The real watch page also mentions consent.youtube.com in its scripts, so these
+# count only when the player response is absent.
+BLOCK_SIGNALS = (
+    ("Our systems have detected unusual traffic", "youtube/unusual_traffic"),
+    ("/sorry/index", "youtube/unusual_traffic"),
+    ("g-recaptcha", "youtube/captcha"),
+    ("Before you continue to YouTube", "youtube/consent"),
+    ("consent.youtube.com", "youtube/consent"),
+    ("Sign in to confirm", "youtube/bot_check"),
+)
+# How deep we walk ytInitialData looking for product shelves; the real tree is ~40 levels deep.
+MAX_WALK_DEPTH = 60
+
+_VIDEO_ID_RE = re.compile(r"^[\w-]{11}$")
+_FEED_NS = {"atom": "http://www.w3.org/2005/Atom", "yt": "http://www.youtube.com/xml/schemas/2015",
+            "media": "http://search.yahoo.com/mrss/"}
+
+
+def video_id_from_url(url: str) -> str | None:
+    """watch?v=ID, /shorts/ID, /live/ID, /embed/ID and youtu.be/ID all name the same video."""
+    parsed = urlparse(url)
+    if host(url) == "youtu.be":
+        candidate = parsed.path.strip("/").split("/")[0]
+        return candidate if _VIDEO_ID_RE.match(candidate or "") else None
+    query = parse_qs(parsed.query).get("v", [None])[0]
+    if query and _VIDEO_ID_RE.match(query):
+        return query
+    match = re.match(r"^/(?:shorts|live|embed|v)/([\w-]{11})", parsed.path)
+    return match.group(1) if match else None
+
+
+def is_feed_url(url: str) -> bool:
+    return host_matches(url, DOMAINS) and urlparse(url).path.startswith("/feeds/")
+
+
+class YouTubeParser:
+    name = "youtube"
+    platform = "youtube"
+
+    def matches_url(self, url: str) -> bool:
+        # Channel and playlist feeds are RSS/Atom: the standards `feed` parser owns them when it exists.
+        if is_feed_url(url) and _feed_parser() is not None:
+            return False
+        return host_matches(url, DOMAINS)
+
+    def sniff(self, page: Page) -> bool:
+        head = page.text[:3_000_000]
+        if "ytInitialPlayerResponse" in head or "ytInitialData" in head:
+            return True
+        if "http://www.youtube.com/xml/schemas/2015" in head[:4000]:
+            return _feed_parser() is None  # the standards feed parser owns feeds when it exists
+        return sniff_block_page(page, (BLOCK_SIGNALS[0], BLOCK_SIGNALS[3], BLOCK_SIGNALS[4]))
+
+    def parse(self, page: Page) -> ParseResult:
+        html = page.text
+        if html.lstrip().startswith("<?xml") or "<feed" in html[:2000]:
+            return self._parse_feed(page)
+        player = assigned_json(html, "ytInitialPlayerResponse")
+        initial = assigned_json(html, "ytInitialData")
+        if not isinstance(player, dict):
+            blocked = find_signal(html, BLOCK_SIGNALS)
+            if blocked:
+                return ParseResult(blocked=blocked)
+            return ParseResult(errors=["youtube/no_state"])
+        status = dict_or_empty(player.get("playabilityStatus"))
+        details = dict_or_empty(player.get("videoDetails"))
+        if status.get("status") in UNAVAILABLE or not details.get("videoId"):
+            reason = " ".join(str(x) for x in (status.get("reason"), dig(status, "errorScreen", "playerErrorMessageRenderer", "subreason", "simpleText")) if x)
+            wall = find_signal(reason, WALL_REASONS) if status.get("status") == "LOGIN_REQUIRED" else None
+            if wall:
+                return ParseResult(blocked=wall)
+            return ParseResult(errors=[f"youtube/unavailable:{str(status.get('status') or 'no_video').lower()}"])
+        return ParseResult(items=[watch_item(player, dict_or_empty(initial), page)])
+
+    # -- feeds ---------------------------------------------------------------------------------------
+    def _parse_feed(self, page: Page) -> ParseResult:
+        """Delegate to the standards feed parser when it exists; else read YouTube's Atom dialect here."""
+        feed = _feed_parser()
+        if feed is not None:
+            result = feed.parse(page)
+            if result.items or result.blocked:
+                return result
+        try:
+            root = ET.fromstring(page.body)
+        except ET.ParseError:
+            return ParseResult(errors=["youtube/malformed_feed"])
+        channel_name = text(root.findtext("atom:author/atom:name", namespaces=_FEED_NS))
+        items = []
+        for entry in root.findall("atom:entry", _FEED_NS):
+            video_id = text(entry.findtext("yt:videoId", namespaces=_FEED_NS))
+            if not video_id:
+                continue
+            title = text(entry.findtext("atom:title", namespaces=_FEED_NS))
+            description = text(entry.findtext("media:group/media:description", namespaces=_FEED_NS))
+            stats = entry.find("media:group/media:community/media:statistics", _FEED_NS)
+            rating = entry.find("media:group/media:community/media:starRating", _FEED_NS)
+            channel_id = text(entry.findtext("yt:channelId", namespaces=_FEED_NS))
+            author_uri = text(entry.findtext("atom:author/atom:uri", namespaces=_FEED_NS))
+            items.append(VideoItem(
+                id=make_id("youtube", "video", video_id),
+                platform="youtube",
+                url=f"{BASE}/watch?v={video_id}",
+                title=title,
+                description=description,
+                hashtags=extract_hashtags(description),
+                language=guess_language(" ".join(t for t in (title, description) if t)),
+                published_at=parse_datetime(entry.findtext("atom:published", namespaces=_FEED_NS)),
+                creator=CreatorRef(id=channel_id, name=text(entry.findtext("atom:author/atom:name", namespaces=_FEED_NS)) or channel_name,
+                                   url=author_uri),
+                metrics=Metrics(views=count(stats.get("views")) if stats is not None else None,
+                                likes=count(rating.get("count")) if rating is not None else None),
+                observed_at=page.observed_iso,
+                source=self.name,
+            ))
+        return ParseResult(items=items)
+
+
+def _feed_parser() -> Any:
+    try:
+        return importlib.import_module("crawler.parsers.feed").PARSER
+    except (ModuleNotFoundError, AttributeError):
+        return None
+
+
+# -- watch page -> item ----------------------------------------------------------------------------
+def watch_item(player: dict[str, Any], initial: dict[str, Any], page: Page) -> VideoItem | LiveItem:
+    details = dict_or_empty(player.get("videoDetails"))
+    micro = dict_or_empty(dig(player, "microformat", "playerMicroformatRenderer"))
+    broadcast = dict_or_empty(micro.get("liveBroadcastDetails"))
+    video_id = text(details.get("videoId"))
+    title = text(first(details.get("title"), dig(micro, "title", "simpleText")))
+    description = text(first(details.get("shortDescription"), dig(micro, "description", "simpleText")))
+    common = dict(
+        platform="youtube",
+        url=f"{BASE}/shorts/{video_id}" if "/shorts/" in page.url else f"{BASE}/watch?v={video_id}",
+        title=title,
+        description=description,
+        # Tags the creator wrote as #hashtags; `keywords` are SEO tags and are kept out of hashtags.
+        hashtags=normalise_hashtags(extract_hashtags(description)),
+        language=guess_language(" ".join(t for t in (title, description) if t)),
+        # ISO strings only: a bare number here is not an epoch but a broken field.
+        published_at=parse_datetime(first(*(v for v in (micro.get("publishDate"), micro.get("uploadDate")) if isinstance(v, str)))),
+        duration_s=parse_duration(first(details.get("lengthSeconds"), micro.get("lengthSeconds"))) or None,
+        creator=creator_ref(details, micro, initial),
+        products=products(initial),
+        observed_at=page.observed_iso,
+        source="youtube",
+    )
+    views = count(first(details.get("viewCount"), micro.get("viewCount")))
+    likes = first(count(micro.get("likeCount")), like_count(initial))
+    comments = comment_count(initial)
+    live_now = broadcast.get("isLiveNow") is True or details.get("isLive") is True
+    upcoming = details.get("isUpcoming") is True
+    if live_now or upcoming:
+        return LiveItem(
+            id=make_id("youtube", "live", video_id),
+            live=LiveInfo(status="live" if live_now else "scheduled",
+                          started_at=parse_datetime(broadcast.get("startTimestamp")),
+                          ended_at=parse_datetime(broadcast.get("endTimestamp"))),
+            metrics=Metrics(views=views, likes=likes, comments=comments, viewers=concurrent_viewers(initial) if live_now else None),
+            **common,
+        )
+    live = None
+    if broadcast:
+        live = LiveInfo(status="ended", started_at=parse_datetime(broadcast.get("startTimestamp")),
+                        ended_at=parse_datetime(broadcast.get("endTimestamp")))
+    return VideoItem(id=make_id("youtube", "video", video_id), live=live,
+                     metrics=Metrics(views=views, likes=likes, comments=comments), **common)
+
+
+def creator_ref(details: dict[str, Any], micro: dict[str, Any], initial: dict[str, Any]) -> CreatorRef:
+    profile = text(micro.get("ownerProfileUrl"))
+    handle = None
+    if profile and "/@" in profile:
+        handle = profile.rsplit("/@", 1)[1].strip("/") or None
+    channel_id = text(first(details.get("channelId"), micro.get("externalChannelId")))
+    owner = next(walk(initial, "videoOwnerRenderer"), {})
+    return CreatorRef(
+        id=channel_id,
+        name=text(first(details.get("author"), micro.get("ownerChannelName"))),
+        handle=handle,
+        url=f"{BASE}/@{handle}" if handle else (f"{BASE}/channel/{channel_id}" if channel_id else None),
+        followers=count(dig(owner, "subscriberCountText", "simpleText")),
+        verified=True if any("VERIFIED" in str(b) for b in list_or_empty(owner.get("badges"))) else None,
+    )
+
+
+def walk(node: Any, key: str, depth: int = 0):
+    """Every value stored under `key` anywhere in a nested JSON tree (depth-limited)."""
+    if depth > MAX_WALK_DEPTH:
+        return
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key and isinstance(v, dict):
+                yield v
+            elif isinstance(v, (dict, list)):
+                yield from walk(v, key, depth + 1)
+    elif isinstance(node, list):
+        for v in node:
+            if isinstance(v, (dict, list)):
+                yield from walk(v, key, depth + 1)
+
+
+def like_count(initial: dict[str, Any]) -> int | None:
+    for entity in walk(initial, "likeCountEntity"):
+        exact = dig(entity, "expandedLikeCountIfIndifferent", "content")
+        if exact:
+            return count(exact)
+    return None
+
+
+def comment_count(initial: dict[str, Any]) -> int | None:
+    """The comments panel header shows a rounded count ("684K")."""
+    for panel in walk(initial, "engagementPanelSectionListRenderer"):
+        if panel.get("panelIdentifier") == "engagement-panel-comments-section":
+            runs = dig(panel, "header", "engagementPanelTitleHeaderRenderer", "contextualInfo", "runs")
+            return count(dig(runs, 0, "text"))
+    return None
+
+
+def concurrent_viewers(initial: dict[str, Any]) -> int | None:
+    for renderer in walk(initial, "videoViewCountRenderer"):
+        if renderer.get("isLive"):
+            runs = dig(renderer, "viewCount", "runs")
+            return count(first(dig(runs, 0, "text"), dig(renderer, "viewCount", "simpleText")))
+    return None
+
+
+def decimal_comma(value: Any) -> Any:
+    """"€19,99" -> "€19.99": YouTube localises prices, and a comma before exactly two digits is a decimal mark."""
+    if isinstance(value, str) and "." not in value:
+        return re.sub(r"(\d),(\d{2})(?!\d)", r"\1.\2", value)
+    return value
+
+
+def products(initial: dict[str, Any]) -> list[ProductRef]:
+    """Product shelves in ytInitialData: `productListItemRenderer` (the "Products" panel of shopping
+    videos: title.simpleText, price string, merchantName) and `merchandiseItemRenderer` (the merch shelf:
+    title, price, vendorName). The price string carries its currency ("$24.99", "€19,99")."""
+    found: dict[str, ProductRef] = {}
+    for renderer in list(walk(initial, "productListItemRenderer")) + list(walk(initial, "merchandiseItemRenderer")):
+        title = text(first(dig(renderer, "title", "simpleText"), renderer.get("title") if isinstance(renderer.get("title"), str) else None,
+                           renderer.get("accessibilityTitle")))
+        if not title:
+            continue
+        price = parse_price(decimal_comma(renderer.get("price")))
+        url = next((text(dig(c, "urlEndpoint", "url")) for c in list_or_empty(dig(first(renderer.get("onClickCommand"), renderer.get("buttonCommand")), "commandExecutorCommand", "commands"))
+                    if dig(c, "urlEndpoint", "url")), None)
+        found[url or title] = ProductRef(
+            id=None,
+            title=title,
+            price=price.amount if price else None,
+            price_max=price.amount_max if price else None,
+            currency=price.currency if price else None,
+            url=url,
+            shop=text(first(renderer.get("merchantName"), renderer.get("vendorName"))),
+        )
+    return list(found.values())
+
+
+PARSER = YouTubeParser()

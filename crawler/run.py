@@ -1,0 +1,335 @@
+"""Run one spider as a `python -m scrapy crawl` subprocess, with live progress and a closing summary.
+
+Twisted's reactor cannot restart inside one process, so the CLI, the scheduler and the demo all crawl
+through `run_spider`, which starts Scrapy in a child process, follows its counters through a small
+progress file (written every second by `CrawlProgress`), and reads the final stats back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+STATS_PREFIX = "trendcart/"
+# How often the child writes its counters, and how often the parent reads them (seconds).
+PROGRESS_INTERVAL = 1.0
+POLL_INTERVAL = 0.25
+# Lines of the crawl log quoted in an error when Scrapy itself fails (bad spider arguments, ...).
+LOG_TAIL_LINES = 15
+
+
+class CrawlError(Exception):
+    """The crawl could not run (unknown spider, Scrapy failed to start, timeout)."""
+
+
+class UnknownSpider(CrawlError):
+    pass
+
+
+@dataclass
+class CrawlResult:
+    """What one crawl did: items by kind, errors by reason, blocked pages by platform, drops by reason."""
+
+    spider: str
+    items: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    blocked: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    pages: int = 0
+    requests: int = 0
+    indexed: int | None = None
+    finish_reason: str | None = None
+    returncode: int = 0
+    elapsed_s: float = 0.0
+    out: str | None = None
+    log_file: str | None = None
+    store: str | None = None
+
+    @property
+    def items_total(self) -> int:
+        return sum(self.items.values())
+
+    @property
+    def errors_total(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def blocked_total(self) -> int:
+        return sum(self.blocked.values())
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(items_total=self.items_total, errors_total=self.errors_total, blocked_total=self.blocked_total)
+        return data
+
+    @classmethod
+    def from_stats(cls, spider: str, stats: Mapping[str, Any]) -> CrawlResult:
+        result = cls(spider=spider)
+        result.update(stats)
+        return result
+
+    def update(self, stats: Mapping[str, Any]) -> None:
+        """Read Scrapy/trendcart stats counters into this summary (used live and at the end)."""
+        items: dict[str, int] = {}
+        errors: dict[str, int] = {}
+        blocked: dict[str, int] = {}
+        dropped: dict[str, int] = {}
+        for key, value in stats.items():
+            if not key.startswith(STATS_PREFIX) or not isinstance(value, (int, float)):
+                continue
+            _, group, *rest = key.split("/", 2)
+            name = rest[0] if rest else group
+            if group == "items":
+                items[name] = int(value)
+            elif group == "parse_error":
+                errors[f"parse_error/{name}"] = int(value)
+            elif group == "request_failed":
+                errors[f"request_failed/{name}"] = int(value)
+            elif group == "blocked":
+                blocked[name] = int(value)
+            elif group == "dropped":
+                dropped[name] = int(value)
+            elif group == "indexed":
+                self.indexed = int(value)
+        self.items, self.errors, self.blocked, self.dropped = items, errors, blocked, dropped
+        self.pages = int(stats.get("response_received_count", self.pages) or 0)
+        self.requests = int(stats.get("downloader/request_count", self.requests) or 0)
+        self.finish_reason = stats.get("finish_reason", self.finish_reason)
+
+
+def list_spiders() -> list[str]:
+    """Names of the spiders in this project (no crawl started)."""
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    env = os.environ.get("SCRAPY_SETTINGS_MODULE")
+    os.environ["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+    try:
+        return sorted(SpiderLoader.from_settings(get_project_settings()).list())
+    finally:
+        if env is None:
+            os.environ.pop("SCRAPY_SETTINGS_MODULE", None)
+        else:
+            os.environ["SCRAPY_SETTINGS_MODULE"] = env
+
+
+def build_command(spider: str, args: Mapping[str, str], settings: Mapping[str, Any], out: Path | None) -> list[str]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
+    if out is not None:
+        cmd += ["-O", f"{out}:jsonlines"]
+    for key, value in settings.items():
+        cmd += ["-s", f"{key}={value}"]
+    for key, value in args.items():
+        cmd += ["-a", f"{key}={value}"]
+    return cmd
+
+
+def run_spider(
+    spider: str,
+    args: Mapping[str, str] | None = None,
+    *,
+    store: str | None = None,
+    model: str | None = None,
+    out: Path | str | None = None,
+    now: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    on_progress: Callable[[CrawlResult], None] | None = None,
+    workdir: Path | str | None = None,
+    timeout: float | None = None,
+    check_spider: bool = True,
+) -> CrawlResult:
+    """Crawl with `spider` in a child process and return its summary.
+
+    store: index as it goes through the IndexPipeline (TRENDCART_INDEX_STORE) into this store spec.
+    out: also keep the items as JSON lines. now: a fixed observation time (TRENDCART_NOW; replays).
+    on_progress: called about every second with the counters so far (for progress displays).
+    """
+    if check_spider:
+        known = list_spiders()
+        if spider not in known:
+            raise UnknownSpider(f"no spider named {spider!r}; known: {', '.join(known) or 'none'}")
+    own_tmp = None
+    if workdir is None:
+        own_tmp = tempfile.TemporaryDirectory(prefix="trendcart-crawl-")
+        workdir = own_tmp.name
+    work = Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    stats_file, progress_file, log_file = work / f"{spider}-stats.json", work / f"{spider}-progress.json", work / f"{spider}.log"
+    for path in (stats_file, progress_file):
+        path.unlink(missing_ok=True)
+    merged: dict[str, Any] = {
+        "TRENDCART_STATS_FILE": str(stats_file),
+        "TRENDCART_PROGRESS_FILE": str(progress_file),
+        "LOG_FILE": str(log_file),
+        "LOG_FILE_APPEND": "False",
+    }
+    if store:
+        merged["TRENDCART_INDEX_STORE"] = store
+    if now:
+        merged["TRENDCART_NOW"] = now
+    merged.update(settings or {})
+    out_path = Path(out).resolve() if out else None
+    if out_path:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+           "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if model:
+        env["TRENDCART_MODEL"] = model
+    result = CrawlResult(spider=spider, out=str(out_path) if out_path else None, log_file=str(log_file), store=store)
+    started = time.monotonic()
+    cmd = build_command(spider, args or {}, merged, out_path)
+    try:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stderr_chunks = _follow(proc, progress_file, result, on_progress, started, timeout)
+    finally:
+        result.elapsed_s = round(time.monotonic() - started, 3)
+    result.returncode = proc.returncode
+    if stats_file.exists():
+        result.update(json.loads(stats_file.read_text(encoding="utf-8")))
+    elif proc.returncode != 0:
+        tail = _log_tail(log_file, stderr_chunks)
+        if own_tmp:
+            own_tmp.cleanup()
+        raise CrawlError(f"scrapy crawl {spider} failed (exit {proc.returncode}): {tail}")
+    if on_progress:
+        on_progress(result)
+    if own_tmp:
+        result.log_file = None
+        own_tmp.cleanup()
+    return result
+
+
+def _follow(proc: subprocess.Popen, progress_file: Path, result: CrawlResult,
+            on_progress: Callable[[CrawlResult], None] | None, started: float, timeout: float | None) -> str:
+    """Wait for the child, reading its progress file; returns its stderr (Scrapy's start-up errors)."""
+    import threading
+
+    chunks: list[str] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stderr.read() if proc.stderr else ""), daemon=True)
+    reader.start()
+    last_mtime = 0.0
+    try:
+        while proc.poll() is None:
+            if timeout is not None and time.monotonic() - started > timeout:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                raise CrawlError(f"crawl took longer than {timeout:g} s and was stopped")
+            if on_progress and progress_file.exists():
+                mtime = progress_file.stat().st_mtime
+                if mtime != last_mtime:
+                    last_mtime = mtime
+                    try:
+                        result.update(json.loads(progress_file.read_text(encoding="utf-8")))
+                    except (OSError, ValueError):
+                        pass  # caught mid-replace; the next read sees the whole file
+                    result.elapsed_s = round(time.monotonic() - started, 1)
+                    on_progress(result)
+            time.sleep(POLL_INTERVAL)
+    except KeyboardInterrupt:
+        proc.terminate()  # Scrapy closes the spider cleanly on SIGTERM, flushing the index pipeline
+        proc.wait()
+        raise
+    reader.join(5)
+    return "".join(chunks)
+
+
+def _log_tail(log_file: Path, stderr: str) -> str:
+    text = stderr.strip() or (log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else "")
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):  # the most telling line is usually the last exception message
+        if "Error" in line or "error" in line:
+            return line.strip()
+    return " | ".join(lines[-3:]) if lines else "no output"
+
+
+class CrawlProgress:
+    """Scrapy extension: every second, write the crawl's counters to TRENDCART_PROGRESS_FILE (atomically).
+
+    Off (NotConfigured) unless the setting is set, which `run_spider` does for the CLI's progress display.
+    """
+
+    def __init__(self, stats: Any, path: str, interval: float = PROGRESS_INTERVAL) -> None:
+        self.stats = stats
+        self.path = Path(path)
+        self.interval = interval
+        self.task: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CrawlProgress:
+        from scrapy import signals
+        from scrapy.exceptions import NotConfigured
+
+        path = crawler.settings.get("TRENDCART_PROGRESS_FILE")
+        if not path:
+            raise NotConfigured("TRENDCART_PROGRESS_FILE not set")
+        ext = cls(crawler.stats, path, crawler.settings.getfloat("TRENDCART_PROGRESS_INTERVAL", PROGRESS_INTERVAL))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Any) -> None:
+        from twisted.internet import task
+
+        self.task = task.LoopingCall(self.write)
+        self.task.start(self.interval, now=True)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        self.write()
+
+    def write(self) -> None:
+        stats = self.stats.get_stats()
+        data = {k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+# -- the crawl log: one JSON line per finished crawl, beside the store (read by `trendcart stats`) ----------
+CRAWL_LOG_NAME = "crawls.jsonl"
+
+
+def crawl_log_path(store_spec: str) -> Path:
+    """`<store>.crawls.jsonl` beside a SQLite store; ./trendcart-data/crawls.jsonl for a URL store."""
+    if store_spec.startswith(("http://", "https://")):
+        return Path("trendcart-data") / CRAWL_LOG_NAME
+    path = Path(store_spec).expanduser()
+    return path.with_name(path.name + "." + CRAWL_LOG_NAME) if path.suffix else path / CRAWL_LOG_NAME
+
+
+def record_crawl(store_spec: str, result: CrawlResult, finished_at: str | None = None) -> None:
+    from datetime import datetime, timezone
+
+    path = crawl_log_path(store_spec)
+    entry = {"finished_at": finished_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace(
+        "+00:00", "Z"), **result.to_json()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+    except OSError:
+        pass  # the log is a convenience for `stats`; never fail a crawl over it
+
+
+def last_crawl(store_spec: str) -> dict[str, Any] | None:
+    path = crawl_log_path(store_spec)
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return json.loads(lines[-1]) if lines else None
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,56 @@
+"""`scrapy crawl bilibili`: the popular list and the ranking by default; or `-a urls=` / `-a bvids=` / `-a rooms=`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlparse
+
+import scrapy
+
+from crawler.parsers.platforms.bilibili import API, view_api_url
+from crawler.spiders.base import TrendcartSpider
+
+POPULAR_URL = f"{API}/x/web-interface/popular?ps=20&pn=1"
+RANKING_URL = f"{API}/x/web-interface/ranking/v2?rid=0&type=all"
+LIVE_INFO_URL = "https://api.live.bilibili.com/room/v1/Room/get_info?room_id={room}"
+_BVID_RE = re.compile(r"/video/(BV[0-9A-Za-z]{10})")
+_ROOM_RE = re.compile(r"^/(\d+)")
+
+
+def api_url(url: str) -> str:
+    """www.bilibili.com/video/BV... -> the view API the page itself calls; live.bilibili.com/ROOM -> room info.
+    Other URLs (the API itself, lists) are kept."""
+    parsed = urlparse(url)
+    hostname = (parsed.hostname or "").lower()
+    if hostname.endswith("bilibili.com") and not hostname.startswith("api."):
+        if hostname.startswith("live.") and _ROOM_RE.match(parsed.path):
+            return LIVE_INFO_URL.format(room=_ROOM_RE.match(parsed.path).group(1))
+        match = _BVID_RE.search(parsed.path)
+        if match:
+            return view_api_url(match.group(1))
+    return url
+
+
+class BilibiliSpider(TrendcartSpider):
+    """Without arguments: the popular list (paged) and the all-site ranking, as a visitor sees them.
+    `-a pages_as_api=0` keeps www.bilibili.com video pages as pages (parsed from __INITIAL_STATE__)."""
+
+    name = "bilibili"
+    parser_name = "bilibili"
+    stats_platform = "bilibili"
+    default_scope = ("bilibili.com",)
+    default_start_urls = (POPULAR_URL, RANKING_URL)
+
+    def __init__(self, bvids: str | None = None, rooms: str | None = None, pages_as_api: str | None = None,
+                 urls: str | None = None, **kwargs: Any) -> None:
+        extra = [view_api_url(b.strip()) for b in (bvids or "").split(",") if b.strip()]
+        extra += [LIVE_INFO_URL.format(room=r.strip()) for r in (rooms or "").split(",") if r.strip()]
+        joined = ",".join(u for u in [urls or "", *extra] if u)
+        super().__init__(urls=joined or None, **kwargs)
+        self.pages_as_api = str(pages_as_api or "1").lower() not in ("0", "false", "no")
+
+    def start_requests(self) -> Iterable[scrapy.Request]:
+        for url in self.start_urls:
+            yield self.make_request(api_url(url) if self.pages_as_api else url)

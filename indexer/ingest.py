@@ -1,0 +1,226 @@
+"""Ingest JSON-form items into a store (JSONL files and the Scrapy IndexPipeline share this one path)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from crawler.items import KINDS, METRIC_NAMES, PLATFORMS, from_json, to_json
+from indexer.embedder import Embedder, document_text
+from indexer.store import InvalidDocument, ModelMismatch, Store, to_iso
+
+# Documents embedded and written per batch. Larger batches let sentence-transformers sort more texts by
+# length (less padding); 256 keeps a batch of 2-core encoding near 2 s, so progress stays lively.
+DEFAULT_INGEST_BATCH = 256
+# Reasons kept in a report: enough to fix a feed, not a second copy of a broken file in memory.
+MAX_REPORTED_ERRORS = 1000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged_text: int = 0
+    embedded: int = 0
+    skipped_invalid: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def indexed(self) -> int:
+        return self.added + self.updated
+
+    def merge(self, other: IngestReport) -> None:
+        for name in ("added", "updated", "unchanged_text", "embedded", "skipped_invalid", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added, "updated": self.updated, "unchanged_text": self.unchanged_text,
+            "embedded": self.embedded, "skipped_invalid": self.skipped_invalid,
+            "errors": [{"line": line, "reason": reason} for line, reason in self.errors],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def validate(doc: Any, now: datetime | None = None) -> dict[str, Any]:
+    """The canonical JSON form of one item, or ValueError saying what is wrong with it."""
+    if not isinstance(doc, Mapping):
+        raise ValueError(f"expected a JSON object, got {type(doc).__name__}")
+    doc_id = doc.get("id")
+    if not isinstance(doc_id, str):
+        raise ValueError(f"id: expected a string 'platform:kind:native_id', got {doc_id!r}")
+    parts = doc_id.split(":", 2)
+    if len(parts) != 3 or not parts[2] or parts[0] not in PLATFORMS or parts[1] not in KINDS:
+        raise ValueError(f"id: {doc_id!r} is not 'platform:kind:native_id' with a known platform and kind")
+    if doc.get("kind") != parts[1] or doc.get("platform") != parts[0]:
+        raise ValueError(f"kind/platform {doc.get('kind')!r}/{doc.get('platform')!r} do not match id {doc_id!r}")
+    for name in ("title", "description", "url", "published_at", "observed_at", "language"):
+        if doc.get(name) is not None and not isinstance(doc[name], str):
+            raise ValueError(f"{name}: expected a string or null, got {type(doc[name]).__name__}")
+    for name in ("hashtags", "products", "featured_in"):
+        if doc.get(name) is not None and not isinstance(doc[name], list):
+            raise ValueError(f"{name}: expected a list, got {type(doc[name]).__name__}")
+    if any(not isinstance(tag, str) for tag in doc.get("hashtags") or []):
+        raise ValueError("hashtags: expected a list of strings")
+    for name in ("metrics", "creator", "live"):
+        if doc.get(name) is not None and not isinstance(doc[name], Mapping):
+            raise ValueError(f"{name}: expected an object, got {type(doc[name]).__name__}")
+    for name, value in (doc.get("metrics") or {}).items():
+        if name in METRIC_NAMES and value is not None and not _is_count(value):
+            raise ValueError(f"metrics.{name}: expected a non-negative integer or null, got {value!r}")
+    for product in doc.get("products") or []:
+        if not isinstance(product, Mapping):
+            raise ValueError("products: expected a list of objects")
+        for key in ("price", "price_max"):
+            if product.get(key) is not None and not _is_number(product[key]):
+                raise ValueError(f"products[].{key}: expected a number or null, got {product[key]!r}")
+    for key in ("price", "price_max"):
+        if doc.get(key) is not None and not _is_number(doc[key]):
+            raise ValueError(f"{key}: expected a number or null, got {doc[key]!r}")
+    item = from_json(dict(doc))
+    data = to_json(item)
+    data["metrics"] = {k: (int(v) if v is not None else None) for k, v in data["metrics"].items()}
+    try:
+        data["observed_at"] = to_iso(data.get("observed_at") or (now or datetime.now(timezone.utc)), "observed_at")
+        data["published_at"] = to_iso(data.get("published_at"), "published_at")
+    except InvalidDocument as exc:
+        raise ValueError(str(exc)) from None
+    texts = [data.get("title"), data.get("description"), data.get("name"), data.get("handle")]
+    if not any(isinstance(t, str) and t.strip() for t in texts):
+        raise ValueError("no text: a document needs a title, description, name or handle")
+    return data
+
+
+def _is_count(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 0
+    return isinstance(value, float) and value.is_integer() and value >= 0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class Ingestor:
+    """Validate, embed (only texts the store has not embedded with this model), write in batches.
+
+    `embedder=None` indexes for keyword search only."""
+
+    def __init__(self, store: Store, embedder: Embedder | None, batch_size: int = DEFAULT_INGEST_BATCH,
+                 on_flush: Callable[[int], None] | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.batch_size = max(1, int(batch_size))
+        self.on_flush = on_flush
+        self.report = IngestReport()
+        self._pending: list[dict[str, Any]] = []
+        self._model_checked = False
+        self._started = time.perf_counter()
+        stored = store.model_info()
+        if embedder is not None and stored is not None and stored[0] != embedder.model_name:
+            raise ModelMismatch(stored, (embedder.model_name, None))  # fail before loading anything
+
+    @property
+    def pending(self) -> int:
+        """Documents queued for the next flush."""
+        return len(self._pending)
+
+    def add(self, doc: Any, line: int | None = None) -> bool:
+        """Queue one item (a dict in the JSON form); False (and an error in the report) if invalid."""
+        try:
+            data = validate(doc)
+        except ValueError as exc:
+            self.report.skipped_invalid += 1
+            if len(self.report.errors) < MAX_REPORTED_ERRORS:
+                self.report.errors.append((line or 0, str(exc)))
+            return False
+        self._pending.append(data)
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+        return True
+
+    def add_error(self, line: int, reason: str) -> None:
+        self.report.skipped_invalid += 1
+        if len(self.report.errors) < MAX_REPORTED_ERRORS:
+            self.report.errors.append((line, reason))
+
+    def flush(self) -> None:
+        docs, self._pending = self._pending, []
+        if not docs:
+            return
+        vectors: list[Any] | None = None
+        hashes: list[str | None] | None = None
+        if self.embedder is not None:
+            texts = [document_text(d) for d in docs]
+            hashes = [self.embedder.text_hash(t) for t in texts]
+            known = self.store.known_hashes([d["id"] for d in docs])
+            todo: dict[str, int] = {}  # text hash -> index into `texts`, each new text embedded once
+            for i, (doc, text_hash) in enumerate(zip(docs, hashes, strict=False)):
+                if known.get(doc["id"]) == text_hash:
+                    self.report.unchanged_text += 1
+                else:
+                    todo.setdefault(text_hash, i)
+            vectors = [None] * len(docs)
+            if todo:
+                if not self._model_checked:
+                    self.store.set_model(self.embedder.model_name, self.embedder.dim)
+                    self._model_checked = True
+                embedded = self.embedder.embed_documents([texts[i] for i in todo.values()])
+                self.report.embedded += len(todo)
+                by_hash = dict(zip(todo.keys(), embedded, strict=False))
+                for i, (doc, text_hash) in enumerate(zip(docs, hashes, strict=False)):
+                    if known.get(doc["id"]) != text_hash:
+                        vectors[i] = by_hash[text_hash]
+        result = self.store.upsert(docs, vectors, hashes)
+        self.report.added += result.added
+        self.report.updated += result.updated
+        if self.on_flush is not None:
+            self.on_flush(len(docs))
+
+    def close(self) -> IngestReport:
+        self.flush()
+        self.report.seconds = time.perf_counter() - self._started
+        return self.report
+
+
+def ingest_jsonl(path: str | Path, store: Store, embedder: Embedder | None,
+                 batch_size: int = DEFAULT_INGEST_BATCH, progress: Progress | None = None) -> IngestReport:
+    """Ingest one JSONL file (one item per line; blank lines ignored). Broken lines are reported with
+    their 1-based line numbers and skipped. `progress(bytes_done, bytes_total)` is called per batch.
+    Raises OSError when the file cannot be read, StoreError when the store refuses."""
+    path = Path(path)
+    total = path.stat().st_size
+    done = 0  # bytes read so far; reported when their batch is written, so the bar tracks real work
+
+    def on_flush(_: int) -> None:
+        if progress is not None:
+            progress(done, total)
+
+    ingestor = Ingestor(store, embedder, batch_size, on_flush=on_flush)
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            done += len(raw)
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                doc = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                ingestor.add_error(number, f"invalid JSON: {exc}")
+                continue
+            ingestor.add(doc, line=number)
+    report = ingestor.close()
+    if progress is not None:
+        progress(total, total)
+    return report

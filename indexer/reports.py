@@ -1,0 +1,325 @@
+"""Trend reports: self-contained HTML (charts as embedded PNG), Markdown and CSV (see docs/TRENDS.md)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from indexer.trends import DEFAULT_WINDOW, TrendBy, TrendEngine, TrendReport, iso, parse_window, to_datetime
+
+FORMATS = ("html", "md", "csv")
+DEFAULT_TITLE = "trendcart report"
+# How many rows each section shows, and how many leaders get a metric curve.
+SECTION_LIMIT = 10
+CURVE_LEADERS = 5
+# Fonts that carry CJK glyphs, tried in order; without one, chart labels use ASCII ids only.
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "Microsoft YaHei", "PingFang SC", "SimHei", "Heiti SC", "Arial Unicode MS")
+SECTIONS = (
+    (TrendBy.product, "Trending products"),
+    (TrendBy.video, "Trending videos"),
+    (TrendBy.live, "Trending livestreams"),
+    (TrendBy.hashtag, "Trending hashtags"),
+    (TrendBy.creator, "Trending creators"),
+)
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows, computed once from the store; renderers only format it."""
+
+    title: str
+    now: datetime
+    window: str
+    metric: str
+    sections: dict[str, TrendReport]
+    platform_mix: dict[str, int]
+    kind_counts: dict[str, int]
+    curves: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
+    curve_titles: dict[str, str | None] = field(default_factory=dict)
+    platform: str | None = None
+
+
+def format_for(path: Path) -> str:
+    """The report format from a file extension: .html/.htm, .md/.markdown, .csv."""
+    suffix = path.suffix.lower().lstrip(".")
+    suffix = {"htm": "html", "markdown": "md"}.get(suffix, suffix)
+    if suffix not in FORMATS:
+        raise ValueError(f"cannot tell the report format from {path.name!r}: use .html, .md or .csv")
+    return suffix
+
+
+def build_report(store: Any, now: datetime, window: str = DEFAULT_WINDOW, metric: str | None = None,
+                 title: str | None = None, limit: int = SECTION_LIMIT, platform: str | None = None) -> ReportData:
+    parse_window(window)
+    engine = TrendEngine(store, now=now)
+    sections = {by.value: engine.trending(by=by, window=window, metric=metric, limit=limit, platform=platform)
+                for by, _ in SECTIONS}
+    mix, kinds = store_counts(store, platform)
+    data = ReportData(title=title or DEFAULT_TITLE, now=now, window=window, metric=sections["video"].metric,
+                      sections=sections, platform_mix=mix, kind_counts=kinds, platform=platform)
+    start = now - 2 * parse_window(window)  # the curves span this window and the previous one
+    leaders = sections["video"].results[:CURVE_LEADERS] + sections["live"].results[:2]
+    for result in leaders:
+        points = snapshot_points(store, result.key, data.metric, start, now)
+        if points:
+            data.curves[result.key] = points
+            data.curve_titles[result.key] = result.title
+    return data
+
+
+def store_counts(store: Any, platform: str | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    """Documents per platform and per kind, from the store's stats()."""
+    stats = store.stats() if hasattr(store, "stats") else {}
+    stats = stats if isinstance(stats, dict) else getattr(stats, "__dict__", {})
+    by_platform = dict(stats.get("by_platform") or stats.get("platforms") or {})
+    by_kind = dict(stats.get("by_kind") or stats.get("kinds") or {})
+    if platform:
+        by_platform = {k: v for k, v in by_platform.items() if k == platform}
+    return ({k: int(v) for k, v in sorted(by_platform.items())}, {k: int(v) for k, v in sorted(by_kind.items())})
+
+
+def snapshot_points(store: Any, entity_id: str, metric: str, since: datetime, until: datetime) -> list[tuple[datetime, float]]:
+    """(time, value) pairs of one entity's metric, oldest first."""
+    rows = store.snapshots(entity_id, metric=metric, since=iso(since), until=iso(until))
+    points = []
+    for row in rows:
+        if isinstance(row, (tuple, list)):
+            at, value = row[0], row[1]
+        else:
+            at = row.get("observed_at") if isinstance(row, dict) else getattr(row, "observed_at", None)
+            metrics = row.get("metrics") if isinstance(row, dict) else getattr(row, "metrics", None)
+            value = (metrics or {}).get(metric) if isinstance(metrics, dict) else metrics
+            if value is None and isinstance(row, dict):
+                value = row.get("value")
+        when = to_datetime(at)
+        if when is not None and value is not None:
+            points.append((when, float(value)))
+    return sorted(points)
+
+
+# -- rendering: shared rows -------------------------------------------------------------------------
+COLUMNS = ("rank", "id", "title", "score", "velocity", "growth_pct_day", "acceleration_pct", "basis",
+           "items", "new_items", "creators", "platforms")
+
+
+def rows_of(report: TrendReport) -> list[dict[str, Any]]:
+    rows = []
+    for r in report.results:
+        c = r.components
+        rows.append({
+            "rank": r.rank, "id": r.key, "title": r.title or "", "score": r.score,
+            "velocity": c.get("velocity"),
+            "growth_pct_day": None if c.get("growth") is None else round(c["growth"] * 24 * 100, 1),
+            "acceleration_pct": None if c.get("acceleration") is None else round(c["acceleration"] * 100, 1),
+            "basis": c.get("basis"), "items": c.get("items"), "new_items": c.get("new_items"),
+            "creators": c.get("creators"), "platforms": ",".join(r.platforms),
+        })
+    return rows
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}" if abs(value) >= 100 else f"{value:.2f}"
+    return str(value)
+
+
+# -- CSV --------------------------------------------------------------------------------------------
+def render_csv(data: ReportData) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=("by", *COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for by, report in data.sections.items():
+        for row in rows_of(report):
+            writer.writerow({"by": by, **{k: "" if v is None else v for k, v in row.items()}})
+    return out.getvalue()
+
+
+# -- Markdown ---------------------------------------------------------------------------------------
+def _md_cell(value: Any) -> str:
+    text = fmt(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    # Markdown renderers pass raw HTML through: escape it so a scraped "<script>" stays text.
+    return escape(text, quote=False)
+
+
+def render_markdown(data: ReportData) -> str:
+    lines = [f"# {_md_cell(data.title)}", "",
+             f"Generated for {iso(data.now)} · window {data.window} · metric {data.metric}"
+             + (f" · platform {data.platform}" if data.platform else ""), ""]
+    if data.kind_counts:
+        lines += ["Documents: " + ", ".join(f"{k} {v}" for k, v in data.kind_counts.items()), ""]
+    for by, heading in SECTIONS:
+        report = data.sections[by.value]
+        lines += [f"## {heading}", ""]
+        rows = rows_of(report)
+        if not rows:
+            lines += ["Nothing with a measurable rate in this window.", ""]
+            continue
+        cols = ("rank", "title", "score", "velocity", "growth_pct_day", "acceleration_pct", "basis", "creators",
+                "new_items", "platforms", "id")
+        lines.append("| " + " | ".join(cols) + " |")
+        lines.append("|" + "---|" * len(cols))
+        for row in rows:
+            lines.append("| " + " | ".join(_md_cell(row[c]) for c in cols) + " |")
+        lines.append("")
+    if data.platform_mix:
+        lines += ["## Platform mix", "", "| platform | documents |", "|---|---|"]
+        lines += [f"| {_md_cell(k)} | {v} |" for k, v in data.platform_mix.items()] + [""]
+    lines += ["Scores: log10(1 + velocity) × growth × acceleration × breadth factors; see docs/TRENDS.md.", ""]
+    return "\n".join(lines)
+
+
+# -- HTML -------------------------------------------------------------------------------------------
+def _cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in names), None)
+
+
+def chart_label(rank: int, title: str | None, key: str, cjk: bool) -> str:
+    """A chart label that the font can draw: the title when it can, else the rank and an ASCII id."""
+    text = (title or "").strip()
+    if text and (cjk or text.isascii()):
+        return f"#{rank} {text[:28]}"
+    ascii_key = key.encode("ascii", "replace").decode()
+    return f"#{rank} {ascii_key[-28:]}"
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    # No Software/date metadata: the same data gives the same bytes.
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def render_charts(data: ReportData) -> dict[str, str]:
+    """Base64 PNGs: top products, metric curves of the leaders, platform mix (only those with data)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    font = _cjk_font()
+    charts: dict[str, str] = {}
+    with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
+                                "svg.hashsalt": "trendcart", "path.simplify": True}), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # missing-glyph warnings, should a label slip through
+        products = data.sections["product"].results
+        if products:
+            fig, ax = plt.subplots(figsize=(7, 0.45 * len(products) + 1))
+            labels = [chart_label(r.rank, r.title, r.key, bool(font)) for r in products][::-1]
+            ax.barh(labels, [r.score for r in products][::-1], color="#d9534f")
+            ax.set_xlabel("trend score")
+            ax.set_title(f"Top trending products ({data.window}, {data.metric})")
+            charts["products"] = _png(fig)
+        if data.curves:
+            fig, ax = plt.subplots(figsize=(7, 3.5))
+            ranks = {r.key: r.rank for r in data.sections["video"].results + data.sections["live"].results}
+            for key, points in data.curves.items():
+                label = chart_label(ranks.get(key, 0), data.curve_titles.get(key), key, bool(font))
+                label = ("live " if ":live:" in key else "video ") + label
+                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+            ax.set_ylabel(data.metric)
+            ax.set_title(f"{data.metric} of the leaders")
+            ax.legend(fontsize=7, loc="upper left")
+            fig.autofmt_xdate()
+            charts["curves"] = _png(fig)
+        if data.platform_mix:
+            fig, ax = plt.subplots(figsize=(5, 3))
+            ax.bar(list(data.platform_mix), list(data.platform_mix.values()), color="#5b8def")
+            ax.set_ylabel("documents")
+            ax.set_title("Platform mix")
+            charts["platforms"] = _png(fig)
+    return charts
+
+
+_CSS = """body{font-family:system-ui,-apple-system,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;
+margin:2em auto;max-width:1100px;color:#222}table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}
+th,td{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;font-size:13px;vertical-align:top}
+th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#777;font-size:12px}
+img{max-width:100%}.flag{color:#b36b00}"""
+
+
+def _html_table(report: TrendReport) -> str:
+    rows = rows_of(report)
+    if not rows:
+        return '<p class="muted">Nothing with a measurable rate in this window.</p>'
+    head = ("#", "title", "score", "velocity /h", "growth %/day", "accel. %", "basis", "creators", "new", "platforms")
+    out = ["<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    urls = {r.key: r.url for r in report.results}
+    for row in rows:
+        title = escape(row["title"] or row["id"])
+        url = urls.get(row["id"])
+        if url and url.startswith(("http://", "https://")):
+            title = f'<a href="{escape(url)}" rel="noopener noreferrer">{title}</a>'
+        basis = escape(str(row["basis"]))
+        if row["basis"] != "snapshots":
+            basis = f'<span class="flag" title="rate since publication: only one snapshot">{basis}</span>'
+        cells = [
+            f'<td class="num">{row["rank"]}</td>',
+            f'<td>{title}<br><span class="muted">{escape(row["id"])}</span></td>',
+            *(f'<td class="num">{escape(fmt(row[c]))}</td>' for c in ("score", "velocity", "growth_pct_day", "acceleration_pct")),
+            f"<td>{basis}</td>",
+            *(f'<td class="num">{escape(fmt(row[c]))}</td>' for c in ("creators", "new_items")),
+            f'<td>{escape(row["platforms"])}</td>',
+        ]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def render_html(data: ReportData) -> str:
+    charts = render_charts(data)
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{escape(data.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape(data.title)}</h1>",
+        f'<p class="muted">Generated for {escape(iso(data.now) or "")} · window {escape(data.window)} · metric '
+        f'{escape(data.metric)}{" · platform " + escape(data.platform) if data.platform else ""}'
+        + (" · documents: " + escape(", ".join(f"{k} {v}" for k, v in data.kind_counts.items())) if data.kind_counts else "")
+        + "</p>",
+    ]
+    captions = {"products": "Top trending products by score", "curves": f"{data.metric} over time of the leading "
+                "videos and livestreams", "platforms": "Documents per platform"}
+    for by, heading in SECTIONS:
+        parts.append(f"<h2>{escape(heading)}</h2>")
+        if by is TrendBy.product and "products" in charts:
+            parts.append(f'<img alt="{escape(captions["products"])}" src="data:image/png;base64,{charts["products"]}">')
+        if by is TrendBy.video and "curves" in charts:
+            parts.append(f'<img alt="{escape(captions["curves"])}" src="data:image/png;base64,{charts["curves"]}">')
+        parts.append(_html_table(data.sections[by.value]))
+    if "platforms" in charts:
+        parts.append("<h2>Platform mix</h2>")
+        parts.append(f'<img alt="{escape(captions["platforms"])}" src="data:image/png;base64,{charts["platforms"]}">')
+    parts.append('<p class="muted">score = log10(1 + velocity) × growth factor × acceleration factor × breadth '
+                 "factor; “since_published” marks a rate from a single snapshot (metric ÷ hours since "
+                 "publication). Definitions: docs/TRENDS.md.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+RENDERERS = {"html": render_html, "md": render_markdown, "csv": render_csv}
+
+
+def write_report(store: Any, out: Path, now: datetime, window: str = DEFAULT_WINDOW, metric: str | None = None,
+                 title: str | None = None, limit: int = SECTION_LIMIT, platform: str | None = None) -> ReportData:
+    """Build the report and write it in the format the extension names; returns what it showed."""
+    out = Path(out)
+    kind = format_for(out)
+    data = build_report(store, now=now, window=window, metric=metric, title=title, limit=limit, platform=platform)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(RENDERERS[kind](data), encoding="utf-8")
+    return data

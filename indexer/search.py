@@ -1,0 +1,26 @@
+"""search(): embed the query only when the mode and the store need it, then ask the store."""
+
+from __future__ import annotations
+
+from indexer.embedder import Embedder
+from indexer.store import Hit, ModelMismatch, SearchFilters, SearchMode, Store
+
+
+def search(
+    store: Store,
+    query: str,
+    mode: SearchMode | str = SearchMode.hybrid,
+    filters: SearchFilters | None = None,
+    limit: int = 10,
+    embedder: Embedder | None = None,
+) -> list[Hit]:
+    """Keyword mode, an empty query, or a store without vectors never load the model."""
+    mode = SearchMode(mode)
+    query_vector = None
+    stored = store.model_info()
+    if mode is not SearchMode.keyword and stored is not None and (query or "").strip():
+        embedder = embedder or Embedder()
+        if stored[0] != embedder.model_name:
+            raise ModelMismatch(stored, (embedder.model_name, None))
+        query_vector = embedder.embed_query(query)
+    return store.search(query or "", query_vector, mode, filters, limit)

@@ -1,0 +1,710 @@
+"""SqliteStore: the embedded default store (SQLite WAL, FTS5 BM25 with CJK bigrams, exact numpy cosine)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crawler.items import KINDS, PLATFORMS, Snapshot
+from indexer.store import (
+    HYBRID_CANDIDATES,
+    Hit,
+    InvalidDocument,
+    ModelMismatch,
+    QueryError,
+    SearchFilters,
+    SearchMode,
+    StoreError,
+    StoreStats,
+    StoreUnavailable,
+    UpsertResult,
+    WindowStat,
+    rrf_fuse,
+    to_iso,
+)
+from indexer.textsearch import TEXT_FIELDS, expand_cjk, fts_query, text_fields
+
+# BM25 column weights, in TEXT_FIELDS order: a word in the title or a product title says more about
+# what a video sells than the same word deep in a description.
+BM25_WEIGHTS = {"title": 4.0, "description": 1.0, "hashtags": 2.0, "products": 3.0, "creator": 1.5}
+# SQLite waits this long for another writer (a crawl indexing while the CLI searches) before failing.
+BUSY_TIMEOUT_MS = 10_000
+# Metrics that become snapshots: the item metrics, plus followers of creators.
+SNAPSHOT_METRICS = ("views", "likes", "comments", "shares", "collects", "viewers", "peak_viewers", "sales")
+
+# Numbered migrations: schema_version holds the last one applied. Append, never edit.
+MIGRATIONS: list[str] = [
+    # 1: documents, vectors, full-text index, snapshots
+    f"""
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE documents (
+        pk INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        published_at TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        views INTEGER,
+        likes INTEGER,
+        price_low REAL,
+        price_high REAL,
+        product_count INTEGER NOT NULL DEFAULT 0,
+        creator_id TEXT,
+        creator_name TEXT,
+        creator_handle TEXT,
+        fts_hash TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX documents_kind_platform ON documents (kind, platform);
+    CREATE INDEX documents_last_seen ON documents (last_seen);
+    CREATE INDEX documents_published_at ON documents (published_at);
+    CREATE TABLE vectors (
+        doc_pk INTEGER PRIMARY KEY REFERENCES documents (pk) ON DELETE CASCADE,
+        text_hash TEXT NOT NULL,
+        vector BLOB NOT NULL
+    );
+    CREATE VIRTUAL TABLE documents_fts USING fts5 (
+        {", ".join(TEXT_FIELDS)}, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE snapshots (
+        entity_id TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        platform TEXT,
+        kind TEXT,
+        PRIMARY KEY (entity_id, metric, observed_at)
+    ) WITHOUT ROWID;
+    CREATE INDEX snapshots_metric_time ON snapshots (metric, observed_at);
+    """,
+]
+
+
+class SqliteStore:
+    """The Store contract on one SQLite file. Safe to share between threads (one lock around the
+    connection); several processes may use the same file (WAL: readers never block the writer)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"cannot open SQLite store {str(self.path)!r}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._matrix: np.ndarray | None = None
+        self._matrix_pks: np.ndarray | None = None
+        self._matrix_version: int | None = None
+        self._model: tuple[str, int] | None = self._read_model()
+
+    # ------------------------------------------------------------------------------ schema and plumbing
+
+    def _migrate(self) -> None:
+        conn = self._conn
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        current = row[0] or 0
+        if current > len(MIGRATIONS):
+            raise StoreUnavailable(
+                f"{self.path} has schema version {current}, newer than this trendcart knows "
+                f"({len(MIGRATIONS)}); upgrade trendcart"
+            )
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(MIGRATIONS[version - 1]):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot write to {self.path}: {exc}") from exc
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def _query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"SQLite error on {self.path}: {exc}") from exc
+
+    def _read_model(self) -> tuple[str, int] | None:
+        rows = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('model', 'dim')").fetchall())
+        if "model" in rows and "dim" in rows:
+            return rows["model"], int(rows["dim"])
+        return None
+
+    def close(self) -> None:
+        with self._lock:
+            self._matrix = None
+            self._conn.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+    # ----------------------------------------------------------------------------------------- model
+
+    def model_info(self) -> tuple[str, int] | None:
+        return self._model
+
+    def set_model(self, name: str, dim: int) -> None:
+        if self._model is not None:
+            if self._model != (name, int(dim)):
+                raise ModelMismatch(self._model, (name, int(dim)))
+            return
+        with self._tx() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('model', ?), ('dim', ?)", (name, str(int(dim))))
+        self._model = (name, int(dim))
+
+    # ----------------------------------------------------------------------------------------- writes
+
+    def upsert(
+        self,
+        docs: Sequence[Mapping[str, Any]],
+        vectors: Sequence[Any] | None = None,
+        text_hashes: Sequence[str | None] | None = None,
+    ) -> UpsertResult:
+        rows = [_prepare(doc) for doc in docs]
+        vecs = self._check_vectors(vectors, len(rows))
+        hashes = list(text_hashes) if text_hashes is not None else [None] * len(rows)
+        if len(hashes) != len(rows):
+            raise StoreError(f"{len(rows)} documents but {len(hashes)} text hashes")
+        result = UpsertResult()
+        vectors_changed = False
+        with self._tx() as conn:
+            existing = self._existing(conn, [r["id"] for r in rows])
+            for row, vec, text_hash in zip(rows, vecs, hashes, strict=False):
+                old = existing.get(row["id"])
+                if old is None:
+                    pk = conn.execute(
+                        "INSERT INTO documents (id, kind, platform, published_at, first_seen, last_seen, views, "
+                        "likes, price_low, price_high, product_count, creator_id, creator_name, creator_handle, "
+                        "fts_hash, doc) VALUES (:id, :kind, :platform, :published_at, :observed_at, :observed_at, "
+                        ":views, :likes, :price_low, :price_high, :product_count, :creator_id, :creator_name, "
+                        ":creator_handle, :fts_hash, :doc)",
+                        row,
+                    ).lastrowid
+                    conn.execute(
+                        f"INSERT INTO documents_fts (rowid, {', '.join(TEXT_FIELDS)}) VALUES (?{', ?' * len(TEXT_FIELDS)})",
+                        (pk, *row["fts"]),
+                    )
+                    old = {"pk": pk, "first_seen": row["observed_at"], "last_seen": row["observed_at"],
+                           "fts_hash": row["fts_hash"], "text_hash": None}
+                    existing[row["id"]] = old
+                    result.added += 1
+                else:
+                    pk = old["pk"]
+                    if row["observed_at"] >= old["last_seen"]:
+                        conn.execute(
+                            "UPDATE documents SET kind = :kind, platform = :platform, published_at = :published_at, "
+                            "last_seen = :observed_at, views = :views, likes = :likes, price_low = :price_low, "
+                            "price_high = :price_high, product_count = :product_count, creator_id = :creator_id, "
+                            "creator_name = :creator_name, creator_handle = :creator_handle, fts_hash = :fts_hash, "
+                            "doc = :doc WHERE pk = :pk",
+                            {**row, "pk": pk},
+                        )
+                        if row["fts_hash"] != old["fts_hash"]:
+                            conn.execute("DELETE FROM documents_fts WHERE rowid = ?", (pk,))
+                            conn.execute(
+                                f"INSERT INTO documents_fts (rowid, {', '.join(TEXT_FIELDS)}) "
+                                f"VALUES (?{', ?' * len(TEXT_FIELDS)})",
+                                (pk, *row["fts"]),
+                            )
+                            old["fts_hash"] = row["fts_hash"]
+                        old["last_seen"] = row["observed_at"]
+                    if row["observed_at"] < old["first_seen"]:
+                        conn.execute("UPDATE documents SET first_seen = ? WHERE pk = ?", (row["observed_at"], pk))
+                        old["first_seen"] = row["observed_at"]
+                    result.updated += 1
+                if vec is not None:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO vectors (doc_pk, text_hash, vector) VALUES (?, ?, ?)",
+                        (pk, text_hash or "", vec.astype("<f4").tobytes()),
+                    )
+                    old["text_hash"] = text_hash or ""
+                    vectors_changed = True
+                elif text_hash is not None and old.get("text_hash") is not None and old["text_hash"] != text_hash:
+                    conn.execute("DELETE FROM vectors WHERE doc_pk = ?", (pk,))  # text changed, vector stale
+                    old["text_hash"] = None
+                    vectors_changed = True
+                conn.executemany(
+                    "INSERT OR REPLACE INTO snapshots (entity_id, metric, observed_at, value, platform, kind) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    row["snapshots"],
+                )
+        if vectors_changed:
+            self._matrix = None
+        return result
+
+    def _existing(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        rows = conn.execute(
+            "SELECT d.id, d.pk, d.first_seen, d.last_seen, d.fts_hash, v.text_hash FROM documents d "
+            "LEFT JOIN vectors v ON v.doc_pk = d.pk WHERE d.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(dict.fromkeys(ids))),),
+        ).fetchall()
+        for doc_id, pk, first_seen, last_seen, fts_hash, text_hash in rows:
+            found[doc_id] = {"pk": pk, "first_seen": first_seen, "last_seen": last_seen,
+                             "fts_hash": fts_hash, "text_hash": text_hash}
+        return found
+
+    def _check_vectors(self, vectors: Sequence[Any] | None, n: int) -> list[np.ndarray | None]:
+        if vectors is None:
+            return [None] * n
+        if len(vectors) != n:
+            raise StoreError(f"{n} documents but {len(vectors)} vectors")
+        out: list[np.ndarray | None] = []
+        for vec in vectors:
+            if vec is None:
+                out.append(None)
+                continue
+            arr = np.asarray(vec, dtype=np.float32).reshape(-1)
+            if self._model is None:
+                raise StoreError("no embedding model recorded for this store: call set_model(name, dim) first")
+            if arr.shape[0] != self._model[1]:
+                raise ModelMismatch(self._model, (f"a {arr.shape[0]}-dim model", arr.shape[0]))
+            norm = float(np.linalg.norm(arr))
+            out.append(arr / norm if norm > 0 else arr)
+        return out
+
+    def add_snapshots(self, snapshots: Sequence[Snapshot]) -> int:
+        rows: list[tuple] = []
+        for snap in snapshots:
+            observed = to_iso(snap.observed_at, "observed_at")
+            platform, kind = _platform_kind(snap.entity_id)
+            for metric, value in (snap.metrics or {}).items():
+                if _is_count(value):
+                    rows.append((snap.entity_id, metric, observed, int(value), platform, kind))
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO snapshots (entity_id, metric, observed_at, value, platform, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
+    def delete(self, ids: Sequence[str]) -> int:
+        payload = json.dumps(list(dict.fromkeys(ids)))
+        with self._tx() as conn:
+            pks = [r[0] for r in conn.execute(
+                "SELECT pk FROM documents WHERE id IN (SELECT value FROM json_each(?))", (payload,))]
+            pk_payload = json.dumps(pks)
+            conn.execute("DELETE FROM documents_fts WHERE rowid IN (SELECT value FROM json_each(?))", (pk_payload,))
+            conn.execute("DELETE FROM vectors WHERE doc_pk IN (SELECT value FROM json_each(?))", (pk_payload,))
+            conn.execute("DELETE FROM documents WHERE pk IN (SELECT value FROM json_each(?))", (pk_payload,))
+            conn.execute("DELETE FROM snapshots WHERE entity_id IN (SELECT value FROM json_each(?))", (payload,))
+        self._matrix = None
+        return len(pks)
+
+    def prune(self, before: str | datetime) -> int:
+        cutoff = to_iso(before, "before")
+        with self._tx() as conn:
+            return conn.execute("DELETE FROM snapshots WHERE observed_at < ?", (cutoff,)).rowcount
+
+    # ------------------------------------------------------------------------------------------ reads
+
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        return self.get_many([doc_id]).get(doc_id)
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        rows = self._query(
+            "SELECT id, doc, first_seen, last_seen FROM documents WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),),
+        )
+        return {row[0]: _load_doc(row[1], row[2], row[3]) for row in rows}
+
+    def count(self, filters: SearchFilters | None = None) -> int:
+        where, params = _filter_sql(filters)
+        return self._query(f"SELECT COUNT(*) FROM documents d WHERE {where}", params)[0][0]
+
+    def iter_documents(self, filters: SearchFilters | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+        where, params = _filter_sql(filters)
+        last_pk = 0
+        while True:
+            rows = self._query(
+                f"SELECT pk, doc, first_seen, last_seen FROM documents d WHERE d.pk > :after AND {where} "
+                "ORDER BY d.pk LIMIT :batch",
+                {**params, "after": last_pk, "batch": batch},
+            )
+            if not rows:
+                return
+            for _, doc, first_seen, last_seen in rows:
+                yield _load_doc(doc, first_seen, last_seen)
+            last_pk = rows[-1][0]
+
+    def known_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        rows = self._query(
+            "SELECT d.id, v.text_hash FROM documents d JOIN vectors v ON v.doc_pk = d.pk "
+            "WHERE d.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),),
+        )
+        return dict(rows)
+
+    def snapshots(
+        self,
+        entity_id: str,
+        metric: str | None = None,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+    ) -> list[Snapshot]:
+        sql = "SELECT observed_at, metric, value FROM snapshots WHERE entity_id = :id"
+        params: dict[str, Any] = {"id": entity_id}
+        if metric is not None:
+            sql += " AND metric = :metric"
+            params["metric"] = metric
+        if since is not None:
+            sql += " AND observed_at >= :since"
+            params["since"] = to_iso(since, "since")
+        if until is not None:
+            sql += " AND observed_at <= :until"
+            params["until"] = to_iso(until, "until")
+        grouped: dict[str, dict[str, int]] = {}
+        for observed_at, name, value in self._query(sql + " ORDER BY observed_at", params):
+            grouped.setdefault(observed_at, {})[name] = value
+        return [Snapshot(entity_id=entity_id, observed_at=at, metrics=m) for at, m in grouped.items()]
+
+    def window_stats(
+        self,
+        metric: str,
+        start: str | datetime,
+        end: str | datetime,
+        kind: str | None = None,
+        platform: str | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> dict[str, WindowStat]:
+        conditions = ["metric = :metric", "observed_at >= :start", "observed_at <= :end"]
+        params: dict[str, Any] = {"metric": metric, "start": to_iso(start, "start"), "end": to_iso(end, "end")}
+        if kind is not None:
+            conditions.append("kind = :kind")
+            params["kind"] = kind
+        if platform is not None:
+            conditions.append("platform = :platform")
+            params["platform"] = platform
+        if ids is not None:
+            conditions.append("entity_id IN (SELECT value FROM json_each(:ids))")
+            params["ids"] = json.dumps(list(ids))
+        rows = self._query(
+            f"""
+            WITH w AS (
+                SELECT entity_id, MIN(observed_at) AS first_at, MAX(observed_at) AS last_at, COUNT(*) AS n
+                FROM snapshots WHERE {" AND ".join(conditions)} GROUP BY entity_id
+            )
+            SELECT w.entity_id, w.first_at, f.value, w.last_at, l.value, w.n FROM w
+            JOIN snapshots f ON f.entity_id = w.entity_id AND f.metric = :metric AND f.observed_at = w.first_at
+            JOIN snapshots l ON l.entity_id = w.entity_id AND l.metric = :metric AND l.observed_at = w.last_at
+            """,
+            params,
+        )
+        return {
+            r[0]: WindowStat(entity_id=r[0], metric=metric, first_at=r[1], first_value=r[2], last_at=r[3],
+                             last_value=r[4], count=r[5])
+            for r in rows
+        }
+
+    def stats(self) -> StoreStats:
+        by_kind = dict(self._query("SELECT kind, COUNT(*) FROM documents GROUP BY kind"))
+        by_platform = dict(self._query("SELECT platform, COUNT(*) FROM documents GROUP BY platform"))
+        first, last = self._query("SELECT MIN(first_seen), MAX(last_seen) FROM documents")[0]
+        vectors = self._query("SELECT COUNT(*) FROM vectors")[0][0]
+        snapshots = self._query("SELECT COUNT(*) FROM snapshots")[0][0]
+        size = None
+        if self.path.exists():
+            size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        model = self._model
+        return StoreStats(
+            backend=self.backend, location=str(self.path), documents=sum(by_kind.values()), by_kind=by_kind,
+            by_platform=by_platform, vectors=vectors, snapshots=snapshots, model=model[0] if model else None,
+            dim=model[1] if model else None, first_observed=first, last_observed=last, size_bytes=size,
+        )
+
+    # ----------------------------------------------------------------------------------------- search
+
+    def search(
+        self,
+        query_text: str,
+        query_vector: Any | None = None,
+        mode: SearchMode | str = SearchMode.hybrid,
+        filters: SearchFilters | None = None,
+        limit: int = 10,
+    ) -> list[Hit]:
+        try:
+            mode = SearchMode(mode)
+        except ValueError:
+            raise QueryError(f"unknown search mode {mode!r}; expected hybrid, keyword or semantic") from None
+        if limit <= 0:
+            return []
+        if mode is SearchMode.semantic and query_vector is None:
+            raise QueryError("semantic search needs a query vector (an embedding model)")
+        if mode is SearchMode.hybrid and (query_vector is None or self._model is None):
+            mode = SearchMode.keyword  # a store without vectors, or no model: keyword is all there is
+        if mode is not SearchMode.keyword and self._model is None:
+            raise QueryError("this store has no vectors yet: index documents with an embedding model first")
+        if not (query_text or "").strip() and mode is not SearchMode.semantic:
+            return []
+        where, params = _filter_sql(filters)
+        candidates = max(limit, HYBRID_CANDIDATES) if mode is SearchMode.hybrid else limit
+        keyword: list[tuple[str, float]] = []
+        vector: list[tuple[str, float]] = []
+        if mode is not SearchMode.semantic:
+            keyword = self._keyword(query_text, where, params, candidates)
+        if mode is not SearchMode.keyword:
+            vector = self._vector(query_vector, where, params, filters, candidates)
+        kw_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(keyword, start=1)}
+        vec_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(vector, start=1)}
+        if mode is SearchMode.hybrid:
+            ranked = rrf_fuse([d for d, _ in keyword], [d for d, _ in vector])[:limit]
+        else:
+            ranked = (keyword or vector)[:limit]
+        docs = self.get_many([doc_id for doc_id, _ in ranked])
+        hits = []
+        for doc_id, score in ranked:
+            kw = kw_rank.get(doc_id, (None, None))
+            vec = vec_rank.get(doc_id, (None, None))
+            explain = {
+                "mode": mode.value,
+                "keyword_rank": kw[0], "keyword_score": kw[1],
+                "vector_rank": vec[0], "vector_score": vec[1],
+                "fused_score": score if mode is SearchMode.hybrid else None,
+            }
+            if doc_id in docs:
+                hits.append(Hit(id=doc_id, score=float(score), doc=docs[doc_id], explain=explain))
+        return hits
+
+    def _keyword(self, text: str, where: str, params: dict[str, Any], limit: int) -> list[tuple[str, float]]:
+        match = fts_query(text)
+        if match is None:
+            return []
+        weights = ", ".join(str(BM25_WEIGHTS[f]) for f in TEXT_FIELDS)
+        rows = self._query(
+            f"SELECT d.id, bm25(documents_fts, {weights}) AS s FROM documents_fts "
+            f"JOIN documents d ON d.pk = documents_fts.rowid "
+            f"WHERE documents_fts MATCH :match AND {where} ORDER BY s LIMIT :limit",
+            {**params, "match": match, "limit": limit},
+        )
+        return [(doc_id, -float(score)) for doc_id, score in rows]  # bm25() is lower-is-better
+
+    def _vector(self, query_vector: Any, where: str, params: dict[str, Any], filters: SearchFilters | None,
+                limit: int) -> list[tuple[str, float]]:
+        assert self._model is not None
+        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        if q.shape[0] != self._model[1]:
+            raise ModelMismatch(self._model, (f"a {q.shape[0]}-dim model", q.shape[0]))
+        norm = float(np.linalg.norm(q))
+        if norm > 0:
+            q = q / norm
+        matrix, pks = self._vector_index()
+        if matrix.shape[0] == 0:
+            return []
+        scores = matrix @ q
+        if filters is not None and not filters.is_empty():
+            allowed = np.fromiter((r[0] for r in self._query(f"SELECT pk FROM documents d WHERE {where}", params)),
+                                  dtype=np.int64)
+            scores = np.where(np.isin(pks, allowed, assume_unique=True), scores, -np.inf)
+            valid = int(np.isfinite(scores).sum())
+        else:
+            valid = scores.shape[0]
+        k = min(limit, valid)
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[np.isfinite(scores[top])]
+        top_pks = [int(pks[i]) for i in top]
+        id_rows = self._query("SELECT pk, id FROM documents WHERE pk IN (SELECT value FROM json_each(?))",
+                              (json.dumps(top_pks),))
+        id_of = dict(id_rows)
+        return [(id_of[pk], float(scores[i])) for pk, i in zip(top_pks, top, strict=False) if pk in id_of]
+
+    def _vector_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """All vectors as one (n, dim) matrix, cached until this or another connection writes."""
+        with self._lock:
+            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            if self._matrix is None or self._matrix_version != version:
+                assert self._model is not None
+                rows = self._conn.execute("SELECT doc_pk, vector FROM vectors ORDER BY doc_pk").fetchall()
+                dim = self._model[1]
+                self._matrix_pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                blob = b"".join(r[1] for r in rows)
+                self._matrix = np.frombuffer(blob, dtype="<f4").reshape(len(rows), dim).astype(np.float32, copy=False)
+                self._matrix_version = version
+            assert self._matrix_pks is not None
+            return self._matrix, self._matrix_pks
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _platform_kind(entity_id: str) -> tuple[str | None, str | None]:
+    parts = entity_id.split(":", 2) if isinstance(entity_id, str) else []
+    if len(parts) == 3 and parts[0] in PLATFORMS and parts[1] in KINDS:
+        return parts[0], parts[1]
+    return None, None
+
+
+def _load_doc(doc: str, first_seen: str, last_seen: str) -> dict[str, Any]:
+    data = json.loads(doc)
+    data["first_seen"] = first_seen
+    data["last_seen"] = last_seen
+    return data
+
+
+def _lower(value: Any) -> str | None:
+    return value.strip().lstrip("@").lower() if isinstance(value, str) and value.strip() else None
+
+
+def _prepare(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate one JSON-form document and compute its column values (raises InvalidDocument)."""
+    if not isinstance(doc, Mapping):
+        raise InvalidDocument(f"a document must be a JSON object, got {type(doc).__name__}")
+    doc_id = doc.get("id")
+    platform, kind = _platform_kind(doc_id) if isinstance(doc_id, str) else (None, None)
+    if platform is None or not doc_id.split(":", 2)[2]:
+        raise InvalidDocument(f"bad id {doc_id!r}: expected platform:kind:native_id")
+    if doc.get("kind") != kind or doc.get("platform") != platform:
+        raise InvalidDocument(f"{doc_id}: kind/platform {doc.get('kind')!r}/{doc.get('platform')!r} do not match the id")
+    if doc.get("observed_at") is None:
+        raise InvalidDocument(f"{doc_id}: observed_at is missing")
+    observed_at = to_iso(doc["observed_at"], f"{doc_id}: observed_at")
+    published_at = to_iso(doc.get("published_at"), f"{doc_id}: published_at") if doc.get("published_at") else None
+    metrics = doc.get("metrics") or {}
+    if not isinstance(metrics, Mapping):
+        raise InvalidDocument(f"{doc_id}: metrics must be an object")
+    products = [p for p in (doc.get("products") or []) if isinstance(p, Mapping)]
+    prices: list[float] = []
+    for obj in [doc, *products]:
+        for key in ("price", "price_max"):
+            value = obj.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                prices.append(float(value))
+    creator = doc.get("creator") if isinstance(doc.get("creator"), Mapping) else {}
+    if kind == "creator":
+        creator = {"id": doc_id, "name": doc.get("name") or creator.get("name"),
+                   "handle": doc.get("handle") or creator.get("handle")}
+    fields = text_fields(doc)
+    fts = [expand_cjk(fields[name]) for name in TEXT_FIELDS]
+    stored = {k: v for k, v in doc.items() if k not in ("first_seen", "last_seen")}
+    stored["observed_at"] = observed_at
+    if published_at:
+        stored["published_at"] = published_at
+    snapshots = [(doc_id, m, observed_at, metrics[m], platform, kind) for m in SNAPSHOT_METRICS
+                 if _is_count(metrics.get(m))]
+    if kind == "creator" and _is_count(doc.get("followers")):
+        snapshots.append((doc_id, "followers", observed_at, doc["followers"], platform, kind))
+    # Linked products and creators with full ids get snapshots too, so their trends need no own crawl.
+    for product in products:
+        p_platform, p_kind = _platform_kind(product.get("id"))
+        if p_kind == "product" and _is_count(product.get("sales")):
+            snapshots.append((product["id"], "sales", observed_at, product["sales"], p_platform, p_kind))
+    c_platform, c_kind = _platform_kind(creator.get("id")) if kind != "creator" else (None, None)
+    if c_kind == "creator" and _is_count(creator.get("followers")):
+        snapshots.append((creator["id"], "followers", observed_at, creator["followers"], c_platform, c_kind))
+    return {
+        "id": doc_id, "kind": kind, "platform": platform, "published_at": published_at,
+        "observed_at": observed_at,
+        "views": metrics.get("views") if _is_count(metrics.get("views")) else None,
+        "likes": metrics.get("likes") if _is_count(metrics.get("likes")) else None,
+        "price_low": min(prices) if prices else None, "price_high": max(prices) if prices else None,
+        "product_count": len(products), "creator_id": _lower(creator.get("id")),
+        "creator_name": _lower(creator.get("name")), "creator_handle": _lower(creator.get("handle")),
+        "fts": fts, "fts_hash": hashlib.sha1("\x1f".join(fts).encode("utf-8")).hexdigest(),
+        "doc": json.dumps(stored, ensure_ascii=False, separators=(",", ":")),
+        "snapshots": snapshots,
+    }
+
+
+def _filter_sql(filters: SearchFilters | None) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause over `documents d` (always valid SQL; "1" when there is no filter)."""
+    if filters is None:
+        return "1", {}
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+
+    def add(sql: str, name: str, value: Any) -> None:
+        conditions.append(sql)
+        params[name] = value
+
+    if filters.platform is not None:
+        add("d.platform = :f_platform", "f_platform", filters.platform)
+    if filters.kind is not None:
+        add("d.kind = :f_kind", "f_kind", filters.kind)
+    if filters.published_from is not None:
+        add("d.published_at >= :f_pub_from", "f_pub_from", _filter_time(filters.published_from, "published_from"))
+    if filters.published_to is not None:
+        add("d.published_at <= :f_pub_to", "f_pub_to", _filter_time(filters.published_to, "published_to"))
+    if filters.observed_from is not None:
+        add("d.last_seen >= :f_obs_from", "f_obs_from", _filter_time(filters.observed_from, "observed_from"))
+    if filters.observed_to is not None:
+        add("d.last_seen <= :f_obs_to", "f_obs_to", _filter_time(filters.observed_to, "observed_to"))
+    if filters.min_views is not None:
+        add("d.views >= :f_views", "f_views", _filter_number(filters.min_views, "min_views"))
+    if filters.min_likes is not None:
+        add("d.likes >= :f_likes", "f_likes", _filter_number(filters.min_likes, "min_likes"))
+    if filters.price_min is not None:
+        add("d.price_high >= :f_price_min", "f_price_min", _filter_number(filters.price_min, "price_min"))
+    if filters.price_max is not None:
+        add("d.price_low <= :f_price_max", "f_price_max", _filter_number(filters.price_max, "price_max"))
+    if filters.has_products is True:
+        conditions.append("d.product_count > 0")
+    elif filters.has_products is False:
+        conditions.append("d.product_count = 0")
+    if filters.creator is not None:
+        add(":f_creator IN (d.creator_id, d.creator_name, d.creator_handle)", "f_creator", _lower(filters.creator))
+    return (" AND ".join(conditions) or "1"), params
+
+
+def _filter_time(value: Any, name: str) -> str | None:
+    try:
+        return to_iso(value, name)
+    except InvalidDocument as exc:
+        raise QueryError(str(exc)) from None
+
+
+def _filter_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise QueryError(f"{name}: expected a number, got {value!r}")
+    return value

@@ -1,0 +1,282 @@
+"""The store contract every backend implements (SqliteStore, ElasticStore); see docs/INDEXER.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+from crawler.items import Snapshot
+
+# Reciprocal rank fusion constant. 60 is the value from Cormack, Clarke & Büttcher (SIGIR 2009), used
+# unchanged by Elasticsearch and most hybrid engines: large enough that a document ranked 1st in one list
+# does not drown a document ranked well in both, small enough that the top ranks still matter most.
+RRF_K = 60
+# How many candidates each side (keyword, vector) contributes to fusion, at least. A document outside
+# both top-N lists cannot reach a fused top-`limit`, so N only needs to exceed `limit`.
+HYBRID_CANDIDATES = 100
+
+
+class SearchMode(str, Enum):
+    hybrid = "hybrid"
+    keyword = "keyword"
+    semantic = "semantic"
+
+
+# ---------------------------------------------------------------------------------------------- errors
+
+
+class StoreError(Exception):
+    """Base class: anything a store refuses or cannot do. The CLI turns it into one line and exit 3."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be opened or reached (bad path, permissions, Elasticsearch down)."""
+
+
+class ModelMismatch(StoreError):
+    """Vectors of another model or dimension than the one the store was built with."""
+
+    def __init__(self, stored: tuple[str, int], offered: tuple[str, int | None]) -> None:
+        self.stored, self.offered = stored, offered
+        dim = f", {offered[1]} dims" if offered[1] is not None else ""
+        super().__init__(
+            f"this store holds vectors of model {stored[0]!r} ({stored[1]} dims), not {offered[0]!r}{dim}. "
+            f"Use --model {stored[0]!r} (or TRENDCART_MODEL), or reindex into a new store: "
+            f"trendcart --store NEW_PATH --model {offered[0]!r} index YOUR.jsonl"
+        )
+
+
+class InvalidDocument(StoreError):
+    """A document that is not in the JSON form (bad id, unknown kind/platform, unreadable time)."""
+
+
+class QueryError(StoreError):
+    """A search the store cannot answer (semantic search without vectors, bad filter values)."""
+
+
+# ------------------------------------------------------------------------------------------ data types
+
+
+@dataclass
+class SearchFilters:
+    """All optional; None means "no condition". Times are ISO 8601 strings or aware datetimes.
+
+    Prices compare against every price on the document (its own, or the products it links), ignoring
+    currency: a document matches when its price span [lowest, highest] overlaps [price_min, price_max].
+    `observed_from/to` apply to the latest observation (last_seen). `creator` matches the creator's id,
+    name or handle (case-insensitive, a leading @ ignored)."""
+
+    platform: str | None = None
+    kind: str | None = None
+    published_from: str | datetime | None = None
+    published_to: str | datetime | None = None
+    observed_from: str | datetime | None = None
+    observed_to: str | datetime | None = None
+    min_views: int | None = None
+    min_likes: int | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    has_products: bool | None = None
+    creator: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(value is None for value in self.__dict__.values())
+
+
+@dataclass
+class Hit:
+    """One search result. `doc` is the stored document (JSON form + first_seen/last_seen).
+
+    `explain` always has: keyword_rank, keyword_score (BM25, higher is better), vector_rank, vector_score
+    (cosine), fused_score (RRF, hybrid only), mode. Ranks are 1-based; None when that side did not find it."""
+
+    id: str
+    score: float
+    doc: dict[str, Any]
+    explain: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "score": self.score, **{k: v for k, v in self.doc.items() if k != "id"},
+                "explain": self.explain}
+
+
+@dataclass
+class WindowStat:
+    """First and last observation of one metric of one entity inside a time window."""
+
+    entity_id: str
+    metric: str
+    first_at: str
+    first_value: int
+    last_at: str
+    last_value: int
+    count: int
+
+
+@dataclass
+class UpsertResult:
+    added: int = 0
+    updated: int = 0
+
+
+@dataclass
+class StoreStats:
+    backend: str
+    location: str
+    documents: int
+    by_kind: dict[str, int]
+    by_platform: dict[str, int]
+    vectors: int
+    snapshots: int
+    model: str | None
+    dim: int | None
+    first_observed: str | None
+    last_observed: str | None
+    size_bytes: int | None = None
+
+
+# ------------------------------------------------------------------------------------------- contract
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the indexer, the CLI, trends and reports rely on. Documents are dicts in the JSON form.
+
+    Writes are visible to the next read on the same store object (backends refresh as needed)."""
+
+    def upsert(
+        self,
+        docs: Sequence[Mapping[str, Any]],
+        vectors: Sequence[Any] | None = None,
+        text_hashes: Sequence[str | None] | None = None,
+    ) -> UpsertResult:
+        """Insert or update documents by id.
+
+        The document keeps the fields and metrics of its latest observation (by `observed_at`); an older
+        observation arriving late only moves `first_seen` back. Every observation's known metrics also go
+        to snapshots (idempotent per entity, metric and time). `vectors[i]` (float32, the store's model
+        dimension, normalised by the store) replaces the document's vector; None keeps the stored vector
+        when `text_hashes[i]` equals the stored hash (or is None), and drops it when the text changed.
+        Raises InvalidDocument (nothing written) or ModelMismatch (vector dimension, or no model set)."""
+        ...
+
+    def add_snapshots(self, snapshots: Sequence[Snapshot]) -> int:
+        """Record observations of entities that may or may not be documents. Returns rows written."""
+        ...
+
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        """The stored document (JSON form plus `first_seen`, `last_seen`), or None."""
+        ...
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Documents by id; missing ids are absent from the result."""
+        ...
+
+    def count(self, filters: SearchFilters | None = None) -> int:
+        """Number of documents matching the filters."""
+        ...
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete documents, their vectors and their snapshots. Returns documents deleted."""
+        ...
+
+    def prune(self, before: str | datetime) -> int:
+        """Delete snapshots observed strictly before `before`. Returns snapshot rows deleted."""
+        ...
+
+    def search(
+        self,
+        query_text: str,
+        query_vector: Any | None = None,
+        mode: SearchMode | str = SearchMode.hybrid,
+        filters: SearchFilters | None = None,
+        limit: int = 10,
+    ) -> list[Hit]:
+        """Best documents first. keyword: BM25 on title, description, hashtags, product titles, creator
+        (CJK-aware); any text is a valid query (operators and punctuation are plain text). semantic:
+        cosine with `query_vector`. hybrid: reciprocal rank fusion of both (RRF_K); without a query
+        vector it degrades to keyword. An empty query gives []. Raises QueryError for semantic search
+        without vector, ModelMismatch for a vector of the wrong dimension."""
+        ...
+
+    def known_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """The text hash of each stored vector, by document id (documents without vector are absent)."""
+        ...
+
+    def iter_documents(self, filters: SearchFilters | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+        """Every matching document, fetched `batch` at a time."""
+        ...
+
+    def snapshots(
+        self,
+        entity_id: str,
+        metric: str | None = None,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+    ) -> list[Snapshot]:
+        """Observations of one entity, oldest first; one Snapshot per observation time (with only `metric`
+        in its metrics when given). `since`/`until` are inclusive."""
+        ...
+
+    def window_stats(
+        self,
+        metric: str,
+        start: str | datetime,
+        end: str | datetime,
+        kind: str | None = None,
+        platform: str | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> dict[str, WindowStat]:
+        """Per entity, the first and last observation of `metric` inside [start, end] and how many there
+        were; computed inside the store. Entities without an observation in the window are absent."""
+        ...
+
+    def stats(self) -> StoreStats:
+        ...
+
+    def model_info(self) -> tuple[str, int] | None:
+        """(model name, dimension) the vectors were made with, or None for a store without vectors."""
+        ...
+
+    def set_model(self, name: str, dim: int) -> None:
+        """Record the model on first use; raise ModelMismatch if another model or dimension is recorded."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def to_iso(value: str | datetime | None, what: str = "time") -> str | None:
+    """Canonical ISO 8601 UTC with Z (to the second), so that stored times compare as strings."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidDocument(f"{what}: not an ISO 8601 time: {value!r}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+    else:
+        raise InvalidDocument(f"{what}: expected an ISO 8601 string, got {type(value).__name__}")
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rrf_fuse(keyword_ids: Sequence[str], vector_ids: Sequence[str], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: score(d) = sum over lists of 1 / (k + rank). Best first, ties by id."""
+    scores: dict[str, float] = {}
+    for ranked in (keyword_ids, vector_ids):
+        for rank, doc_id in enumerate(ranked, start=1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

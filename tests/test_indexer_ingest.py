@@ -1,0 +1,164 @@
+"""Ingest: validation, skip-unchanged across runs, broken lines reported by number, model refusal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.embedder import Embedder, document_text
+from indexer.ingest import Ingestor, IngestReport, ingest_jsonl, validate
+from indexer.sqlite_store import SqliteStore
+from indexer.store import ModelMismatch
+from tests.store_contract import T1, T2, make_doc
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = SqliteStore(tmp_path / "ingest.db")
+    yield store
+    store.close()
+
+
+def write_jsonl(path, lines):
+    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)
+                              for line in lines) + "\n", encoding="utf-8")
+    return path
+
+
+class CountingEmbedder(Embedder):
+    """The real embedder, counting how many texts it was asked to embed."""
+
+    def __init__(self, base: Embedder) -> None:
+        super().__init__(base.model_name, batch_size=base.batch_size, query_prompt="", document_prompt="")
+        self.calls: list[int] = []
+
+    def embed_documents(self, texts):
+        self.calls.append(len(texts))
+        return super().embed_documents(texts)
+
+
+def test_fresh_ingest_then_reingest_embeds_nothing_twice(tmp_path, store, embedder):
+    counting = CountingEmbedder(embedder)
+    docs = [make_doc(f"v{i}", title=f"口红 推荐 {i}", views=i * 10) for i in range(10)]
+    first = ingest_jsonl(write_jsonl(tmp_path / "a.jsonl", docs), store, counting, batch_size=4)
+    assert (first.added, first.updated, first.embedded, first.unchanged_text) == (10, 0, 10, 0)
+    assert sum(counting.calls) == 10
+    again = [make_doc(f"v{i}", title=f"口红 推荐 {i}", views=i * 10 + 5, observed_at=T2) for i in range(10)]
+    again[3] = make_doc("v3", title="口红 changed title", views=1, observed_at=T2)
+    second = ingest_jsonl(write_jsonl(tmp_path / "b.jsonl", again), store, counting, batch_size=4)
+    assert (second.added, second.updated, second.embedded, second.unchanged_text) == (0, 10, 1, 9)
+    assert sum(counting.calls) == 11
+    assert store.get("douyin:video:v5")["metrics"]["views"] == 55
+    assert len(store.snapshots("douyin:video:v5", "views")) == 2
+
+
+def test_skip_unchanged_holds_across_store_reopen(tmp_path, embedder):
+    path = write_jsonl(tmp_path / "a.jsonl", [make_doc("v1", title="hello")])
+    store = SqliteStore(tmp_path / "s.db")
+    ingest_jsonl(path, store, embedder)
+    store.close()
+    store = SqliteStore(tmp_path / "s.db")
+    counting = CountingEmbedder(embedder)
+    report = ingest_jsonl(path, store, counting)
+    assert report.unchanged_text == 1 and counting.calls == []
+    store.close()
+
+
+def test_same_text_twice_in_one_batch_is_embedded_once(store, embedder):
+    counting = CountingEmbedder(embedder)
+    ingestor = Ingestor(store, counting, batch_size=10)
+    for i in range(3):
+        ingestor.add(make_doc(f"v{i}", title="same words"))
+    report = ingestor.close()
+    assert report.added == 3 and counting.calls == [1]
+    assert len(store.known_hashes([f"douyin:video:v{i}" for i in range(3)])) == 3
+
+
+def test_broken_lines_are_reported_with_numbers_and_the_rest_is_indexed(tmp_path, store, embedder):
+    good = make_doc("good", title="零食 开箱")
+    lines = [
+        good,                                                   # 1
+        "{not json",                                            # 2
+        "",                                                     # 3 blank: ignored
+        [1, 2, 3],                                              # 4 not an object
+        {**make_doc("x"), "metrics": {"views": "1.2万"}},       # 5 unnormalised count
+        {**make_doc("x"), "metrics": {"views": -5}},            # 6
+        {**make_doc("x"), "metrics": {"likes": True}},          # 7
+        {**make_doc("x"), "title": 42},                         # 8
+        {**make_doc("x"), "hashtags": "notalist"},              # 9
+        {**make_doc("x"), "id": "mars:video:1"},                # 10
+        {**make_doc("x"), "kind": "unicorn"},                   # 11
+        {**make_doc("x"), "observed_at": "last tuesday"},       # 12
+        {**make_doc("x"), "title": None, "description": None},  # 13 no text
+        {**make_doc("x"), "products": [{"title": "p", "price": "cheap"}]},  # 14
+        "\udcff" if False else "\x00garbage",                   # 15
+        make_doc("good2", title="earbuds"),                     # 16
+    ]
+    report = ingest_jsonl(write_jsonl(tmp_path / "mixed.jsonl", lines), store, embedder)
+    assert report.added == 2
+    assert report.skipped_invalid == 13
+    assert [line for line, _ in report.errors] == [2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    reasons = dict(report.errors)
+    assert "invalid JSON" in reasons[2]
+    assert "metrics.views" in reasons[5] and "1.2万" in reasons[5]
+    assert "title" in reasons[8]
+    assert store.count() == 2
+
+
+def test_undecodable_bytes_are_an_invalid_line(tmp_path, store):
+    path = tmp_path / "bytes.jsonl"
+    path.write_bytes(json.dumps(make_doc("a")).encode() + b"\n\xff\xfe{\n")
+    report = ingest_jsonl(path, store, None)
+    assert report.added == 1 and [line for line, _ in report.errors] == [2]
+
+
+def test_keyword_only_ingest_without_an_embedder(tmp_path, store):
+    report = ingest_jsonl(write_jsonl(tmp_path / "a.jsonl", [make_doc("a", title="口红")]), store, None)
+    assert report.added == 1 and report.embedded == 0
+    assert store.model_info() is None
+    assert [h.id for h in store.search("口红", mode="hybrid")] == ["douyin:video:a"]
+
+
+def test_another_model_is_refused_before_anything_is_loaded(tmp_path, store, embedder):
+    ingest_jsonl(write_jsonl(tmp_path / "a.jsonl", [make_doc("a")]), store, embedder)
+    other = Embedder("intfloat/multilingual-e5-small")
+    with pytest.raises(ModelMismatch, match="reindex"):
+        Ingestor(store, other)
+    assert not other.loaded
+
+
+def test_progress_reports_bytes_up_to_the_file_size(tmp_path, store):
+    path = write_jsonl(tmp_path / "a.jsonl", [make_doc(f"v{i}") for i in range(7)])
+    seen = []
+    ingest_jsonl(path, store, None, batch_size=2, progress=lambda done, total: seen.append((done, total)))
+    size = path.stat().st_size
+    assert seen[-1] == (size, size)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert len(seen) >= 4
+
+
+def test_validate_fills_the_canonical_form():
+    data = validate({"id": "web:video:x", "kind": "video", "platform": "web", "title": "t",
+                     "observed_at": "2026-11-25T18:00:00+08:00", "metrics": {"views": 12.0}})
+    assert data["observed_at"] == "2026-11-25T10:00:00Z"
+    assert data["metrics"]["views"] == 12 and data["metrics"]["likes"] is None
+    assert data["products"] == [] and data["hashtags"] == []
+    assert validate({"id": "web:video:y", "kind": "video", "platform": "web", "title": "t"})["observed_at"]
+
+
+def test_document_text_has_every_searchable_field():
+    doc = make_doc("a", title="Title", description="Desc", hashtags=["好物"], creator={"name": "Ann", "handle": "@ann"},
+                   products=[{"title": "Prod A"}, {"title": "Prod B"}])
+    text = document_text(doc)
+    for part in ("Title", "Desc", "#好物", "Prod A", "Prod B", "Ann", "@ann"):
+        assert part in text
+
+
+def test_report_json_shape():
+    report = IngestReport(added=1, errors=[(3, "bad")])
+    assert report.to_json()["errors"] == [{"line": 3, "reason": "bad"}]
+    assert report.indexed == 1
+    assert T1  # the shared times are importable for other suites

@@ -1,0 +1,148 @@
+"""SqliteStore: the shared contract suite plus what only SQLite has (migrations, WAL, blobs, caching)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from indexer import StoreUnavailable, open_store
+from indexer.sqlite_store import MIGRATIONS, SqliteStore
+from indexer.textsearch import expand_cjk, fts_query
+from tests.store_contract import T1, T2, StoreContract, make_doc
+
+
+class TestSqliteStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path):
+        store = SqliteStore(tmp_path / "store.db")
+        yield store
+        store.close()
+
+
+def test_schema_is_migrated_in_numbered_steps_and_wal_is_on(tmp_path):
+    path = tmp_path / "s.db"
+    SqliteStore(path).close()
+    SqliteStore(path).close()  # reopening applies nothing twice
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(v,) for v in range(1, len(MIGRATIONS) + 1)]
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_from_a_newer_trendcart_is_refused(tmp_path):
+    path = tmp_path / "s.db"
+    SqliteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_version VALUES (999)")
+    conn.commit()
+    with pytest.raises(StoreUnavailable, match="newer"):
+        SqliteStore(path)
+
+
+def test_unopenable_paths_are_store_unavailable(tmp_path):
+    not_a_db = tmp_path / "junk.db"
+    not_a_db.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreUnavailable):
+        SqliteStore(not_a_db)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreUnavailable):
+        SqliteStore(blocker / "sub" / "s.db")
+
+
+def test_vectors_are_little_endian_float32_blobs_and_normalised(tmp_path):
+    store = SqliteStore(tmp_path / "s.db")
+    store.set_model("m", 3)
+    store.upsert([make_doc("v1")], [np.array([3.0, 0.0, 4.0])], ["h"])
+    store.close()
+    blob = sqlite3.connect(tmp_path / "s.db").execute("SELECT vector FROM vectors").fetchone()[0]
+    assert len(blob) == 12
+    assert np.frombuffer(blob, dtype="<f4").tolist() == pytest.approx([0.6, 0.0, 0.8])
+
+
+def test_data_and_model_survive_reopening(tmp_path):
+    path = tmp_path / "s.db"
+    store = SqliteStore(path)
+    store.set_model("m", 2)
+    store.upsert([make_doc("v1", title="口红", views=5)], [np.array([1.0, 0.0])], ["h"])
+    store.close()
+    again = SqliteStore(path)
+    assert again.model_info() == ("m", 2)
+    assert again.get("douyin:video:v1")["metrics"]["views"] == 5
+    assert [h.id for h in again.search("口红", np.array([1.0, 0.0]), mode="hybrid")] == ["douyin:video:v1"]
+
+
+def test_vector_cache_sees_writes_from_another_connection(tmp_path):
+    path = tmp_path / "s.db"
+    reader, writer = SqliteStore(path), SqliteStore(path)
+    writer.set_model("m", 2)
+    writer.upsert([make_doc("a")], [np.array([1.0, 0.0])], ["h"])
+    reader.set_model("m", 2)
+    assert [h.id for h in reader.search("", np.array([0.0, 1.0]), mode="semantic")] == ["douyin:video:a"]
+    writer.upsert([make_doc("b", observed_at=T2)], [np.array([0.0, 1.0])], ["h"])
+    assert reader.search("", np.array([0.0, 1.0]), mode="semantic")[0].id == "douyin:video:b"
+    reader.close()
+    writer.close()
+
+
+def test_open_store_picks_the_backend_from_the_spec(tmp_path, monkeypatch):
+    store = open_store(str(tmp_path / "x.db"))
+    assert isinstance(store, SqliteStore)
+    store.close()
+    store = open_store(str(tmp_path))  # a folder: the default file name inside it
+    assert store.path == tmp_path / "trendcart.db"
+    store.close()
+    monkeypatch.setenv("TRENDCART_STORE", str(tmp_path / "env.db"))
+    store = open_store(None)
+    assert store.path == tmp_path / "env.db"
+    store.close()
+    monkeypatch.delenv("TRENDCART_STORE")
+    monkeypatch.chdir(tmp_path)
+    store = open_store(None)
+    assert store.path.as_posix().endswith("trendcart-data/trendcart.db")
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "expanded"),
+    [
+        ("口红", "口红 红"),
+        ("平价口红 lipstick", "平价 价口 口红 红 lipstick"),
+        ("iPhone15手机壳", "iPhone15 手机 机壳 壳"),
+        ("a红b", "a 红 b"),
+    ],
+)
+def test_cjk_runs_become_bigrams(text, expanded):
+    assert expand_cjk(text).split() == expanded.split()
+
+
+def test_fts_queries_quote_every_term():
+    assert fts_query('口红" OR NEAR(x*') == '"口红" OR "NEAR" OR "x"'
+    assert fts_query("平价口红") == '"平价" OR "价口" OR "口红"'
+    assert fts_query("红") == '"红"*'
+    assert fts_query("💄 ** ()") is None
+    assert fts_query("") is None
+    assert fts_query("the best") == '"the" OR "best"'  # only stop words: keep them
+    assert fts_query("best lipstick for me") == '"lipstick"'
+
+
+def test_single_character_queries_match_anywhere_in_a_run(tmp_path):
+    store = SqliteStore(tmp_path / "s.db")
+    store.upsert([make_doc("a", title="大红色"), make_doc("b", title="口红"), make_doc("c", title="红茶"),
+                  make_doc("d", title="绿茶")])
+    assert {h.id.split(":")[2] for h in store.search("红", mode="keyword")} == {"a", "b", "c"}
+    store.close()
+
+
+def test_window_stats_is_one_query_not_a_scan_of_snapshots(tmp_path):
+    store = SqliteStore(tmp_path / "s.db")
+    store.upsert([make_doc(f"v{i}", views=i, observed_at=T1) for i in range(50)])
+    store.upsert([make_doc(f"v{i}", views=i * 3, observed_at=T2) for i in range(50)])
+    plan = " ".join(str(r) for r in store._conn.execute(
+        "EXPLAIN QUERY PLAN SELECT entity_id FROM snapshots WHERE metric = 'views' AND observed_at >= ? "
+        "AND observed_at <= ?", (T1, T2)))
+    assert "snapshots_metric_time" in plan
+    stats = store.window_stats("views", T1, T2)
+    assert len(stats) == 50 and stats["douyin:video:v7"].last_value == 21
+    store.close()
