@@ -527,9 +527,11 @@ def _key_values(pairs: list[str], what: str) -> dict[str, str]:
 def _print_crawl_summary(result: Any) -> None:
     from rich.table import Table
 
-    table = Table(title=f"crawl {result.spider}: {result.items_total} items, {result.errors_total} errors, "
-                  f"{result.blocked_total} blocked pages, {result.pages} pages in {result.elapsed_s:.1f} s",
-                  title_justify="left")
+    console = _out_console()
+    console.print(f"crawl {result.spider}: {result.items_total} items, {result.errors_total} errors, "
+                  f"{result.blocked_total} blocked pages, {result.pages} pages in {result.elapsed_s:.1f} s"
+                  + (f"; {result.indexed} indexed into {result.store}" if result.indexed is not None else ""))
+    table = Table()
     table.add_column("what")
     table.add_column("name")
     table.add_column("count", justify="right")
@@ -537,7 +539,7 @@ def _print_crawl_summary(result: Any) -> None:
                           ("dropped", result.dropped)):
         for name, count in sorted(values.items()):
             table.add_row(group, name, str(count))
-    _out_console().print(table)
+    console.print(table)
 
 
 @app.command()
@@ -643,13 +645,12 @@ def schedule(
             raise CrawlError(f"scrapy exited with {result.returncode}")
         return result
 
-    say = (lambda msg: err.print(msg, highlight=False, markup=False, soft_wrap=True))
     try:
         store = open_store(spec, state.model)
     except StoreError as exc:
         fail(str(exc), ExitCode.STORE)
     try:
-        scheduler = Scheduler(plan, crawl_job, store, log=say)
+        scheduler = Scheduler(plan, crawl_job, store, log=_say)
         runs = scheduler.run_once(job or None) if once else scheduler.run_forever(job or None)
     except AlreadyRunning as exc:
         fail(str(exc), ExitCode.ERROR)
@@ -671,6 +672,11 @@ DEMO_CRAWL_SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "
 DEMO_PARALLEL_CRAWLS = 3
 DEMO_DIR = Path("trendcart-data")
 DEMO_QUERIES = ("口红", "零食礼包", "wireless earbuds")
+
+
+def _say(message: str) -> None:
+    """A progress message on stderr, unwrapped (so commands in it can be copied)."""
+    err.print(message, highlight=False, markup=False, soft_wrap=True)
 
 
 def _get_embedder() -> Any:
@@ -705,9 +711,9 @@ def _run_demo(store: Any, embedder: Any, work: Path, days: int, small: bool, see
                                     now=site.day_iso(day), settings=DEMO_CRAWL_SETTINGS, workdir=day_dir,
                                     check_spider=False)
             with ThreadPoolExecutor(DEMO_PARALLEL_CRAWLS) as pool:
-                results = dict(zip(jobs, pool.map(lambda kv: run_spider(kv[0], **kv[1]), jobs.items())))
+                results = dict(zip(jobs, pool.map(lambda kv: run_spider(kv[0], **kv[1]), jobs.items()), strict=True))
             indexed = 0
-            for spider, result in results.items():
+            for result in results.values():
                 if crawl_log:
                     record_crawl(crawl_log, result, finished_at=site.day_iso(day))
                 if result.out and Path(result.out).exists():
@@ -760,15 +766,14 @@ def demo(
             Path(spec + suffix).unlink(missing_ok=True)
     work = out_dir / "demo-crawl"
     shutil.rmtree(work, ignore_errors=True)
-    say = (lambda msg: err.print(msg, highlight=False, markup=False, soft_wrap=True))
-    say(f"demo: serving a generated site on 127.0.0.1 and crawling {days} replayed days into {spec}")
+    _say(f"demo: serving a generated site on 127.0.0.1 and crawling {days} replayed days into {spec}")
     try:
         store = open_store(spec, state.model)
     except StoreError as exc:
         fail(str(exc), ExitCode.STORE)
     try:
         embedder = _get_embedder()
-        totals = _run_demo(store, embedder, work, days, small, seed, say, crawl_log=spec)
+        totals = _run_demo(store, embedder, work, days, small, seed, _say, crawl_log=spec)
         now = datetime.fromisoformat(totals["base"].replace("Z", "+00:00"))
         ranking = TrendEngine(store).trending(by=TrendBy.product, window="24h", limit=10, now=now)
         searches = {q: run_search(store, q, "hybrid", None, 3, embedder=embedder) for q in DEMO_QUERIES}

@@ -92,8 +92,8 @@ class CrawlResult:
                 items[name] = int(value)
             elif group == "parse_error":
                 errors[f"parse_error/{name}"] = int(value)
-            elif group == "request_failed":
-                errors[f"request_failed/{name}"] = int(value)
+            elif group in ("request_failed", "index_error"):
+                errors[f"{group}/{name}"] = int(value)
             elif group == "blocked":
                 blocked[name] = int(value)
             elif group == "dropped":

@@ -532,7 +532,10 @@ class SqliteStore:
         matrix, pks = self._vector_index()
         if matrix.shape[0] == 0:
             return []
-        scores = matrix @ q
+        # einsum, not `matrix @ q`: BLAS would spread this memory-bound product over threads that then
+        # spin and steal the cores from the embedding model (measured: query embedding 10 ms -> 50-350 ms
+        # on 2 cores); einsum's single-threaded SIMD loop is as fast here (6.6 vs 5.9 ms at 100k x 384).
+        scores = np.einsum("ij,j->i", matrix, q)
         if filters is not None and not filters.is_empty():
             allowed = np.fromiter((r[0] for r in self._query(f"SELECT pk FROM documents d WHERE {where}", params)),
                                   dtype=np.int64)

@@ -45,9 +45,9 @@ def test_real_share_page_hides_plays_as_none_and_reads_ms_duration():
 
 def test_shopping_cart_prices_are_fen_converted_to_yuan():
     products = {p.id: p for p in parse("share-with-products.html").items[0].products}
-    pad = products["3693124180478591234"]
+    pad = products["douyin:product:3693124180478591234"]
     assert (pad.price, pad.currency, pad.shop, pad.sales) == (159.0, "CNY", "北通官方旗舰店", 12034)
-    headset = products["3701122334455667788"]
+    headset = products["douyin:product:3701122334455667788"]
     assert (headset.price, headset.price_max, headset.sales) == (89.9, 129.9, 12000)
     assert len(products) == 2  # anchor_info repeats the first product
 

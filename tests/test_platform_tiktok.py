@@ -46,11 +46,11 @@ def test_real_video_counts_prefer_statsv2_and_keep_mentions_out_of_hashtags():
 
 def test_shop_anchors_become_products_and_zero_price_is_unknown():
     products = {p.id: p for p in parse("video-with-products.html").items[0].products}
-    assert set(products) == {"1729385720934617094", "1729385720934617100"}  # the CapCut anchor is skipped
-    deck = products["1729385720934617094"]
+    assert set(products) == {"tiktok:product:1729385720934617094", "tiktok:product:1729385720934617100"}  # the CapCut anchor is skipped
+    deck = products["tiktok:product:1729385720934617094"]
     assert (deck.title, deck.price, deck.currency) == ("Mystery King Tarot Deck 23 cards", 12.99, "EUR")
     assert deck.url == "https://www.tiktok.com/view/product/1729385720934617094"
-    assert products["1729385720934617100"].price is None  # price 0 means "not shown"
+    assert products["tiktok:product:1729385720934617100"].price is None  # price 0 means "not shown"
 
 
 def test_older_sigi_state_layout_gives_the_same_video():

@@ -52,7 +52,7 @@ def make_scenario_store(path) -> SqliteStore:
     c = dict(creator={"id": "c1", "name": "Lily"}, published_at="2026-11-25T00:00:00Z", title="零食开箱 snack unboxing")
     live = dict(creator={"id": "c3", "name": "主播小王"}, products=[P2], published_at="2026-11-22T12:00:00Z",
                 title="直播 live room", live={"status": "live", "started_at": "2026-11-22T12:00:00Z", "ended_at": None})
-    for at, (va, vb, vl, la) in zip((T0, T1, T2), ((1000, 10000, None, 10), (2000, 12400, 500, 20), (5000, 14800, 1700, 80))):
+    for at, (va, vb, vl, la) in zip((T0, T1, T2), ((1000, 10000, None, 10), (2000, 12400, 500, 20), (5000, 14800, 1700, 80)), strict=True):
         s.upsert([doc("tiktok:video:a", at, va, likes=la, **a), doc("youtube:video:b", at, vb, **b)])
         if vl is not None:
             s.upsert([doc("douyin:live:l", at, vl, **live)])

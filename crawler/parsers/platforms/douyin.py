@@ -275,7 +275,7 @@ def products(aweme: dict[str, Any]) -> list[ProductRef]:
         low = yuan(first(pick(promo, "min_price"), pick(promo, "price")))
         high = yuan(pick(promo, "max_price"))
         product = ProductRef(
-            id=product_id,
+            id=make_id("douyin", "product", product_id) if product_id else None,
             title=title,
             price=low,
             price_max=high if high and low and high > low else None,

@@ -316,7 +316,7 @@ def products(item: dict[str, Any]) -> list[ProductRef]:
                 continue
             price = parse_price(first(product.get("format_price"), product.get("price")), product.get("currency"))
             found[product_id] = ProductRef(
-                id=product_id,
+                id=make_id("tiktok", "product", product_id) if product_id else None,
                 title=text(first(product.get("title"), product.get("elastic_title"), component.get("keyword"), anchor.get("keyword"))),
                 price=price.amount if price and price.amount > 0 else None,
                 price_max=price.amount_max if price and price.amount > 0 else None,
