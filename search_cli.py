@@ -847,6 +847,55 @@ def _load_page(source: str, url: Optional[str]):
     return Page(url=url or path.resolve().as_uri(), body=body, content_type=content_type)
 
 
+class OutboxAction(str, Enum):
+    status = "status"
+    replay = "replay"
+
+
+def _elastic_store(store: Any, command: str) -> Any:
+    if getattr(store, "backend", None) != "elasticsearch":
+        fail(f"`{command}` is for Elasticsearch stores (--store http://...); {store!r} is not one", ExitCode.USAGE)
+    return store
+
+
+@app.command()
+def outbox(
+    action: OutboxAction = typer.Argument(OutboxAction.status, help="status: count the queued batches; "
+                                          "replay: write them to Elasticsearch now."),
+) -> None:
+    """Batches an Elasticsearch store queued on disk while the cluster was unreachable: count or replay them.
+
+    They are also replayed by the next write and the next time the store is opened.
+
+    Example: trendcart --store http://127.0.0.1:9200 outbox replay
+    """
+    with _tool_store(must_exist=False) as store:
+        _elastic_store(store, "outbox")
+        if action is OutboxAction.replay:
+            replayed = store.replay_outbox()
+            _say(f"replayed {replayed} queued batch(es) into {store.config.where()}")
+        print_json({"pending": store.outbox_pending(), "outbox": str(store.outbox.directory)})
+
+
+@app.command()
+def reindex(
+    batch: int = typer.Option(256, "--batch", min=1, help="Documents embedded and written per bulk request."),
+    keep_old: bool = typer.Option(False, "--keep-old", help="Keep the previous index after the alias moves."),
+) -> None:
+    """Re-embed an Elasticsearch store with --model into a new index, then swap its alias atomically.
+
+    Pause crawls and `index` while it runs. Snapshots are kept.
+
+    Example: trendcart --store http://127.0.0.1:9200 --model intfloat/multilingual-e5-small reindex
+    """
+    with _tool_store(must_exist=False) as store:
+        _elastic_store(store, "reindex")
+        embedder = _get_embedder()
+        result = store.reindex(embedder, batch=batch, keep_old=keep_old,
+                               progress=lambda done: _say(f"reindex: {done} documents"))
+        print_json(dataclasses_asdict(result))
+
+
 def main() -> None:
     """Console-script entry point (`trendcart`)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

