@@ -134,7 +134,7 @@ def index(
                                        "(what `scrapy crawl ... -O out.jsonl` writes)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1,
-                                             help="Documents embedded and written per batch (default 256)."),
+                                             help="Documents embedded and written per batch (default 512)."),
 ) -> None:
     """Index JSONL items into the store: embed new or changed text only, keep every metric observation.
 

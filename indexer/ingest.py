@@ -15,8 +15,9 @@ from indexer.embedder import Embedder, document_text
 from indexer.store import InvalidDocument, ModelMismatch, Store, to_iso
 
 # Documents embedded and written per batch. Larger batches let sentence-transformers sort more texts by
-# length (less padding); 256 keeps a batch of 2-core encoding near 2 s, so progress stays lively.
-DEFAULT_INGEST_BATCH = 256
+# length (less padding): measured on 2 cores, 1200 docs in batches of 256 took 7% longer to embed than in
+# one call; 512 keeps a batch near 4-5 s of 2-core encoding, so progress still moves.
+DEFAULT_INGEST_BATCH = 512
 # Reasons kept in a report: enough to fix a feed, not a second copy of a broken file in memory.
 MAX_REPORTED_ERRORS = 1000
 
