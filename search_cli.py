@@ -47,7 +47,7 @@ def fail(message: str, code: ExitCode = ExitCode.ERROR) -> None:
     """One line on stderr and a non-zero exit; the traceback only with --debug."""
     if state.debug and sys.exc_info()[0] is not None:
         err.print_exception()
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(int(code))
 
 
@@ -753,6 +753,7 @@ def demo(
     import time
     from datetime import datetime
 
+    from crawler.run import CrawlError
     from indexer import StoreError, open_store
     from indexer.reports import write_report
     from indexer.search import search as run_search
@@ -782,6 +783,8 @@ def demo(
         counts = dataclasses_asdict(store.stats())
     except StoreError as exc:
         fail(str(exc), ExitCode.STORE)
+    except CrawlError as exc:
+        fail(f"demo crawl failed: {exc}", ExitCode.ERROR)
     finally:
         store.close()
     elapsed = time.monotonic() - started
@@ -897,10 +900,20 @@ def reindex(
 
 
 def main() -> None:
-    """Console-script entry point (`trendcart`)."""
+    """Console-script entry point (`trendcart`): unexpected errors become one line (the traceback with --debug)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for a one-line error
+        if state.debug or "--debug" in sys.argv:
+            raise
+        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                  highlight=False, soft_wrap=True)
+        raise SystemExit(int(ExitCode.ERROR)) from None
 
 
 if __name__ == "__main__":

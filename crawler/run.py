@@ -161,8 +161,12 @@ def run_spider(
     if workdir is None:
         own_tmp = tempfile.TemporaryDirectory(prefix="trendcart-crawl-")
         workdir = own_tmp.name
-    work = Path(workdir)
+    # The child runs in the repository root: every path handed to it must be absolute.
+    work = Path(workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    if store and not store.startswith(("http://", "https://")):
+        store = str(Path(store).resolve())
+    args = {key: (str(Path(value).resolve()) if key == "urls_file" and value else value) for key, value in (args or {}).items()}
     stats_file, progress_file, log_file = work / f"{spider}-stats.json", work / f"{spider}-progress.json", work / f"{spider}.log"
     for path in (stats_file, progress_file):
         path.unlink(missing_ok=True)
