@@ -87,7 +87,6 @@ def extract(
     Example: trendcart extract saved.html --url https://www.tiktok.com/@shop/video/123
     """
     from crawler.parsers import get_parser, parse_page, registry
-    from crawler.parsers.base import Page
 
     if list_parsers:
         for p in registry():

@@ -7,7 +7,16 @@ from typing import Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.items import KINDS, LIVE_STATUSES, METRIC_NAMES, PLATFORMS, BaseItem, CreatorRef, ProductRef, from_json
+from crawler.items import (
+    KINDS,
+    LIVE_STATUSES,
+    METRIC_NAMES,
+    PLATFORMS,
+    BaseItem,
+    CreatorRef,
+    ProductRef,
+    from_json,
+)
 from crawler.normalize import (
     clean_text,
     guess_language,

@@ -6,7 +6,7 @@ import importlib
 import logging
 import traceback
 
-from crawler.parsers.base import Page, ParseResult, Parser
+from crawler.parsers.base import Page, Parser, ParseResult
 
 logger = logging.getLogger(__name__)
 
