@@ -9,6 +9,8 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +62,10 @@ SUPPORTED_MAJOR = 8  # the official client's major version must match the server
 # and small enough that one rejected chunk costs little to resend.
 BULK_CHUNK_DOCS = 500
 BULK_CHUNK_BYTES = 8 * 1024 * 1024
+# Chunks of one write sent concurrently (TRENDCART_ES_BULK_THREADS). A bulk request is indexed by one write
+# thread per shard, and building the HNSW graph of a chunk keeps that thread busy; a second request in flight
+# lets the node use a second core (the documents' chunk and the snapshots' chunks go to different indices).
+DEFAULT_BULK_THREADS = 2
 # 429 (queue full) and 502/503/504 (node restarting, no master) are transient: back off 0.5, 1, 2, 4 s.
 BULK_MAX_RETRIES = 4
 BULK_INITIAL_BACKOFF_S = 0.5
@@ -147,6 +153,7 @@ class ElasticConfig:
     outbox_dir: Path = DEFAULT_OUTBOX_DIR
     vector_index: str = DEFAULT_VECTOR_INDEX
     replay_on_open: bool = True
+    bulk_threads: int = DEFAULT_BULK_THREADS
 
     @classmethod
     def from_env(cls, spec: str | None, environ: Mapping[str, str] | None = None, **overrides: Any) -> ElasticConfig:
@@ -185,6 +192,8 @@ class ElasticConfig:
             "request_timeout": float(env.get("TRENDCART_ES_TIMEOUT") or REQUEST_TIMEOUT_S),
             "outbox_dir": Path(env.get("TRENDCART_ES_OUTBOX") or DEFAULT_OUTBOX_DIR),
             "vector_index": env.get("TRENDCART_ES_VECTOR_INDEX") or DEFAULT_VECTOR_INDEX,
+            "bulk_threads": _positive_int(env.get("TRENDCART_ES_BULK_THREADS"), DEFAULT_BULK_THREADS,
+                                          "TRENDCART_ES_BULK_THREADS"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -489,6 +498,29 @@ class ElasticStore:
 
         return self._write_or_queue(record, write, 0)
 
+    @contextmanager
+    def bulk_load(self, *, async_translog: bool = False) -> Iterator[ElasticStore]:
+        """Settings for a large ingest, restored afterwards: `refresh_interval: -1` on the docs index and the
+        existing snapshot indices (no new segment every second, so fewer HNSW graphs to build and merge), then
+        one refresh at the end. Searches of other clients see nothing of the load until it ends.
+
+        `async_translog=True` (opt-in) also sets `index.translog.durability: async`: the translog is fsynced
+        every 5 s instead of before each bulk request answers, so a node crash can lose the last seconds of
+        acknowledged writes (re-run the load to repair). Never the default."""
+        settings: dict[str, Any] = {"refresh_interval": "-1"}
+        if async_translog:
+            settings["translog.durability"] = "async"
+        indices = ",".join([self._docs_index(), *self._snapshot_indices()])
+        self._call(lambda: self.client.indices.put_settings(index=indices, settings={"index": settings}))
+        try:
+            yield self
+        finally:
+            restore = {"index": {name: None for name in settings}}  # back to the template's/default values
+            indices = ",".join([self._docs_index(), *self._snapshot_indices()])
+            self._call(lambda: self.client.indices.put_settings(index=indices, settings=restore))
+            self._dirty = True
+            self._refresh_if_needed()
+
     def _write_or_queue(self, record: Callable[[], dict[str, Any]], write: Callable[[], Any], queued_result: Any) -> Any:
         """Write now (replaying older queued batches first), or queue the batch in the outbox."""
         if time.monotonic() >= self._breaker_until:
@@ -585,13 +617,23 @@ class ElasticStore:
         conflicts: set[str] = set()
         failures: list[tuple[str, str]] = []
         transient: list[tuple[str, str]] = []
-        try:
-            for ok, item in helpers.streaming_bulk(
-                self.client, actions, chunk_size=BULK_CHUNK_DOCS, max_chunk_bytes=BULK_CHUNK_BYTES,
+
+        def send(part: list[dict[str, Any]]) -> list[tuple[bool, Any]]:
+            return list(helpers.streaming_bulk(
+                self.client, part, chunk_size=BULK_CHUNK_DOCS, max_chunk_bytes=BULK_CHUNK_BYTES,
                 raise_on_error=False, raise_on_exception=True, max_retries=BULK_MAX_RETRIES,
                 initial_backoff=BULK_INITIAL_BACKOFF_S, max_backoff=BULK_MAX_BACKOFF_S,
                 retry_on_status=BULK_RETRY_STATUSES, yield_ok=False,
-            ):
+            ))
+
+        threads = max(1, self.config.bulk_threads)
+        try:
+            if threads == 1 or len(actions) <= BULK_CHUNK_DOCS:
+                results = send(actions)
+            else:  # chunks in parallel, each still retried with backoff by streaming_bulk
+                with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="trendcart-bulk") as pool:
+                    results = [r for part in pool.map(send, _chunks(actions, BULK_CHUNK_DOCS)) for r in part]
+            for ok, item in results:
                 if ok:
                     continue
                 (op, info), = item.items()
@@ -1205,6 +1247,18 @@ def _load_doc(src: Mapping[str, Any]) -> dict[str, Any]:
     data["first_seen"] = src["first_seen"]
     data["last_seen"] = src["last_seen"]
     return data
+
+
+def _positive_int(raw: str | None, default: int, name: str) -> int:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise StoreUnavailable(f"{name}={raw!r}: expected a positive whole number")
+    return value
 
 
 def _str(value: Any) -> str | None:

@@ -192,7 +192,11 @@ def chart_label(rank: int, title: str | None, key: str, cjk: bool) -> str:
     if text and (cjk or text.isascii()):
         return f"#{rank} {text[:28]}"
     ascii_key = key.encode("ascii", "replace").decode()
-    return f"#{rank} {ascii_key[-28:]}"
+    # Keep the platform and the end of the native id, where ids differ: tiktok:...00000003
+    if len(ascii_key) > 28:
+        platform, _, rest = ascii_key.partition(":")
+        ascii_key = f"{platform}:...{rest[-(24 - len(platform)):]}" if len(platform) < 20 else ascii_key[-28:]
+    return f"#{rank} {ascii_key}"
 
 
 def _png(fig: Any) -> str:
