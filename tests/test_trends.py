@@ -44,7 +44,11 @@ def doc(doc_id: str, at: str, views: int | None, likes: int | None = None, **ext
 
 def make_scenario_store(path) -> SqliteStore:
     """The scenario of this module's docstring in a SQLite file (reused by the CLI and report tests)."""
-    s = SqliteStore(path)
+    return fill_scenario(SqliteStore(path))
+
+
+def fill_scenario(s):
+    """Write the scenario into any store (SQLite here; Elasticsearch in test_trends_elastic.py)."""
     a = dict(creator={"id": "c1", "name": "Lily"}, products=[P1], hashtags=["口红", "makeup"],
              published_at="2026-11-22T12:00:00Z", title="Lipstick try-on 口红试色")
     b = dict(creator={"id": "c2", "name": "Bob"}, products=[P1], hashtags=["makeup"],
