@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -39,6 +41,9 @@ BM25_WEIGHTS = {"title": 4.0, "description": 1.0, "hashtags": 2.0, "products": 3
 # SQLite waits this long for another writer (a crawl indexing while the CLI searches) before failing.
 BUSY_TIMEOUT_MS = 10_000
 # Metrics that become snapshots: the item metrics, plus followers of creators.
+# The vector cache beside the store (docs/INDEXER.md, "Vector cache"): written for stores with at least this
+# many vectors (below it, reading the blobs takes a few milliseconds anyway).
+VECTOR_CACHE_MIN_ROWS = 2000
 SNAPSHOT_METRICS = ("views", "likes", "comments", "shares", "collects", "viewers", "peak_viewers", "sales")
 
 # Numbered migrations: schema_version holds the last one applied. Append, never edit.
@@ -86,6 +91,20 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (entity_id, metric, observed_at)
     ) WITHOUT ROWID;
     CREATE INDEX snapshots_metric_time ON snapshots (metric, observed_at);
+    """,
+    # 2: a random token that every change to the vectors table replaces (triggers, so that no writer can
+    # forget it); it names the vector cache file beside the store, so a stale cache is never read.
+    """
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('vectors_token', lower(hex(randomblob(16))));
+    CREATE TRIGGER vectors_token_insert AFTER INSERT ON vectors BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'vectors_token';
+    END;
+    CREATE TRIGGER vectors_token_update AFTER UPDATE ON vectors BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'vectors_token';
+    END;
+    CREATE TRIGGER vectors_token_delete AFTER DELETE ON vectors BEGIN
+        UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'vectors_token';
+    END;
     """,
 ]
 
@@ -578,21 +597,103 @@ class SqliteStore:
             version = self._conn.execute("PRAGMA data_version").fetchone()[0]
             if self._matrix is None or self._matrix_version != version:
                 assert self._model is not None
-                rows = self._conn.execute("SELECT doc_pk, vector FROM vectors ORDER BY doc_pk").fetchall()
-                dim = self._model[1]
-                self._matrix_pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-                blob = b"".join(r[1] for r in rows)
-                self._matrix = np.frombuffer(blob, dtype="<f4").reshape(len(rows), dim).astype(np.float32, copy=False)
+                self._matrix, self._matrix_pks = self._load_vectors(self._model[1])
                 self._matrix_version = version
             assert self._matrix_pks is not None
             return self._matrix, self._matrix_pks
+
+    def _load_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """From the cache file of the current vectors token if there is one, else from the blobs (then the
+        cache file is written). Caller holds the lock."""
+        cached = self._read_vector_cache(self._vectors_token(), dim)
+        if cached is not None:
+            return cached
+        self._conn.execute("BEGIN")  # the token and the blobs from one snapshot, or the cache could lie
+        try:
+            token = self._vectors_token()
+            rows = self._conn.execute("SELECT doc_pk, vector FROM vectors ORDER BY doc_pk").fetchall()
+        finally:
+            self._conn.execute("COMMIT")
+        pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), dim)
+        del rows
+        if token is not None and len(pks) >= VECTOR_CACHE_MIN_ROWS:
+            self._write_vector_cache(token, matrix, pks)
+        return matrix, pks
+
+    def _vectors_token(self) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'vectors_token'").fetchone()
+        return row[0] if row and isinstance(row[0], str) and row[0].isalnum() else None
+
+    def _vector_cache_paths(self, token: str) -> tuple[Path, Path] | None:
+        if str(self.path) == ":memory:" or not str(self.path):
+            return None
+        base = self.path.with_name(f"{self.path.name}.vectors-{token}")
+        return base.with_name(base.name + ".npy"), base.with_name(base.name + ".pks.npy")
+
+    def _read_vector_cache(self, token: str | None, dim: int) -> tuple[np.ndarray, np.ndarray] | None:
+        paths = self._vector_cache_paths(token) if token else None
+        if paths is None:
+            return None
+        matrix_path, pks_path = paths
+        try:
+            pks = np.load(pks_path, allow_pickle=False)
+            matrix = np.asarray(np.load(matrix_path, mmap_mode="r", allow_pickle=False))
+        except (OSError, ValueError, EOFError):
+            return None  # missing, unreadable or cut short: the blobs are the truth
+        if (matrix.ndim != 2 or matrix.shape[1] != dim or matrix.dtype != np.dtype("<f4")
+                or pks.ndim != 1 or pks.dtype != np.dtype("<i8") or pks.shape[0] != matrix.shape[0]):
+            return None
+        return matrix, pks
+
+    def _write_vector_cache(self, token: str, matrix: np.ndarray, pks: np.ndarray) -> None:
+        """Best effort: a read-only folder, a full disk or a concurrent writer only mean no cache. Each
+        file appears whole (written aside, then renamed); the pks file first, so a matrix implies its pks."""
+        paths = self._vector_cache_paths(token)
+        if paths is None:
+            return
+        for path, array in ((paths[1], pks), (paths[0], matrix)):
+            tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+            try:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+                os.replace(tmp, path)
+            except OSError:
+                try:
+                    tmp.unlink()
+                except OSError:
+                    pass
+                return
+        # Files of older tokens are stale for good: remove them (a reader that mapped one keeps its copy).
+        try:
+            prefix, current = f"{self.path.name}.vectors-", paths[0].name[:-len(".npy")]
+            for name in os.listdir(self.path.parent):
+                if not name.startswith(prefix) or name.startswith(current):
+                    continue
+                old = self.path.parent / name
+                if ".tmp-" in old.name and time.time() - old.stat().st_mtime < 600:
+                    continue  # another process may be writing it right now
+                old.unlink()
+        except OSError:
+            pass
 
 
 # ------------------------------------------------------------------------------------------- helpers
 
 
 def _split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Complete statements (a trigger body's own semicolons do not end its CREATE TRIGGER)."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n\t;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n\t;"):
+        statements.append(pending.strip())
+    return statements
 
 
 def _is_count(value: Any) -> bool:

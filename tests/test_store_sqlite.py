@@ -146,3 +146,105 @@ def test_window_stats_is_one_query_not_a_scan_of_snapshots(tmp_path):
     stats = store.window_stats("views", T1, T2)
     assert len(stats) == 50 and stats["douyin:video:v7"].last_value == 21
     store.close()
+
+
+# ------------------------------------------------------------------------------------ vector cache file
+
+
+def _cache_files(path):
+    return sorted(p.name for p in path.parent.iterdir() if ".vectors-" in p.name)
+
+
+def _vector_store(path, n=6, dim=4, seed=0):
+    store = SqliteStore(path)
+    store.set_model("m", dim)
+    rng = np.random.default_rng(seed)
+    store.upsert([make_doc(f"v{i}") for i in range(n)], list(rng.normal(size=(n, dim))), [f"h{i}" for i in range(n)])
+    return store
+
+
+def _semantic_ids(store, vector):
+    return [h.id for h in store.search("", np.asarray(vector, dtype=np.float32), mode="semantic", limit=3)]
+
+
+@pytest.fixture
+def cache_everything(monkeypatch):
+    monkeypatch.setattr("indexer.sqlite_store.VECTOR_CACHE_MIN_ROWS", 1)
+
+
+def test_vector_cache_file_is_written_and_then_used_instead_of_the_blobs(tmp_path, cache_everything):
+    path = tmp_path / "s.db"
+    store = _vector_store(path)
+    expected = _semantic_ids(store, [1, 0, 0, 0])
+    store.close()
+    files = _cache_files(path)
+    assert len(files) == 2 and files[0].startswith("s.db.vectors-") and files[0].endswith(".npy")
+    reopened = SqliteStore(path)
+    # The reopened store reads the file, not the blobs: no query touches the vectors table.
+    calls = []
+    reopened._conn.set_trace_callback(calls.append)
+    assert _semantic_ids(reopened, [1, 0, 0, 0]) == expected
+    assert not any("FROM vectors" in c for c in calls)
+    reopened.close()
+
+
+def test_a_write_invalidates_the_cache_and_a_stale_cache_is_never_used(tmp_path, cache_everything):
+    path = tmp_path / "s.db"
+    store = _vector_store(path)
+    _semantic_ids(store, [1, 0, 0, 0])
+    stale = _cache_files(path)
+    other = SqliteStore(path)  # another connection writes: the token changes
+    other.upsert([make_doc("new", observed_at=T2)], [np.array([0, 0, 0, 1.0])], ["hn"])
+    other.close()
+    fresh = SqliteStore(path)
+    assert _semantic_ids(fresh, [0, 0, 0, 1])[0] == "douyin:video:new"
+    assert _semantic_ids(store, [0, 0, 0, 1])[0] == "douyin:video:new"
+    assert set(_cache_files(path)).isdisjoint(stale)  # rewritten under the new token, the old one removed
+    # Deleting documents (vectors go by cascade) changes the token too.
+    fresh.delete(["douyin:video:new"])
+    assert "douyin:video:new" not in _semantic_ids(SqliteStore(path), [0, 0, 0, 1])
+    fresh.close()
+    store.close()
+
+
+def test_a_stale_cache_file_under_the_current_name_is_not_trusted_blindly(tmp_path, cache_everything):
+    path = tmp_path / "s.db"
+    store = _vector_store(path)
+    _semantic_ids(store, [1, 0, 0, 0])
+    store.close()
+    matrix_file = next(p for p in path.parent.iterdir() if p.name.endswith(".npy") and ".pks" not in p.name)
+    matrix_file.write_bytes(b"garbage")  # cut short or corrupt: fall back to the blobs, rewrite it
+    reopened = SqliteStore(path)
+    assert len(_semantic_ids(reopened, [1, 0, 0, 0])) == 3
+    assert np.load(matrix_file).shape == (6, 4)
+    reopened.close()
+
+
+def test_deleting_the_cache_files_is_harmless(tmp_path, cache_everything):
+    path = tmp_path / "s.db"
+    store = _vector_store(path)
+    expected = _semantic_ids(store, [0, 1, 0, 0])
+    store.close()
+    for name in _cache_files(path):
+        (tmp_path / name).unlink()
+    reopened = SqliteStore(path)
+    assert _semantic_ids(reopened, [0, 1, 0, 0]) == expected
+    assert len(_cache_files(path)) == 2
+    reopened.close()
+
+
+def test_small_stores_and_read_only_folders_get_no_cache_file(tmp_path, monkeypatch):
+    path = tmp_path / "s.db"
+    store = _vector_store(path)
+    _semantic_ids(store, [1, 0, 0, 0])
+    assert _cache_files(path) == []  # below VECTOR_CACHE_MIN_ROWS
+    monkeypatch.setattr("indexer.sqlite_store.VECTOR_CACHE_MIN_ROWS", 1)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only folder")
+
+    monkeypatch.setattr("indexer.sqlite_store.open", refuse, raising=False)
+    store.upsert([make_doc("x", observed_at=T2)], [np.array([1.0, 0, 0, 0])], ["hx"])
+    assert _semantic_ids(store, [1, 0, 0, 0])[0] == "douyin:video:x"
+    assert [n for n in _cache_files(path)] == []
+    store.close()
