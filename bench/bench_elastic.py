@@ -70,26 +70,42 @@ def corpus(n: int, base_vectors, seed: int = 7):
         yield docs, list(vectors), [f"bench{offset + i}" for i in range(len(docs))]
 
 
-def measure_single(store, n: int, base, bulk_rate: float, bulk_s: float, prepare, source) -> dict:
-    """One request per document into the already built index (the same index size the bulk ended at), two
-    ways: the store's upsert of one document per call (a realtime read for first_seen/last_seen, then one
-    bulk request of the document and its snapshots), and the bare client's `index` of one prepared document
-    per request (no snapshots: the cheapest possible single write)."""
+def measure_single(make_store, n: int, base, bulk_rate: float, bulk_s: float, prepare, source) -> dict:
+    """One request per document, into FRESH indices with the same template, mapping and model as the bulk run,
+    with the first `n` documents of the same corpus (same ids, texts and vectors) — so both sides pay for the
+    same documents, the same snapshots and an HNSW graph that starts empty. Two ways:
+
+    - the store's `upsert` of one document per call: exactly what a bulk `upsert` does per batch (a realtime
+      `_mget` of the ids, then one `_bulk` of the document and its snapshots), with a batch of one; the final
+      refresh is included, as on the bulk side;
+    - the bare client's `index` of one prepared document per request (no `_mget`, no snapshots: the cheapest
+      possible single write, so a lower bar than the bulk side's work)."""
     vectors = base if base is not None else np.zeros((1, 1), dtype=np.float32)
-    single = [(d, v, h) for docs, vecs, hashes in corpus(n, vectors, seed=1)
+    single = [(d, v, h) for docs, vecs, hashes in corpus(n, vectors)
               for d, v, h in zip(docs, vecs, hashes, strict=True)]
-    start = time.perf_counter()
-    for doc, vec, text_hash in single:
-        one = {**doc, "id": doc["id"].replace("bench", "single")}
-        store.upsert([one], [vec], [text_hash]) if base is not None else store.upsert([one])
-    upsert_one_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for doc, vec, text_hash in single:
-        row = prepare({**doc, "id": doc["id"].replace("bench", "raw")})
-        body = source(row, row["observed_at"], row["observed_at"], vec if base is not None else None, text_hash)
-        store.client.index(index=store.docs_alias, id=row["id"], document=body)
-    raw_one_s = time.perf_counter() - start
-    store.delete([d["id"].replace("bench", p) for d, _, _ in single for p in ("single", "raw")])
+    one_store = make_store("-one")
+    try:
+        start = time.perf_counter()
+        for doc, vec, text_hash in single:
+            one_store.upsert([doc], [vec], [text_hash]) if base is not None else one_store.upsert([doc])
+        one_store.count()  # the refresh that makes them searchable, included as on the bulk side
+        upsert_one_s = time.perf_counter() - start
+        assert one_store.count() == n
+    finally:
+        one_store.destroy()
+        one_store.close()
+    raw_store = make_store("-raw")
+    try:
+        start = time.perf_counter()
+        for doc, vec, text_hash in single:
+            row = prepare(doc)
+            body = source(row, row["observed_at"], row["observed_at"], vec if base is not None else None, text_hash)
+            raw_store.client.index(index=raw_store.docs_alias, id=row["id"], document=body)
+        raw_store.client.indices.refresh(index=raw_store.docs_alias)
+        raw_one_s = time.perf_counter() - start
+    finally:
+        raw_store.destroy()
+        raw_store.close()
     return {
         "bulk_docs_per_s": round(bulk_rate, 1), "bulk_seconds": round(bulk_s, 1),
         "upsert_one_per_call_docs_per_s": round(n / upsert_one_s, 1),
@@ -113,13 +129,15 @@ def search_latencies(store, query_vectors: dict, queries: int, mode: str) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=100_000, help="Documents in the search corpus.")
-    parser.add_argument("--single-docs", type=int, default=1000, help="Documents written one request each.")
+    parser.add_argument("--single-docs", type=int, default=2000, help="Documents written one request each.")
+    parser.add_argument("--batch", type=int, default=BATCH, help="Documents per bulk upsert call.")
     parser.add_argument("--plain-docs", type=int, default=20_000, help="Documents of the bulk run without vectors.")
     parser.add_argument("--queries", type=int, default=200, help="Searches per measurement (24 queries, cycled).")
     parser.add_argument("--url", default=os.environ.get("TRENDCART_TEST_ES_URL") or "http://127.0.0.1:9200")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     parser.add_argument("--write-docs", action="store_true", help="Rewrite docs/BENCHMARKS.md's Elasticsearch section.")
     args = parser.parse_args()
+    globals()["BATCH"] = args.batch
 
     from indexer.elastic_store import ElasticConfig, ElasticStore, _source
     from indexer.embedder import DEFAULT_MODEL_NAME, Embedder, document_text
@@ -131,7 +149,8 @@ def main() -> None:
     config = ElasticConfig.from_env(args.url, index_prefix=prefix, outbox_dir=work / "outbox")
     store = ElasticStore(config=config)
     results: dict = {"docs": args.docs, "single_docs": args.single_docs, "queries": args.queries,
-                     "plain_docs": args.plain_docs,
+                     "plain_docs": args.plain_docs, "batch": args.batch,
+                     "bulk_threads": config.bulk_threads, "vector_index": config.vector_index,
                      "machine": machine(store.server_version)}
     try:
         embedder = Embedder(batch_size=32)
@@ -143,15 +162,26 @@ def main() -> None:
         print(f"embedded {DISTINCT_TEXTS} texts and {len(QUERIES)} queries in {results['embed_distinct_s']} s", flush=True)
         store.set_model(DEFAULT_MODEL_NAME, base.shape[1])
 
-        # 1. bulk: the whole corpus through ElasticStore.upsert, BATCH documents per call
+        # 1. bulk: the whole corpus through ElasticStore.upsert, BATCH documents per call. The corpus is
+        #    generated before the clock starts, as on the per-document side (measure_single).
+        batches = list(corpus(args.docs, base))
         start = time.perf_counter()
         written = 0
-        for docs, vecs, hashes in corpus(args.docs, base):
+        for docs, vecs, hashes in batches:
             written += store.upsert(docs, vecs, hashes).added
         store.count()  # the refresh that makes them searchable, included
         bulk_s = time.perf_counter() - start
         assert written == args.docs, written
-        results["ingest"] = measure_single(store, args.single_docs, base, args.docs / bulk_s, bulk_s, _prepare, _source)
+        del batches
+
+        def fresh(suffix: str, vectors: bool = True) -> ElasticStore:
+            same = ElasticStore(config=ElasticConfig.from_env(args.url, index_prefix=prefix + suffix,
+                                                              outbox_dir=work / "outbox"))
+            if vectors:
+                same.set_model(DEFAULT_MODEL_NAME, base.shape[1])
+            return same
+
+        results["ingest"] = measure_single(fresh, args.single_docs, base, args.docs / bulk_s, bulk_s, _prepare, _source)
         print("ingest", json.dumps(results["ingest"]), flush=True)
 
         # 2. the same comparison without vectors (keyword-only stores): the protocol's share of the cost,
@@ -159,12 +189,14 @@ def main() -> None:
         plain = ElasticStore(config=ElasticConfig.from_env(args.url, index_prefix=prefix + "-plain",
                                                            outbox_dir=work / "outbox"))
         try:
+            plain_batches = [docs for docs, _, _ in corpus(args.plain_docs, base)]
             start = time.perf_counter()
-            for docs, _, _ in corpus(args.plain_docs, base, seed=3):
+            for docs in plain_batches:
                 plain.upsert(docs)
             plain.count()
             plain_s = time.perf_counter() - start
-            results["ingest_without_vectors"] = measure_single(plain, args.single_docs, None,
+            results["ingest_without_vectors"] = measure_single(lambda suffix: fresh("-plain" + suffix, vectors=False),
+                                                               args.single_docs, None,
                                                                args.plain_docs / plain_s, plain_s, _prepare, _source)
         finally:
             plain.destroy()
@@ -213,6 +245,10 @@ def write_docs(results: dict) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     else:
         end = text.find("\n## ", start + 1)
+        old = text[start:end] if end != -1 else text[start:]
+        kept = old.find("\n### Ingest levers")  # measured by hand (not by this script): kept as it is
+        if kept != -1:
+            section = section.rstrip("\n") + "\n" + old[kept:].rstrip("\n") + "\n\n"
         text = text[:start + 1] + section + (text[end + 1:] if end != -1 else "")
     path.write_text(text, encoding="utf-8")
 
@@ -237,14 +273,16 @@ def render(r: dict) -> str:
         "",
         "| measure | Elasticsearch | baseline (same run) | ratio | target |",
         "|---|---|---|---|---|",
-        f"| ingest with precomputed vectors, {r['docs']:,} docs, `upsert` of {BATCH} per call (bulk, snapshots "
-        f"included, final refresh included) | {ing['bulk_docs_per_s']:,} docs/s ({ing['bulk_seconds']} s) | "
-        f"`upsert` of one document per call, {r['single_docs']:,} more docs into the built index: "
+        f"| ingest with precomputed vectors, {r['docs']:,} docs, `upsert` of {r['batch']} per call (bulk, "
+        f"{r['bulk_threads']} requests in flight, snapshots and final refresh included) | "
+        f"{ing['bulk_docs_per_s']:,} docs/s ({ing['bulk_seconds']} s) | "
+        f"`upsert` of one document per call, the first {r['single_docs']:,} docs of the same corpus into a fresh "
+        f"index (same mapping, final refresh included): "
         f"{ing['upsert_one_per_call_docs_per_s']:,} docs/s "
         f"| {ing['bulk_vs_upsert_one']}x | ≥ {TARGET_BULK_RATIO}x {ok} |",
         f"| same, against the bare client's one `index` request per document | | "
         f"{ing['index_one_per_request_docs_per_s']:,} docs/s | {ing['bulk_vs_index_one']}x | |",
-        f"| ingest without vectors (keyword-only store), {r['plain_docs']:,} docs in batches of {BATCH} "
+        f"| ingest without vectors (keyword-only store), {r['plain_docs']:,} docs in batches of {r['batch']} "
         f"| {nv['bulk_docs_per_s']:,} docs/s | `upsert` of one document per call: {nv['upsert_one_per_call_docs_per_s']:,} "
         f"docs/s; bare `index` per document: {nv['index_one_per_request_docs_per_s']:,} docs/s "
         f"| {nv['bulk_vs_upsert_one']}x / {nv['bulk_vs_index_one']}x | ≥ {TARGET_BULK_RATIO}x "
@@ -265,14 +303,11 @@ def render(r: dict) -> str:
         f"{r['sqlite_build_docs_per_s']:,} docs/s. Elasticsearch index size: "
         f"{round((r['es_store_bytes'] or 0) / 2**20)} MiB (documents, vectors, snapshots).",
         "",
-        "Why the 10x ingest target is missed here: bulk removes the per-request cost (HTTP round trip, a "
-        "translog fsync per request, the realtime read per `upsert` call), but with vectors the node's own work "
-        "dominates — building the HNSW graph of 384-dim float vectors, single-threaded per bulk request, on the "
-        "same two shared cores as the client (profiled: ~70 % of a batch's wall time is spent waiting for the "
-        "`_bulk` answer). One document per request into the same index pays that graph cost too, so the ratio "
-        "stays near 4x; without vectors it reaches ~10x. Levers not taken yet: two concurrent bulk requests "
-        "(`helpers.parallel_bulk`) to use the second core, `int8_hnsw`, and a cheaper client side (JSON "
-        "serialisation of vectors and snapshot actions is ~0.5 ms per document).",
+        f"Both sides of the ingest ratio write the same documents (ids, texts, vectors, snapshots) through the "
+        f"same store code into fresh indices of the same template and mapping, both generate their documents "
+        f"before the clock starts, and both include their final refresh; the per-document side only stops after {r['single_docs']:,} documents, so its HNSW graph stays "
+        f"small (cheaper inserts than the bulk side's, which grows to {r['docs']:,}): the ratio is conservative. "
+        f"See the levers table below for what each setting changed.",
         "",
     ])
 

@@ -502,7 +502,9 @@ class ElasticStore:
     def bulk_load(self, *, async_translog: bool = False) -> Iterator[ElasticStore]:
         """Settings for a large ingest, restored afterwards: `refresh_interval: -1` on the docs index and the
         existing snapshot indices (no new segment every second, so fewer HNSW graphs to build and merge), then
-        one refresh at the end. Searches of other clients see nothing of the load until it ends.
+        one refresh at the end. Searches of other clients see nothing of the load until it ends. Not used by
+        default: on a 2-core node the load itself was slower with it (one large in-memory graph costs more per
+        insert than many small per-refresh ones; docs/BENCHMARKS.md), it only saves the later merges.
 
         `async_translog=True` (opt-in) also sets `index.translog.durability: async`: the translog is fsynced
         every 5 s instead of before each bulk request answers, so a node crash can lose the last seconds of

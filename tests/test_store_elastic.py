@@ -224,6 +224,44 @@ def test_per_document_failures_are_reported_together(make_store):
     assert store.snapshots("douyin:video:ok")[0].metrics == {"views": 5}  # the good one was written
 
 
+def test_chunks_of_one_write_go_in_parallel_and_failures_are_still_collected(make_store, monkeypatch):
+    import indexer.elastic_store as module
+
+    monkeypatch.setattr(module, "BULK_CHUNK_DOCS", 3)  # 4 docs + 8 snapshots + 2 bad rows: 5 chunks, 2 threads
+    store = make_store(bulk_threads=2)
+    store.set_model("m", 4)
+    docs = [make_doc(f"p{i}", views=i, likes=i) for i in range(4)]
+    result = store.upsert(docs, list(np.eye(4, dtype=np.float32)), ["h"] * 4)
+    assert result.added == 4 and store.count() == 4
+    assert len(store.snapshots("douyin:video:p2")) == 1
+    bad = [{"_op_type": "index", "_index": f"{store.prefix}-snapshots-2026.11", "_id": f"x{i}",
+            "_source": {"entity_id": "e", "metric": "views", "observed_at": T1, "value": "many"}} for i in range(2)]
+    good = store._snapshot_actions([(f"douyin:video:g{i}", "views", T1, i, "douyin", "video") for i in range(5)])
+    with pytest.raises(BulkWriteError) as excinfo:
+        store._bulk(good[:3] + bad[:1] + good[3:] + bad[1:])
+    assert sorted(doc_id for doc_id, _ in excinfo.value.failures) == ["x0", "x1"]
+    assert store.snapshots("douyin:video:g4")[0].metrics == {"views": 4}
+
+
+def test_bulk_load_turns_refresh_off_and_restores_it(make_store):
+    store = make_store()
+    store.add_snapshots([Snapshot("douyin:video:a", T1, {"views": 1})])  # one monthly snapshot index exists
+    index = store._docs_index()
+
+    def settings(name: str) -> dict:
+        return store.client.indices.get_settings(index=name)[name]["settings"]["index"]
+
+    snapshot_index = store._snapshot_indices()[0]
+    with store.bulk_load(async_translog=True):
+        assert settings(index)["refresh_interval"] == "-1"
+        assert settings(snapshot_index)["refresh_interval"] == "-1"
+        assert settings(index)["translog"]["durability"] == "async"
+        store.upsert([make_doc(f"b{i}") for i in range(3)])
+    for name in (index, snapshot_index):
+        assert "refresh_interval" not in settings(name) and "translog" not in settings(name)  # defaults again
+    assert store.client.count(index=index)["count"] == 3  # refreshed once at the end, visible to everyone
+
+
 def test_open_store_opens_an_elastic_store_for_urls(es_url, monkeypatch, tmp_path):
     prefix = unique_prefix()
     monkeypatch.setenv("TRENDCART_ES_INDEX_PREFIX", prefix)
@@ -301,6 +339,10 @@ def test_configuration_from_urls_and_environment():
     assert cloud.client_kwargs()["api_key"] == "ZW5jb2RlZA=="
     with pytest.raises(StoreUnavailable, match="not an Elasticsearch URL"):
         ElasticConfig.from_env("ftp://h", environ={})
+    assert ElasticConfig.from_env("http://h", environ={}).bulk_threads == 2
+    assert ElasticConfig.from_env("http://h", environ={"TRENDCART_ES_BULK_THREADS": "1"}).bulk_threads == 1
+    with pytest.raises(StoreUnavailable, match="TRENDCART_ES_BULK_THREADS"):
+        ElasticConfig.from_env("http://h", environ={"TRENDCART_ES_BULK_THREADS": "0"})
     assert "secret" not in config.where() and "p:w" not in ElasticConfig.from_env("http://u:p:w@h", environ={}).where()
 
 
