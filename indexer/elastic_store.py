@@ -44,6 +44,7 @@ from indexer.store import (
     StoreUnavailable,
     UpsertResult,
     WindowStat,
+    resolve_mode,
     rrf_fuse,
     to_iso,
 )
@@ -897,19 +898,8 @@ class ElasticStore:
         filters: SearchFilters | None = None,
         limit: int = 10,
     ) -> list[Hit]:
-        try:
-            mode = SearchMode(mode)
-        except ValueError:
-            raise QueryError(f"unknown search mode {mode!r}; expected hybrid, keyword or semantic") from None
-        if limit <= 0:
-            return []
-        if mode is SearchMode.semantic and query_vector is None:
-            raise QueryError("semantic search needs a query vector (an embedding model)")
-        if mode is SearchMode.hybrid and (query_vector is None or self._model is None):
-            mode = SearchMode.keyword  # a store without vectors, or no model: keyword is all there is
-        if mode is not SearchMode.keyword and self._model is None:
-            raise QueryError("this store has no vectors yet: index documents with an embedding model first")
-        if not (query_text or "").strip() and mode is not SearchMode.semantic:
+        mode = resolve_mode(mode, query_text, query_vector, has_vectors=self._model is not None, limit=limit)
+        if mode is None:
             return []
         clauses = _filter_clauses(filters)  # one filter list, used by both sides
         candidates = max(limit, HYBRID_CANDIDATES) if mode is SearchMode.hybrid else limit

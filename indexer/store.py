@@ -273,6 +273,29 @@ def to_iso(value: str | datetime | None, what: str = "time") -> str | None:
     return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def resolve_mode(mode: SearchMode | str, query_text: str | None, query_vector: Any | None, *,
+                 has_vectors: bool, limit: int) -> SearchMode | None:
+    """The search mode a store will really run, shared by every backend; None when there is nothing to search.
+
+    Hybrid degrades to keyword when there is no query vector or the store holds no vectors yet; semantic
+    without a vector, an unknown mode, or vectors asked of a vector-less store raise QueryError."""
+    try:
+        mode = SearchMode(mode)
+    except ValueError:
+        raise QueryError(f"unknown search mode {mode!r}; expected hybrid, keyword or semantic") from None
+    if limit <= 0:
+        return None
+    if mode is SearchMode.semantic and query_vector is None:
+        raise QueryError("semantic search needs a query vector (an embedding model)")
+    if mode is SearchMode.hybrid and (query_vector is None or not has_vectors):
+        mode = SearchMode.keyword  # a store without vectors, or no model: keyword is all there is
+    if mode is not SearchMode.keyword and not has_vectors:
+        raise QueryError("this store has no vectors yet: index documents with an embedding model first")
+    if not (query_text or "").strip() and mode is not SearchMode.semantic:
+        return None
+    return mode
+
+
 def rrf_fuse(keyword_ids: Sequence[str], vector_ids: Sequence[str], k: int = RRF_K) -> list[tuple[str, float]]:
     """Reciprocal rank fusion: score(d) = sum over lists of 1 / (k + rank). Best first, ties by id."""
     scores: dict[str, float] = {}
