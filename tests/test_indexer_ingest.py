@@ -10,7 +10,7 @@ from indexer.embedder import Embedder, document_text
 from indexer.ingest import Ingestor, IngestReport, ingest_jsonl, validate
 from indexer.sqlite_store import SqliteStore
 from indexer.store import ModelMismatch
-from tests.store_contract import T1, T2, make_doc
+from tests.store_contract import T2, make_doc
 
 pytestmark = pytest.mark.model
 
@@ -161,4 +161,3 @@ def test_report_json_shape():
     report = IngestReport(added=1, errors=[(3, "bad")])
     assert report.to_json()["errors"] == [{"line": 3, "reason": "bad"}]
     assert report.indexed == 1
-    assert T1  # the shared times are importable for other suites
