@@ -139,10 +139,11 @@ def main() -> None:
     args = parser.parse_args()
     globals()["BATCH"] = args.batch
 
+    from indexer.documents import prepare_document
     from indexer.elastic_store import ElasticConfig, ElasticStore, _source
     from indexer.embedder import DEFAULT_MODEL_NAME, Embedder, document_text
     from indexer.ingest import validate
-    from indexer.sqlite_store import SqliteStore, _prepare
+    from indexer.sqlite_store import SqliteStore
 
     work = Path(tempfile.mkdtemp(prefix="bench-elastic-"))
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
@@ -181,7 +182,7 @@ def main() -> None:
                 same.set_model(DEFAULT_MODEL_NAME, base.shape[1])
             return same
 
-        results["ingest"] = measure_single(fresh, args.single_docs, base, args.docs / bulk_s, bulk_s, _prepare, _source)
+        results["ingest"] = measure_single(fresh, args.single_docs, base, args.docs / bulk_s, bulk_s, prepare_document, _source)
         print("ingest", json.dumps(results["ingest"]), flush=True)
 
         # 2. the same comparison without vectors (keyword-only stores): the protocol's share of the cost,
@@ -197,7 +198,7 @@ def main() -> None:
             plain_s = time.perf_counter() - start
             results["ingest_without_vectors"] = measure_single(lambda suffix: fresh("-plain" + suffix, vectors=False),
                                                                args.single_docs, None,
-                                                               args.plain_docs / plain_s, plain_s, _prepare, _source)
+                                                               args.plain_docs / plain_s, plain_s, prepare_document, _source)
         finally:
             plain.destroy()
             plain.close()

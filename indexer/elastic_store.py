@@ -20,18 +20,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import numpy as np
 
 from crawler.items import Snapshot
-from indexer.elastic_outbox import DEFAULT_OUTBOX_DIR, Outbox
 
 # Shared semantics with SqliteStore: field weights, validation, snapshot rows and filter checks are one code.
-from indexer.sqlite_store import (
-    BM25_WEIGHTS,
-    _filter_number,
-    _filter_time,
-    _is_count,
-    _lower,
-    _platform_kind,
-    _prepare,
-)
+from indexer.documents import filter_number, filter_time, is_count, lower_key, platform_kind, prepare_document
+from indexer.elastic_outbox import DEFAULT_OUTBOX_DIR, Outbox
+from indexer.sqlite_store import BM25_WEIGHTS
 from indexer.store import (
     HYBRID_CANDIDATES,
     Hit,
@@ -44,8 +37,8 @@ from indexer.store import (
     StoreUnavailable,
     UpsertResult,
     WindowStat,
+    fused_hits,
     resolve_mode,
-    rrf_fuse,
     to_iso,
 )
 from indexer.textsearch import _CJK, MAX_QUERY_TERMS, STOP_WORDS, TEXT_FIELDS, text_fields
@@ -467,7 +460,7 @@ class ElasticStore:
         vectors: Sequence[Any] | None = None,
         text_hashes: Sequence[str | None] | None = None,
     ) -> UpsertResult:
-        rows = [_prepare(doc) for doc in docs]  # InvalidDocument before anything is written
+        rows = [prepare_document(doc) for doc in docs]  # InvalidDocument before anything is written
         vecs = self._check_vectors(vectors, len(rows))
         hashes = list(text_hashes) if text_hashes is not None else [None] * len(rows)
         if len(hashes) != len(rows):
@@ -484,9 +477,9 @@ class ElasticStore:
         rows: list[tuple] = []
         for snap in snapshots:
             observed = to_iso(snap.observed_at, "observed_at")
-            platform, kind = _platform_kind(snap.entity_id)
+            platform, kind = platform_kind(snap.entity_id)
             for metric, value in (snap.metrics or {}).items():
-                if _is_count(value):
+                if is_count(value):
                     rows.append((snap.entity_id, metric, observed, int(value), platform, kind))
         if not rows:
             return 0
@@ -761,7 +754,7 @@ class ElasticStore:
 
     def _apply(self, record: dict[str, Any]) -> None:
         if record.get("op") == "upsert":
-            rows = [_prepare(doc) for doc in record["docs"]]
+            rows = [prepare_document(doc) for doc in record["docs"]]
             vecs = [np.asarray(v, dtype=np.float32) if v is not None else None for v in record["vectors"]]
             if any(v is not None for v in vecs) and self._model is None:
                 self._model = self._read_model()
@@ -918,26 +911,7 @@ class ElasticStore:
         keyword = [(h["_id"], float(h["_score"])) for h in results.get("keyword", [])]
         # Elasticsearch scores cosine kNN as (1 + cos) / 2 so that scores are positive; report the cosine.
         vector = [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in results.get("vector", [])]
-        kw_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(keyword, start=1)}
-        vec_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(vector, start=1)}
-        if mode is SearchMode.hybrid:
-            ranked = rrf_fuse([d for d, _ in keyword], [d for d, _ in vector])[:limit]
-        else:
-            ranked = (keyword or vector)[:limit]
-        docs = self.get_many([doc_id for doc_id, _ in ranked])
-        hits = []
-        for doc_id, score in ranked:
-            kw = kw_rank.get(doc_id, (None, None))
-            vec = vec_rank.get(doc_id, (None, None))
-            explain = {
-                "mode": mode.value,
-                "keyword_rank": kw[0], "keyword_score": kw[1],
-                "vector_rank": vec[0], "vector_score": vec[1],
-                "fused_score": score if mode is SearchMode.hybrid else None,
-            }
-            if doc_id in docs:
-                hits.append(Hit(id=doc_id, score=float(score), doc=docs[doc_id], explain=explain))
-        return hits
+        return fused_hits(mode, keyword, vector, limit, self.get_many)
 
     def _knn(self, query_vector: Any, clauses: list[dict[str, Any]], k: int) -> dict[str, Any] | None:
         assert self._model is not None
@@ -1005,7 +979,7 @@ class ElasticStore:
         try:
             for page in _batched(self._scan_pit(old_index, ["doc", "first_seen", "last_seen"], batch), batch):
                 docs = [hit["_source"] for hit in page]
-                rows = [_prepare(src["doc"]) for src in docs]
+                rows = [prepare_document(src["doc"]) for src in docs]
                 texts = [document_text(json.loads(row["doc"])) for row in rows]
                 vectors = np.asarray(embed(texts), dtype=np.float32)
                 if vectors.ndim != 2 or vectors.shape != (len(texts), dim):
@@ -1207,7 +1181,7 @@ def _source(row: dict[str, Any], first_seen: str, last_seen: str, vector: Any, t
                 "id": _str(product.get("id")), "title": _str(product.get("title")),
                 "price": _num(product.get("price")), "price_max": _num(product.get("price_max")),
                 "currency": _str(product.get("currency")), "shop": _str(product.get("shop")),
-                "sales": product.get("sales") if _is_count(product.get("sales")) else None,
+                "sales": product.get("sales") if is_count(product.get("sales")) else None,
             })
     body: dict[str, Any] = {
         "doc": doc,
@@ -1284,24 +1258,24 @@ def _filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
         clauses.append({"term": {"platform": f.platform}})
     if f.kind is not None:
         clauses.append({"term": {"kind": f.kind}})
-    clauses += _range("published_at", _filter_time(f.published_from, "published_from") if f.published_from else None,
-                      _filter_time(f.published_to, "published_to") if f.published_to else None)
-    clauses += _range("last_seen", _filter_time(f.observed_from, "observed_from") if f.observed_from else None,
-                      _filter_time(f.observed_to, "observed_to") if f.observed_to else None)
+    clauses += _range("published_at", filter_time(f.published_from, "published_from") if f.published_from else None,
+                      filter_time(f.published_to, "published_to") if f.published_to else None)
+    clauses += _range("last_seen", filter_time(f.observed_from, "observed_from") if f.observed_from else None,
+                      filter_time(f.observed_to, "observed_to") if f.observed_to else None)
     if f.min_views is not None:
-        clauses.append({"range": {"views": {"gte": _filter_number(f.min_views, "min_views")}}})
+        clauses.append({"range": {"views": {"gte": filter_number(f.min_views, "min_views")}}})
     if f.min_likes is not None:
-        clauses.append({"range": {"likes": {"gte": _filter_number(f.min_likes, "min_likes")}}})
+        clauses.append({"range": {"likes": {"gte": filter_number(f.min_likes, "min_likes")}}})
     if f.price_min is not None:
-        clauses.append({"range": {"price_high": {"gte": _filter_number(f.price_min, "price_min")}}})
+        clauses.append({"range": {"price_high": {"gte": filter_number(f.price_min, "price_min")}}})
     if f.price_max is not None:
-        clauses.append({"range": {"price_low": {"lte": _filter_number(f.price_max, "price_max")}}})
+        clauses.append({"range": {"price_low": {"lte": filter_number(f.price_max, "price_max")}}})
     if f.has_products is True:
         clauses.append({"range": {"product_count": {"gt": 0}}})
     elif f.has_products is False:
         clauses.append({"term": {"product_count": 0}})
     if f.creator is not None:
-        key = _lower(f.creator)
+        key = lower_key(f.creator)
         clauses.append({"term": {"creator_keys": key}} if key else {"match_none": {}})
     return clauses
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -16,13 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from crawler.items import KINDS, PLATFORMS, Snapshot
+from crawler.items import Snapshot
+from indexer.documents import filter_number, filter_time, is_count, lower_key, platform_kind, prepare_document
 from indexer.store import (
     HYBRID_CANDIDATES,
     Hit,
-    InvalidDocument,
     ModelMismatch,
-    QueryError,
     SearchFilters,
     SearchMode,
     StoreError,
@@ -30,22 +28,20 @@ from indexer.store import (
     StoreUnavailable,
     UpsertResult,
     WindowStat,
+    fused_hits,
     resolve_mode,
-    rrf_fuse,
     to_iso,
 )
-from indexer.textsearch import TEXT_FIELDS, expand_cjk, fts_query, text_fields
+from indexer.textsearch import TEXT_FIELDS, fts_query
 
 # BM25 column weights, in TEXT_FIELDS order: a word in the title or a product title says more about
 # what a video sells than the same word deep in a description.
 BM25_WEIGHTS = {"title": 4.0, "description": 1.0, "hashtags": 2.0, "products": 3.0, "creator": 1.5}
 # SQLite waits this long for another writer (a crawl indexing while the CLI searches) before failing.
 BUSY_TIMEOUT_MS = 10_000
-# Metrics that become snapshots: the item metrics, plus followers of creators.
 # The vector cache beside the store (docs/INDEXER.md, "Vector cache"): written for stores with at least this
 # many vectors (below it, reading the blobs takes a few milliseconds anyway).
 VECTOR_CACHE_MIN_ROWS = 2000
-SNAPSHOT_METRICS = ("views", "likes", "comments", "shares", "collects", "viewers", "peak_viewers", "sales")
 
 # Numbered migrations: schema_version holds the last one applied. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -221,7 +217,7 @@ class SqliteStore:
         vectors: Sequence[Any] | None = None,
         text_hashes: Sequence[str | None] | None = None,
     ) -> UpsertResult:
-        rows = [_prepare(doc) for doc in docs]
+        rows = [prepare_document(doc) for doc in docs]
         vecs = self._check_vectors(vectors, len(rows))
         hashes = list(text_hashes) if text_hashes is not None else [None] * len(rows)
         if len(hashes) != len(rows):
@@ -328,9 +324,9 @@ class SqliteStore:
         rows: list[tuple] = []
         for snap in snapshots:
             observed = to_iso(snap.observed_at, "observed_at")
-            platform, kind = _platform_kind(snap.entity_id)
+            platform, kind = platform_kind(snap.entity_id)
             for metric, value in (snap.metrics or {}).items():
-                if _is_count(value):
+                if is_count(value):
                     rows.append((snap.entity_id, metric, observed, int(value), platform, kind))
         with self._tx() as conn:
             conn.executemany(
@@ -495,26 +491,7 @@ class SqliteStore:
             keyword = self._keyword(query_text, where, params, candidates)
         if mode is not SearchMode.keyword:
             vector = self._vector(query_vector, where, params, filters, candidates)
-        kw_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(keyword, start=1)}
-        vec_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(vector, start=1)}
-        if mode is SearchMode.hybrid:
-            ranked = rrf_fuse([d for d, _ in keyword], [d for d, _ in vector])[:limit]
-        else:
-            ranked = (keyword or vector)[:limit]
-        docs = self.get_many([doc_id for doc_id, _ in ranked])
-        hits = []
-        for doc_id, score in ranked:
-            kw = kw_rank.get(doc_id, (None, None))
-            vec = vec_rank.get(doc_id, (None, None))
-            explain = {
-                "mode": mode.value,
-                "keyword_rank": kw[0], "keyword_score": kw[1],
-                "vector_rank": vec[0], "vector_score": vec[1],
-                "fused_score": score if mode is SearchMode.hybrid else None,
-            }
-            if doc_id in docs:
-                hits.append(Hit(id=doc_id, score=float(score), doc=docs[doc_id], explain=explain))
-        return hits
+        return fused_hits(mode, keyword, vector, limit, self.get_many)
 
     def _keyword(self, text: str, where: str, params: dict[str, Any], limit: int) -> list[tuple[str, float]]:
         match = fts_query(text)
@@ -686,86 +663,11 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _platform_kind(entity_id: str) -> tuple[str | None, str | None]:
-    parts = entity_id.split(":", 2) if isinstance(entity_id, str) else []
-    if len(parts) == 3 and parts[0] in PLATFORMS and parts[1] in KINDS:
-        return parts[0], parts[1]
-    return None, None
-
-
 def _load_doc(doc: str, first_seen: str, last_seen: str) -> dict[str, Any]:
     data = json.loads(doc)
     data["first_seen"] = first_seen
     data["last_seen"] = last_seen
     return data
-
-
-def _lower(value: Any) -> str | None:
-    return value.strip().lstrip("@").lower() if isinstance(value, str) and value.strip() else None
-
-
-def _prepare(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate one JSON-form document and compute its column values (raises InvalidDocument)."""
-    if not isinstance(doc, Mapping):
-        raise InvalidDocument(f"a document must be a JSON object, got {type(doc).__name__}")
-    doc_id = doc.get("id")
-    platform, kind = _platform_kind(doc_id) if isinstance(doc_id, str) else (None, None)
-    if platform is None or not doc_id.split(":", 2)[2]:
-        raise InvalidDocument(f"bad id {doc_id!r}: expected platform:kind:native_id")
-    if doc.get("kind") != kind or doc.get("platform") != platform:
-        raise InvalidDocument(f"{doc_id}: kind/platform {doc.get('kind')!r}/{doc.get('platform')!r} do not match the id")
-    if doc.get("observed_at") is None:
-        raise InvalidDocument(f"{doc_id}: observed_at is missing")
-    observed_at = to_iso(doc["observed_at"], f"{doc_id}: observed_at")
-    published_at = to_iso(doc.get("published_at"), f"{doc_id}: published_at") if doc.get("published_at") else None
-    metrics = doc.get("metrics") or {}
-    if not isinstance(metrics, Mapping):
-        raise InvalidDocument(f"{doc_id}: metrics must be an object")
-    products = [p for p in (doc.get("products") or []) if isinstance(p, Mapping)]
-    prices: list[float] = []
-    for obj in [doc, *products]:
-        for key in ("price", "price_max"):
-            value = obj.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                prices.append(float(value))
-    creator = doc.get("creator") if isinstance(doc.get("creator"), Mapping) else {}
-    if kind == "creator":
-        creator = {"id": doc_id, "name": doc.get("name") or creator.get("name"),
-                   "handle": doc.get("handle") or creator.get("handle")}
-    fields = text_fields(doc)
-    fts = [expand_cjk(fields[name]) for name in TEXT_FIELDS]
-    stored = {k: v for k, v in doc.items() if k not in ("first_seen", "last_seen")}
-    stored["observed_at"] = observed_at
-    if published_at:
-        stored["published_at"] = published_at
-    snapshots = [(doc_id, m, observed_at, metrics[m], platform, kind) for m in SNAPSHOT_METRICS
-                 if _is_count(metrics.get(m))]
-    if kind == "creator" and _is_count(doc.get("followers")):
-        snapshots.append((doc_id, "followers", observed_at, doc["followers"], platform, kind))
-    # Linked products and creators with full ids get snapshots too, so their trends need no own crawl.
-    for product in products:
-        p_platform, p_kind = _platform_kind(product.get("id"))
-        if p_kind == "product" and _is_count(product.get("sales")):
-            snapshots.append((product["id"], "sales", observed_at, product["sales"], p_platform, p_kind))
-    c_platform, c_kind = _platform_kind(creator.get("id")) if kind != "creator" else (None, None)
-    if c_kind == "creator" and _is_count(creator.get("followers")):
-        snapshots.append((creator["id"], "followers", observed_at, creator["followers"], c_platform, c_kind))
-    return {
-        "id": doc_id, "kind": kind, "platform": platform, "published_at": published_at,
-        "observed_at": observed_at,
-        "views": metrics.get("views") if _is_count(metrics.get("views")) else None,
-        "likes": metrics.get("likes") if _is_count(metrics.get("likes")) else None,
-        "price_low": min(prices) if prices else None, "price_high": max(prices) if prices else None,
-        "product_count": len(products), "creator_id": _lower(creator.get("id")),
-        "creator_name": _lower(creator.get("name")), "creator_handle": _lower(creator.get("handle")),
-        "fts": fts, "fts_hash": hashlib.sha1("\x1f".join(fts).encode("utf-8")).hexdigest(),
-        "doc": json.dumps(stored, ensure_ascii=False, separators=(",", ":")),
-        "snapshots": snapshots,
-    }
 
 
 def _filter_sql(filters: SearchFilters | None) -> tuple[str, dict[str, Any]]:
@@ -784,38 +686,25 @@ def _filter_sql(filters: SearchFilters | None) -> tuple[str, dict[str, Any]]:
     if filters.kind is not None:
         add("d.kind = :f_kind", "f_kind", filters.kind)
     if filters.published_from is not None:
-        add("d.published_at >= :f_pub_from", "f_pub_from", _filter_time(filters.published_from, "published_from"))
+        add("d.published_at >= :f_pub_from", "f_pub_from", filter_time(filters.published_from, "published_from"))
     if filters.published_to is not None:
-        add("d.published_at <= :f_pub_to", "f_pub_to", _filter_time(filters.published_to, "published_to"))
+        add("d.published_at <= :f_pub_to", "f_pub_to", filter_time(filters.published_to, "published_to"))
     if filters.observed_from is not None:
-        add("d.last_seen >= :f_obs_from", "f_obs_from", _filter_time(filters.observed_from, "observed_from"))
+        add("d.last_seen >= :f_obs_from", "f_obs_from", filter_time(filters.observed_from, "observed_from"))
     if filters.observed_to is not None:
-        add("d.last_seen <= :f_obs_to", "f_obs_to", _filter_time(filters.observed_to, "observed_to"))
+        add("d.last_seen <= :f_obs_to", "f_obs_to", filter_time(filters.observed_to, "observed_to"))
     if filters.min_views is not None:
-        add("d.views >= :f_views", "f_views", _filter_number(filters.min_views, "min_views"))
+        add("d.views >= :f_views", "f_views", filter_number(filters.min_views, "min_views"))
     if filters.min_likes is not None:
-        add("d.likes >= :f_likes", "f_likes", _filter_number(filters.min_likes, "min_likes"))
+        add("d.likes >= :f_likes", "f_likes", filter_number(filters.min_likes, "min_likes"))
     if filters.price_min is not None:
-        add("d.price_high >= :f_price_min", "f_price_min", _filter_number(filters.price_min, "price_min"))
+        add("d.price_high >= :f_price_min", "f_price_min", filter_number(filters.price_min, "price_min"))
     if filters.price_max is not None:
-        add("d.price_low <= :f_price_max", "f_price_max", _filter_number(filters.price_max, "price_max"))
+        add("d.price_low <= :f_price_max", "f_price_max", filter_number(filters.price_max, "price_max"))
     if filters.has_products is True:
         conditions.append("d.product_count > 0")
     elif filters.has_products is False:
         conditions.append("d.product_count = 0")
     if filters.creator is not None:
-        add(":f_creator IN (d.creator_id, d.creator_name, d.creator_handle)", "f_creator", _lower(filters.creator))
+        add(":f_creator IN (d.creator_id, d.creator_name, d.creator_handle)", "f_creator", lower_key(filters.creator))
     return (" AND ".join(conditions) or "1"), params
-
-
-def _filter_time(value: Any, name: str) -> str | None:
-    try:
-        return to_iso(value, name)
-    except InvalidDocument as exc:
-        raise QueryError(str(exc)) from None
-
-
-def _filter_number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise QueryError(f"{name}: expected a number, got {value!r}")
-    return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
@@ -294,6 +294,32 @@ def resolve_mode(mode: SearchMode | str, query_text: str | None, query_vector: A
     if not (query_text or "").strip() and mode is not SearchMode.semantic:
         return None
     return mode
+
+
+def fused_hits(mode: SearchMode, keyword: Sequence[tuple[str, float]], vector: Sequence[tuple[str, float]],
+               limit: int, get_many: Callable[[list[str]], dict[str, dict[str, Any]]]) -> list[Hit]:
+    """Hits that explain themselves, from each side's ranked `(id, score)` lists: fused by reciprocal rank in
+    hybrid mode, else the one side that ran. Ids the store no longer holds are left out."""
+    kw_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(keyword, start=1)}
+    vec_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(vector, start=1)}
+    if mode is SearchMode.hybrid:
+        ranked = rrf_fuse([d for d, _ in keyword], [d for d, _ in vector])[:limit]
+    else:
+        ranked = list(keyword or vector)[:limit]
+    docs = get_many([doc_id for doc_id, _ in ranked])
+    hits = []
+    for doc_id, score in ranked:
+        kw = kw_rank.get(doc_id, (None, None))
+        vec = vec_rank.get(doc_id, (None, None))
+        explain = {
+            "mode": mode.value,
+            "keyword_rank": kw[0], "keyword_score": kw[1],
+            "vector_rank": vec[0], "vector_score": vec[1],
+            "fused_score": score if mode is SearchMode.hybrid else None,
+        }
+        if doc_id in docs:
+            hits.append(Hit(id=doc_id, score=float(score), doc=docs[doc_id], explain=explain))
+    return hits
 
 
 def rrf_fuse(keyword_ids: Sequence[str], vector_ids: Sequence[str], k: int = RRF_K) -> list[tuple[str, float]]:
