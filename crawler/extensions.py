@@ -28,8 +28,14 @@ class CrawlSummary:
         ours = {k: v for k, v in stats.items() if k.startswith("trendcart/")}
         blocked = {k.split("/", 2)[2]: v for k, v in ours.items() if k.startswith("trendcart/blocked/")}
         items = sum(v for k, v in ours.items() if k.startswith("trendcart/items/"))
-        errors = sum(v for k, v in ours.items() if k.startswith(("trendcart/parse_error/", "trendcart/request_failed/")))
-        logger.info("trendcart summary: %d items, %d errors, blocked pages: %s", items, errors, blocked or "none")
+        errors = sum(
+            v
+            for k, v in ours.items()
+            if k.startswith(("trendcart/parse_error/", "trendcart/request_failed/"))
+        )
+        logger.info(
+            "trendcart summary: %d items, %d errors, blocked pages: %s", items, errors, blocked or "none"
+        )
         for key in sorted(ours):
             logger.info("  %s = %s", key, ours[key])
         if self.stats_file:

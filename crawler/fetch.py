@@ -28,7 +28,9 @@ def fetch_once(url: str, obey_robots: bool = True) -> tuple[int, str | None, byt
 
 
 def _get(url: str) -> tuple[int, str | None, bytes]:
-    request = urllib.request.Request(url, headers={"User-Agent": settings.USER_AGENT, "Accept-Language": "zh-CN,en;q=0.8"})
+    request = urllib.request.Request(
+        url, headers={"User-Agent": settings.USER_AGENT, "Accept-Language": "zh-CN,en;q=0.8"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 - http(s) only, checked by caller
             return response.status, response.headers.get("Content-Type"), response.read(MAX_BYTES)

@@ -161,8 +161,22 @@ ITEM_CLASSES: dict[str, type[BaseItem]] = {
 
 # Keys every JSON form carries, whatever the kind, so consumers never need .get() guesses.
 _COMMON_KEYS = (
-    "id", "kind", "platform", "url", "title", "description", "hashtags", "language", "published_at",
-    "duration_s", "creator", "live", "metrics", "products", "observed_at", "source",
+    "id",
+    "kind",
+    "platform",
+    "url",
+    "title",
+    "description",
+    "hashtags",
+    "language",
+    "published_at",
+    "duration_s",
+    "creator",
+    "live",
+    "metrics",
+    "products",
+    "observed_at",
+    "source",
 )
 
 

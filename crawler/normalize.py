@@ -100,13 +100,52 @@ class Price:
 
 
 _CURRENCY_SYMBOLS = [
-    ("US$", "USD"), ("HK$", "HKD"), ("NT$", "TWD"), ("S$", "SGD"), ("A$", "AUD"), ("C$", "CAD"),
-    ("RMB", "CNY"), ("RM", "MYR"), ("Rp", "IDR"), ("¥", "CNY"), ("￥", "CNY"), ("元", "CNY"), ("块", "CNY"), ("$", "USD"), ("€", "EUR"), ("£", "GBP"), ("₩", "KRW"), ("₫", "VND"),
-    ("฿", "THB"), ("₱", "PHP"), ("₹", "INR"), ("円", "JPY"),
+    ("US$", "USD"),
+    ("HK$", "HKD"),
+    ("NT$", "TWD"),
+    ("S$", "SGD"),
+    ("A$", "AUD"),
+    ("C$", "CAD"),
+    ("RMB", "CNY"),
+    ("RM", "MYR"),
+    ("Rp", "IDR"),
+    ("¥", "CNY"),
+    ("￥", "CNY"),
+    ("元", "CNY"),
+    ("块", "CNY"),
+    ("$", "USD"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("₩", "KRW"),
+    ("₫", "VND"),
+    ("฿", "THB"),
+    ("₱", "PHP"),
+    ("₹", "INR"),
+    ("円", "JPY"),
 ]
 _ISO_CODE_RE = re.compile(r"\b([A-Z]{3})\b")
-_KNOWN_CODES = {"CNY", "USD", "EUR", "GBP", "JPY", "KRW", "HKD", "TWD", "SGD", "MYR", "IDR", "THB",
-                "VND", "PHP", "INR", "AUD", "CAD", "BRL", "MXN", "RUB"}
+_KNOWN_CODES = {
+    "CNY",
+    "USD",
+    "EUR",
+    "GBP",
+    "JPY",
+    "KRW",
+    "HKD",
+    "TWD",
+    "SGD",
+    "MYR",
+    "IDR",
+    "THB",
+    "VND",
+    "PHP",
+    "INR",
+    "AUD",
+    "CAD",
+    "BRL",
+    "MXN",
+    "RUB",
+}
 _PRICE_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _PRICE_RE = re.compile(rf"(?P<lo>{_PRICE_NUM})(?:\s*(?:-|~|–|—|至|to)\s*\D{{0,3}}?(?P<hi>{_PRICE_NUM}))?")
 
@@ -192,21 +231,48 @@ def iso_utc(moment: datetime) -> str:
 
 
 _RELATIVE_UNITS = {
-    "second": 1, "sec": 1, "s": 1, "秒": 1,
-    "minute": 60, "min": 60, "m": 60, "分钟": 60, "分": 60,
-    "hour": 3600, "hr": 3600, "h": 3600, "小时": 3600, "小時": 3600, "時間": 3600,
-    "day": 86400, "d": 86400, "天": 86400, "日": 86400,
-    "week": 604800, "w": 604800, "周": 604800, "週": 604800, "星期": 604800,
-    "month": 30 * 86400, "个月": 30 * 86400, "月": 30 * 86400,
-    "year": 365 * 86400, "y": 365 * 86400, "年": 365 * 86400,
+    "second": 1,
+    "sec": 1,
+    "s": 1,
+    "秒": 1,
+    "minute": 60,
+    "min": 60,
+    "m": 60,
+    "分钟": 60,
+    "分": 60,
+    "hour": 3600,
+    "hr": 3600,
+    "h": 3600,
+    "小时": 3600,
+    "小時": 3600,
+    "時間": 3600,
+    "day": 86400,
+    "d": 86400,
+    "天": 86400,
+    "日": 86400,
+    "week": 604800,
+    "w": 604800,
+    "周": 604800,
+    "週": 604800,
+    "星期": 604800,
+    "month": 30 * 86400,
+    "个月": 30 * 86400,
+    "月": 30 * 86400,
+    "year": 365 * 86400,
+    "y": 365 * 86400,
+    "年": 365 * 86400,
 }
 _EN_AGO_RE = re.compile(r"^(?P<n>\d+|an?|one)\s*(?P<unit>[a-z]+?)s?\s+ago$", re.IGNORECASE)
 _ZH_AGO_RE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>秒|分钟|分|小时|小時|天|日|周|週|星期|个月|月|年)前$")
 _ZH_DAY_RE = re.compile(r"^(?P<day>今天|昨天|前天|today|yesterday)\s*(?P<hm>\d{1,2}:\d{2})?$", re.IGNORECASE)
-_MONTH_DAY_RE = re.compile(r"^(?:(?P<y>\d{4})[-/年])?(?P<mo>\d{1,2})[-/月](?P<d>\d{1,2})日?(?:\s+(?P<hm>\d{1,2}:\d{2}))?$")
+_MONTH_DAY_RE = re.compile(
+    r"^(?:(?P<y>\d{4})[-/年])?(?P<mo>\d{1,2})[-/月](?P<d>\d{1,2})日?(?:\s+(?P<hm>\d{1,2}:\d{2}))?$"
+)
 
 
-def parse_datetime(value: Any, now: datetime | None = None, default_tz: timezone = timezone.utc) -> str | None:
+def parse_datetime(
+    value: Any, now: datetime | None = None, default_tz: timezone = timezone.utc
+) -> str | None:
     """ISO strings, epoch s/ms, `3天前`, `昨天 12:30`, `2 hours ago` (relative to `now`) -> ISO 8601 UTC."""
     if value is None or isinstance(value, bool):
         return None
@@ -301,7 +367,7 @@ def extract_hashtags(text: str | None) -> list[str]:
         inner = match.group(1)
         if _is_cjk_heavy(inner):
             found.append((match.start(), inner))
-            remaining = remaining[: match.start()] + " " * len(match.group(0)) + remaining[match.end():]
+            remaining = remaining[: match.start()] + " " * len(match.group(0)) + remaining[match.end() :]
     found.extend((m.start(), m.group(1)) for m in _HASHTAG_RE.finditer(remaining) if not m.group(1).isdigit())
     return normalise_hashtags([tag for _, tag in sorted(found)])
 

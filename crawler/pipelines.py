@@ -115,7 +115,11 @@ def _normalise_product(product: ProductRef) -> ProductRef:
 
 
 def _normalise_price_fields(obj: Any) -> None:
-    price = parse_price(obj.price, default_currency=parse_currency(obj.currency)) if obj.price is not None else None
+    price = (
+        parse_price(obj.price, default_currency=parse_currency(obj.currency))
+        if obj.price is not None
+        else None
+    )
     if price is None:
         obj.price = None
         obj.price_max = None
@@ -174,8 +178,12 @@ class IndexPipeline:
         spec = crawler.settings.get("TRENDCART_INDEX_STORE")
         if not spec:
             raise NotConfigured("TRENDCART_INDEX_STORE is empty: not indexing during the crawl")
-        return cls(spec, crawler.settings.get("TRENDCART_MODEL"), crawler.settings.getint("TRENDCART_INDEX_BATCH", 64),
-                   crawler.stats)
+        return cls(
+            spec,
+            crawler.settings.get("TRENDCART_MODEL"),
+            crawler.settings.getint("TRENDCART_INDEX_BATCH", 64),
+            crawler.stats,
+        )
 
     def open_spider(self, spider: Any = None) -> None:
         from indexer import StoreError, open_store
@@ -184,7 +192,9 @@ class IndexPipeline:
 
         try:
             self.store = open_store(self.store_spec, self.model_name)
-            self.ingestor = Ingestor(self.store, Embedder(self.model_name), self.batch_size, on_flush=self._flushed)
+            self.ingestor = Ingestor(
+                self.store, Embedder(self.model_name), self.batch_size, on_flush=self._flushed
+            )
         except StoreError as exc:
             self._fail(exc, lost=0)
 

@@ -68,7 +68,9 @@ class CrawlResult:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data.update(items_total=self.items_total, errors_total=self.errors_total, blocked_total=self.blocked_total)
+        data.update(
+            items_total=self.items_total, errors_total=self.errors_total, blocked_total=self.blocked_total
+        )
         return data
 
     @classmethod
@@ -122,7 +124,9 @@ def list_spiders() -> list[str]:
             os.environ["SCRAPY_SETTINGS_MODULE"] = env
 
 
-def build_command(spider: str, args: Mapping[str, str], settings: Mapping[str, Any], out: Path | None) -> list[str]:
+def build_command(
+    spider: str, args: Mapping[str, str], settings: Mapping[str, Any], out: Path | None
+) -> list[str]:
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
     if out is not None:
         cmd += ["-O", f"{out}:jsonlines"]
@@ -166,8 +170,15 @@ def run_spider(
     work.mkdir(parents=True, exist_ok=True)
     if store and not store.startswith(("http://", "https://")):
         store = str(Path(store).resolve())
-    args = {key: (str(Path(value).resolve()) if key == "urls_file" and value else value) for key, value in (args or {}).items()}
-    stats_file, progress_file, log_file = work / f"{spider}-stats.json", work / f"{spider}-progress.json", work / f"{spider}.log"
+    args = {
+        key: (str(Path(value).resolve()) if key == "urls_file" and value else value)
+        for key, value in (args or {}).items()
+    }
+    stats_file, progress_file, log_file = (
+        work / f"{spider}-stats.json",
+        work / f"{spider}-progress.json",
+        work / f"{spider}.log",
+    )
     for path in (stats_file, progress_file):
         path.unlink(missing_ok=True)
     merged: dict[str, Any] = {
@@ -184,17 +195,24 @@ def run_spider(
     out_path = Path(out).resolve() if out else None
     if out_path:
         out_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings",
-           "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
+    }
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
     if model:
         env["TRENDCART_MODEL"] = model
-    result = CrawlResult(spider=spider, out=str(out_path) if out_path else None, log_file=str(log_file), store=store)
+    result = CrawlResult(
+        spider=spider, out=str(out_path) if out_path else None, log_file=str(log_file), store=store
+    )
     started = time.monotonic()
     cmd = build_command(spider, args or {}, merged, out_path)
     try:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         stderr_chunks = _follow(proc, progress_file, result, on_progress, started, timeout)
     finally:
         result.elapsed_s = round(time.monotonic() - started, 3)
@@ -214,13 +232,21 @@ def run_spider(
     return result
 
 
-def _follow(proc: subprocess.Popen, progress_file: Path, result: CrawlResult,
-            on_progress: Callable[[CrawlResult], None] | None, started: float, timeout: float | None) -> str:
+def _follow(
+    proc: subprocess.Popen,
+    progress_file: Path,
+    result: CrawlResult,
+    on_progress: Callable[[CrawlResult], None] | None,
+    started: float,
+    timeout: float | None,
+) -> str:
     """Wait for the child, reading its progress file; returns its stderr (Scrapy's start-up errors)."""
     import threading
 
     chunks: list[str] = []
-    reader = threading.Thread(target=lambda: chunks.append(proc.stderr.read() if proc.stderr else ""), daemon=True)
+    reader = threading.Thread(
+        target=lambda: chunks.append(proc.stderr.read() if proc.stderr else ""), daemon=True
+    )
     reader.start()
     last_mtime = 0.0
     try:
@@ -252,7 +278,9 @@ def _follow(proc: subprocess.Popen, progress_file: Path, result: CrawlResult,
 
 
 def _log_tail(log_file: Path, stderr: str) -> str:
-    text = stderr.strip() or (log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else "")
+    text = stderr.strip() or (
+        log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
+    )
     lines = [line for line in text.splitlines() if line.strip()]
     for line in reversed(lines):  # the most telling line is usually the last exception message
         if "Error" in line or "error" in line:
@@ -280,7 +308,9 @@ class CrawlProgress:
         path = crawler.settings.get("TRENDCART_PROGRESS_FILE")
         if not path:
             raise NotConfigured("TRENDCART_PROGRESS_FILE not set")
-        ext = cls(crawler.stats, path, crawler.settings.getfloat("TRENDCART_PROGRESS_INTERVAL", PROGRESS_INTERVAL))
+        ext = cls(
+            crawler.stats, path, crawler.settings.getfloat("TRENDCART_PROGRESS_INTERVAL", PROGRESS_INTERVAL)
+        )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -320,8 +350,11 @@ def record_crawl(store_spec: str, result: CrawlResult, finished_at: str | None =
     from datetime import datetime, timezone
 
     path = crawl_log_path(store_spec)
-    entry = {"finished_at": finished_at or datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace(
-        "+00:00", "Z"), **result.to_json()}
+    entry = {
+        "finished_at": finished_at
+        or datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        **result.to_json(),
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:

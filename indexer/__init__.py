@@ -16,6 +16,16 @@ from indexer.store import (
 from indexer.stores import open_store
 
 __all__ = [
-    "Hit", "InvalidDocument", "ModelMismatch", "QueryError", "SearchFilters", "SearchMode", "Store",
-    "StoreError", "StoreStats", "StoreUnavailable", "WindowStat", "open_store",
+    "Hit",
+    "InvalidDocument",
+    "ModelMismatch",
+    "QueryError",
+    "SearchFilters",
+    "SearchMode",
+    "Store",
+    "StoreError",
+    "StoreStats",
+    "StoreUnavailable",
+    "WindowStat",
+    "open_store",
 ]

@@ -40,11 +40,15 @@ def prepare_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     if platform is None or not doc_id.split(":", 2)[2]:
         raise InvalidDocument(f"bad id {doc_id!r}: expected platform:kind:native_id")
     if doc.get("kind") != kind or doc.get("platform") != platform:
-        raise InvalidDocument(f"{doc_id}: kind/platform {doc.get('kind')!r}/{doc.get('platform')!r} do not match the id")
+        raise InvalidDocument(
+            f"{doc_id}: kind/platform {doc.get('kind')!r}/{doc.get('platform')!r} do not match the id"
+        )
     if doc.get("observed_at") is None:
         raise InvalidDocument(f"{doc_id}: observed_at is missing")
     observed_at = to_iso(doc["observed_at"], f"{doc_id}: observed_at")
-    published_at = to_iso(doc.get("published_at"), f"{doc_id}: published_at") if doc.get("published_at") else None
+    published_at = (
+        to_iso(doc.get("published_at"), f"{doc_id}: published_at") if doc.get("published_at") else None
+    )
     metrics = doc.get("metrics") or {}
     if not isinstance(metrics, Mapping):
         raise InvalidDocument(f"{doc_id}: metrics must be an object")
@@ -57,16 +61,22 @@ def prepare_document(doc: Mapping[str, Any]) -> dict[str, Any]:
                 prices.append(float(value))
     creator = doc.get("creator") if isinstance(doc.get("creator"), Mapping) else {}
     if kind == "creator":
-        creator = {"id": doc_id, "name": doc.get("name") or creator.get("name"),
-                   "handle": doc.get("handle") or creator.get("handle")}
+        creator = {
+            "id": doc_id,
+            "name": doc.get("name") or creator.get("name"),
+            "handle": doc.get("handle") or creator.get("handle"),
+        }
     fields = text_fields(doc)
     fts = [expand_cjk(fields[name]) for name in TEXT_FIELDS]
     stored = {k: v for k, v in doc.items() if k not in ("first_seen", "last_seen")}
     stored["observed_at"] = observed_at
     if published_at:
         stored["published_at"] = published_at
-    snapshots = [(doc_id, m, observed_at, metrics[m], platform, kind) for m in SNAPSHOT_METRICS
-                 if is_count(metrics.get(m))]
+    snapshots = [
+        (doc_id, m, observed_at, metrics[m], platform, kind)
+        for m in SNAPSHOT_METRICS
+        if is_count(metrics.get(m))
+    ]
     if kind == "creator" and is_count(doc.get("followers")):
         snapshots.append((doc_id, "followers", observed_at, doc["followers"], platform, kind))
     # Linked products and creators with full ids get snapshots too, so their trends need no own crawl.
@@ -78,14 +88,21 @@ def prepare_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     if c_kind == "creator" and is_count(creator.get("followers")):
         snapshots.append((creator["id"], "followers", observed_at, creator["followers"], c_platform, c_kind))
     return {
-        "id": doc_id, "kind": kind, "platform": platform, "published_at": published_at,
+        "id": doc_id,
+        "kind": kind,
+        "platform": platform,
+        "published_at": published_at,
         "observed_at": observed_at,
         "views": metrics.get("views") if is_count(metrics.get("views")) else None,
         "likes": metrics.get("likes") if is_count(metrics.get("likes")) else None,
-        "price_low": min(prices) if prices else None, "price_high": max(prices) if prices else None,
-        "product_count": len(products), "creator_id": lower_key(creator.get("id")),
-        "creator_name": lower_key(creator.get("name")), "creator_handle": lower_key(creator.get("handle")),
-        "fts": fts, "fts_hash": hashlib.sha1("\x1f".join(fts).encode("utf-8")).hexdigest(),
+        "price_low": min(prices) if prices else None,
+        "price_high": max(prices) if prices else None,
+        "product_count": len(products),
+        "creator_id": lower_key(creator.get("id")),
+        "creator_name": lower_key(creator.get("name")),
+        "creator_handle": lower_key(creator.get("handle")),
+        "fts": fts,
+        "fts_hash": hashlib.sha1("\x1f".join(fts).encode("utf-8")).hexdigest(),
         "doc": json.dumps(stored, ensure_ascii=False, separators=(",", ":")),
         "snapshots": snapshots,
     }

@@ -150,7 +150,9 @@ class ElasticConfig:
     bulk_threads: int = DEFAULT_BULK_THREADS
 
     @classmethod
-    def from_env(cls, spec: str | None, environ: Mapping[str, str] | None = None, **overrides: Any) -> ElasticConfig:
+    def from_env(
+        cls, spec: str | None, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> ElasticConfig:
         """`spec`: one or more comma-separated http(s) URLs; user:password in a URL is basic auth."""
         env = os.environ if environ is None else environ
         hosts: list[str] = []
@@ -173,7 +175,12 @@ class ElasticConfig:
         if isinstance(api_key, str) and ":" in api_key:  # "id:key" form; otherwise the encoded form
             key_id, _, key = api_key.partition(":")
             api_key = (key_id, key)
-        verify = env.get("TRENDCART_ES_VERIFY_CERTS", "true").strip().lower() not in ("0", "false", "no", "off")
+        verify = env.get("TRENDCART_ES_VERIFY_CERTS", "true").strip().lower() not in (
+            "0",
+            "false",
+            "no",
+            "off",
+        )
         values: dict[str, Any] = {
             "hosts": hosts or ["http://127.0.0.1:9200"],
             "index_prefix": env.get("TRENDCART_ES_INDEX_PREFIX") or DEFAULT_INDEX_PREFIX,
@@ -186,14 +193,19 @@ class ElasticConfig:
             "request_timeout": float(env.get("TRENDCART_ES_TIMEOUT") or REQUEST_TIMEOUT_S),
             "outbox_dir": Path(env.get("TRENDCART_ES_OUTBOX") or DEFAULT_OUTBOX_DIR),
             "vector_index": env.get("TRENDCART_ES_VECTOR_INDEX") or DEFAULT_VECTOR_INDEX,
-            "bulk_threads": _positive_int(env.get("TRENDCART_ES_BULK_THREADS"), DEFAULT_BULK_THREADS,
-                                          "TRENDCART_ES_BULK_THREADS"),
+            "bulk_threads": _positive_int(
+                env.get("TRENDCART_ES_BULK_THREADS"), DEFAULT_BULK_THREADS, "TRENDCART_ES_BULK_THREADS"
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     def client_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"request_timeout": self.request_timeout, "max_retries": 2, "retry_on_timeout": True}
+        kwargs: dict[str, Any] = {
+            "request_timeout": self.request_timeout,
+            "max_retries": 2,
+            "retry_on_timeout": True,
+        }
         if self.cloud_id:
             kwargs["cloud_id"] = self.cloud_id
         else:
@@ -229,8 +241,13 @@ INDEX_SETTINGS: dict[str, Any] = {
     "analysis": {
         # `cjk` (built in): CJK runs as overlapping bigrams, full-width folded, lowercase, English stop words.
         # `folded`: plain standard tokens (each Han character alone), accents folded — single-character queries.
-        "analyzer": {"folded": {"type": "custom", "tokenizer": "standard",
-                                "filter": ["cjk_width", "lowercase", "asciifolding"]}},
+        "analyzer": {
+            "folded": {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["cjk_width", "lowercase", "asciifolding"],
+            }
+        },
         "normalizer": {"lowercase": {"type": "custom", "filter": ["lowercase"]}},
     },
 }
@@ -245,15 +262,26 @@ DOCS_MAPPING: dict[str, Any] = {
         "language": _KEYWORD,
         "text": {"properties": {name: _TEXT for name in TEXT_FIELDS}},
         "hashtags": _KEYWORD,
-        "creator": {"properties": {
-            "id": _KEYWORD, "handle": _KEYWORD,
-            "name": {"type": "text", "analyzer": "cjk", "fields": {"keyword": _KEYWORD}},
-        }},
+        "creator": {
+            "properties": {
+                "id": _KEYWORD,
+                "handle": _KEYWORD,
+                "name": {"type": "text", "analyzer": "cjk", "fields": {"keyword": _KEYWORD}},
+            }
+        },
         "creator_keys": {"type": "keyword", "normalizer": "lowercase"},
-        "products": {"type": "nested", "properties": {
-            "id": _KEYWORD, "title": _TEXT, "price": {"type": "double"}, "price_max": {"type": "double"},
-            "currency": {"type": "keyword"}, "shop": _KEYWORD, "sales": {"type": "long"},
-        }},
+        "products": {
+            "type": "nested",
+            "properties": {
+                "id": _KEYWORD,
+                "title": _TEXT,
+                "price": {"type": "double"},
+                "price_max": {"type": "double"},
+                "currency": {"type": "keyword"},
+                "shop": _KEYWORD,
+                "sales": {"type": "long"},
+            },
+        },
         "currency": {"type": "keyword"},
         "published_at": _DATE,
         "observed_at": _DATE,
@@ -301,8 +329,14 @@ class ElasticStore:
 
     backend = "elasticsearch"
 
-    def __init__(self, spec: str | None = None, model_name: str | None = None, *,
-                 config: ElasticConfig | None = None, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        spec: str | None = None,
+        model_name: str | None = None,
+        *,
+        config: ElasticConfig | None = None,
+        client: Any | None = None,
+    ) -> None:
         self.config = config or ElasticConfig.from_env(spec)
         self.model_name = model_name
         prefix = self.config.index_prefix
@@ -353,18 +387,31 @@ class ElasticStore:
 
     def _ensure_layout(self) -> None:
         indices = self.client.indices
-        self._put_template(f"{self.prefix}-docs", {
-            "index_patterns": [f"{self.prefix}-docs-v*"], "priority": TEMPLATE_PRIORITY,
-            "template": {"settings": INDEX_SETTINGS, "mappings": DOCS_MAPPING},
-        })
-        self._put_template(f"{self.prefix}-snapshots", {
-            "index_patterns": [f"{self.prefix}-snapshots-*"], "priority": TEMPLATE_PRIORITY,
-            "template": {"settings": INDEX_SETTINGS, "mappings": SNAPSHOTS_MAPPING,
-                         "aliases": {self.snapshots_alias: {}}},
-        })
+        self._put_template(
+            f"{self.prefix}-docs",
+            {
+                "index_patterns": [f"{self.prefix}-docs-v*"],
+                "priority": TEMPLATE_PRIORITY,
+                "template": {"settings": INDEX_SETTINGS, "mappings": DOCS_MAPPING},
+            },
+        )
+        self._put_template(
+            f"{self.prefix}-snapshots",
+            {
+                "index_patterns": [f"{self.prefix}-snapshots-*"],
+                "priority": TEMPLATE_PRIORITY,
+                "template": {
+                    "settings": INDEX_SETTINGS,
+                    "mappings": SNAPSHOTS_MAPPING,
+                    "aliases": {self.snapshots_alias: {}},
+                },
+            },
+        )
         if not indices.exists_alias(name=self.docs_alias):
             if indices.exists(index=self.docs_alias):
-                raise StoreUnavailable(f"{self.docs_alias} is an index, not an alias: trendcart cannot manage it")
+                raise StoreUnavailable(
+                    f"{self.docs_alias} is an index, not an alias: trendcart cannot manage it"
+                )
             first = f"{self.prefix}-docs-v1"
             try:
                 indices.create(index=first, aliases={self.docs_alias: {"is_write_index": True}})
@@ -397,13 +444,26 @@ class ElasticStore:
     def _vector_mapping(self, dim: int) -> dict[str, Any]:
         kind = self.config.vector_index
         if kind not in VECTOR_INDEX_TYPES:
-            raise StoreError(f"TRENDCART_ES_VECTOR_INDEX={kind!r}: expected one of {', '.join(VECTOR_INDEX_TYPES)}")
-        return {"type": "dense_vector", "dims": int(dim), "index": True, "similarity": "cosine",
-                "index_options": {"type": kind}}
+            raise StoreError(
+                f"TRENDCART_ES_VECTOR_INDEX={kind!r}: expected one of {', '.join(VECTOR_INDEX_TYPES)}"
+            )
+        return {
+            "type": "dense_vector",
+            "dims": int(dim),
+            "index": True,
+            "similarity": "cosine",
+            "index_options": {"type": kind},
+        }
 
     def _model_meta(self, name: str, dim: int) -> dict[str, Any]:
-        return {"trendcart": {"schema": SCHEMA_VERSION, "model": name, "dim": int(dim),
-                              "vector_index": self.config.vector_index}}
+        return {
+            "trendcart": {
+                "schema": SCHEMA_VERSION,
+                "model": name,
+                "dim": int(dim),
+                "vector_index": self.config.vector_index,
+            }
+        }
 
     def close(self) -> None:
         self.client.close()
@@ -419,10 +479,17 @@ class ElasticStore:
 
     def destroy(self) -> None:
         """Delete every index and template of this prefix (tests, `trendcart` users starting over)."""
-        names = set(self.client.options(ignore_status=404).indices.get(index=f"{self.prefix}-*",
-                                                                           expand_wildcards="all") or {})
-        prefixed = sorted(n for n in names if n.startswith(f"{self.prefix}-docs-v") or
-                          n.startswith(f"{self.prefix}-snapshots-"))
+        names = set(
+            self.client.options(ignore_status=404).indices.get(
+                index=f"{self.prefix}-*", expand_wildcards="all"
+            )
+            or {}
+        )
+        prefixed = sorted(
+            n
+            for n in names
+            if n.startswith(f"{self.prefix}-docs-v") or n.startswith(f"{self.prefix}-snapshots-")
+        )
         for chunk in _chunks(prefixed, 50):
             self.client.options(ignore_status=404).indices.delete(index=",".join(chunk))
         for name in (f"{self.prefix}-docs", f"{self.prefix}-snapshots"):
@@ -442,8 +509,11 @@ class ElasticStore:
                 raise ElasticModelMismatch(self._model, offered, self.config.where())
             return
         try:
-            self.client.indices.put_mapping(index=self.docs_alias, properties={"vector": self._vector_mapping(dim)},
-                                            meta=self._model_meta(name, dim))
+            self.client.indices.put_mapping(
+                index=self.docs_alias,
+                properties={"vector": self._vector_mapping(dim)},
+                meta=self._model_meta(name, dim),
+            )
         except Exception as exc:
             current = self._call(self._read_model)  # another process set a model first
             if current is not None and current != offered:
@@ -467,9 +537,14 @@ class ElasticStore:
             raise StoreError(f"{len(rows)} documents but {len(hashes)} text hashes")
         if not rows:
             return UpsertResult()
+
         def record() -> dict[str, Any]:
-            return {"op": "upsert", "docs": [json.loads(r["doc"]) for r in rows],
-                    "vectors": [_vector_json(v) if v is not None else None for v in vecs], "text_hashes": hashes}
+            return {
+                "op": "upsert",
+                "docs": [json.loads(r["doc"]) for r in rows],
+                "vectors": [_vector_json(v) if v is not None else None for v in vecs],
+                "text_hashes": hashes,
+            }
 
         return self._write_or_queue(record, lambda: self._upsert_rows(rows, vecs, hashes), UpsertResult())
 
@@ -483,6 +558,7 @@ class ElasticStore:
                     rows.append((snap.entity_id, metric, observed, int(value), platform, kind))
         if not rows:
             return 0
+
         def record() -> dict[str, Any]:
             return {"op": "snapshots", "rows": [list(r) for r in rows]}
 
@@ -517,7 +593,9 @@ class ElasticStore:
             self._dirty = True
             self._refresh_if_needed()
 
-    def _write_or_queue(self, record: Callable[[], dict[str, Any]], write: Callable[[], Any], queued_result: Any) -> Any:
+    def _write_or_queue(
+        self, record: Callable[[], dict[str, Any]], write: Callable[[], Any], queued_result: Any
+    ) -> Any:
         """Write now (replaying older queued batches first), or queue the batch in the outbox."""
         if time.monotonic() >= self._breaker_until:
             try:
@@ -533,19 +611,26 @@ class ElasticStore:
             reason = "Elasticsearch was unreachable moments ago"
         self._dirty = True
         path = self.outbox.put(record())
-        log.warning("%s: batch queued in the outbox %s (%s); replayed on the next write, the next open, "
-                    "or `trendcart outbox replay`", self.config.where(), path, reason)
+        log.warning(
+            "%s: batch queued in the outbox %s (%s); replayed on the next write, the next open, "
+            "or `trendcart outbox replay`",
+            self.config.where(),
+            path,
+            reason,
+        )
         return queued_result
 
-    def _upsert_rows(self, rows: list[dict[str, Any]], vecs: list[np.ndarray | None],
-                     hashes: list[str | None]) -> UpsertResult:
+    def _upsert_rows(
+        self, rows: list[dict[str, Any]], vecs: list[np.ndarray | None], hashes: list[str | None]
+    ) -> UpsertResult:
         result = UpsertResult()
         snapshot_rows = [snap for row in rows for snap in row["snapshots"]]
         pending = list(range(len(rows)))
         failures: list[tuple[str, str]] = []
         for round_no in range(CONFLICT_ROUNDS):
-            actions, counts = self._merge([rows[i] for i in pending], [vecs[i] for i in pending],
-                                          [hashes[i] for i in pending])
+            actions, counts = self._merge(
+                [rows[i] for i in pending], [vecs[i] for i in pending], [hashes[i] for i in pending]
+            )
             if round_no == 0:
                 result = counts
                 actions += self._snapshot_actions(snapshot_rows)
@@ -553,11 +638,14 @@ class ElasticStore:
             if not conflicts:
                 return result
             pending = [i for i in pending if rows[i]["id"] in conflicts]
-            failures = [(doc_id, "changed by another writer while being merged") for doc_id in sorted(conflicts)]
+            failures = [
+                (doc_id, "changed by another writer while being merged") for doc_id in sorted(conflicts)
+            ]
         raise BulkWriteError(failures, len(rows))
 
-    def _merge(self, rows: list[dict[str, Any]], vecs: list[np.ndarray | None],
-               hashes: list[str | None]) -> tuple[list[dict[str, Any]], UpsertResult]:
+    def _merge(
+        self, rows: list[dict[str, Any]], vecs: list[np.ndarray | None], hashes: list[str | None]
+    ) -> tuple[list[dict[str, Any]], UpsertResult]:
         """Bulk actions that apply `rows` to the stored documents (SqliteStore.upsert's rules)."""
         ids = list(dict.fromkeys(row["id"] for row in rows))
         stored = self._mget(ids, ["first_seen", "last_seen", "text_hash"], with_versions=True)
@@ -593,12 +681,21 @@ class ElasticStore:
     def _snapshot_actions(self, rows: Iterable[tuple]) -> list[dict[str, Any]]:
         actions = []
         for entity_id, metric, observed_at, value, platform, kind in rows:
-            actions.append({
-                "_op_type": "index", "_index": f"{self.prefix}-snapshots-{observed_at[:4]}.{observed_at[5:7]}",
-                "_id": _snapshot_id(entity_id, metric, observed_at),
-                "_source": {"entity_id": entity_id, "metric": metric, "observed_at": observed_at, "value": value,
-                            "platform": platform, "kind": kind},
-            })
+            actions.append(
+                {
+                    "_op_type": "index",
+                    "_index": f"{self.prefix}-snapshots-{observed_at[:4]}.{observed_at[5:7]}",
+                    "_id": _snapshot_id(entity_id, metric, observed_at),
+                    "_source": {
+                        "entity_id": entity_id,
+                        "metric": metric,
+                        "observed_at": observed_at,
+                        "value": value,
+                        "platform": platform,
+                        "kind": kind,
+                    },
+                }
+            )
         return actions
 
     def _bulk(self, actions: list[dict[str, Any]], conflicts_ok: bool = False) -> set[str]:
@@ -615,12 +712,21 @@ class ElasticStore:
         transient: list[tuple[str, str]] = []
 
         def send(part: list[dict[str, Any]]) -> list[tuple[bool, Any]]:
-            return list(helpers.streaming_bulk(
-                self.client, part, chunk_size=BULK_CHUNK_DOCS, max_chunk_bytes=BULK_CHUNK_BYTES,
-                raise_on_error=False, raise_on_exception=True, max_retries=BULK_MAX_RETRIES,
-                initial_backoff=BULK_INITIAL_BACKOFF_S, max_backoff=BULK_MAX_BACKOFF_S,
-                retry_on_status=BULK_RETRY_STATUSES, yield_ok=False,
-            ))
+            return list(
+                helpers.streaming_bulk(
+                    self.client,
+                    part,
+                    chunk_size=BULK_CHUNK_DOCS,
+                    max_chunk_bytes=BULK_CHUNK_BYTES,
+                    raise_on_error=False,
+                    raise_on_exception=True,
+                    max_retries=BULK_MAX_RETRIES,
+                    initial_backoff=BULK_INITIAL_BACKOFF_S,
+                    max_backoff=BULK_MAX_BACKOFF_S,
+                    retry_on_status=BULK_RETRY_STATUSES,
+                    yield_ok=False,
+                )
+            )
 
         threads = max(1, self.config.bulk_threads)
         try:
@@ -632,7 +738,7 @@ class ElasticStore:
             for ok, item in results:
                 if ok:
                     continue
-                (op, info), = item.items()
+                ((op, info),) = item.items()
                 doc_id, status = str(info.get("_id")), int(info.get("status") or 0)
                 error = info.get("error")
                 reason = error.get("reason") or error.get("type") if isinstance(error, dict) else str(error)
@@ -647,8 +753,10 @@ class ElasticStore:
         except Exception as exc:
             raise _translate(exc, self.config) from exc
         if transient:
-            raise ClusterUnavailable(f"{self.config.where()}: {len(transient)} writes still failing after "
-                                     f"{BULK_MAX_RETRIES} retries, e.g. {transient[0][0]}: {transient[0][1]}")
+            raise ClusterUnavailable(
+                f"{self.config.where()}: {len(transient)} writes still failing after "
+                f"{BULK_MAX_RETRIES} retries, e.g. {transient[0][0]}: {transient[0][1]}"
+            )
         if failures:
             raise BulkWriteError(failures, len(actions))
         return conflicts
@@ -665,10 +773,13 @@ class ElasticStore:
                 continue
             arr = np.asarray(vec, dtype=np.float32).reshape(-1)
             if self._model is None:
-                raise StoreError("no embedding model recorded for this store: call set_model(name, dim) first")
+                raise StoreError(
+                    "no embedding model recorded for this store: call set_model(name, dim) first"
+                )
             if arr.shape[0] != self._model[1]:
-                raise ElasticModelMismatch(self._model, (f"a {arr.shape[0]}-dim model", arr.shape[0]),
-                                           self.config.where())
+                raise ElasticModelMismatch(
+                    self._model, (f"a {arr.shape[0]}-dim model", arr.shape[0]), self.config.where()
+                )
             norm = float(np.linalg.norm(arr))
             # cosine is undefined for a zero vector (Elasticsearch refuses it): such a document has no vector
             out.append(arr / norm if norm > 0 else None)
@@ -680,8 +791,9 @@ class ElasticStore:
             return 0
         self._refresh_if_needed()
         existing = self._mget(ids, [])
-        actions: list[dict[str, Any]] = [{"_op_type": "delete", "_index": self.docs_alias, "_id": doc_id}
-                                         for doc_id in existing]
+        actions: list[dict[str, Any]] = [
+            {"_op_type": "delete", "_index": self.docs_alias, "_id": doc_id} for doc_id in existing
+        ]
         for chunk in _chunks(ids, TERMS_CHUNK):
             for hit in self._scan(self.snapshots_alias, {"terms": {"entity_id": chunk}}, [], snapshots=True):
                 actions.append({"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]})
@@ -700,9 +812,12 @@ class ElasticStore:
                 deleted += self._call(lambda i=index: self.client.count(index=i)["count"])
                 self._call(lambda i=index: self.client.indices.delete(index=i))
             elif month == month_of_cutoff:
-                actions = [{"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]}
-                           for hit in self._scan(index, {"range": {"observed_at": {"lt": cutoff}}}, [],
-                                                 snapshots=True)]
+                actions = [
+                    {"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]}
+                    for hit in self._scan(
+                        index, {"range": {"observed_at": {"lt": cutoff}}}, [], snapshots=True
+                    )
+                ]
                 self._write_now(actions)
                 deleted += len(actions)
         return deleted
@@ -712,8 +827,14 @@ class ElasticStore:
         self._bulk(actions)
 
     def _snapshot_indices(self) -> list[str]:
-        found = self._call(lambda: self.client.options(ignore_status=404).indices.get_alias(name=self.snapshots_alias))
-        return sorted(name for name in (found or {}) if re.fullmatch(re.escape(self.prefix) + r"-snapshots-\d{4}\.\d{2}", name))
+        found = self._call(
+            lambda: self.client.options(ignore_status=404).indices.get_alias(name=self.snapshots_alias)
+        )
+        return sorted(
+            name
+            for name in (found or {})
+            if re.fullmatch(re.escape(self.prefix) + r"-snapshots-\d{4}\.\d{2}", name)
+        )
 
     # ---------------------------------------------------------------------------------------- outbox
 
@@ -743,7 +864,9 @@ class ElasticStore:
             except ClusterUnavailable as exc:
                 if stop_on_failure:
                     raise
-                raise ClusterUnavailable(f"outbox replay stopped at {path.name}, kept for later: {exc}") from exc
+                raise ClusterUnavailable(
+                    f"outbox replay stopped at {path.name}, kept for later: {exc}"
+                ) from exc
             except (StoreError, KeyError, TypeError) as exc:
                 self.outbox.quarantine(path, str(exc))
                 continue
@@ -778,7 +901,9 @@ class ElasticStore:
         self._refresh_if_needed()
         return int(self._call(lambda: self.client.count(index=self.docs_alias, query=query))["count"])
 
-    def iter_documents(self, filters: SearchFilters | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+    def iter_documents(
+        self, filters: SearchFilters | None = None, batch: int = 500
+    ) -> Iterator[dict[str, Any]]:
         query = {"bool": {"filter": _filter_clauses(filters)}}
         self._refresh_if_needed()
         for hit in self._scan(self.docs_alias, query, ["doc", "first_seen", "last_seen"], page=max(1, batch)):
@@ -801,8 +926,12 @@ class ElasticStore:
         clauses += _range("observed_at", to_iso(since, "since"), to_iso(until, "until"))
         self._refresh_if_needed()
         grouped: dict[str, dict[str, int]] = {}
-        for hit in self._scan(self.snapshots_alias, {"bool": {"filter": clauses}}, ["observed_at", "metric", "value"],
-                              snapshots=True):
+        for hit in self._scan(
+            self.snapshots_alias,
+            {"bool": {"filter": clauses}},
+            ["observed_at", "metric", "value"],
+            snapshots=True,
+        ):
             src = hit["_source"]
             grouped.setdefault(src["observed_at"], {})[src["metric"]] = src["value"]
         return [Snapshot(entity_id=entity_id, observed_at=at, metrics=m) for at, m in sorted(grouped.items())]
@@ -825,20 +954,32 @@ class ElasticStore:
         if platform is not None:
             clauses.append({"term": {"platform": platform}})
         self._refresh_if_needed()
-        id_chunks: list[list[str] | None] = [None] if ids is None else list(_chunks(list(dict.fromkeys(ids)), TERMS_CHUNK))
+        id_chunks: list[list[str] | None] = (
+            [None] if ids is None else list(_chunks(list(dict.fromkeys(ids)), TERMS_CHUNK))
+        )
         out: dict[str, WindowStat] = {}
         edge = {"size": 1, "_source": ["observed_at", "value"]}
         for chunk in id_chunks:
-            query = {"bool": {"filter": clauses + ([{"terms": {"entity_id": chunk}}] if chunk is not None else [])}}
+            query = {
+                "bool": {"filter": clauses + ([{"terms": {"entity_id": chunk}}] if chunk is not None else [])}
+            }
             after: dict[str, Any] | None = None
             while True:
-                composite: dict[str, Any] = {"size": PAGE_SIZE, "sources": [{"entity": {"terms": {"field": "entity_id"}}}]}
+                composite: dict[str, Any] = {
+                    "size": PAGE_SIZE,
+                    "sources": [{"entity": {"terms": {"field": "entity_id"}}}],
+                }
                 if after:
                     composite["after"] = after
-                aggs = {"entities": {"composite": composite, "aggs": {
-                    "first": {"top_hits": {**edge, "sort": [{"observed_at": "asc"}]}},
-                    "last": {"top_hits": {**edge, "sort": [{"observed_at": "desc"}]}},
-                }}}
+                aggs = {
+                    "entities": {
+                        "composite": composite,
+                        "aggs": {
+                            "first": {"top_hits": {**edge, "sort": [{"observed_at": "asc"}]}},
+                            "last": {"top_hits": {**edge, "sort": [{"observed_at": "desc"}]}},
+                        },
+                    }
+                }
                 resp = self._search(self.snapshots_alias, query=query, aggs=aggs, size=0, snapshots=True)
                 agg = (resp.get("aggregations") or {}).get("entities")
                 if not agg or not agg["buckets"]:
@@ -847,9 +988,15 @@ class ElasticStore:
                     entity = bucket["key"]["entity"]
                     first = bucket["first"]["hits"]["hits"][0]["_source"]
                     last = bucket["last"]["hits"]["hits"][0]["_source"]
-                    out[entity] = WindowStat(entity_id=entity, metric=metric, first_at=first["observed_at"],
-                                             first_value=int(first["value"]), last_at=last["observed_at"],
-                                             last_value=int(last["value"]), count=int(bucket["doc_count"]))
+                    out[entity] = WindowStat(
+                        entity_id=entity,
+                        metric=metric,
+                        first_at=first["observed_at"],
+                        first_value=int(first["value"]),
+                        last_at=last["observed_at"],
+                        last_value=int(last["value"]),
+                        count=int(bucket["doc_count"]),
+                    )
                 after = agg.get("after_key")
                 if not after or len(agg["buckets"]) < PAGE_SIZE:
                     break
@@ -858,27 +1005,48 @@ class ElasticStore:
     def stats(self) -> StoreStats:
         self._refresh_if_needed()
         date = {"format": _DATE_FORMAT}
-        resp = self._search(self.docs_alias, size=0, track_total_hits=True, aggs={
-            "by_kind": {"terms": {"field": "kind", "size": 50}},
-            "by_platform": {"terms": {"field": "platform", "size": 50}},
-            "vectors": {"filter": {"exists": {"field": "vector"}}} if self._model else {"filter": {"match_none": {}}},
-            "first": {"min": {"field": "first_seen", **date}},
-            "last": {"max": {"field": "last_seen", **date}},
-        })
+        resp = self._search(
+            self.docs_alias,
+            size=0,
+            track_total_hits=True,
+            aggs={
+                "by_kind": {"terms": {"field": "kind", "size": 50}},
+                "by_platform": {"terms": {"field": "platform", "size": 50}},
+                "vectors": {"filter": {"exists": {"field": "vector"}}}
+                if self._model
+                else {"filter": {"match_none": {}}},
+                "first": {"min": {"field": "first_seen", **date}},
+                "last": {"max": {"field": "last_seen", **date}},
+            },
+        )
         aggs = resp["aggregations"]
-        snapshots = self._call(lambda: self.client.count(index=self.snapshots_alias, ignore_unavailable=True,
-                                                         allow_no_indices=True))["count"]
-        sizes = self._call(lambda: self.client.indices.stats(index=f"{self.docs_alias},{self.prefix}-snapshots-*",
-                                                             metric="store"))
+        snapshots = self._call(
+            lambda: self.client.count(
+                index=self.snapshots_alias, ignore_unavailable=True, allow_no_indices=True
+            )
+        )["count"]
+        sizes = self._call(
+            lambda: self.client.indices.stats(
+                index=f"{self.docs_alias},{self.prefix}-snapshots-*", metric="store"
+            )
+        )
         model = self._model
         return StoreStats(
-            backend=self.backend, location=self.config.where(), documents=int(resp["hits"]["total"]["value"]),
+            backend=self.backend,
+            location=self.config.where(),
+            documents=int(resp["hits"]["total"]["value"]),
             by_kind={b["key"]: b["doc_count"] for b in aggs["by_kind"]["buckets"]},
             by_platform={b["key"]: b["doc_count"] for b in aggs["by_platform"]["buckets"]},
-            vectors=int(aggs["vectors"]["doc_count"]), snapshots=int(snapshots),
-            model=model[0] if model else None, dim=model[1] if model else None,
-            first_observed=aggs["first"].get("value_as_string"), last_observed=aggs["last"].get("value_as_string"),
-            size_bytes=int(sizes.get("_all", {}).get("primaries", {}).get("store", {}).get("size_in_bytes", 0)) or None,
+            vectors=int(aggs["vectors"]["doc_count"]),
+            snapshots=int(snapshots),
+            model=model[0] if model else None,
+            dim=model[1] if model else None,
+            first_observed=aggs["first"].get("value_as_string"),
+            last_observed=aggs["last"].get("value_as_string"),
+            size_bytes=int(
+                sizes.get("_all", {}).get("primaries", {}).get("store", {}).get("size_in_bytes", 0)
+            )
+            or None,
         )
 
     # ----------------------------------------------------------------------------------------- search
@@ -900,12 +1068,21 @@ class ElasticStore:
         if mode is not SearchMode.semantic:
             keyword_query = _keyword_query(query_text, clauses)
             if keyword_query is not None:
-                bodies["keyword"] = {"query": keyword_query, "size": candidates, "_source": False,
-                                     "track_total_hits": False}
+                bodies["keyword"] = {
+                    "query": keyword_query,
+                    "size": candidates,
+                    "_source": False,
+                    "track_total_hits": False,
+                }
         if mode is not SearchMode.keyword:
             knn = self._knn(query_vector, clauses, candidates)
             if knn is not None:
-                bodies["vector"] = {"knn": knn, "size": candidates, "_source": False, "track_total_hits": False}
+                bodies["vector"] = {
+                    "knn": knn,
+                    "size": candidates,
+                    "_source": False,
+                    "track_total_hits": False,
+                }
         self._refresh_if_needed()
         results = self._msearch(bodies)
         keyword = [(h["_id"], float(h["_score"])) for h in results.get("keyword", [])]
@@ -917,13 +1094,19 @@ class ElasticStore:
         assert self._model is not None
         q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         if q.shape[0] != self._model[1]:
-            raise ElasticModelMismatch(self._model, (f"a {q.shape[0]}-dim model", q.shape[0]), self.config.where())
+            raise ElasticModelMismatch(
+                self._model, (f"a {q.shape[0]}-dim model", q.shape[0]), self.config.where()
+            )
         norm = float(np.linalg.norm(q))
         if norm == 0 or not np.isfinite(norm):
             return None  # no direction: nothing is similar to it
-        return {"field": "vector", "query_vector": (q / norm).tolist(), "k": k,
-                "num_candidates": min(max(k * KNN_CANDIDATE_FACTOR, KNN_MIN_CANDIDATES), KNN_MAX_CANDIDATES),
-                "filter": {"bool": {"filter": clauses}}}
+        return {
+            "field": "vector",
+            "query_vector": (q / norm).tolist(),
+            "k": k,
+            "num_candidates": min(max(k * KNN_CANDIDATE_FACTOR, KNN_MIN_CANDIDATES), KNN_MAX_CANDIDATES),
+            "filter": {"bool": {"filter": clauses}},
+        }
 
     def _msearch(self, bodies: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """Both sides of a hybrid search in one round trip."""
@@ -945,9 +1128,17 @@ class ElasticStore:
 
     # ------------------------------------------------------------------------------------------ reindex
 
-    def reindex(self, embedder: Any = None, *, embed: Callable[[list[str]], Any] | None = None,
-                model_name: str | None = None, dim: int | None = None, batch: int = 256,
-                keep_old: bool = False, progress: Callable[[int], None] | None = None) -> ReindexResult:
+    def reindex(
+        self,
+        embedder: Any = None,
+        *,
+        embed: Callable[[list[str]], Any] | None = None,
+        model_name: str | None = None,
+        dim: int | None = None,
+        batch: int = 256,
+        keep_old: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ReindexResult:
         """Re-embed every document into a new versioned index and swap the alias to it atomically.
 
         Give an Embedder (its `embed_documents`, `model_name`, `dim`, `text_hash`), or `embed` (texts ->
@@ -963,18 +1154,29 @@ class ElasticStore:
             dim = dim or embedder.dim
             hasher: Callable[[str], str] = embedder.text_hash
         else:
+
             def hasher(text: str) -> str:
                 return hashlib.sha256(f"{model_name}\x1f{text}".encode()).hexdigest()
+
         if embed is None or not model_name or not dim:
             raise StoreError("reindex needs an embedder, or embed=... with model_name and dim")
         self._refresh_if_needed()
         old_index = self._call(self._docs_index)
         new_index = self._call(self._next_docs_index)
-        self._call(lambda: self.client.indices.create(
-            index=new_index, mappings={"properties": {"vector": self._vector_mapping(dim)},
-                                       "_meta": self._model_meta(model_name, dim)}))
-        self._call(lambda: self.client.cluster.health(index=new_index, wait_for_status="yellow",
-                                                      timeout=HEALTH_TIMEOUT))
+        self._call(
+            lambda: self.client.indices.create(
+                index=new_index,
+                mappings={
+                    "properties": {"vector": self._vector_mapping(dim)},
+                    "_meta": self._model_meta(model_name, dim),
+                },
+            )
+        )
+        self._call(
+            lambda: self.client.cluster.health(
+                index=new_index, wait_for_status="yellow", timeout=HEALTH_TIMEOUT
+            )
+        )
         done = 0
         try:
             for page in _batched(self._scan_pit(old_index, ["doc", "first_seen", "last_seen"], batch), batch):
@@ -983,24 +1185,37 @@ class ElasticStore:
                 texts = [document_text(json.loads(row["doc"])) for row in rows]
                 vectors = np.asarray(embed(texts), dtype=np.float32)
                 if vectors.ndim != 2 or vectors.shape != (len(texts), dim):
-                    raise StoreError(f"the embedder gave vectors of shape {vectors.shape}, expected ({len(texts)}, {dim})")
+                    raise StoreError(
+                        f"the embedder gave vectors of shape {vectors.shape}, expected ({len(texts)}, {dim})"
+                    )
                 norms = np.linalg.norm(vectors, axis=1, keepdims=True)
                 vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
                 actions = []
                 for src, row, text, vec in zip(docs, rows, texts, vectors, strict=True):
                     has = bool(np.any(vec))
-                    body = _source(row, src["first_seen"], src["last_seen"], vec if has else None,
-                                   hasher(text) if has else None)
-                    actions.append({"_op_type": "index", "_index": new_index, "_id": row["id"], "_source": body})
+                    body = _source(
+                        row,
+                        src["first_seen"],
+                        src["last_seen"],
+                        vec if has else None,
+                        hasher(text) if has else None,
+                    )
+                    actions.append(
+                        {"_op_type": "index", "_index": new_index, "_id": row["id"], "_source": body}
+                    )
                 self._bulk(actions)
                 done += len(actions)
                 if progress is not None:
                     progress(done)
             self._call(lambda: self.client.indices.refresh(index=new_index))
-            self._call(lambda: self.client.indices.update_aliases(actions=[
-                {"remove": {"index": old_index, "alias": self.docs_alias}},
-                {"add": {"index": new_index, "alias": self.docs_alias, "is_write_index": True}},
-            ]))
+            self._call(
+                lambda: self.client.indices.update_aliases(
+                    actions=[
+                        {"remove": {"index": old_index, "alias": self.docs_alias}},
+                        {"add": {"index": new_index, "alias": self.docs_alias, "is_write_index": True}},
+                    ]
+                )
+            )
         except BaseException:
             self.client.options(ignore_status=404).indices.delete(index=new_index)
             raise
@@ -1008,12 +1223,15 @@ class ElasticStore:
             self._call(lambda: self.client.options(ignore_status=404).indices.delete(index=old_index))
         self._model = (model_name, int(dim))
         self._dirty = True
-        return ReindexResult(old_index=old_index, new_index=new_index, documents=done, model=model_name, dim=int(dim))
+        return ReindexResult(
+            old_index=old_index, new_index=new_index, documents=done, model=model_name, dim=int(dim)
+        )
 
     def _next_docs_index(self) -> str:
         names = self.client.options(ignore_status=404).indices.get(index=f"{self.prefix}-docs-v*") or {}
-        versions = [int(m.group(1)) for n in names
-                    if (m := re.fullmatch(re.escape(self.prefix) + r"-docs-v(\d+)", n))]
+        versions = [
+            int(m.group(1)) for n in names if (m := re.fullmatch(re.escape(self.prefix) + r"-docs-v(\d+)", n))
+        ]
         return f"{self.prefix}-docs-v{max(versions, default=0) + 1}"
 
     # ----------------------------------------------------------------------------------------- plumbing
@@ -1029,15 +1247,22 @@ class ElasticStore:
     def _refresh_if_needed(self) -> None:
         """Make this object's writes visible to searches: one refresh per write burst, not per document."""
         if self._dirty:
-            self._call(lambda: self.client.indices.refresh(index=f"{self.docs_alias},{self.snapshots_alias}",
-                                                           ignore_unavailable=True, allow_no_indices=True))
+            self._call(
+                lambda: self.client.indices.refresh(
+                    index=f"{self.docs_alias},{self.snapshots_alias}",
+                    ignore_unavailable=True,
+                    allow_no_indices=True,
+                )
+            )
             self._dirty = False
 
     def _search(self, index: str, snapshots: bool = False, **body: Any) -> dict[str, Any]:
         extra = {"ignore_unavailable": True, "allow_no_indices": True} if snapshots else {}
         return self._call(lambda: self.client.search(index=index, **extra, **body))
 
-    def _mget(self, ids: list[str], fields: list[str], with_versions: bool = False) -> dict[str, dict[str, Any]]:
+    def _mget(
+        self, ids: list[str], fields: list[str], with_versions: bool = False
+    ) -> dict[str, dict[str, Any]]:
         """Sources (only `fields`) by id, realtime (no refresh needed); `_seq_no`/`_primary_term` added on
         request. Missing ids are absent."""
         out: dict[str, dict[str, Any]] = {}
@@ -1053,14 +1278,29 @@ class ElasticStore:
                     out[doc["_id"]] = src
         return out
 
-    def _scan(self, index: str, query: dict[str, Any], fields: list[str], page: int = PAGE_SIZE,
-              snapshots: bool = False) -> Iterator[dict[str, Any]]:
+    def _scan(
+        self,
+        index: str,
+        query: dict[str, Any],
+        fields: list[str],
+        page: int = PAGE_SIZE,
+        snapshots: bool = False,
+    ) -> Iterator[dict[str, Any]]:
         """Every hit of `query`, `page` at a time, with search_after on a unique sort key."""
-        sort = ([{"entity_id": "asc"}, {"metric": "asc"}, {"observed_at": "asc"}] if snapshots else [{"id": "asc"}])
+        sort = (
+            [{"entity_id": "asc"}, {"metric": "asc"}, {"observed_at": "asc"}]
+            if snapshots
+            else [{"id": "asc"}]
+        )
         after: list[Any] | None = None
         while True:
-            body: dict[str, Any] = {"query": query, "size": page, "sort": sort, "_source": fields or False,
-                                    "track_total_hits": False}
+            body: dict[str, Any] = {
+                "query": query,
+                "size": page,
+                "sort": sort,
+                "_source": fields or False,
+                "track_total_hits": False,
+            }
             if after is not None:
                 body["search_after"] = after
             hits = self._search(index, snapshots=snapshots, **body)["hits"]["hits"]
@@ -1075,8 +1315,13 @@ class ElasticStore:
         try:
             after: list[Any] | None = None
             while True:
-                body: dict[str, Any] = {"size": page, "_source": fields, "sort": [{"_shard_doc": "asc"}],
-                                        "pit": {"id": pit, "keep_alive": "5m"}, "track_total_hits": False}
+                body: dict[str, Any] = {
+                    "size": page,
+                    "_source": fields,
+                    "sort": [{"_shard_doc": "asc"}],
+                    "pit": {"id": pit, "keep_alive": "5m"},
+                    "track_total_hits": False,
+                }
                 if after is not None:
                     body["search_after"] = after
                 resp = self._call(lambda b=body: self.client.search(**b))
@@ -1126,9 +1371,15 @@ class _DocState:
 
     @classmethod
     def from_stored(cls, src: dict[str, Any]) -> _DocState:
-        return cls(exists=True, first_seen=src["first_seen"], last_seen=src["last_seen"],
-                   text_hash=src.get("text_hash"), had_vector=src.get("text_hash") is not None,
-                   seq_no=src["_seq_no"], primary_term=src["_primary_term"])
+        return cls(
+            exists=True,
+            first_seen=src["first_seen"],
+            last_seen=src["last_seen"],
+            text_hash=src.get("text_hash"),
+            had_vector=src.get("text_hash") is not None,
+            seq_no=src["_seq_no"],
+            primary_term=src["_primary_term"],
+        )
 
     def apply_observation(self, row: dict[str, Any]) -> None:
         """Newest observation wins the fields; an older one only moves first_seen back."""
@@ -1150,8 +1401,13 @@ class _DocState:
                 vector, text_hash = stored_vector, self.text_hash
             else:
                 vector, text_hash = None, None
-            return {"_op_type": "index" if self.exists else "create", "_index": index, "_id": doc_id,
-                    "_source": _source(self.row, self.first_seen, self.last_seen, vector, text_hash), **occ}
+            return {
+                "_op_type": "index" if self.exists else "create",
+                "_index": index,
+                "_id": doc_id,
+                "_source": _source(self.row, self.first_seen, self.last_seen, vector, text_hash),
+                **occ,
+            }
         partial: dict[str, Any] = {}
         if self.first_seen_moved:
             partial["first_seen"] = self.first_seen
@@ -1167,35 +1423,56 @@ class _DocState:
 # ------------------------------------------------------------------------------------------- helpers
 
 
-def _source(row: dict[str, Any], first_seen: str, last_seen: str, vector: Any, text_hash: str | None) -> dict[str, Any]:
+def _source(
+    row: dict[str, Any], first_seen: str, last_seen: str, vector: Any, text_hash: str | None
+) -> dict[str, Any]:
     """The Elasticsearch document: the JSON form under `doc`, plus the fields that are searched and filtered."""
     doc = json.loads(row["doc"])
     creator = doc.get("creator") if isinstance(doc.get("creator"), Mapping) else {}
     if row["kind"] == "creator":
-        creator = {"id": row["id"], "name": doc.get("name") or creator.get("name"),
-                   "handle": doc.get("handle") or creator.get("handle")}
+        creator = {
+            "id": row["id"],
+            "name": doc.get("name") or creator.get("name"),
+            "handle": doc.get("handle") or creator.get("handle"),
+        }
     products = []
     for product in doc.get("products") or []:
         if isinstance(product, Mapping):
-            products.append({
-                "id": _str(product.get("id")), "title": _str(product.get("title")),
-                "price": _num(product.get("price")), "price_max": _num(product.get("price_max")),
-                "currency": _str(product.get("currency")), "shop": _str(product.get("shop")),
-                "sales": product.get("sales") if is_count(product.get("sales")) else None,
-            })
+            products.append(
+                {
+                    "id": _str(product.get("id")),
+                    "title": _str(product.get("title")),
+                    "price": _num(product.get("price")),
+                    "price_max": _num(product.get("price_max")),
+                    "currency": _str(product.get("currency")),
+                    "shop": _str(product.get("shop")),
+                    "sales": product.get("sales") if is_count(product.get("sales")) else None,
+                }
+            )
     body: dict[str, Any] = {
         "doc": doc,
-        "id": row["id"], "kind": row["kind"], "platform": row["platform"], "language": _str(doc.get("language")),
+        "id": row["id"],
+        "kind": row["kind"],
+        "platform": row["platform"],
+        "language": _str(doc.get("language")),
         "text": text_fields(doc),
         "hashtags": [t for t in doc.get("hashtags") or [] if isinstance(t, str) and t],
-        "creator": {"id": _str(creator.get("id")), "name": _str(creator.get("name")),
-                    "handle": _str(creator.get("handle"))},
+        "creator": {
+            "id": _str(creator.get("id")),
+            "name": _str(creator.get("name")),
+            "handle": _str(creator.get("handle")),
+        },
         "creator_keys": [k for k in (row["creator_id"], row["creator_name"], row["creator_handle"]) if k],
         "products": products,
         "currency": _str(doc.get("currency")),
-        "published_at": row["published_at"], "observed_at": row["observed_at"],
-        "first_seen": first_seen, "last_seen": last_seen,
-        "views": row["views"], "likes": row["likes"], "price_low": row["price_low"], "price_high": row["price_high"],
+        "published_at": row["published_at"],
+        "observed_at": row["observed_at"],
+        "first_seen": first_seen,
+        "last_seen": last_seen,
+        "views": row["views"],
+        "likes": row["likes"],
+        "price_low": row["price_low"],
+        "price_high": row["price_high"],
         "product_count": row["product_count"],
         "text_hash": text_hash if vector is not None else None,
     }
@@ -1258,10 +1535,16 @@ def _filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
         clauses.append({"term": {"platform": f.platform}})
     if f.kind is not None:
         clauses.append({"term": {"kind": f.kind}})
-    clauses += _range("published_at", filter_time(f.published_from, "published_from") if f.published_from else None,
-                      filter_time(f.published_to, "published_to") if f.published_to else None)
-    clauses += _range("last_seen", filter_time(f.observed_from, "observed_from") if f.observed_from else None,
-                      filter_time(f.observed_to, "observed_to") if f.observed_to else None)
+    clauses += _range(
+        "published_at",
+        filter_time(f.published_from, "published_from") if f.published_from else None,
+        filter_time(f.published_to, "published_to") if f.published_to else None,
+    )
+    clauses += _range(
+        "last_seen",
+        filter_time(f.observed_from, "observed_from") if f.observed_from else None,
+        filter_time(f.observed_to, "observed_to") if f.observed_to else None,
+    )
     if f.min_views is not None:
         clauses.append({"range": {"views": {"gte": filter_number(f.min_views, "min_views")}}})
     if f.min_likes is not None:
@@ -1298,22 +1581,39 @@ def _keyword_query(text: str, clauses: list[dict[str, Any]]) -> dict[str, Any] |
     if not terms:
         return None
     fields = [f"text.{name}^{BM25_WEIGHTS[name]}" for name in TEXT_FIELDS]
-    should: list[dict[str, Any]] = [{"multi_match": {
-        "query": " ".join(terms), "fields": fields, "type": "most_fields", "operator": "or",
-        "fuzziness": FUZZINESS, "prefix_length": FUZZY_PREFIX_LENGTH, "max_expansions": FUZZY_MAX_EXPANSIONS,
-        "lenient": True,
-    }}]
+    should: list[dict[str, Any]] = [
+        {
+            "multi_match": {
+                "query": " ".join(terms),
+                "fields": fields,
+                "type": "most_fields",
+                "operator": "or",
+                "fuzziness": FUZZINESS,
+                "prefix_length": FUZZY_PREFIX_LENGTH,
+                "max_expansions": FUZZY_MAX_EXPANSIONS,
+                "lenient": True,
+            }
+        }
+    ]
     singles = [t for t in terms if len(t) == 1 and _CJK_RUN_RE.fullmatch(t)]
     if singles:
         std_fields = [f"text.{name}.std^{BM25_WEIGHTS[name]}" for name in TEXT_FIELDS]
-        should.append({"multi_match": {"query": " ".join(singles), "fields": std_fields, "type": "most_fields",
-                                       "operator": "or"}})
+        should.append(
+            {
+                "multi_match": {
+                    "query": " ".join(singles),
+                    "fields": std_fields,
+                    "type": "most_fields",
+                    "operator": "or",
+                }
+            }
+        )
     return {"bool": {"should": should, "minimum_should_match": 1, "filter": clauses}}
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -1367,21 +1667,29 @@ def _translate(exc: BaseException, config: ElasticConfig) -> StoreError:
 
     where = config.where()
     if isinstance(exc, AuthenticationException):
-        return StoreUnavailable(f"{where} refused the credentials (401): set TRENDCART_ES_API_KEY, or "
-                                f"TRENDCART_ES_USERNAME/TRENDCART_ES_PASSWORD, or user:password@ in the URL")
+        return StoreUnavailable(
+            f"{where} refused the credentials (401): set TRENDCART_ES_API_KEY, or "
+            f"TRENDCART_ES_USERNAME/TRENDCART_ES_PASSWORD, or user:password@ in the URL"
+        )
     if isinstance(exc, AuthorizationException):
         return StoreUnavailable(f"{where}: these credentials may not do that (403): {_error_reason(exc)}")
     if isinstance(exc, UnsupportedProductError):
         return StoreUnavailable(f"{where} does not answer as Elasticsearch (no X-Elastic-Product header)")
     if isinstance(exc, ConnectionTimeout):
-        return ClusterUnavailable(f"{where} did not answer within {config.request_timeout:g} s (TRENDCART_ES_TIMEOUT)")
+        return ClusterUnavailable(
+            f"{where} did not answer within {config.request_timeout:g} s (TRENDCART_ES_TIMEOUT)"
+        )
     if isinstance(exc, ConnectionError):
         text = str(exc)
         if "CERTIFICATE" in text.upper() or "SSL" in text.upper():
-            return StoreUnavailable(f"cannot reach {where}: TLS failed ({_describe(exc)}); set TRENDCART_ES_CA_CERTS "
-                                    f"or TRENDCART_ES_VERIFY_CERTS=false")
-        return ClusterUnavailable(f"cannot reach {where}: {_describe(exc)} (is it running? tools/elasticsearch/start "
-                                f"starts a local node)")
+            return StoreUnavailable(
+                f"cannot reach {where}: TLS failed ({_describe(exc)}); set TRENDCART_ES_CA_CERTS "
+                f"or TRENDCART_ES_VERIFY_CERTS=false"
+            )
+        return ClusterUnavailable(
+            f"cannot reach {where}: {_describe(exc)} (is it running? tools/elasticsearch/start "
+            f"starts a local node)"
+        )
     if isinstance(exc, ApiError):
         status = _status(exc)
         if status is not None and (status in BULK_RETRY_STATUSES or status >= 500):

@@ -105,11 +105,21 @@ class Embedder:
         self.device = device or os.environ.get("TRENDCART_DEVICE") or None
         self.batch_size = int(batch_size or os.environ.get("TRENDCART_EMBED_BATCH") or DEFAULT_BATCH_SIZE)
         preset = prompts_for(self.model_name)
-        env_query, env_doc = os.environ.get("TRENDCART_QUERY_PROMPT"), os.environ.get("TRENDCART_DOCUMENT_PROMPT")
+        env_query, env_doc = (
+            os.environ.get("TRENDCART_QUERY_PROMPT"),
+            os.environ.get("TRENDCART_DOCUMENT_PROMPT"),
+        )
         self.prompts = Prompts(
-            query=query_prompt if query_prompt is not None else env_query if env_query is not None else preset.query,
-            document=document_prompt if document_prompt is not None
-            else env_doc if env_doc is not None else preset.document,
+            query=query_prompt
+            if query_prompt is not None
+            else env_query
+            if env_query is not None
+            else preset.query,
+            document=document_prompt
+            if document_prompt is not None
+            else env_doc
+            if env_doc is not None
+            else preset.document,
         )
         self._model: Any = None
 
@@ -162,7 +172,11 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-            show_progress_bar=False, prompt=prompt or None,
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+            prompt=prompt or None,
         )
         return np.asarray(vectors, dtype=np.float32)

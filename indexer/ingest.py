@@ -45,8 +45,11 @@ class IngestReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "added": self.added, "updated": self.updated, "unchanged_text": self.unchanged_text,
-            "embedded": self.embedded, "skipped_invalid": self.skipped_invalid,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged_text": self.unchanged_text,
+            "embedded": self.embedded,
+            "skipped_invalid": self.skipped_invalid,
             "errors": [{"line": line, "reason": reason} for line, reason in self.errors],
             "seconds": round(self.seconds, 3),
         }
@@ -63,7 +66,9 @@ def validate(doc: Any, now: datetime | None = None) -> dict[str, Any]:
     if len(parts) != 3 or not parts[2] or parts[0] not in PLATFORMS or parts[1] not in KINDS:
         raise ValueError(f"id: {doc_id!r} is not 'platform:kind:native_id' with a known platform and kind")
     if doc.get("kind") != parts[1] or doc.get("platform") != parts[0]:
-        raise ValueError(f"kind/platform {doc.get('kind')!r}/{doc.get('platform')!r} do not match id {doc_id!r}")
+        raise ValueError(
+            f"kind/platform {doc.get('kind')!r}/{doc.get('platform')!r} do not match id {doc_id!r}"
+        )
     for name in ("title", "description", "url", "published_at", "observed_at", "language"):
         if doc.get(name) is not None and not isinstance(doc[name], str):
             raise ValueError(f"{name}: expected a string or null, got {type(doc[name]).__name__}")
@@ -91,7 +96,9 @@ def validate(doc: Any, now: datetime | None = None) -> dict[str, Any]:
     data = to_json(item)
     data["metrics"] = {k: (int(v) if v is not None else None) for k, v in data["metrics"].items()}
     try:
-        data["observed_at"] = to_iso(data.get("observed_at") or (now or datetime.now(timezone.utc)), "observed_at")
+        data["observed_at"] = to_iso(
+            data.get("observed_at") or (now or datetime.now(timezone.utc)), "observed_at"
+        )
         data["published_at"] = to_iso(data.get("published_at"), "published_at")
     except InvalidDocument as exc:
         raise ValueError(str(exc)) from None
@@ -118,8 +125,13 @@ class Ingestor:
 
     `embedder=None` indexes for keyword search only."""
 
-    def __init__(self, store: Store, embedder: Embedder | None, batch_size: int = DEFAULT_INGEST_BATCH,
-                 on_flush: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder | None,
+        batch_size: int = DEFAULT_INGEST_BATCH,
+        on_flush: Callable[[int], None] | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.batch_size = max(1, int(batch_size))
@@ -195,8 +207,13 @@ class Ingestor:
         return self.report
 
 
-def ingest_jsonl(path: str | Path, store: Store, embedder: Embedder | None,
-                 batch_size: int = DEFAULT_INGEST_BATCH, progress: Progress | None = None) -> IngestReport:
+def ingest_jsonl(
+    path: str | Path,
+    store: Store,
+    embedder: Embedder | None,
+    batch_size: int = DEFAULT_INGEST_BATCH,
+    progress: Progress | None = None,
+) -> IngestReport:
     """Ingest one JSONL file (one item per line; blank lines ignored). Broken lines are reported with
     their 1-based line numbers and skipped. `progress(bytes_done, bytes_total)` is called per batch.
     Raises OSError when the file cannot be read, StoreError when the store refuses."""

@@ -20,8 +20,18 @@ DEFAULT_TITLE = "trendcart report"
 SECTION_LIMIT = 10
 CURVE_LEADERS = 5
 # Fonts that carry CJK glyphs, tried in order; without one, chart labels use ASCII ids only.
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-             "Microsoft YaHei", "PingFang SC", "SimHei", "Heiti SC", "Arial Unicode MS")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "SimHei",
+    "Heiti SC",
+    "Arial Unicode MS",
+)
 SECTIONS = (
     (TrendBy.product, "Trending products"),
     (TrendBy.video, "Trending videos"),
@@ -56,15 +66,32 @@ def format_for(path: Path) -> str:
     return suffix
 
 
-def build_report(store: Any, now: datetime, window: str = DEFAULT_WINDOW, metric: str | None = None,
-                 title: str | None = None, limit: int = SECTION_LIMIT, platform: str | None = None) -> ReportData:
+def build_report(
+    store: Any,
+    now: datetime,
+    window: str = DEFAULT_WINDOW,
+    metric: str | None = None,
+    title: str | None = None,
+    limit: int = SECTION_LIMIT,
+    platform: str | None = None,
+) -> ReportData:
     parse_window(window)
     engine = TrendEngine(store, now=now)
-    sections = {by.value: engine.trending(by=by, window=window, metric=metric, limit=limit, platform=platform)
-                for by, _ in SECTIONS}
+    sections = {
+        by.value: engine.trending(by=by, window=window, metric=metric, limit=limit, platform=platform)
+        for by, _ in SECTIONS
+    }
     mix, kinds = store_counts(store, platform)
-    data = ReportData(title=title or DEFAULT_TITLE, now=now, window=window, metric=sections["video"].metric,
-                      sections=sections, platform_mix=mix, kind_counts=kinds, platform=platform)
+    data = ReportData(
+        title=title or DEFAULT_TITLE,
+        now=now,
+        window=window,
+        metric=sections["video"].metric,
+        sections=sections,
+        platform_mix=mix,
+        kind_counts=kinds,
+        platform=platform,
+    )
     start = now - 2 * parse_window(window)  # the curves span this window and the previous one
     leaders = sections["video"].results[:CURVE_LEADERS] + sections["live"].results[:2]
     for result in leaders:
@@ -83,10 +110,15 @@ def store_counts(store: Any, platform: str | None = None) -> tuple[dict[str, int
     by_kind = dict(stats.get("by_kind") or stats.get("kinds") or {})
     if platform:
         by_platform = {k: v for k, v in by_platform.items() if k == platform}
-    return ({k: int(v) for k, v in sorted(by_platform.items())}, {k: int(v) for k, v in sorted(by_kind.items())})
+    return (
+        {k: int(v) for k, v in sorted(by_platform.items())},
+        {k: int(v) for k, v in sorted(by_kind.items())},
+    )
 
 
-def snapshot_points(store: Any, entity_id: str, metric: str, since: datetime, until: datetime) -> list[tuple[datetime, float]]:
+def snapshot_points(
+    store: Any, entity_id: str, metric: str, since: datetime, until: datetime
+) -> list[tuple[datetime, float]]:
     """(time, value) pairs of one entity's metric, oldest first."""
     rows = store.snapshots(entity_id, metric=metric, since=iso(since), until=iso(until))
     points = []
@@ -106,22 +138,44 @@ def snapshot_points(store: Any, entity_id: str, metric: str, since: datetime, un
 
 
 # -- rendering: shared rows -------------------------------------------------------------------------
-COLUMNS = ("rank", "id", "title", "score", "velocity", "growth_pct_day", "acceleration_pct", "basis",
-           "items", "new_items", "creators", "platforms")
+COLUMNS = (
+    "rank",
+    "id",
+    "title",
+    "score",
+    "velocity",
+    "growth_pct_day",
+    "acceleration_pct",
+    "basis",
+    "items",
+    "new_items",
+    "creators",
+    "platforms",
+)
 
 
 def rows_of(report: TrendReport) -> list[dict[str, Any]]:
     rows = []
     for r in report.results:
         c = r.components
-        rows.append({
-            "rank": r.rank, "id": r.key, "title": r.title or "", "score": r.score,
-            "velocity": c.get("velocity"),
-            "growth_pct_day": None if c.get("growth") is None else round(c["growth"] * 24 * 100, 1),
-            "acceleration_pct": None if c.get("acceleration") is None else round(c["acceleration"] * 100, 1),
-            "basis": c.get("basis"), "items": c.get("items"), "new_items": c.get("new_items"),
-            "creators": c.get("creators"), "platforms": ",".join(r.platforms),
-        })
+        rows.append(
+            {
+                "rank": r.rank,
+                "id": r.key,
+                "title": r.title or "",
+                "score": r.score,
+                "velocity": c.get("velocity"),
+                "growth_pct_day": None if c.get("growth") is None else round(c["growth"] * 24 * 100, 1),
+                "acceleration_pct": None
+                if c.get("acceleration") is None
+                else round(c["acceleration"] * 100, 1),
+                "basis": c.get("basis"),
+                "items": c.get("items"),
+                "new_items": c.get("new_items"),
+                "creators": c.get("creators"),
+                "platforms": ",".join(r.platforms),
+            }
+        )
     return rows
 
 
@@ -129,7 +183,9 @@ def fmt(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}" if abs(value) >= 100 else f"{value:.2f}"
+        return (
+            f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}" if abs(value) >= 100 else f"{value:.2f}"
+        )
     return str(value)
 
 
@@ -152,9 +208,13 @@ def _md_cell(value: Any) -> str:
 
 
 def render_markdown(data: ReportData) -> str:
-    lines = [f"# {_md_cell(data.title)}", "",
-             f"Generated for {iso(data.now)} · window {data.window} · metric {data.metric}"
-             + (f" · platform {data.platform}" if data.platform else ""), ""]
+    lines = [
+        f"# {_md_cell(data.title)}",
+        "",
+        f"Generated for {iso(data.now)} · window {data.window} · metric {data.metric}"
+        + (f" · platform {data.platform}" if data.platform else ""),
+        "",
+    ]
     if data.kind_counts:
         lines += ["Documents: " + ", ".join(f"{k} {v}" for k, v in data.kind_counts.items()), ""]
     for by, heading in SECTIONS:
@@ -164,8 +224,19 @@ def render_markdown(data: ReportData) -> str:
         if not rows:
             lines += ["Nothing with a measurable rate in this window.", ""]
             continue
-        cols = ("rank", "title", "score", "velocity", "growth_pct_day", "acceleration_pct", "basis", "creators",
-                "new_items", "platforms", "id")
+        cols = (
+            "rank",
+            "title",
+            "score",
+            "velocity",
+            "growth_pct_day",
+            "acceleration_pct",
+            "basis",
+            "creators",
+            "new_items",
+            "platforms",
+            "id",
+        )
         lines.append("| " + " | ".join(cols) + " |")
         lines.append("|" + "---|" * len(cols))
         for row in rows:
@@ -174,7 +245,10 @@ def render_markdown(data: ReportData) -> str:
     if data.platform_mix:
         lines += ["## Platform mix", "", "| platform | documents |", "|---|---|"]
         lines += [f"| {_md_cell(k)} | {v} |" for k, v in data.platform_mix.items()] + [""]
-    lines += ["Scores: log10(1 + velocity) × growth × acceleration × breadth factors; see docs/TRENDS.md.", ""]
+    lines += [
+        "Scores: log10(1 + velocity) × growth × acceleration × breadth factors; see docs/TRENDS.md.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -195,7 +269,9 @@ def chart_label(rank: int, title: str | None, key: str, cjk: bool) -> str:
     # Keep the platform and the end of the native id, where ids differ: tiktok:...00000003
     if len(ascii_key) > 28:
         platform, _, rest = ascii_key.partition(":")
-        ascii_key = f"{platform}:...{rest[-(24 - len(platform)):]}" if len(platform) < 20 else ascii_key[-28:]
+        ascii_key = (
+            f"{platform}:...{rest[-(24 - len(platform)) :]}" if len(platform) < 20 else ascii_key[-28:]
+        )
     return f"#{rank} {ascii_key}"
 
 
@@ -218,8 +294,16 @@ def render_charts(data: ReportData) -> dict[str, str]:
 
     font = _cjk_font()
     charts: dict[str, str] = {}
-    with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
-                                "svg.hashsalt": "trendcart", "path.simplify": True}), warnings.catch_warnings():
+    with (
+        matplotlib.rc_context(
+            {
+                "font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
+                "svg.hashsalt": "trendcart",
+                "path.simplify": True,
+            }
+        ),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore", UserWarning)  # missing-glyph warnings, should a label slip through
         products = data.sections["product"].results
         if products:
@@ -261,7 +345,18 @@ def _html_table(report: TrendReport) -> str:
     rows = rows_of(report)
     if not rows:
         return '<p class="muted">Nothing with a measurable rate in this window.</p>'
-    head = ("#", "title", "score", "velocity /h", "growth %/day", "accel. %", "basis", "creators", "new", "platforms")
+    head = (
+        "#",
+        "title",
+        "score",
+        "velocity /h",
+        "growth %/day",
+        "accel. %",
+        "basis",
+        "creators",
+        "new",
+        "platforms",
+    )
     out = ["<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"]
     urls = {r.key: r.url for r in report.results}
     for row in rows:
@@ -275,10 +370,13 @@ def _html_table(report: TrendReport) -> str:
         cells = [
             f'<td class="num">{row["rank"]}</td>',
             f'<td>{title}<br><span class="muted">{escape(row["id"])}</span></td>',
-            *(f'<td class="num">{escape(fmt(row[c]))}</td>' for c in ("score", "velocity", "growth_pct_day", "acceleration_pct")),
+            *(
+                f'<td class="num">{escape(fmt(row[c]))}</td>'
+                for c in ("score", "velocity", "growth_pct_day", "acceleration_pct")
+            ),
             f"<td>{basis}</td>",
             *(f'<td class="num">{escape(fmt(row[c]))}</td>' for c in ("creators", "new_items")),
-            f'<td>{escape(row["platforms"])}</td>',
+            f"<td>{escape(row['platforms'])}</td>",
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
@@ -288,29 +386,45 @@ def _html_table(report: TrendReport) -> str:
 def render_html(data: ReportData) -> str:
     charts = render_charts(data)
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(data.title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(data.title)}</h1>",
         f'<p class="muted">Generated for {escape(iso(data.now) or "")} · window {escape(data.window)} · metric '
-        f'{escape(data.metric)}{" · platform " + escape(data.platform) if data.platform else ""}'
-        + (" · documents: " + escape(", ".join(f"{k} {v}" for k, v in data.kind_counts.items())) if data.kind_counts else "")
+        f"{escape(data.metric)}{' · platform ' + escape(data.platform) if data.platform else ''}"
+        + (
+            " · documents: " + escape(", ".join(f"{k} {v}" for k, v in data.kind_counts.items()))
+            if data.kind_counts
+            else ""
+        )
         + "</p>",
     ]
-    captions = {"products": "Top trending products by score", "curves": f"{data.metric} over time of the leading "
-                "videos and livestreams", "platforms": "Documents per platform"}
+    captions = {
+        "products": "Top trending products by score",
+        "curves": f"{data.metric} over time of the leading videos and livestreams",
+        "platforms": "Documents per platform",
+    }
     for by, heading in SECTIONS:
         parts.append(f"<h2>{escape(heading)}</h2>")
         if by is TrendBy.product and "products" in charts:
-            parts.append(f'<img alt="{escape(captions["products"])}" src="data:image/png;base64,{charts["products"]}">')
+            parts.append(
+                f'<img alt="{escape(captions["products"])}" src="data:image/png;base64,{charts["products"]}">'
+            )
         if by is TrendBy.video and "curves" in charts:
-            parts.append(f'<img alt="{escape(captions["curves"])}" src="data:image/png;base64,{charts["curves"]}">')
+            parts.append(
+                f'<img alt="{escape(captions["curves"])}" src="data:image/png;base64,{charts["curves"]}">'
+            )
         parts.append(_html_table(data.sections[by.value]))
     if "platforms" in charts:
         parts.append("<h2>Platform mix</h2>")
-        parts.append(f'<img alt="{escape(captions["platforms"])}" src="data:image/png;base64,{charts["platforms"]}">')
-    parts.append('<p class="muted">score = log10(1 + velocity) × growth factor × acceleration factor × breadth '
-                 "factor; “since_published” marks a rate from a single snapshot (metric ÷ hours since "
-                 "publication). Definitions: docs/TRENDS.md.</p>")
+        parts.append(
+            f'<img alt="{escape(captions["platforms"])}" src="data:image/png;base64,{charts["platforms"]}">'
+        )
+    parts.append(
+        '<p class="muted">score = log10(1 + velocity) × growth factor × acceleration factor × breadth '
+        "factor; “since_published” marks a rate from a single snapshot (metric ÷ hours since "
+        "publication). Definitions: docs/TRENDS.md.</p>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -318,12 +432,22 @@ def render_html(data: ReportData) -> str:
 RENDERERS = {"html": render_html, "md": render_markdown, "csv": render_csv}
 
 
-def write_report(store: Any, out: Path, now: datetime, window: str = DEFAULT_WINDOW, metric: str | None = None,
-                 title: str | None = None, limit: int = SECTION_LIMIT, platform: str | None = None) -> ReportData:
+def write_report(
+    store: Any,
+    out: Path,
+    now: datetime,
+    window: str = DEFAULT_WINDOW,
+    metric: str | None = None,
+    title: str | None = None,
+    limit: int = SECTION_LIMIT,
+    platform: str | None = None,
+) -> ReportData:
     """Build the report and write it in the format the extension names; returns what it showed."""
     out = Path(out)
     kind = format_for(out)
-    data = build_report(store, now=now, window=window, metric=metric, title=title, limit=limit, platform=platform)
+    data = build_report(
+        store, now=now, window=window, metric=metric, title=title, limit=limit, platform=platform
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(RENDERERS[kind](data), encoding="utf-8")
     return data

@@ -92,8 +92,14 @@ class JobRun:
 
     def to_json(self) -> dict[str, Any]:
         crawl = self.crawl.to_json() if hasattr(self.crawl, "to_json") else self.crawl
-        return {"job": self.job, "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
-                "crawl": crawl, "reports": self.reports, "error": self.error}
+        return {
+            "job": self.job,
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "crawl": crawl,
+            "reports": self.reports,
+            "error": self.error,
+        }
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -124,7 +130,9 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> ScheduleConf
     defaults = data.get("report") if isinstance(data.get("report"), dict) else {}
     jobs: list[Job] = []
     for number, raw in enumerate(raw_jobs, start=1):
-        label = f"{where}: job {raw.get('name') or number}" if isinstance(raw, dict) else f"{where}: job {number}"
+        label = (
+            f"{where}: job {raw.get('name') or number}" if isinstance(raw, dict) else f"{where}: job {number}"
+        )
         if not isinstance(raw, dict):
             raise ScheduleError(f"{label}: must be a table")
         for key in ("name", "spider", "cron"):
@@ -134,7 +142,9 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> ScheduleConf
         if not name.replace("-", "").replace("_", "").isalnum():
             raise ScheduleError(f"{label}: `name` may hold letters, digits, - and _ only (it names a folder)")
         if not croniter.is_valid(raw["cron"]):
-            raise ScheduleError(f"{label}: bad cron expression {raw['cron']!r} (five fields: minute hour day month weekday)")
+            raise ScheduleError(
+                f"{label}: bad cron expression {raw['cron']!r} (five fields: minute hour day month weekday)"
+            )
         args = raw.get("args") or {}
         settings = raw.get("settings") or {}
         if not isinstance(args, dict) or not isinstance(settings, dict):
@@ -144,7 +154,9 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> ScheduleConf
         formats = [formats] if isinstance(formats, str) else formats
         bad = [f for f in formats if f not in FORMATS]
         if bad or not formats:
-            raise ScheduleError(f"{label}: report formats must be among {', '.join(FORMATS)}, got {formats!r}")
+            raise ScheduleError(
+                f"{label}: report formats must be among {', '.join(FORMATS)}, got {formats!r}"
+            )
         window = str(report_raw.get("window", "24h"))
         try:
             parse_window(window)
@@ -152,19 +164,31 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> ScheduleConf
             raise ScheduleError(f"{label}: {exc}") from None
         out_dir = Path(str(report_raw.get("out_dir", DEFAULT_REPORT_DIR))).expanduser()
         report = ReportSettings(
-            out_dir=str(out_dir if out_dir.is_absolute() else base / out_dir), formats=tuple(formats), window=window,
-            metric=report_raw.get("metric"), title=report_raw.get("title"), limit=int(report_raw.get("limit", 10)),
+            out_dir=str(out_dir if out_dir.is_absolute() else base / out_dir),
+            formats=tuple(formats),
+            window=window,
+            metric=report_raw.get("metric"),
+            title=report_raw.get("title"),
+            limit=int(report_raw.get("limit", 10)),
             name=str(report_raw.get("name", DEFAULT_REPORT_NAME)),
         )
-        jobs.append(Job(name=name, spider=raw["spider"].strip(), cron=raw["cron"].strip(),
-                        args={str(k): _arg(v, base if k == "urls_file" else None) for k, v in args.items()},
-                        settings={str(k): str(v) for k, v in settings.items()}, report=report))
+        jobs.append(
+            Job(
+                name=name,
+                spider=raw["spider"].strip(),
+                cron=raw["cron"].strip(),
+                args={str(k): _arg(v, base if k == "urls_file" else None) for k, v in args.items()},
+                settings={str(k): str(v) for k, v in settings.items()},
+                report=report,
+            )
+        )
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
         raise ScheduleError(f"{where}: job names must be unique")
     lock = Path(str(data.get("lock_file") or DEFAULT_LOCK)).expanduser()
-    return ScheduleConfig(jobs=jobs, store=data.get("store"), lock_file=lock if lock.is_absolute() else base / lock,
-                          path=path)
+    return ScheduleConfig(
+        jobs=jobs, store=data.get("store"), lock_file=lock if lock.is_absolute() else base / lock, path=path
+    )
 
 
 def _arg(value: Any, base: Path | None = None) -> str:
@@ -194,8 +218,10 @@ class ScheduleLock:
             handle.seek(0)
             owner = handle.read().strip() or "unknown"
             handle.close()
-            raise AlreadyRunning(f"another scheduler is running (pid {owner}; lock {self.path}): "
-                                 "wait for it to finish or stop it first") from None
+            raise AlreadyRunning(
+                f"another scheduler is running (pid {owner}; lock {self.path}): "
+                "wait for it to finish or stop it first"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -219,9 +245,15 @@ class Scheduler:
     """Runs jobs at their cron times. `crawl(job)` crawls and indexes (returns a summary); the scheduler
     then writes the job's reports from `store`, dated by the run's time."""
 
-    def __init__(self, config: ScheduleConfig, crawl: Callable[[Job], Any], store: Any,
-                 now: Callable[[], datetime] = _utc_now, sleep: Callable[[float], None] = time.sleep,
-                 log: Callable[[str], None] = lambda msg: None) -> None:
+    def __init__(
+        self,
+        config: ScheduleConfig,
+        crawl: Callable[[Job], Any],
+        store: Any,
+        now: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        log: Callable[[str], None] = lambda msg: None,
+    ) -> None:
         self.config, self.crawl, self.store = config, crawl, store
         self.now, self.sleep, self.log = now, sleep, log
 
@@ -232,8 +264,15 @@ class Scheduler:
         try:
             run.crawl = self.crawl(job)
             for path in job.report.paths(job.name, run.started_at):
-                write_report(self.store, path, now=run.started_at, window=job.report.window, metric=job.report.metric,
-                             title=job.report.title or f"{job.name} — trendcart", limit=job.report.limit)
+                write_report(
+                    self.store,
+                    path,
+                    now=run.started_at,
+                    window=job.report.window,
+                    metric=job.report.metric,
+                    title=job.report.title or f"{job.name} — trendcart",
+                    limit=job.report.limit,
+                )
                 run.reports.append(str(path))
         except Exception as exc:  # one job's failure must not stop the schedule  # noqa: BLE001
             run.error = f"{type(exc).__name__}: {exc}"
@@ -260,7 +299,9 @@ class Scheduler:
             try:
                 while max_runs is None or len(runs) < max_runs:
                     when = min(due.values())
-                    self.log(f"next run {_iso(when)}: " + ", ".join(sorted(n for n, t in due.items() if t == when)))
+                    self.log(
+                        f"next run {_iso(when)}: " + ", ".join(sorted(n for n, t in due.items() if t == when))
+                    )
                     while (wait := (when - self.now()).total_seconds()) > 0:
                         self.sleep(min(wait, MAX_SLEEP_S))
                     for job in selected:  # in file order, each due job once

@@ -176,7 +176,9 @@ class SqliteStore:
                 raise StoreError(f"SQLite error on {self.path}: {exc}") from exc
 
     def _read_model(self) -> tuple[str, int] | None:
-        rows = dict(self._conn.execute("SELECT key, value FROM meta WHERE key IN ('model', 'dim')").fetchall())
+        rows = dict(
+            self._conn.execute("SELECT key, value FROM meta WHERE key IN ('model', 'dim')").fetchall()
+        )
         if "model" in rows and "dim" in rows:
             return rows["model"], int(rows["dim"])
         return None
@@ -206,7 +208,10 @@ class SqliteStore:
                 raise ModelMismatch(self._model, (name, int(dim)))
             return
         with self._tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('model', ?), ('dim', ?)", (name, str(int(dim))))
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('model', ?), ('dim', ?)",
+                (name, str(int(dim))),
+            )
         self._model = (name, int(dim))
 
     # ----------------------------------------------------------------------------------------- writes
@@ -241,8 +246,13 @@ class SqliteStore:
                         f"INSERT INTO documents_fts (rowid, {', '.join(TEXT_FIELDS)}) VALUES (?{', ?' * len(TEXT_FIELDS)})",
                         (pk, *row["fts"]),
                     )
-                    old = {"pk": pk, "first_seen": row["observed_at"], "last_seen": row["observed_at"],
-                           "fts_hash": row["fts_hash"], "text_hash": None}
+                    old = {
+                        "pk": pk,
+                        "first_seen": row["observed_at"],
+                        "last_seen": row["observed_at"],
+                        "fts_hash": row["fts_hash"],
+                        "text_hash": None,
+                    }
                     existing[row["id"]] = old
                     result.added += 1
                 else:
@@ -266,7 +276,9 @@ class SqliteStore:
                             old["fts_hash"] = row["fts_hash"]
                         old["last_seen"] = row["observed_at"]
                     if row["observed_at"] < old["first_seen"]:
-                        conn.execute("UPDATE documents SET first_seen = ? WHERE pk = ?", (row["observed_at"], pk))
+                        conn.execute(
+                            "UPDATE documents SET first_seen = ? WHERE pk = ?", (row["observed_at"], pk)
+                        )
                         old["first_seen"] = row["observed_at"]
                     result.updated += 1
                 if vec is not None:
@@ -276,7 +288,11 @@ class SqliteStore:
                     )
                     old["text_hash"] = text_hash or ""
                     vectors_changed = True
-                elif text_hash is not None and old.get("text_hash") is not None and old["text_hash"] != text_hash:
+                elif (
+                    text_hash is not None
+                    and old.get("text_hash") is not None
+                    and old["text_hash"] != text_hash
+                ):
                     conn.execute("DELETE FROM vectors WHERE doc_pk = ?", (pk,))  # text changed, vector stale
                     old["text_hash"] = None
                     vectors_changed = True
@@ -297,8 +313,13 @@ class SqliteStore:
             (json.dumps(list(dict.fromkeys(ids))),),
         ).fetchall()
         for doc_id, pk, first_seen, last_seen, fts_hash, text_hash in rows:
-            found[doc_id] = {"pk": pk, "first_seen": first_seen, "last_seen": last_seen,
-                             "fts_hash": fts_hash, "text_hash": text_hash}
+            found[doc_id] = {
+                "pk": pk,
+                "first_seen": first_seen,
+                "last_seen": last_seen,
+                "fts_hash": fts_hash,
+                "text_hash": text_hash,
+            }
         return found
 
     def _check_vectors(self, vectors: Sequence[Any] | None, n: int) -> list[np.ndarray | None]:
@@ -313,7 +334,9 @@ class SqliteStore:
                 continue
             arr = np.asarray(vec, dtype=np.float32).reshape(-1)
             if self._model is None:
-                raise StoreError("no embedding model recorded for this store: call set_model(name, dim) first")
+                raise StoreError(
+                    "no embedding model recorded for this store: call set_model(name, dim) first"
+                )
             if arr.shape[0] != self._model[1]:
                 raise ModelMismatch(self._model, (f"a {arr.shape[0]}-dim model", arr.shape[0]))
             norm = float(np.linalg.norm(arr))
@@ -339,13 +362,23 @@ class SqliteStore:
     def delete(self, ids: Sequence[str]) -> int:
         payload = json.dumps(list(dict.fromkeys(ids)))
         with self._tx() as conn:
-            pks = [r[0] for r in conn.execute(
-                "SELECT pk FROM documents WHERE id IN (SELECT value FROM json_each(?))", (payload,))]
+            pks = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT pk FROM documents WHERE id IN (SELECT value FROM json_each(?))", (payload,)
+                )
+            ]
             pk_payload = json.dumps(pks)
-            conn.execute("DELETE FROM documents_fts WHERE rowid IN (SELECT value FROM json_each(?))", (pk_payload,))
-            conn.execute("DELETE FROM vectors WHERE doc_pk IN (SELECT value FROM json_each(?))", (pk_payload,))
+            conn.execute(
+                "DELETE FROM documents_fts WHERE rowid IN (SELECT value FROM json_each(?))", (pk_payload,)
+            )
+            conn.execute(
+                "DELETE FROM vectors WHERE doc_pk IN (SELECT value FROM json_each(?))", (pk_payload,)
+            )
             conn.execute("DELETE FROM documents WHERE pk IN (SELECT value FROM json_each(?))", (pk_payload,))
-            conn.execute("DELETE FROM snapshots WHERE entity_id IN (SELECT value FROM json_each(?))", (payload,))
+            conn.execute(
+                "DELETE FROM snapshots WHERE entity_id IN (SELECT value FROM json_each(?))", (payload,)
+            )
         self._matrix = None
         return len(pks)
 
@@ -370,7 +403,9 @@ class SqliteStore:
         where, params = _filter_sql(filters)
         return self._query(f"SELECT COUNT(*) FROM documents d WHERE {where}", params)[0][0]
 
-    def iter_documents(self, filters: SearchFilters | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+    def iter_documents(
+        self, filters: SearchFilters | None = None, batch: int = 500
+    ) -> Iterator[dict[str, Any]]:
         where, params = _filter_sql(filters)
         last_pk = 0
         while True:
@@ -426,7 +461,11 @@ class SqliteStore:
         ids: Sequence[str] | None = None,
     ) -> dict[str, WindowStat]:
         conditions = ["metric = :metric", "observed_at >= :start", "observed_at <= :end"]
-        params: dict[str, Any] = {"metric": metric, "start": to_iso(start, "start"), "end": to_iso(end, "end")}
+        params: dict[str, Any] = {
+            "metric": metric,
+            "start": to_iso(start, "start"),
+            "end": to_iso(end, "end"),
+        }
         if kind is not None:
             conditions.append("kind = :kind")
             params["kind"] = kind
@@ -449,8 +488,15 @@ class SqliteStore:
             params,
         )
         return {
-            r[0]: WindowStat(entity_id=r[0], metric=metric, first_at=r[1], first_value=r[2], last_at=r[3],
-                             last_value=r[4], count=r[5])
+            r[0]: WindowStat(
+                entity_id=r[0],
+                metric=metric,
+                first_at=r[1],
+                first_value=r[2],
+                last_at=r[3],
+                last_value=r[4],
+                count=r[5],
+            )
             for r in rows
         }
 
@@ -465,9 +511,18 @@ class SqliteStore:
             size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
         model = self._model
         return StoreStats(
-            backend=self.backend, location=str(self.path), documents=sum(by_kind.values()), by_kind=by_kind,
-            by_platform=by_platform, vectors=vectors, snapshots=snapshots, model=model[0] if model else None,
-            dim=model[1] if model else None, first_observed=first, last_observed=last, size_bytes=size,
+            backend=self.backend,
+            location=str(self.path),
+            documents=sum(by_kind.values()),
+            by_kind=by_kind,
+            by_platform=by_platform,
+            vectors=vectors,
+            snapshots=snapshots,
+            model=model[0] if model else None,
+            dim=model[1] if model else None,
+            first_observed=first,
+            last_observed=last,
+            size_bytes=size,
         )
 
     # ----------------------------------------------------------------------------------------- search
@@ -506,8 +561,12 @@ class SqliteStore:
                 "WHERE documents_fts MATCH :match ORDER BY s LIMIT :limit",
                 {"match": match, "limit": limit},
             )
-            id_of = dict(self._query("SELECT pk, id FROM documents WHERE pk IN (SELECT value FROM json_each(?))",
-                                     (json.dumps([pk for pk, _ in ranked]),)))
+            id_of = dict(
+                self._query(
+                    "SELECT pk, id FROM documents WHERE pk IN (SELECT value FROM json_each(?))",
+                    (json.dumps([pk for pk, _ in ranked]),),
+                )
+            )
             rows = [(id_of[pk], score) for pk, score in ranked if pk in id_of]
         else:
             rows = self._query(
@@ -518,8 +577,9 @@ class SqliteStore:
             )
         return [(doc_id, -float(score)) for doc_id, score in rows]  # bm25() is lower-is-better
 
-    def _vector(self, query_vector: Any, where: str, params: dict[str, Any], filters: SearchFilters | None,
-                limit: int) -> list[tuple[str, float]]:
+    def _vector(
+        self, query_vector: Any, where: str, params: dict[str, Any], filters: SearchFilters | None, limit: int
+    ) -> list[tuple[str, float]]:
         assert self._model is not None
         q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         if q.shape[0] != self._model[1]:
@@ -535,8 +595,10 @@ class SqliteStore:
         # on 2 cores); einsum's single-threaded SIMD loop is as fast here (6.6 vs 5.9 ms at 100k x 384).
         scores = np.einsum("ij,j->i", matrix, q)
         if filters is not None and not filters.is_empty():
-            allowed = np.fromiter((r[0] for r in self._query(f"SELECT pk FROM documents d WHERE {where}", params)),
-                                  dtype=np.int64)
+            allowed = np.fromiter(
+                (r[0] for r in self._query(f"SELECT pk FROM documents d WHERE {where}", params)),
+                dtype=np.int64,
+            )
             scores = np.where(np.isin(pks, allowed, assume_unique=True), scores, -np.inf)
             valid = int(np.isfinite(scores).sum())
         else:
@@ -548,8 +610,10 @@ class SqliteStore:
         top = top[np.argsort(-scores[top], kind="stable")]
         top = top[np.isfinite(scores[top])]
         top_pks = [int(pks[i]) for i in top]
-        id_rows = self._query("SELECT pk, id FROM documents WHERE pk IN (SELECT value FROM json_each(?))",
-                              (json.dumps(top_pks),))
+        id_rows = self._query(
+            "SELECT pk, id FROM documents WHERE pk IN (SELECT value FROM json_each(?))",
+            (json.dumps(top_pks),),
+        )
         id_of = dict(id_rows)
         return [(id_of[pk], float(scores[i])) for pk, i in zip(top_pks, top, strict=False) if pk in id_of]
 
@@ -608,8 +672,14 @@ class SqliteStore:
             matrix = np.asarray(np.load(matrix_path, mmap_mode="r", allow_pickle=False))
         except (OSError, ValueError, EOFError):
             return None  # missing, unreadable or cut short: the blobs are the truth
-        if (matrix.ndim != 2 or matrix.shape[1] != dim or matrix.dtype != np.dtype("<f4")
-                or pks.ndim != 1 or pks.dtype != np.dtype("<i8") or pks.shape[0] != matrix.shape[0]):
+        if (
+            matrix.ndim != 2
+            or matrix.shape[1] != dim
+            or matrix.dtype != np.dtype("<f4")
+            or pks.ndim != 1
+            or pks.dtype != np.dtype("<i8")
+            or pks.shape[0] != matrix.shape[0]
+        ):
             return None
         return matrix, pks
 
@@ -633,7 +703,7 @@ class SqliteStore:
                 return
         # Files of older tokens are stale for good: remove them (a reader that mapped one keeps its copy).
         try:
-            prefix, current = f"{self.path.name}.vectors-", paths[0].name[:-len(".npy")]
+            prefix, current = f"{self.path.name}.vectors-", paths[0].name[: -len(".npy")]
             for name in os.listdir(self.path.parent):
                 if not name.startswith(prefix) or name.startswith(current):
                     continue
@@ -686,7 +756,11 @@ def _filter_sql(filters: SearchFilters | None) -> tuple[str, dict[str, Any]]:
     if filters.kind is not None:
         add("d.kind = :f_kind", "f_kind", filters.kind)
     if filters.published_from is not None:
-        add("d.published_at >= :f_pub_from", "f_pub_from", filter_time(filters.published_from, "published_from"))
+        add(
+            "d.published_at >= :f_pub_from",
+            "f_pub_from",
+            filter_time(filters.published_from, "published_from"),
+        )
     if filters.published_to is not None:
         add("d.published_at <= :f_pub_to", "f_pub_to", filter_time(filters.published_to, "published_to"))
     if filters.observed_from is not None:
@@ -706,5 +780,9 @@ def _filter_sql(filters: SearchFilters | None) -> tuple[str, dict[str, Any]]:
     elif filters.has_products is False:
         conditions.append("d.product_count = 0")
     if filters.creator is not None:
-        add(":f_creator IN (d.creator_id, d.creator_name, d.creator_handle)", "f_creator", lower_key(filters.creator))
+        add(
+            ":f_creator IN (d.creator_id, d.creator_name, d.creator_handle)",
+            "f_creator",
+            lower_key(filters.creator),
+        )
     return (" AND ".join(conditions) or "1"), params

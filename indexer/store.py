@@ -99,8 +99,12 @@ class Hit:
     explain: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "score": self.score, **{k: v for k, v in self.doc.items() if k != "id"},
-                "explain": self.explain}
+        return {
+            "id": self.id,
+            "score": self.score,
+            **{k: v for k, v in self.doc.items() if k != "id"},
+            "explain": self.explain,
+        }
 
 
 @dataclass
@@ -206,7 +210,9 @@ class Store(Protocol):
         """The text hash of each stored vector, by document id (documents without vector are absent)."""
         ...
 
-    def iter_documents(self, filters: SearchFilters | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+    def iter_documents(
+        self, filters: SearchFilters | None = None, batch: int = 500
+    ) -> Iterator[dict[str, Any]]:
         """Every matching document, fetched `batch` at a time."""
         ...
 
@@ -234,8 +240,7 @@ class Store(Protocol):
         were; computed inside the store. Entities without an observation in the window are absent."""
         ...
 
-    def stats(self) -> StoreStats:
-        ...
+    def stats(self) -> StoreStats: ...
 
     def model_info(self) -> tuple[str, int] | None:
         """(model name, dimension) the vectors were made with, or None for a store without vectors."""
@@ -245,8 +250,7 @@ class Store(Protocol):
         """Record the model on first use; raise ModelMismatch if another model or dimension is recorded."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -273,8 +277,9 @@ def to_iso(value: str | datetime | None, what: str = "time") -> str | None:
     return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def resolve_mode(mode: SearchMode | str, query_text: str | None, query_vector: Any | None, *,
-                 has_vectors: bool, limit: int) -> SearchMode | None:
+def resolve_mode(
+    mode: SearchMode | str, query_text: str | None, query_vector: Any | None, *, has_vectors: bool, limit: int
+) -> SearchMode | None:
     """The search mode a store will really run, shared by every backend; None when there is nothing to search.
 
     Hybrid degrades to keyword when there is no query vector or the store holds no vectors yet; semantic
@@ -296,8 +301,13 @@ def resolve_mode(mode: SearchMode | str, query_text: str | None, query_vector: A
     return mode
 
 
-def fused_hits(mode: SearchMode, keyword: Sequence[tuple[str, float]], vector: Sequence[tuple[str, float]],
-               limit: int, get_many: Callable[[list[str]], dict[str, dict[str, Any]]]) -> list[Hit]:
+def fused_hits(
+    mode: SearchMode,
+    keyword: Sequence[tuple[str, float]],
+    vector: Sequence[tuple[str, float]],
+    limit: int,
+    get_many: Callable[[list[str]], dict[str, dict[str, Any]]],
+) -> list[Hit]:
     """Hits that explain themselves, from each side's ranked `(id, score)` lists: fused by reciprocal rank in
     hybrid mode, else the one side that ran. Ids the store no longer holds are left out."""
     kw_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(keyword, start=1)}
@@ -313,8 +323,10 @@ def fused_hits(mode: SearchMode, keyword: Sequence[tuple[str, float]], vector: S
         vec = vec_rank.get(doc_id, (None, None))
         explain = {
             "mode": mode.value,
-            "keyword_rank": kw[0], "keyword_score": kw[1],
-            "vector_rank": vec[0], "vector_score": vec[1],
+            "keyword_rank": kw[0],
+            "keyword_score": kw[1],
+            "vector_rank": vec[0],
+            "vector_score": vec[1],
             "fused_score": score if mode is SearchMode.hybrid else None,
         }
         if doc_id in docs:
@@ -322,7 +334,9 @@ def fused_hits(mode: SearchMode, keyword: Sequence[tuple[str, float]], vector: S
     return hits
 
 
-def rrf_fuse(keyword_ids: Sequence[str], vector_ids: Sequence[str], k: int = RRF_K) -> list[tuple[str, float]]:
+def rrf_fuse(
+    keyword_ids: Sequence[str], vector_ids: Sequence[str], k: int = RRF_K
+) -> list[tuple[str, float]]:
     """Reciprocal rank fusion: score(d) = sum over lists of 1 / (k + rank). Best first, ties by id."""
     scores: dict[str, float] = {}
     for ranked in (keyword_ids, vector_ids):

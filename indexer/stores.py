@@ -27,7 +27,7 @@ def open_store(spec: str | None = None, model_name: str | None = None) -> Store:
             raise StoreUnavailable(f"the Elasticsearch store is not available: {exc}") from exc
         return ElasticStore(spec, model_name=model_name)
     if spec.startswith("sqlite:///"):
-        spec = spec[len("sqlite:///"):]
+        spec = spec[len("sqlite:///") :]
     from indexer.sqlite_store import SqliteStore
 
     path = Path(spec).expanduser()

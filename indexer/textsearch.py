@@ -65,7 +65,7 @@ def expand_cjk(text: str) -> str:
 def _bigrams(run: str) -> str:
     if len(run) == 1:
         return run
-    return " ".join(run[i:i + 2] for i in range(len(run) - 1)) + " " + run[-1]
+    return " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " " + run[-1]
 
 
 def fts_query(text: str) -> str | None:
@@ -83,7 +83,7 @@ def fts_query(text: str) -> str | None:
             if len(token) == 1:
                 terms.append(f'"{token}"*')
             else:
-                terms.extend(f'"{token[i:i + 2]}"' for i in range(len(token) - 1))
+                terms.extend(f'"{token[i : i + 2]}"' for i in range(len(token) - 1))
         else:
             terms.append(f'"{token}"')
     terms = list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]

@@ -77,8 +77,15 @@ class TrendResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "rank": self.rank, "id": self.key, "by": self.by, "title": self.title, "score": self.score,
-            "platforms": self.platforms, "url": self.url, **self.extra, "components": self.components,
+            "rank": self.rank,
+            "id": self.key,
+            "by": self.by,
+            "title": self.title,
+            "score": self.score,
+            "platforms": self.platforms,
+            "url": self.url,
+            **self.extra,
+            "components": self.components,
         }
 
 
@@ -97,9 +104,13 @@ class TrendReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "by": self.by, "metric": self.metric, "window": self.window,
-            "now": iso(self.now), "start": iso(self.start),
-            "considered": self.considered, "skipped_no_rate": self.skipped_no_rate,
+            "by": self.by,
+            "metric": self.metric,
+            "window": self.window,
+            "now": iso(self.now),
+            "start": iso(self.start),
+            "considered": self.considered,
+            "skipped_no_rate": self.skipped_no_rate,
             "results": [r.to_json() for r in self.results],
         }
 
@@ -182,10 +193,23 @@ def observe(stat: Any, published_at: Any = None) -> Observation:
     first_at, last_at = to_datetime(_get(stat, "first_at")), to_datetime(_get(stat, "last_at"))
     first_value, last_value = _get(stat, "first_value"), _get(stat, "last_value")
     count = int(_get(stat, "count", 0) or 0)
-    obs = Observation(velocity=None, basis="none", first_value=first_value, last_value=last_value,
-                      first_at=first_at, last_at=last_at, snapshots=count)
+    obs = Observation(
+        velocity=None,
+        basis="none",
+        first_value=first_value,
+        last_value=last_value,
+        first_at=first_at,
+        last_at=last_at,
+        snapshots=count,
+    )
     hours = obs.hours
-    if count >= 2 and hours is not None and hours >= MIN_SPAN_HOURS and first_value is not None and last_value is not None:
+    if (
+        count >= 2
+        and hours is not None
+        and hours >= MIN_SPAN_HOURS
+        and first_value is not None
+        and last_value is not None
+    ):
         obs.velocity = (last_value - first_value) / hours
         obs.basis = "snapshots"
         return obs
@@ -212,16 +236,21 @@ def acceleration_of(velocity: float | None, previous: float | None) -> float | N
     return (velocity - previous) / max(previous, RATIO_FLOOR)
 
 
-def score_of(velocity: float | None, growth: float | None, acceleration: float | None,
-             creators: int | None = None) -> tuple[float, dict[str, float]]:
+def score_of(
+    velocity: float | None, growth: float | None, acceleration: float | None, creators: int | None = None
+) -> tuple[float, dict[str, float]]:
     """score = log10(1 + velocity) × growth factor × acceleration factor × breadth factor (docs/TRENDS.md)."""
     base = math.log10(1 + max(velocity or 0.0, 0.0))
     f_growth = 1 + min(max((growth or 0.0) * 24, 0.0), GROWTH_CAP_PER_DAY)
     f_accel = 1 + min(max(acceleration if acceleration is not None else 0.0, ACCEL_FLOOR), ACCEL_CAP)
     f_breadth = 1 + BREADTH_WEIGHT * math.log2(creators) if creators and creators > 1 else 1.0
     score = base * f_growth * f_accel * f_breadth
-    factors = {"base": round(base, 4), "growth": round(f_growth, 4), "acceleration": round(f_accel, 4),
-               "breadth": round(f_breadth, 4)}
+    factors = {
+        "base": round(base, 4),
+        "growth": round(f_growth, 4),
+        "acceleration": round(f_accel, 4),
+        "breadth": round(f_breadth, 4),
+    }
     return round(score, 4), factors
 
 
@@ -243,9 +272,15 @@ class TrendEngine:
         value = self._now() if callable(self._now) else self._now
         return to_datetime(value) or datetime.now(timezone.utc)
 
-    def trending(self, by: TrendBy | str = TrendBy.product, window: str | timedelta = DEFAULT_WINDOW,
-                 metric: str | None = None, limit: int = 20, platform: str | None = None,
-                 now: datetime | None = None) -> TrendReport:
+    def trending(
+        self,
+        by: TrendBy | str = TrendBy.product,
+        window: str | timedelta = DEFAULT_WINDOW,
+        metric: str | None = None,
+        limit: int = 20,
+        platform: str | None = None,
+        now: datetime | None = None,
+    ) -> TrendReport:
         by = TrendBy(by)
         metric = metric or DEFAULT_METRIC
         if metric not in METRICS:
@@ -267,13 +302,21 @@ class TrendEngine:
         results.sort(key=lambda r: (-r.score, -(r.components.get("velocity") or 0.0), r.key))
         for i, result in enumerate(results[:limit] if limit else results, start=1):
             result.rank = i
-        return TrendReport(by=by.value, metric=metric, window=window_text, now=end, start=start,
-                           results=results[:limit] if limit else results, considered=len(cur),
-                           skipped_no_rate=skipped)
+        return TrendReport(
+            by=by.value,
+            metric=metric,
+            window=window_text,
+            now=end,
+            start=start,
+            results=results[:limit] if limit else results,
+            considered=len(cur),
+            skipped_no_rate=skipped,
+        )
 
     # -- store access ---------------------------------------------------------------------------
-    def _stats(self, metric: str, start: datetime, end: datetime, kind: str | None,
-               platform: str | None) -> dict[str, Any]:
+    def _stats(
+        self, metric: str, start: datetime, end: datetime, kind: str | None, platform: str | None
+    ) -> dict[str, Any]:
         return dict(self.store.window_stats(metric, iso(start), iso(end), kind=kind, platform=platform))
 
     def _docs(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -289,8 +332,15 @@ class TrendEngine:
         return {d["id"]: d for d in docs if d.get("id")}
 
     # -- single entities (video, live, product by its own sales) ---------------------------------
-    def _rank_entities(self, by: TrendBy, cur: dict[str, Any], prev: dict[str, Any],
-                       docs: dict[str, dict[str, Any]], start: datetime, end: datetime) -> tuple[list[TrendResult], int]:
+    def _rank_entities(
+        self,
+        by: TrendBy,
+        cur: dict[str, Any],
+        prev: dict[str, Any],
+        docs: dict[str, dict[str, Any]],
+        start: datetime,
+        end: datetime,
+    ) -> tuple[list[TrendResult], int]:
         results: list[TrendResult] = []
         skipped = 0
         for entity_id, stat in cur.items():
@@ -300,29 +350,59 @@ class TrendEngine:
                 skipped += 1
                 continue
             prev_obs = observe(prev.get(entity_id), doc.get("published_at"))
-            growth = growth_of(now_obs.velocity, now_obs.first_value) if now_obs.basis == "snapshots" else None
+            growth = (
+                growth_of(now_obs.velocity, now_obs.first_value) if now_obs.basis == "snapshots" else None
+            )
             accel = acceleration_of(now_obs.velocity, prev_obs.velocity)
             score, factors = score_of(now_obs.velocity, growth, accel)
             components = {
-                "velocity": _round(now_obs.velocity), "growth": _round(growth, 6), "acceleration": _round(accel),
-                "velocity_prev": _round(prev_obs.velocity), "basis": now_obs.basis,
-                "first_value": now_obs.first_value, "last_value": now_obs.last_value,
-                "gained": (now_obs.last_value - now_obs.first_value) if now_obs.basis == "snapshots" else None,
-                "hours": _round(now_obs.hours, 3), "snapshots": now_obs.snapshots,
-                "new": _is_new(doc, start, end), "factors": factors,
+                "velocity": _round(now_obs.velocity),
+                "growth": _round(growth, 6),
+                "acceleration": _round(accel),
+                "velocity_prev": _round(prev_obs.velocity),
+                "basis": now_obs.basis,
+                "first_value": now_obs.first_value,
+                "last_value": now_obs.last_value,
+                "gained": (now_obs.last_value - now_obs.first_value)
+                if now_obs.basis == "snapshots"
+                else None,
+                "hours": _round(now_obs.hours, 3),
+                "snapshots": now_obs.snapshots,
+                "new": _is_new(doc, start, end),
+                "factors": factors,
             }
             extra = {"kind": doc.get("kind") or by.value, "creator": (doc.get("creator") or {}).get("name")}
             if doc.get("kind") == "product":
                 extra.update(price=doc.get("price"), currency=doc.get("currency"), shop=doc.get("shop"))
-            results.append(TrendResult(rank=0, key=entity_id, by=by.value, title=doc.get("title"), score=score,
-                                       components=components, platforms=[doc.get("platform") or entity_id.split(":")[0]],
-                                       url=doc.get("url"), extra=extra))
+            results.append(
+                TrendResult(
+                    rank=0,
+                    key=entity_id,
+                    by=by.value,
+                    title=doc.get("title"),
+                    score=score,
+                    components=components,
+                    platforms=[doc.get("platform") or entity_id.split(":")[0]],
+                    url=doc.get("url"),
+                    extra=extra,
+                )
+            )
         return results, skipped
 
     # -- groups (products by their videos/lives, creators, hashtags) -----------------------------
-    def _rank_groups(self, by: TrendBy, metric: str, windows: tuple[tuple[datetime, datetime], ...],
-                     platform: str | None, start: datetime, end: datetime) -> tuple[list[TrendResult], int, dict[str, Any]]:
-        kinds = ("video", "live")  # the members: what features products, carries hashtags, is made by creators
+    def _rank_groups(
+        self,
+        by: TrendBy,
+        metric: str,
+        windows: tuple[tuple[datetime, datetime], ...],
+        platform: str | None,
+        start: datetime,
+        end: datetime,
+    ) -> tuple[list[TrendResult], int, dict[str, Any]]:
+        kinds = (
+            "video",
+            "live",
+        )  # the members: what features products, carries hashtags, is made by creators
         cur: dict[str, Any] = {}
         prev: dict[str, Any] = {}
         for kind in kinds:
@@ -383,19 +463,42 @@ class TrendEngine:
             score, factors = score_of(v_cur, growth, accel, breadth)
             basis = bases.pop() if len(bases) == 1 else "mixed"
             components = {
-                "velocity": _round(v_cur), "growth": _round(growth, 6), "acceleration": _round(accel),
-                "velocity_prev": _round(v_prev) if have_prev else None, "basis": basis,
-                "items": contributing, "new_items": new_items, "creators": len(creators), "factors": factors,
+                "velocity": _round(v_cur),
+                "growth": _round(growth, 6),
+                "acceleration": _round(accel),
+                "velocity_prev": _round(v_prev) if have_prev else None,
+                "basis": basis,
+                "items": contributing,
+                "new_items": new_items,
+                "creators": len(creators),
+                "factors": factors,
             }
             title, url, extra = self._group_label(by, key, members, docs, products)
-            results.append(TrendResult(rank=0, key=key, by=by.value, title=title, score=score, components=components,
-                                       platforms=sorted(platforms), url=url, extra=extra))
+            results.append(
+                TrendResult(
+                    rank=0,
+                    key=key,
+                    by=by.value,
+                    title=title,
+                    score=score,
+                    components=components,
+                    platforms=sorted(platforms),
+                    url=url,
+                    extra=extra,
+                )
+            )
         return results, skipped, cur
 
-    def _product_docs(self, members: Iterable[dict[str, Any]], platform: str | None,
-                      window: tuple[datetime, datetime]) -> dict[str, dict[str, Any]]:
+    def _product_docs(
+        self, members: Iterable[dict[str, Any]], platform: str | None, window: tuple[datetime, datetime]
+    ) -> dict[str, dict[str, Any]]:
         """Product documents linked from active members, plus products observed in the window."""
-        ids = {p.get("id") for m in members for p in (m.get("products") or []) if isinstance(p, dict) and p.get("id")}
+        ids = {
+            p.get("id")
+            for m in members
+            for p in (m.get("products") or [])
+            if isinstance(p, dict) and p.get("id")
+        }
         found = {pid: doc for pid, doc in self._docs(ids).items() if doc.get("kind") == "product"}
         observed = SearchFilters(kind="product", platform=platform, observed_from=iso(window[0]))
         for doc in self.store.iter_documents(observed):
@@ -419,29 +522,55 @@ class TrendEngine:
         return keys
 
     @staticmethod
-    def _group_label(by: TrendBy, key: str, members: list[str], docs: dict[str, dict[str, Any]],
-                     products: dict[str, dict[str, Any]]) -> tuple[str | None, str | None, dict[str, Any]]:
+    def _group_label(
+        by: TrendBy,
+        key: str,
+        members: list[str],
+        docs: dict[str, dict[str, Any]],
+        products: dict[str, dict[str, Any]],
+    ) -> tuple[str | None, str | None, dict[str, Any]]:
         if by is TrendBy.hashtag:
             return f"#{key}", None, {}
         if by is TrendBy.creator:
             for member_id in sorted(members):
                 creator = docs.get(member_id, {}).get("creator") or {}
                 if creator:
-                    return creator.get("name") or creator.get("handle"), creator.get("url"), {
-                        "handle": creator.get("handle"), "followers": creator.get("followers")}
+                    return (
+                        creator.get("name") or creator.get("handle"),
+                        creator.get("url"),
+                        {"handle": creator.get("handle"), "followers": creator.get("followers")},
+                    )
             return key, None, {}
         pdoc = products.get(key)
         if pdoc:
-            return pdoc.get("title"), pdoc.get("url"), {
-                "price": pdoc.get("price"), "price_max": pdoc.get("price_max"), "currency": pdoc.get("currency"),
-                "shop": pdoc.get("shop"), "sales": (pdoc.get("metrics") or {}).get("sales")}
+            return (
+                pdoc.get("title"),
+                pdoc.get("url"),
+                {
+                    "price": pdoc.get("price"),
+                    "price_max": pdoc.get("price_max"),
+                    "currency": pdoc.get("currency"),
+                    "shop": pdoc.get("shop"),
+                    "sales": (pdoc.get("metrics") or {}).get("sales"),
+                },
+            )
         for member_id in sorted(members):
             for ref in docs.get(member_id, {}).get("products") or []:
-                ref_key = ref.get("id") or ref.get("url") or (f"title:{ref['title']}" if ref.get("title") else None)
+                ref_key = (
+                    ref.get("id") or ref.get("url") or (f"title:{ref['title']}" if ref.get("title") else None)
+                )
                 if ref_key == key:
-                    return ref.get("title"), ref.get("url"), {
-                        "price": ref.get("price"), "price_max": ref.get("price_max"), "currency": ref.get("currency"),
-                        "shop": ref.get("shop"), "sales": ref.get("sales")}
+                    return (
+                        ref.get("title"),
+                        ref.get("url"),
+                        {
+                            "price": ref.get("price"),
+                            "price_max": ref.get("price_max"),
+                            "currency": ref.get("currency"),
+                            "shop": ref.get("shop"),
+                            "sales": ref.get("sales"),
+                        },
+                    )
         return key, None, {}
 
 
@@ -451,8 +580,16 @@ def _is_new(doc: dict[str, Any], start: datetime, end: datetime) -> bool:
     return when is not None and start <= when <= end
 
 
-def trending(store: Any, by: TrendBy | str = TrendBy.product, window: str = DEFAULT_WINDOW,
-             metric: str | None = None, limit: int = 20, platform: str | None = None,
-             now: datetime | None = None) -> TrendReport:
+def trending(
+    store: Any,
+    by: TrendBy | str = TrendBy.product,
+    window: str = DEFAULT_WINDOW,
+    metric: str | None = None,
+    limit: int = 20,
+    platform: str | None = None,
+    now: datetime | None = None,
+) -> TrendReport:
     """Convenience wrapper: TrendEngine(store).trending(...)."""
-    return TrendEngine(store).trending(by=by, window=window, metric=metric, limit=limit, platform=platform, now=now)
+    return TrendEngine(store).trending(
+        by=by, window=window, metric=metric, limit=limit, platform=platform, now=now
+    )

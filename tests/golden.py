@@ -32,8 +32,16 @@ from crawler.parsers.base import Page
 UPDATE_ENV = "TRENDCART_UPDATE_GOLDEN"
 # Every golden case observes its page at this moment, so `observed_at` and relative dates are stable.
 FIXED_OBSERVED_AT = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
-CONTENT_TYPES = {".html": "text/html", ".htm": "text/html", ".xml": "application/xml", ".json": "application/json",
-                 ".gz": "application/gzip", ".txt": "text/plain", ".rss": "application/rss+xml", ".atom": "application/atom+xml"}
+CONTENT_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xml": "application/xml",
+    ".json": "application/json",
+    ".gz": "application/gzip",
+    ".txt": "text/plain",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+}
 MAX_DIFF_LINES = 60
 
 
@@ -57,7 +65,9 @@ class GoldenCase:
 def run_case(case: GoldenCase) -> dict[str, Any]:
     """The parser's whole answer for the page, as JSON: items, links, pages, errors, blocked."""
     content_type = case.content_type or CONTENT_TYPES.get(case.page.suffix.lower())
-    page = Page(url=case.url, body=case.page.read_bytes(), content_type=content_type, observed_at=case.observed_at)
+    page = Page(
+        url=case.url, body=case.page.read_bytes(), content_type=content_type, observed_at=case.observed_at
+    )
     result = parse_page(page, case.parser)
     return {
         "url": case.url,
@@ -114,13 +124,20 @@ def check_golden(case: GoldenCase) -> None:
         path.write_text(json.dumps(actual, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         return
     if not path.exists():
-        pytest.fail(f"no expected output {path}; create it with {UPDATE_ENV}=1 (python -m tests.golden --update) and review it")
+        pytest.fail(
+            f"no expected output {path}; create it with {UPDATE_ENV}=1 (python -m tests.golden --update) and review it"
+        )
     expected = json.loads(path.read_text(encoding="utf-8"))
     lines = diff(expected, actual)
     if lines:
-        shown = "\n".join(lines[:MAX_DIFF_LINES]) + (f"\n... {len(lines) - MAX_DIFF_LINES} more" if len(lines) > MAX_DIFF_LINES else "")
-        pytest.fail(f"{case.page.name} differs from {path.name} in {len(lines)} field(s):\n{shown}\n"
-                    f"(after a deliberate change: python -m tests.golden --update)", pytrace=False)
+        shown = "\n".join(lines[:MAX_DIFF_LINES]) + (
+            f"\n... {len(lines) - MAX_DIFF_LINES} more" if len(lines) > MAX_DIFF_LINES else ""
+        )
+        pytest.fail(
+            f"{case.page.name} differs from {path.name} in {len(lines)} field(s):\n{shown}\n"
+            f"(after a deliberate change: python -m tests.golden --update)",
+            pytrace=False,
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -130,7 +147,9 @@ def main(argv: list[str]) -> int:
     if "--update" in args:
         args.remove("--update")
         env[UPDATE_ENV] = "1"
-    return subprocess.call([sys.executable, "-m", "pytest", "-q", "-k", "golden", *(args or ["tests"])], env=env)
+    return subprocess.call(
+        [sys.executable, "-m", "pytest", "-q", "-k", "golden", *(args or ["tests"])], env=env
+    )
 
 
 if __name__ == "__main__":

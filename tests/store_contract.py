@@ -36,43 +36,139 @@ T3 = "2026-11-27T10:00:00Z"
 
 # Queries that are FTS/Lucene syntax in disguise, or nothing at all: a store must treat them as text.
 NASTY_QUERIES = [
-    '"', '""', "'", '"unbalanced', "AND", "OR", "NOT", "NEAR", "a AND OR b", "NEAR(a b, 3)", "lipstick*",
-    "*", "**", "(", ")", "((口红)", "title:口红", "^start", "-minus", "+plus", "a:b:c", "{x}", "[y]", "\\",
-    "💄💄", "🔥 口红 🔥", "   ", "", "\x00", "口红\" OR 1=1 --", "%", "_", "$(rm -rf /)", "null", "\u200b",
-    "ＬＩＰＳＴＩＣＫ", "collection:* OR views:>1", "a" * 5000,
+    '"',
+    '""',
+    "'",
+    '"unbalanced',
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR",
+    "a AND OR b",
+    "NEAR(a b, 3)",
+    "lipstick*",
+    "*",
+    "**",
+    "(",
+    ")",
+    "((口红)",
+    "title:口红",
+    "^start",
+    "-minus",
+    "+plus",
+    "a:b:c",
+    "{x}",
+    "[y]",
+    "\\",
+    "💄💄",
+    "🔥 口红 🔥",
+    "   ",
+    "",
+    "\x00",
+    '口红" OR 1=1 --',
+    "%",
+    "_",
+    "$(rm -rf /)",
+    "null",
+    "\u200b",
+    "ＬＩＰＳＴＩＣＫ",
+    "collection:* OR views:>1",
+    "a" * 5000,
 ]
 
 
-def make_doc(native: str, platform: str = "douyin", kind: str = "video", *, title: str | None = "untitled",
-             observed_at: str = T1, views: int | None = None, likes: int | None = None, **fields: Any) -> dict:
+def make_doc(
+    native: str,
+    platform: str = "douyin",
+    kind: str = "video",
+    *,
+    title: str | None = "untitled",
+    observed_at: str = T1,
+    views: int | None = None,
+    likes: int | None = None,
+    **fields: Any,
+) -> dict:
     """A document in the canonical JSON form (every key present)."""
-    data = {"id": f"{platform}:{kind}:{native}", "kind": kind, "platform": platform, "title": title,
-            "observed_at": observed_at, "metrics": {"views": views, "likes": likes, **fields.pop("metrics", {})},
-            **fields}
+    data = {
+        "id": f"{platform}:{kind}:{native}",
+        "kind": kind,
+        "platform": platform,
+        "title": title,
+        "observed_at": observed_at,
+        "metrics": {"views": views, "likes": likes, **fields.pop("metrics", {})},
+        **fields,
+    }
     return to_json(from_json(data))
 
 
 def sample_documents() -> list[dict]:
     """Six documents covering every kind, several platforms, CJK and English text, prices and creators."""
     return [
-        make_doc("lip1", title="平价口红推荐 学生党必备", description="秋冬显白色号", hashtags=["好物推荐"],
-                 views=120_000, likes=3_400, published_at="2026-11-20T08:00:00Z",
-                 creator={"id": "douyin:creator:deer", "name": "美妆小鹿", "handle": "@xiaolu"},
-                 products=[{"id": "douyin:product:p1", "title": "哑光丝绒唇釉", "price": 59.9, "currency": "CNY",
-                            "sales": 10_000}]),
-        make_doc("snack1", platform="tiktok", title="办公室零食大礼包开箱", views=5_000, likes=40,
-                 published_at="2026-11-22T08:00:00Z", creator={"name": "吃货小王"}),
-        make_doc("ear1", platform="youtube", title="Wireless earbuds under $50 that sound amazing",
-                 description="Noise cancelling true wireless earbuds compared", views=260_000, likes=9_000,
-                 published_at="2026-11-10T08:00:00Z", creator={"name": "AudioNerd", "handle": "@audionerd"},
-                 products=[{"title": "ANC earbuds", "price": 45.0, "price_max": 60.0, "currency": "USD"}]),
-        make_doc("case1", title="iPhone 15 手机壳推荐 防摔透明款", views=64_000, published_at="2026-11-24T08:00:00Z",
-                 products=[{"title": "磁吸手机壳", "price": 39.0, "currency": "CNY"}]),
-        make_doc("live1", kind="live", platform="kuaishou", title="扫地机器人直播专场", views=None,
-                 live={"status": "live", "started_at": T1, "ended_at": None},
-                 metrics={"viewers": 1_200, "peak_viewers": 3_000}),
-        make_doc("p9", kind="product", platform="web", title="Ceramic pour-over coffee dripper", price=25.0,
-                 currency="USD", shop="Brew Daily", metrics={"sales": 800}),
+        make_doc(
+            "lip1",
+            title="平价口红推荐 学生党必备",
+            description="秋冬显白色号",
+            hashtags=["好物推荐"],
+            views=120_000,
+            likes=3_400,
+            published_at="2026-11-20T08:00:00Z",
+            creator={"id": "douyin:creator:deer", "name": "美妆小鹿", "handle": "@xiaolu"},
+            products=[
+                {
+                    "id": "douyin:product:p1",
+                    "title": "哑光丝绒唇釉",
+                    "price": 59.9,
+                    "currency": "CNY",
+                    "sales": 10_000,
+                }
+            ],
+        ),
+        make_doc(
+            "snack1",
+            platform="tiktok",
+            title="办公室零食大礼包开箱",
+            views=5_000,
+            likes=40,
+            published_at="2026-11-22T08:00:00Z",
+            creator={"name": "吃货小王"},
+        ),
+        make_doc(
+            "ear1",
+            platform="youtube",
+            title="Wireless earbuds under $50 that sound amazing",
+            description="Noise cancelling true wireless earbuds compared",
+            views=260_000,
+            likes=9_000,
+            published_at="2026-11-10T08:00:00Z",
+            creator={"name": "AudioNerd", "handle": "@audionerd"},
+            products=[{"title": "ANC earbuds", "price": 45.0, "price_max": 60.0, "currency": "USD"}],
+        ),
+        make_doc(
+            "case1",
+            title="iPhone 15 手机壳推荐 防摔透明款",
+            views=64_000,
+            published_at="2026-11-24T08:00:00Z",
+            products=[{"title": "磁吸手机壳", "price": 39.0, "currency": "CNY"}],
+        ),
+        make_doc(
+            "live1",
+            kind="live",
+            platform="kuaishou",
+            title="扫地机器人直播专场",
+            views=None,
+            live={"status": "live", "started_at": T1, "ended_at": None},
+            metrics={"viewers": 1_200, "peak_viewers": 3_000},
+        ),
+        make_doc(
+            "p9",
+            kind="product",
+            platform="web",
+            title="Ceramic pour-over coffee dripper",
+            price=25.0,
+            currency="USD",
+            shop="Brew Daily",
+            metrics={"sales": 800},
+        ),
     ]
 
 
@@ -93,7 +189,17 @@ class StoreContract:
         assert (result.added, result.updated) == (len(sample_docs), 0)
         got = store.get("douyin:video:lip1")
         assert got is not None
-        for key in ("id", "kind", "platform", "title", "description", "hashtags", "creator", "products", "metrics"):
+        for key in (
+            "id",
+            "kind",
+            "platform",
+            "title",
+            "description",
+            "hashtags",
+            "creator",
+            "products",
+            "metrics",
+        ):
             assert got[key] == sample_docs[0][key], key
         assert got["observed_at"] == T1
         assert got["first_seen"] == got["last_seen"] == T1
@@ -139,7 +245,9 @@ class StoreContract:
         assert store.snapshots("douyin:video:v1", "likes")[0].metrics == {"likes": 7}
         assert store.get("douyin:video:v1")["metrics"]["views"] is None
 
-    def test_linked_products_with_ids_get_sales_snapshots(self, store: Store, sample_docs: list[dict]) -> None:
+    def test_linked_products_with_ids_get_sales_snapshots(
+        self, store: Store, sample_docs: list[dict]
+    ) -> None:
         store.upsert(sample_docs)
         assert [s.metrics for s in store.snapshots("douyin:product:p1")] == [{"sales": 10_000}]
 
@@ -157,7 +265,9 @@ class StoreContract:
                 store.upsert([good, bad])  # type: ignore[list-item]
         assert store.count() == 0
 
-    def test_delete_removes_documents_vectors_and_snapshots(self, store: Store, sample_docs: list[dict]) -> None:
+    def test_delete_removes_documents_vectors_and_snapshots(
+        self, store: Store, sample_docs: list[dict]
+    ) -> None:
         store.upsert(sample_docs)
         assert store.delete(["douyin:video:lip1", "douyin:video:nope"]) == 1
         assert store.get("douyin:video:lip1") is None
@@ -204,8 +314,9 @@ class StoreContract:
             (SearchFilters(observed_to=T1), {"lip1", "snack1", "ear1", "case1", "live1", "p9"}),
         ],
     )
-    def test_count_with_filters(self, store: Store, sample_docs: list[dict], filters: SearchFilters,
-                                expected: set[str]) -> None:
+    def test_count_with_filters(
+        self, store: Store, sample_docs: list[dict], filters: SearchFilters, expected: set[str]
+    ) -> None:
         store.upsert(sample_docs)
         assert store.count(filters) == len(expected)
         natives = {d["id"].split(":", 2)[2] for d in store.iter_documents(filters)}
@@ -214,11 +325,13 @@ class StoreContract:
     # ------------------------------------------------------------------------------ snapshots
 
     def test_add_snapshots_and_read_them_back(self, store: Store) -> None:
-        written = store.add_snapshots([
-            Snapshot("douyin:product:x", T1, {"sales": 100}),
-            Snapshot("douyin:product:x", T3, {"sales": 400}),
-            Snapshot("douyin:product:x", T2, {"sales": 250, "views": 9}),
-        ])
+        written = store.add_snapshots(
+            [
+                Snapshot("douyin:product:x", T1, {"sales": 100}),
+                Snapshot("douyin:product:x", T3, {"sales": 400}),
+                Snapshot("douyin:product:x", T2, {"sales": 250, "views": 9}),
+            ]
+        )
         assert written == 4
         assert [s.metrics["sales"] for s in store.snapshots("douyin:product:x", "sales")] == [100, 250, 400]
         assert [s.observed_at for s in store.snapshots("douyin:product:x", since=T2)] == [T2, T3]
@@ -227,15 +340,17 @@ class StoreContract:
         assert store.snapshots("douyin:product:none") == []
 
     def test_window_stats_gives_first_and_last_observation_per_entity(self, store: Store) -> None:
-        store.add_snapshots([
-            Snapshot("douyin:video:a", "2026-11-01T00:00:00Z", {"views": 1}),  # before the window
-            Snapshot("douyin:video:a", T1, {"views": 100}),
-            Snapshot("douyin:video:a", T2, {"views": 180}),
-            Snapshot("douyin:video:a", T3, {"views": 400}),
-            Snapshot("tiktok:video:b", T2, {"views": 50}),
-            Snapshot("douyin:product:c", T1, {"sales": 5}),
-            Snapshot("douyin:product:c", T3, {"sales": 9}),
-        ])
+        store.add_snapshots(
+            [
+                Snapshot("douyin:video:a", "2026-11-01T00:00:00Z", {"views": 1}),  # before the window
+                Snapshot("douyin:video:a", T1, {"views": 100}),
+                Snapshot("douyin:video:a", T2, {"views": 180}),
+                Snapshot("douyin:video:a", T3, {"views": 400}),
+                Snapshot("tiktok:video:b", T2, {"views": 50}),
+                Snapshot("douyin:product:c", T1, {"sales": 5}),
+                Snapshot("douyin:product:c", T3, {"sales": 9}),
+            ]
+        )
         stats = store.window_stats("views", T1, T3)
         assert set(stats) == {"douyin:video:a", "tiktok:video:b"}
         a = stats["douyin:video:a"]
@@ -285,12 +400,16 @@ class StoreContract:
 
         store.set_model("model-a", 4)
         store.upsert([make_doc("v1", views=1), make_doc("v2")], [np.array([1, 0, 0, 0]), None], ["h1", None])
-        assert store.known_hashes(["douyin:video:v1", "douyin:video:v2", "douyin:video:v3"]) == {"douyin:video:v1": "h1"}
+        assert store.known_hashes(["douyin:video:v1", "douyin:video:v2", "douyin:video:v3"]) == {
+            "douyin:video:v1": "h1"
+        }
         store.upsert([make_doc("v1", views=2, observed_at=T2)], [None], ["h1"])  # same text: vector kept
         assert store.known_hashes(["douyin:video:v1"]) == {"douyin:video:v1": "h1"}
         hits = store.search("", np.array([1, 0, 0, 0]), mode="semantic")
         assert [h.id for h in hits] == ["douyin:video:v1"]
-        store.upsert([make_doc("v1", title="changed", observed_at=T3)], [None], ["h2"])  # text changed, no vector
+        store.upsert(
+            [make_doc("v1", title="changed", observed_at=T3)], [None], ["h2"]
+        )  # text changed, no vector
         assert store.known_hashes(["douyin:video:v1"]) == {}
         assert store.search("", np.array([1, 0, 0, 0]), mode="semantic") == []
 
@@ -315,14 +434,17 @@ class StoreContract:
             ("dripper", "web:product:p9"),
         ],
     )
-    def test_keyword_search_finds_words_in_any_field_and_script(self, store: Store, sample_docs: list[dict],
-                                                                 query: str, expected_first: str) -> None:
+    def test_keyword_search_finds_words_in_any_field_and_script(
+        self, store: Store, sample_docs: list[dict], query: str, expected_first: str
+    ) -> None:
         store.upsert(sample_docs)
         hits = store.search(query, mode="keyword", limit=3)
         assert hits, query
         assert hits[0].id == expected_first
 
-    def test_keyword_search_does_not_match_unrelated_documents(self, store: Store, sample_docs: list[dict]) -> None:
+    def test_keyword_search_does_not_match_unrelated_documents(
+        self, store: Store, sample_docs: list[dict]
+    ) -> None:
         store.upsert(sample_docs)
         assert {h.id for h in store.search("口红", mode="keyword")} == {"douyin:video:lip1"}
         assert store.search("snowboard", mode="keyword") == []
@@ -335,7 +457,9 @@ class StoreContract:
             assert isinstance(hits, list)
 
     def test_operators_are_plain_words(self, store: Store) -> None:
-        store.upsert([make_doc("near", title="NEAR field communication AND more"), make_doc("x", title="other")])
+        store.upsert(
+            [make_doc("near", title="NEAR field communication AND more"), make_doc("x", title="other")]
+        )
         assert [h.id for h in store.search('NEAR "AND"', mode="keyword")] == ["douyin:video:near"]
         assert [h.id for h in store.search("(other)*", mode="keyword")] == ["douyin:video:x"]
 
@@ -357,7 +481,9 @@ class StoreContract:
         hits = store.search("手机壳 口红", mode="keyword", filters=SearchFilters(min_views=100_000))
         assert [h.id for h in hits] == ["douyin:video:lip1"]
 
-    def test_semantic_search_without_vector_is_a_query_error(self, store: Store, sample_docs: list[dict]) -> None:
+    def test_semantic_search_without_vector_is_a_query_error(
+        self, store: Store, sample_docs: list[dict]
+    ) -> None:
         store.upsert(sample_docs)
         with pytest.raises(QueryError):
             store.search("口红", None, mode="semantic")
@@ -369,8 +495,9 @@ class StoreContract:
         assert hits[0].explain["keyword_rank"] == 1
 
     @pytest.mark.model
-    def test_semantic_and_hybrid_search_with_the_real_model(self, store: Store, sample_docs: list[dict],
-                                                            embedder: Any) -> None:
+    def test_semantic_and_hybrid_search_with_the_real_model(
+        self, store: Store, sample_docs: list[dict], embedder: Any
+    ) -> None:
         from indexer.embedder import document_text
 
         vectors = embedder.embed_documents([document_text(d) for d in sample_docs])
@@ -384,17 +511,31 @@ class StoreContract:
         hybrid = store.search("earbuds", embedder.embed_query("earbuds"), mode="hybrid", limit=4)
         top = hybrid[0]
         assert top.id == "youtube:video:ear1"
-        assert set(top.explain) >= {"keyword_rank", "keyword_score", "vector_rank", "vector_score",
-                                    "fused_score", "mode"}
+        assert set(top.explain) >= {
+            "keyword_rank",
+            "keyword_score",
+            "vector_rank",
+            "vector_score",
+            "fused_score",
+            "mode",
+        }
         assert top.explain["mode"] == "hybrid"
         assert top.explain["keyword_rank"] == 1 and top.explain["vector_rank"] == 1
         assert top.score == pytest.approx(top.explain["fused_score"])
         assert [h.score for h in hybrid] == sorted((h.score for h in hybrid), reverse=True)
-        filtered = store.search("earbuds", embedder.embed_query("earbuds"), mode="semantic",
-                                filters=SearchFilters(platform="douyin"))
+        filtered = store.search(
+            "earbuds",
+            embedder.embed_query("earbuds"),
+            mode="semantic",
+            filters=SearchFilters(platform="douyin"),
+        )
         assert filtered and {h.doc["platform"] for h in filtered} == {"douyin"}
-        with_products = store.search("earbuds", embedder.embed_query("earbuds"), mode="hybrid",
-                                     filters=SearchFilters(has_products=False, kind="video"))
+        with_products = store.search(
+            "earbuds",
+            embedder.embed_query("earbuds"),
+            mode="hybrid",
+            filters=SearchFilters(has_products=False, kind="video"),
+        )
         assert {h.id for h in with_products} == {"tiktok:video:snack1"}
 
     # --------------------------------------------------------------------------------- stats

@@ -46,14 +46,31 @@ def test_trending_json(runner, db):
 def test_trending_table_and_csv(runner, db):
     table = invoke(runner, "--store", db, "trending", "--by", "video", "--now", NOW)
     assert table.exit_code == 0 and "tiktok:video:a" in table.stdout and "since_published (!)" in table.stdout
-    result = invoke(runner, "--store", db, "trending", "--by", "hashtag", "--now", NOW, "--csv", "--limit", "1")
+    result = invoke(
+        runner, "--store", db, "trending", "--by", "hashtag", "--now", NOW, "--csv", "--limit", "1"
+    )
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert result.exit_code == 0 and len(rows) == 1 and rows[0]["id"] == "口红"
 
 
 def test_trending_filters(runner, db):
-    result = invoke(runner, "--store", db, "trending", "--by", "video", "--platform", "youtube", "--metric", "views",
-                    "--window", "1d", "--now", NOW, "--json")
+    result = invoke(
+        runner,
+        "--store",
+        db,
+        "trending",
+        "--by",
+        "video",
+        "--platform",
+        "youtube",
+        "--metric",
+        "views",
+        "--window",
+        "1d",
+        "--now",
+        NOW,
+        "--json",
+    )
     assert [r["id"] for r in json.loads(result.stdout)["results"]] == ["youtube:video:b"]
 
 
@@ -63,8 +80,17 @@ def test_trending_nothing_found_is_exit_5(runner, db):
     assert json.loads(result.stdout)["results"] == [] and "nothing trending" in result.stderr
 
 
-@pytest.mark.parametrize("args", [["--by", "shop"], ["--window", "soon"], ["--metric", "hearts"], ["--now", "noon"],
-                                  ["--json", "--csv"], ["--limit", "0"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--by", "shop"],
+        ["--window", "soon"],
+        ["--metric", "hearts"],
+        ["--now", "noon"],
+        ["--json", "--csv"],
+        ["--limit", "0"],
+    ],
+)
 def test_trending_usage_errors(runner, db, args):
     result = invoke(runner, "--store", db, "trending", *args)
     assert result.exit_code == ExitCode.USAGE, result.output
@@ -81,7 +107,9 @@ def test_missing_store_is_exit_3_in_one_line(runner, tmp_path):
 @pytest.mark.parametrize("name", ["r.html", "r.md", "r.csv"])
 def test_report_formats(runner, db, tmp_path, name):
     out = tmp_path / "out" / name
-    result = invoke(runner, "--store", db, "report", "--out", out, "--now", NOW, "--title", "Daily", "--window", "24h")
+    result = invoke(
+        runner, "--store", db, "report", "--out", out, "--now", NOW, "--title", "Daily", "--window", "24h"
+    )
     assert result.exit_code == ExitCode.OK, result.output
     assert out.stat().st_size > 0 and f"wrote {out}" in result.stderr.replace("\n", "")
 
@@ -94,7 +122,9 @@ def test_report_json_and_errors(runner, db, tmp_path):
     from indexer.sqlite_store import SqliteStore
 
     SqliteStore(empty).close()
-    assert invoke(runner, "--store", empty, "report", "--out", tmp_path / "r.html").exit_code == ExitCode.NOTHING
+    assert (
+        invoke(runner, "--store", empty, "report", "--out", tmp_path / "r.html").exit_code == ExitCode.NOTHING
+    )
 
 
 # -- stats ----------------------------------------------------------------------------------------
@@ -102,7 +132,9 @@ def test_stats(runner, db):
     result = invoke(runner, "--store", db, "stats", "--json")
     assert result.exit_code == ExitCode.OK, result.output
     data = json.loads(result.stdout)
-    assert data["documents"] == 7 and data["by_platform_kind"]["web"]["product"] == 2 and data["snapshots"] > 0
+    assert (
+        data["documents"] == 7 and data["by_platform_kind"]["web"]["product"] == 2 and data["snapshots"] > 0
+    )
     assert data["last_crawl"] is None
     table = invoke(runner, "--store", db, "stats")
     assert table.exit_code == 0 and "snapshots" in table.stdout and "tiktok" in table.stdout
@@ -123,28 +155,65 @@ def test_crawl_exports_and_summarises(runner, http_server, tmp_path):
     urls_file = tmp_path / "urls.txt"
     urls_file.write_text(missing + "\n", encoding="utf-8")
     out = tmp_path / "items.jsonl"
-    result = invoke(runner, "--store", tmp_path / "crawl.db", "crawl", "jsonld", "--urls", url, "--urls-file", urls_file,
-                    "--out", out, "--no-index", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "DOWNLOAD_DELAY=0",
-                    "--set", "RETRY_TIMES=0", "--json")
+    result = invoke(
+        runner,
+        "--store",
+        tmp_path / "crawl.db",
+        "crawl",
+        "jsonld",
+        "--urls",
+        url,
+        "--urls-file",
+        urls_file,
+        "--out",
+        out,
+        "--no-index",
+        "--set",
+        "AUTOTHROTTLE_ENABLED=False",
+        "--set",
+        "DOWNLOAD_DELAY=0",
+        "--set",
+        "RETRY_TIMES=0",
+        "--json",
+    )
     assert result.exit_code == ExitCode.OK, result.output
     summary = json.loads(result.stdout)
     assert summary["items"] == {"video": 1} and summary["errors"] == {"request_failed/http_404": 1}
     assert summary["blocked"] == {} and summary["items_total"] == 1
     assert json.loads(out.read_text(encoding="utf-8").splitlines()[0])["title"] == "CLI crawl test 口红"
-    stats = json.loads(invoke(runner, "--store", tmp_path / "crawl.db", "stats", "--json").stdout) if (
-        tmp_path / "crawl.db").exists() else None
+    stats = (
+        json.loads(invoke(runner, "--store", tmp_path / "crawl.db", "stats", "--json").stdout)
+        if (tmp_path / "crawl.db").exists()
+        else None
+    )
     assert stats is None or stats["last_crawl"]["spider"] == "jsonld"
 
 
 def test_crawl_errors(runner, tmp_path, http_server):
-    unknown = invoke(runner, "--store", tmp_path / "c.db", "crawl", "nosuchspider", "--urls", "http://x.example/")
+    unknown = invoke(
+        runner, "--store", tmp_path / "c.db", "crawl", "nosuchspider", "--urls", "http://x.example/"
+    )
     assert unknown.exit_code == ExitCode.USAGE and "no spider named" in unknown.stderr
-    missing = invoke(runner, "--store", tmp_path / "c.db", "crawl", "jsonld", "--urls-file", tmp_path / "none.txt")
+    missing = invoke(
+        runner, "--store", tmp_path / "c.db", "crawl", "jsonld", "--urls-file", tmp_path / "none.txt"
+    )
     assert missing.exit_code == ExitCode.INPUT
     bad_arg = invoke(runner, "crawl", "jsonld", "--arg", "novalue")
     assert bad_arg.exit_code == ExitCode.USAGE
-    nothing = invoke(runner, "--store", tmp_path / "c.db", "crawl", "jsonld", "--urls", http_server.url("/status/404"),
-                     "--no-index", "--out", tmp_path / "x.jsonl", "--set", "RETRY_TIMES=0")
+    nothing = invoke(
+        runner,
+        "--store",
+        tmp_path / "c.db",
+        "crawl",
+        "jsonld",
+        "--urls",
+        http_server.url("/status/404"),
+        "--no-index",
+        "--out",
+        tmp_path / "x.jsonl",
+        "--set",
+        "RETRY_TIMES=0",
+    )
     assert nothing.exit_code == ExitCode.NOTHING, nothing.output
 
 
@@ -154,7 +223,8 @@ def test_schedule_once_and_lock(runner, http_server, tmp_path):
 
     url = http_server.add("/cli/sched-1.html", VIDEO_PAGE.replace("cli.example/v/1", "cli.example/v/2"))
     config = tmp_path / "schedule.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 lock_file = "schedule.lock"
 [[jobs]]
 name = "local"
@@ -165,7 +235,9 @@ settings = {{ AUTOTHROTTLE_ENABLED = "False", DOWNLOAD_DELAY = "0" }}
 [jobs.report]
 out_dir = "reports"
 formats = ["md", "csv"]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     db = tmp_path / "sched.db"
     with ScheduleLock(tmp_path / "schedule.lock"):
         locked = invoke(runner, "--store", db, "schedule", "--config", config, "--once")

@@ -35,12 +35,19 @@ def test_site_pages_parse_with_the_real_parsers():
 
     site = DemoSite(base=BASE, small=True)
     pages = site.pages(site.days - 1)
-    expected = {"jsonld": "/video/", "sitemap": "/sitemap-video.xml", "feed": "/feeds/videos.xml",
-                "tiktok": "/tiktok/", "bilibili": "/bilibili/"}
+    expected = {
+        "jsonld": "/video/",
+        "sitemap": "/sitemap-video.xml",
+        "feed": "/feeds/videos.xml",
+        "tiktok": "/tiktok/",
+        "bilibili": "/bilibili/",
+    }
     for parser, prefix in expected.items():
         path = next(p for p in pages if p.startswith(prefix))
         ctype, body = pages[path]
-        result = parse_page(Page(url="http://127.0.0.1:1" + path, body=body, content_type=ctype), get_parser(parser))
+        result = parse_page(
+            Page(url="http://127.0.0.1:1" + path, body=body, content_type=ctype), get_parser(parser)
+        )
         assert result.items and not result.errors and not result.blocked, (parser, result.errors)
         assert all(item.metrics.views for item in result.items if item.kind in ("video", "live")), parser
 
@@ -54,7 +61,9 @@ def test_demo_end_to_end(tmp_path, monkeypatch, embedder):
     summary = json.loads(result.stdout)
     assert summary["crawl"]["errors"] == 0 and summary["crawl"]["blocked"] == 0
     assert len(summary["crawl"]["days"]) == 3
-    assert all(n > 0 for day in summary["crawl"]["days"] for n in day["by_spider"].values())  # every spider found items
+    assert all(
+        n > 0 for day in summary["crawl"]["days"] for n in day["by_spider"].values()
+    )  # every spider found items
     products = summary["trending"]["results"]
     assert len(products) >= 3 and products[0]["components"]["velocity"] > 0
     assert {"snapshots"} <= {p["components"]["basis"] for p in products}
@@ -65,5 +74,7 @@ def test_demo_end_to_end(tmp_path, monkeypatch, embedder):
     parser = HTMLParser()
     parser.feed(report.read_text(encoding="utf-8"))  # parses
     assert (tmp_path / "demo.db").exists() and "try next" in result.stderr
-    stats = json.loads(CliRunner().invoke(app, ["--store", str(tmp_path / "demo.db"), "stats", "--json"]).stdout)
+    stats = json.loads(
+        CliRunner().invoke(app, ["--store", str(tmp_path / "demo.db"), "stats", "--json"]).stdout
+    )
     assert stats["last_crawl"]["finished_at"] == summary["crawl"]["base"]

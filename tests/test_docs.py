@@ -37,14 +37,19 @@ def test_command_is_in_the_readme(name):
     assert readme.is_file(), "README.md is missing"
     text = readme.read_text(encoding="utf-8")
     pattern = rf"(trendcart|search_cli\.py)(\s+--?[\w-]+(\s+[^\s-][^\s]*)?)*\s+{re.escape(name)}\b"
-    assert re.search(pattern, text), f"README.md never shows `trendcart {name}` (or `python search_cli.py {name}`)"
+    assert re.search(pattern, text), (
+        f"README.md never shows `trendcart {name}` (or `python search_cli.py {name}`)"
+    )
 
 
-@pytest.mark.parametrize("doc,names", [
-    ("docs/CLI.md", ["crawl", "trending", "report", "schedule", "stats", "demo"]),
-    ("docs/TRENDS.md", ["velocity", "growth", "acceleration", "since_published", "breadth"]),
-    ("docs/SCHEDULE.md", ["cron", "systemd", "--once", "lock"]),
-])
+@pytest.mark.parametrize(
+    "doc,names",
+    [
+        ("docs/CLI.md", ["crawl", "trending", "report", "schedule", "stats", "demo"]),
+        ("docs/TRENDS.md", ["velocity", "growth", "acceleration", "since_published", "breadth"]),
+        ("docs/SCHEDULE.md", ["cron", "systemd", "--once", "lock"]),
+    ],
+)
 def test_reference_docs(doc, names):
     text = (REPO / doc).read_text(encoding="utf-8")
     for name in names:

@@ -18,7 +18,9 @@ def run(*args: str):
 
 
 def test_extract_chooses_parser_by_original_url():
-    result, data = run("extract", str(TIKTOK_PAGE), "--url", "https://www.tiktok.com/@illojuan/video/7571863205253778710")
+    result, data = run(
+        "extract", str(TIKTOK_PAGE), "--url", "https://www.tiktok.com/@illojuan/video/7571863205253778710"
+    )
     assert result.exit_code == 0, result.output
     assert data["parser"] == "tiktok"
     assert [item["id"] for item in data["items"]] == ["tiktok:video:7571863205253778710"]
@@ -33,8 +35,12 @@ def test_extract_recognises_content_without_url():
 
 
 def test_extract_reports_block_pages_without_items():
-    result, data = run("extract", str(FIXTURES / "platforms" / "douyin" / "captcha.html"),
-                       "--url", "https://www.douyin.com/video/7535852404919586100")
+    result, data = run(
+        "extract",
+        str(FIXTURES / "platforms" / "douyin" / "captcha.html"),
+        "--url",
+        "https://www.douyin.com/video/7535852404919586100",
+    )
     assert result.exit_code == 0, result.output
     assert data["blocked"]
     assert data["items"] == []
@@ -61,7 +67,9 @@ def test_extract_errors_are_one_line_with_exit_codes():
 
 def test_extract_fetches_a_url_once_and_obeys_robots(http_server):
     page_url = http_server.add_file("/extract/tiktok-video.html", TIKTOK_PAGE)
-    result, data = run("extract", page_url, "--url", "https://www.tiktok.com/@illojuan/video/7571863205253778710")
+    result, data = run(
+        "extract", page_url, "--url", "https://www.tiktok.com/@illojuan/video/7571863205253778710"
+    )
     assert result.exit_code == 0, result.output
     assert data["items"][0]["id"] == "tiktok:video:7571863205253778710"
     assert http_server.hits["/extract/tiktok-video.html"] == 1

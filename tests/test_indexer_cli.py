@@ -80,9 +80,15 @@ def test_search_json_hits_have_id_score_fields_and_explain(indexed, runner):
         (["--min-views", "100000"], lambda h: h["metrics"]["views"] >= 100000),
         (["--has-products", "--mode", "semantic"], lambda h: len(h["products"]) > 0),
         (["--no-products"], lambda h: h["products"] == []),
-        (["--price-max", "30"], lambda h: any(p["price"] <= 30 for p in h["products"]) or (h.get("price") or 99) <= 30),
+        (
+            ["--price-max", "30"],
+            lambda h: any(p["price"] <= 30 for p in h["products"]) or (h.get("price") or 99) <= 30,
+        ),
         (["--creator", "数码老张"], lambda h: h["creator"]["name"] == "数码老张"),
-        (["--since", "2026-11-19", "--until", "2026-11-21"], lambda h: h["published_at"].startswith("2026-11-20")),
+        (
+            ["--since", "2026-11-19", "--until", "2026-11-21"],
+            lambda h: h["published_at"].startswith("2026-11-20"),
+        ),
     ],
 )
 def test_search_filters(indexed, runner, args, check):
@@ -104,7 +110,7 @@ def test_search_with_nothing_found(indexed, runner):
     assert result.exit_code == 0 and json.loads(result.stdout) == []
 
 
-@pytest.mark.parametrize("query", ['"', "AND OR NOT", "NEAR(", "*", "口红\" OR 1=1 --", "", "🔥🔥"])
+@pytest.mark.parametrize("query", ['"', "AND OR NOT", "NEAR(", "*", '口红" OR 1=1 --', "", "🔥🔥"])
 def test_search_never_fails_on_query_text(indexed, runner, query):
     result = runner.invoke(app, ["--store", str(indexed), "search", query, "--json", "--mode", "keyword"])
     assert result.exit_code == 0, result.output
@@ -115,7 +121,9 @@ def test_bad_options_are_usage_errors(indexed, runner):
     bad_mode = runner.invoke(app, ["--store", str(indexed), "search", "x", "--mode", "fuzzy"])
     assert bad_mode.exit_code == ExitCode.USAGE
     assert "keyword" in bad_mode.output and "semantic" in bad_mode.output
-    assert runner.invoke(app, ["--store", str(indexed), "search", "x", "--platform", "myspace"]).exit_code == 2
+    assert (
+        runner.invoke(app, ["--store", str(indexed), "search", "x", "--platform", "myspace"]).exit_code == 2
+    )
     bad_time = runner.invoke(app, ["--store", str(indexed), "search", "x", "--since", "whenever"])
     assert bad_time.exit_code == ExitCode.USAGE and "--since" in bad_time.stderr
 
@@ -126,12 +134,24 @@ def test_store_problems_exit_3_with_one_message(tmp_path, indexed, runner):
     result = runner.invoke(app, ["--store", str(junk), "search", "x"])
     assert result.exit_code == ExitCode.STORE
     assert "cannot open SQLite store" in result.stderr
-    mismatch = runner.invoke(app, ["--store", str(indexed), "--model", "intfloat/multilingual-e5-small",
-                                   "search", "x", "--mode", "semantic"])
+    mismatch = runner.invoke(
+        app,
+        [
+            "--store",
+            str(indexed),
+            "--model",
+            "intfloat/multilingual-e5-small",
+            "search",
+            "x",
+            "--mode",
+            "semantic",
+        ],
+    )
     assert mismatch.exit_code == ExitCode.STORE
     assert "reindex" in mismatch.stderr
-    refused = runner.invoke(app, ["--store", str(indexed), "--model", "intfloat/multilingual-e5-small",
-                                  "index", str(CORPUS)])
+    refused = runner.invoke(
+        app, ["--store", str(indexed), "--model", "intfloat/multilingual-e5-small", "index", str(CORPUS)]
+    )
     assert refused.exit_code == ExitCode.STORE
 
 
@@ -143,8 +163,9 @@ def test_keyword_search_never_imports_the_model_stack(indexed):
         "heavy = [m for m in ('sentence_transformers', 'torch', 'transformers') if m in sys.modules]\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(indexed)], cwd=REPO, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(indexed)], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert "HEAVY []" in done.stderr, done.stderr
     assert json.loads(done.stdout)[0]["id"] == "douyin:video:lip1"
 

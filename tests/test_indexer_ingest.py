@@ -23,8 +23,11 @@ def store(tmp_path):
 
 
 def write_jsonl(path, lines):
-    path.write_text("\n".join(line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)
-                              for line in lines) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(line if isinstance(line, str) else json.dumps(line, ensure_ascii=False) for line in lines)
+        + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -80,22 +83,22 @@ def test_same_text_twice_in_one_batch_is_embedded_once(store, embedder):
 def test_broken_lines_are_reported_with_numbers_and_the_rest_is_indexed(tmp_path, store, embedder):
     good = make_doc("good", title="零食 开箱")
     lines = [
-        good,                                                   # 1
-        "{not json",                                            # 2
-        "",                                                     # 3 blank: ignored
-        [1, 2, 3],                                              # 4 not an object
-        {**make_doc("x"), "metrics": {"views": "1.2万"}},       # 5 unnormalised count
-        {**make_doc("x"), "metrics": {"views": -5}},            # 6
-        {**make_doc("x"), "metrics": {"likes": True}},          # 7
-        {**make_doc("x"), "title": 42},                         # 8
-        {**make_doc("x"), "hashtags": "notalist"},              # 9
-        {**make_doc("x"), "id": "mars:video:1"},                # 10
-        {**make_doc("x"), "kind": "unicorn"},                   # 11
-        {**make_doc("x"), "observed_at": "last tuesday"},       # 12
+        good,  # 1
+        "{not json",  # 2
+        "",  # 3 blank: ignored
+        [1, 2, 3],  # 4 not an object
+        {**make_doc("x"), "metrics": {"views": "1.2万"}},  # 5 unnormalised count
+        {**make_doc("x"), "metrics": {"views": -5}},  # 6
+        {**make_doc("x"), "metrics": {"likes": True}},  # 7
+        {**make_doc("x"), "title": 42},  # 8
+        {**make_doc("x"), "hashtags": "notalist"},  # 9
+        {**make_doc("x"), "id": "mars:video:1"},  # 10
+        {**make_doc("x"), "kind": "unicorn"},  # 11
+        {**make_doc("x"), "observed_at": "last tuesday"},  # 12
         {**make_doc("x"), "title": None, "description": None},  # 13 no text
         {**make_doc("x"), "products": [{"title": "p", "price": "cheap"}]},  # 14
-        "\udcff" if False else "\x00garbage",                   # 15
-        make_doc("good2", title="earbuds"),                     # 16
+        "\udcff" if False else "\x00garbage",  # 15
+        make_doc("good2", title="earbuds"),  # 16
     ]
     report = ingest_jsonl(write_jsonl(tmp_path / "mixed.jsonl", lines), store, embedder)
     assert report.added == 2
@@ -141,8 +144,16 @@ def test_progress_reports_bytes_up_to_the_file_size(tmp_path, store):
 
 
 def test_validate_fills_the_canonical_form():
-    data = validate({"id": "web:video:x", "kind": "video", "platform": "web", "title": "t",
-                     "observed_at": "2026-11-25T18:00:00+08:00", "metrics": {"views": 12.0}})
+    data = validate(
+        {
+            "id": "web:video:x",
+            "kind": "video",
+            "platform": "web",
+            "title": "t",
+            "observed_at": "2026-11-25T18:00:00+08:00",
+            "metrics": {"views": 12.0},
+        }
+    )
     assert data["observed_at"] == "2026-11-25T10:00:00Z"
     assert data["metrics"]["views"] == 12 and data["metrics"]["likes"] is None
     assert data["products"] == [] and data["hashtags"] == []
@@ -150,8 +161,14 @@ def test_validate_fills_the_canonical_form():
 
 
 def test_document_text_has_every_searchable_field():
-    doc = make_doc("a", title="Title", description="Desc", hashtags=["好物"], creator={"name": "Ann", "handle": "@ann"},
-                   products=[{"title": "Prod A"}, {"title": "Prod B"}])
+    doc = make_doc(
+        "a",
+        title="Title",
+        description="Desc",
+        hashtags=["好物"],
+        creator={"name": "Ann", "handle": "@ann"},
+        products=[{"title": "Prod A"}, {"title": "Prod B"}],
+    )
     text = document_text(doc)
     for part in ("Title", "Desc", "#好物", "Prod A", "Prod B", "Ann", "@ann"):
         assert part in text

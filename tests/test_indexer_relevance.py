@@ -46,8 +46,11 @@ def test_expected_documents_rank_in_the_top_hybrid_results(corpus_store, embedde
     assert recall(corpus_store, embedder, case["query"], case["expected"], "hybrid") == 1.0
 
 
-@pytest.mark.parametrize("case", [q for q in LABELS["queries"] if not q.get("paraphrase")],
-                         ids=[q["query"] for q in LABELS["queries"] if not q.get("paraphrase")])
+@pytest.mark.parametrize(
+    "case",
+    [q for q in LABELS["queries"] if not q.get("paraphrase")],
+    ids=[q["query"] for q in LABELS["queries"] if not q.get("paraphrase")],
+)
 def test_keyword_search_alone_finds_literal_queries(corpus_store, embedder, case):
     assert recall(corpus_store, embedder, case["query"], case["expected"], "keyword") > 0
 

@@ -24,31 +24,79 @@ NOW = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
 BEIJING = timezone(timedelta(hours=8))
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("1.2万", 12_000), ("3.4w", 34_000), ("3.4W", 34_000), ("10万+", 100_000), ("1.5亿", 150_000_000),
-    ("12.3K", 12_300), ("4.5M", 4_500_000), ("1,234", 1_234), ("1.2k likes", 1_200), ("1.5 万", 15_000),
-    ("3.2万次播放", 32_000), ("播放量 5,678", 5_678), ("12,345,678", 12_345_678), ("1.234.567", 1_234_567),
-    ("2.1千", 2_100), ("1.1億", 110_000_000), ("1,5", 2), ("0", 0), (1234, 1234), (12.6, 13), ("999+", 999),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1.2万", 12_000),
+        ("3.4w", 34_000),
+        ("3.4W", 34_000),
+        ("10万+", 100_000),
+        ("1.5亿", 150_000_000),
+        ("12.3K", 12_300),
+        ("4.5M", 4_500_000),
+        ("1,234", 1_234),
+        ("1.2k likes", 1_200),
+        ("1.5 万", 15_000),
+        ("3.2万次播放", 32_000),
+        ("播放量 5,678", 5_678),
+        ("12,345,678", 12_345_678),
+        ("1.234.567", 1_234_567),
+        ("2.1千", 2_100),
+        ("1.1億", 110_000_000),
+        ("1,5", 2),
+        ("0", 0),
+        (1234, 1234),
+        (12.6, 13),
+        ("999+", 999),
+    ],
+)
 def test_counts(raw, expected):
     assert parse_count(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [
-    None, "", "N/A", "--", True, [], float("nan"), float("inf"), -3, "-5", "-1,234", "−7", 1e30, "1e30",
-    str(MAX_COUNT * 10), "99999亿",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        "",
+        "N/A",
+        "--",
+        True,
+        [],
+        float("nan"),
+        float("inf"),
+        -3,
+        "-5",
+        "-1,234",
+        "−7",
+        1e30,
+        "1e30",
+        str(MAX_COUNT * 10),
+        "99999亿",
+    ],
+)
 def test_counts_unknown_or_absurd_are_none(raw):
     assert parse_count(raw) is None
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("¥59.9", Price(59.9, None, "CNY")), ("59.90元", Price(59.9, None, "CNY")), ("$12.99", Price(12.99, None, "USD")),
-    ("€5", Price(5.0, None, "EUR")), ("¥39-59", Price(39.0, 59.0, "CNY")), ("券后¥29", Price(29.0, None, "CNY")),
-    ("¥39~¥59", Price(39.0, 59.0, "CNY")), ("USD 12", Price(12.0, None, "USD")), ("1,299.00 元", Price(1299.0, None, "CNY")),
-    ("￥88", Price(88.0, None, "CNY")), ("HK$120", Price(120.0, None, "HKD")), ("£3.50", Price(3.5, None, "GBP")),
-    (19.9, Price(19.9, None, None)),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("¥59.9", Price(59.9, None, "CNY")),
+        ("59.90元", Price(59.9, None, "CNY")),
+        ("$12.99", Price(12.99, None, "USD")),
+        ("€5", Price(5.0, None, "EUR")),
+        ("¥39-59", Price(39.0, 59.0, "CNY")),
+        ("券后¥29", Price(29.0, None, "CNY")),
+        ("¥39~¥59", Price(39.0, 59.0, "CNY")),
+        ("USD 12", Price(12.0, None, "USD")),
+        ("1,299.00 元", Price(1299.0, None, "CNY")),
+        ("￥88", Price(88.0, None, "CNY")),
+        ("HK$120", Price(120.0, None, "HKD")),
+        ("£3.50", Price(3.5, None, "GBP")),
+        (19.9, Price(19.9, None, None)),
+    ],
+)
 def test_prices(raw, expected):
     assert parse_price(raw) == expected
 
@@ -59,16 +107,38 @@ def test_price_default_currency_and_bad_values():
         assert parse_price(raw) is None, raw
 
 
-@pytest.mark.parametrize(("raw", "code"), [("CNY", "CNY"), ("usd", "USD"), ("¥", "CNY"), ("元", "CNY"), ("$", "USD"),
-                                           ("€", "EUR"), ("RMB", "CNY"), ("XYZ", None), (None, None)])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("CNY", "CNY"),
+        ("usd", "USD"),
+        ("¥", "CNY"),
+        ("元", "CNY"),
+        ("$", "USD"),
+        ("€", "EUR"),
+        ("RMB", "CNY"),
+        ("XYZ", None),
+        (None, None),
+    ],
+)
 def test_currency(raw, code):
     assert parse_currency(raw) == code
 
 
-@pytest.mark.parametrize(("raw", "seconds"), [
-    ("PT1M30S", 90), ("01:30", 90), ("1:02:03", 3723), ("PT00H00M44S", 44), ("P1DT1H", 90_000), ("90", 90),
-    (90, 90), ("PT1.5S", 2), ("pt2m", 120),
-])
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("PT1M30S", 90),
+        ("01:30", 90),
+        ("1:02:03", 3723),
+        ("PT00H00M44S", 44),
+        ("P1DT1H", 90_000),
+        ("90", 90),
+        (90, 90),
+        ("PT1.5S", 2),
+        ("pt2m", 120),
+    ],
+)
 def test_durations(raw, seconds):
     assert parse_duration(raw) == seconds
 
@@ -78,30 +148,33 @@ def test_durations_unknown(raw):
     assert parse_duration(raw) is None
 
 
-@pytest.mark.parametrize(("raw", "iso"), [
-    ("2026-11-20T08:00:00+08:00", "2026-11-20T00:00:00Z"),
-    ("2026-11-20T08:00:00Z", "2026-11-20T08:00:00Z"),
-    ("2026-11-20T08:00:00.123Z", "2026-11-20T08:00:00Z"),
-    ("2026-11-20T08:00:00+0800", "2026-11-20T00:00:00Z"),
-    ("2026-11-20", "2026-11-20T00:00:00Z"),
-    ("2026-11-20 08:00:00", "2026-11-20T08:00:00Z"),
-    (1_700_000_000, "2023-11-14T22:13:20Z"),
-    (1_700_000_000_000, "2023-11-14T22:13:20Z"),
-    ("1700000000", "2023-11-14T22:13:20Z"),
-    ("1700000000000", "2023-11-14T22:13:20Z"),
-    ("3天前", "2026-11-22T10:00:00Z"),
-    ("5分钟前", "2026-11-25T09:55:00Z"),
-    ("2小时前", "2026-11-25T08:00:00Z"),
-    ("昨天 12:30", "2026-11-24T12:30:00Z"),
-    ("2 hours ago", "2026-11-25T08:00:00Z"),
-    ("an hour ago", "2026-11-25T09:00:00Z"),
-    ("3 days ago", "2026-11-22T10:00:00Z"),
-    ("刚刚", "2026-11-25T10:00:00Z"),
-    ("Wed, 02 Oct 2002 13:00:00 GMT", "2002-10-02T13:00:00Z"),
-    ("Mon, 23 Nov 2026 09:30:00 +0800", "2026-11-23T01:30:00Z"),
-    ("2026年11月20日", "2026-11-20T00:00:00Z"),
-    ("11-20", "2026-11-20T00:00:00Z"),
-])
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2026-11-20T08:00:00+08:00", "2026-11-20T00:00:00Z"),
+        ("2026-11-20T08:00:00Z", "2026-11-20T08:00:00Z"),
+        ("2026-11-20T08:00:00.123Z", "2026-11-20T08:00:00Z"),
+        ("2026-11-20T08:00:00+0800", "2026-11-20T00:00:00Z"),
+        ("2026-11-20", "2026-11-20T00:00:00Z"),
+        ("2026-11-20 08:00:00", "2026-11-20T08:00:00Z"),
+        (1_700_000_000, "2023-11-14T22:13:20Z"),
+        (1_700_000_000_000, "2023-11-14T22:13:20Z"),
+        ("1700000000", "2023-11-14T22:13:20Z"),
+        ("1700000000000", "2023-11-14T22:13:20Z"),
+        ("3天前", "2026-11-22T10:00:00Z"),
+        ("5分钟前", "2026-11-25T09:55:00Z"),
+        ("2小时前", "2026-11-25T08:00:00Z"),
+        ("昨天 12:30", "2026-11-24T12:30:00Z"),
+        ("2 hours ago", "2026-11-25T08:00:00Z"),
+        ("an hour ago", "2026-11-25T09:00:00Z"),
+        ("3 days ago", "2026-11-22T10:00:00Z"),
+        ("刚刚", "2026-11-25T10:00:00Z"),
+        ("Wed, 02 Oct 2002 13:00:00 GMT", "2002-10-02T13:00:00Z"),
+        ("Mon, 23 Nov 2026 09:30:00 +0800", "2026-11-23T01:30:00Z"),
+        ("2026年11月20日", "2026-11-20T00:00:00Z"),
+        ("11-20", "2026-11-20T00:00:00Z"),
+    ],
+)
 def test_datetimes_relative_to_crawl_time(raw, iso):
     assert parse_datetime(raw, NOW) == iso
 
@@ -117,15 +190,18 @@ def test_datetimes_unknown(raw):
     assert parse_datetime(raw, NOW) is None
 
 
-@pytest.mark.parametrize(("text", "tags"), [
-    ("好物 #tag #话题# #口红推荐 more", ["tag", "话题", "口红推荐"]),
-    ("#a #A #b", ["a", "b"]),
-    ("今年值得买 #口红 #双十一\n链接", ["口红", "双十一"]),
-    ("see https://x.example/page#section and &#39;quoted&#39;", []),
-    ("#1 best seller, C# tips", []),
-    ("#OOTD#fashion", ["OOTD", "fashion"]),
-    (None, []),
-])
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("好物 #tag #话题# #口红推荐 more", ["tag", "话题", "口红推荐"]),
+        ("#a #A #b", ["a", "b"]),
+        ("今年值得买 #口红 #双十一\n链接", ["口红", "双十一"]),
+        ("see https://x.example/page#section and &#39;quoted&#39;", []),
+        ("#1 best seller, C# tips", []),
+        ("#OOTD#fashion", ["OOTD", "fashion"]),
+        (None, []),
+    ],
+)
 def test_hashtags(text, tags):
     assert extract_hashtags(text) == tags
 
@@ -136,10 +212,18 @@ def test_normalise_hashtags():
     assert normalise_hashtags(None) == []
 
 
-@pytest.mark.parametrize(("text", "lang"), [
-    ("这是一个口红推荐视频", "zh"), ("This is a video about lipstick", "en"), ("秋冬口红 lipstick 试色", "zh"),
-    ("日本語のテキストです", "ja"), ("ab", None), ("12345", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("这是一个口红推荐视频", "zh"),
+        ("This is a video about lipstick", "en"),
+        ("秋冬口红 lipstick 试色", "zh"),
+        ("日本語のテキストです", "ja"),
+        ("ab", None),
+        ("12345", None),
+        (None, None),
+    ],
+)
 def test_language(text, lang):
     assert guess_language(text) == lang
 

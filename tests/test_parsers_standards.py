@@ -17,7 +17,9 @@ STANDARDS = Path(__file__).parent / "fixtures" / "standards"
 
 CASES = [
     GoldenCase(STANDARDS / "vimeo-videoobject.html", "https://vimeo.com/311983548", "jsonld"),
-    GoldenCase(STANDARDS / "video-products-graph.html", "https://haowu.example/video/lipstick-fall", "jsonld"),
+    GoldenCase(
+        STANDARDS / "video-products-graph.html", "https://haowu.example/video/lipstick-fall", "jsonld"
+    ),
     GoldenCase(STANDARDS / "live-broadcasts.html", "https://shoplive.example/schedule", "jsonld"),
     GoldenCase(STANDARDS / "product-page-video.html", "https://boots.example/products/trailpro-2", "jsonld"),
     GoldenCase(STANDARDS / "legacy-itemlist.html", "https://blendtube.example/watch/x200", "jsonld"),
@@ -27,8 +29,16 @@ CASES = [
     GoldenCase(STANDARDS / "captcha.html", "https://shop.example/item/1", "jsonld"),
     GoldenCase(STANDARDS / "video-sitemap.xml", "https://www.grill.example/sitemap-videos.xml", "sitemap"),
     GoldenCase(STANDARDS / "sitemap-index.xml", "https://www.grill.example/sitemap_index.xml", "sitemap"),
-    GoldenCase(STANDARDS / "youtube-channel.xml", "https://www.youtube.com/feeds/videos.xml?channel_id=UCxHaoWuChannel0000000aa", "feed"),
-    GoldenCase(STANDARDS / "youtube-playlist.xml", "https://www.youtube.com/feeds/videos.xml?playlist_id=PLgiftguide2026", "feed"),
+    GoldenCase(
+        STANDARDS / "youtube-channel.xml",
+        "https://www.youtube.com/feeds/videos.xml?channel_id=UCxHaoWuChannel0000000aa",
+        "feed",
+    ),
+    GoldenCase(
+        STANDARDS / "youtube-playlist.xml",
+        "https://www.youtube.com/feeds/videos.xml?playlist_id=PLgiftguide2026",
+        "feed",
+    ),
     GoldenCase(STANDARDS / "rss2.xml", "https://gadgetclips.example/feed.rss", "feed"),
     GoldenCase(STANDARDS / "atom.xml", "https://cook.example/atom.xml", "feed"),
 ]
@@ -41,12 +51,15 @@ def test_golden(case: GoldenCase) -> None:
 
 # -- properties the golden files encode, asserted directly so a careless --update cannot lose them ----
 
+
 def items_of(name: str, url: str, parser: str) -> dict:
     return {item["id"]: item for item in run_case(GoldenCase(STANDARDS / name, url, parser))["items"]}
 
 
 def test_real_vimeo_capture_reads_video_and_author_followers():
-    video = items_of("vimeo-videoobject.html", "https://vimeo.com/311983548", "jsonld")["web:video:vimeo.com/311983548"]
+    video = items_of("vimeo-videoobject.html", "https://vimeo.com/311983548", "jsonld")[
+        "web:video:vimeo.com/311983548"
+    ]
     assert video["title"] == "Vimeo Best of the Year 2018: Winners"
     assert video["duration_s"] == 44 and video["published_at"] == "2019-01-17T21:34:21Z"
     assert video["creator"]["name"] == "Vimeo Curation" and video["creator"]["followers"] == 12613
@@ -57,9 +70,20 @@ def test_real_vimeo_capture_reads_video_and_author_followers():
 def test_graph_links_products_both_ways_and_reads_every_counter():
     items = items_of("video-products-graph.html", "https://haowu.example/video/lipstick-fall", "jsonld")
     video = items["web:video:haowu.example/video/lipstick-fall"]
-    assert video["metrics"] == {"views": 120000, "likes": 3400, "comments": 120, "shares": 12000, "collects": 60,
-                                "viewers": None, "peak_viewers": None, "sales": None}
-    assert {p["id"] for p in video["products"]} == {"web:product:haowu.example/p/88", "web:product:haowu.example/p/99"}
+    assert video["metrics"] == {
+        "views": 120000,
+        "likes": 3400,
+        "comments": 120,
+        "shares": 12000,
+        "collects": 60,
+        "viewers": None,
+        "peak_viewers": None,
+        "sales": None,
+    }
+    assert {p["id"] for p in video["products"]} == {
+        "web:product:haowu.example/p/88",
+        "web:product:haowu.example/p/99",
+    }
     assert video["creator"]["handle"] == "xiaomei"
     assert "faq" not in video["hashtags"] and {"口红推荐", "好物分享", "口红"} <= set(video["hashtags"])
     kit = items["web:product:haowu.example/p/88"]
@@ -81,9 +105,17 @@ def test_live_status_from_dates_against_observed_time():
 
 def test_product_page_embedding_a_video():
     items = items_of("product-page-video.html", "https://boots.example/products/trailpro-2", "jsonld")
-    video, product = items["web:video:boots.example/products/trailpro-2"], items["web:product:boots.example/products/trailpro-2"]
+    video, product = (
+        items["web:video:boots.example/products/trailpro-2"],
+        items["web:product:boots.example/products/trailpro-2"],
+    )
     assert product["featured_in"] == [video["id"]]
-    assert (product["price"], product["price_max"], product["currency"], product["shop"]) == (129.99, 149.0, "USD", "Boots Example Store")
+    assert (product["price"], product["price_max"], product["currency"], product["shop"]) == (
+        129.99,
+        149.0,
+        "USD",
+        "Boots Example Store",
+    )
     assert video["products"][0]["id"] == product["id"] and video["metrics"]["views"] == 4521
 
 
@@ -92,7 +124,11 @@ def test_malformed_blocks_are_counted_and_absurd_numbers_dropped():
     assert out["errors"] == ["jsonld/malformed_json", "jsonld/malformed_json"]
     [video] = out["items"]
     assert video["title"] == "The good block survives"
-    assert video["metrics"]["views"] is None and video["metrics"]["likes"] is None and video["metrics"]["comments"] is None
+    assert (
+        video["metrics"]["views"] is None
+        and video["metrics"]["likes"] is None
+        and video["metrics"]["comments"] is None
+    )
 
 
 def test_fallbacks_only_without_json_ld():
@@ -100,7 +136,9 @@ def test_fallbacks_only_without_json_ld():
     video = micro["web:video:tidy.example/videos/fold-shirt"]
     assert video["title"] == "How to fold a shirt in 2 seconds"  # microdata beats OpenGraph
     assert video["products"][0]["currency"] == "GBP" and video["metrics"]["views"] == 98765
-    og = items_of("opengraph-video.html", "https://clips.example/c/abc123", "jsonld")["web:video:clips.example/c/abc123"]
+    og = items_of("opengraph-video.html", "https://clips.example/c/abc123", "jsonld")[
+        "web:video:clips.example/c/abc123"
+    ]
     assert og["duration_s"] == 754 and og["hashtags"] == ["food", "travel", "streetfood"]
 
 
@@ -110,11 +148,17 @@ def test_captcha_page_is_blocked_not_empty():
 
 
 def test_video_sitemap_fields_live_and_pages():
-    out = run_case(GoldenCase(STANDARDS / "video-sitemap.xml", "https://www.grill.example/sitemap-videos.xml", "sitemap"))
+    out = run_case(
+        GoldenCase(STANDARDS / "video-sitemap.xml", "https://www.grill.example/sitemap-videos.xml", "sitemap")
+    )
     items = {i["id"]: i for i in out["items"]}
     steak = items["web:video:grill.example/videos/some_video_landing_page.html"]
     assert steak["metrics"]["views"] == 12345 and steak["duration_s"] == 600
-    assert steak["published_at"] == "2026-11-05T11:20:30Z" and steak["hashtags"] == ["steak", "meat", "summer"]
+    assert steak["published_at"] == "2026-11-05T11:20:30Z" and steak["hashtags"] == [
+        "steak",
+        "meat",
+        "summer",
+    ]
     assert steak["creator"]["url"] == "https://www.grill.example/users/grillymcgrillerson"
     second = items["web:video:grill.example/videos/some_video_landing_page.html#video-2"]
     assert second["metrics"]["views"] is None and second["duration_s"] is None
@@ -127,28 +171,46 @@ def test_video_sitemap_fields_live_and_pages():
 
 def test_sitemap_gzip_body_and_bomb():
     xml = (STANDARDS / "video-sitemap.xml").read_bytes()
-    page = Page(url="https://www.grill.example/s.xml.gz", body=gzip.compress(xml), observed_at=FIXED_OBSERVED_AT)
+    page = Page(
+        url="https://www.grill.example/s.xml.gz", body=gzip.compress(xml), observed_at=FIXED_OBSERVED_AT
+    )
     assert len(parse_page(page, "sitemap").items) == 4
     bomb = gzip.compress(b"<urlset>" + b" " * (MAX_SITEMAP_BYTES + 1), compresslevel=9)
     assert len(bomb) < 200_000
     result = parse_page(Page(url="https://x.example/bomb.xml.gz", body=bomb), "sitemap")
     assert result.errors == ["sitemap/too_large"] and result.items == []
-    assert parse_page(Page(url="https://x.example/b.xml.gz", body=b"\x1f\x8bnot gzip"), "sitemap").errors == ["sitemap/bad_gzip"]
+    assert parse_page(Page(url="https://x.example/b.xml.gz", body=b"\x1f\x8bnot gzip"), "sitemap").errors == [
+        "sitemap/bad_gzip"
+    ]
 
 
 def test_robots_txt_sitemap_lines():
     body = b"User-agent: *\nDisallow: /private/\nSitemap: https://www.grill.example/sitemap_index.xml\nsitemap: /video.xml\n"
     result = parse_page(Page(url="https://www.grill.example/robots.txt", body=body), "sitemap")
-    assert result.links == ["https://www.grill.example/sitemap_index.xml", "https://www.grill.example/video.xml"]
+    assert result.links == [
+        "https://www.grill.example/sitemap_index.xml",
+        "https://www.grill.example/video.xml",
+    ]
 
 
 def test_youtube_feed_ids_and_counters():
-    items = items_of("youtube-channel.xml", "https://www.youtube.com/feeds/videos.xml?channel_id=UCxHaoWuChannel0000000aa", "feed")
+    items = items_of(
+        "youtube-channel.xml",
+        "https://www.youtube.com/feeds/videos.xml?channel_id=UCxHaoWuChannel0000000aa",
+        "feed",
+    )
     video = items["youtube:video:Ab3dEfGh1jK"]
-    assert video["platform"] == "youtube" and video["creator"]["id"] == "youtube:creator:UCxHaoWuChannel0000000aa"
-    assert video["metrics"]["views"] == 240518 and video["metrics"]["likes"] == 5321  # starRating count = likes
+    assert (
+        video["platform"] == "youtube"
+        and video["creator"]["id"] == "youtube:creator:UCxHaoWuChannel0000000aa"
+    )
+    assert (
+        video["metrics"]["views"] == 240518 and video["metrics"]["likes"] == 5321
+    )  # starRating count = likes
     assert video["hashtags"] == ["口红", "双十一"] and video["language"] == "zh"
-    playlist = items_of("youtube-playlist.xml", "https://www.youtube.com/feeds/videos.xml?playlist_id=PLgiftguide2026", "feed")
+    playlist = items_of(
+        "youtube-playlist.xml", "https://www.youtube.com/feeds/videos.xml?playlist_id=PLgiftguide2026", "feed"
+    )
     assert playlist["youtube:video:Gift0000001"]["creator"]["id"] == "youtube:creator:UCmaker000000000000000a"
 
 
@@ -163,32 +225,47 @@ def test_rss_is_xxe_safe_and_counts_unlinkable_entries():
     assert out["errors"] == ["feed/entry_without_link"]
 
 
-@pytest.mark.parametrize(("url", "native"), [
-    ("https://www.Shop.example/p/1/?utm_source=x&b=2&a=1#top", "shop.example/p/1?a=1&b=2"),
-    ("http://shop.example:80/", "shop.example"),
-    ("https://shop.example:8443/a//b", "shop.example:8443/a/b"),
-    ("ftp://shop.example/x", None),
-    ("/relative", None),
-])
+@pytest.mark.parametrize(
+    ("url", "native"),
+    [
+        ("https://www.Shop.example/p/1/?utm_source=x&b=2&a=1#top", "shop.example/p/1?a=1&b=2"),
+        ("http://shop.example:80/", "shop.example"),
+        ("https://shop.example:8443/a//b", "shop.example:8443/a/b"),
+        ("ftp://shop.example/x", None),
+        ("/relative", None),
+    ],
+)
 def test_web_native_id(url, native):
     assert web_native_id(url) == native
 
 
-@pytest.mark.parametrize(("name", "url", "parser"), [
-    ("video-sitemap.xml", "https://a.example/s.xml", "sitemap"),
-    ("sitemap-index.xml", "https://a.example/s.xml", "sitemap"),
-    ("rss2.xml", "https://a.example/f", "feed"),
-    ("atom.xml", "https://a.example/f", "feed"),
-    ("video-products-graph.html", "https://a.example/v", "jsonld"),
-    ("opengraph-video.html", "https://a.example/v", "jsonld"),
-])
+@pytest.mark.parametrize(
+    ("name", "url", "parser"),
+    [
+        ("video-sitemap.xml", "https://a.example/s.xml", "sitemap"),
+        ("sitemap-index.xml", "https://a.example/s.xml", "sitemap"),
+        ("rss2.xml", "https://a.example/f", "feed"),
+        ("atom.xml", "https://a.example/f", "feed"),
+        ("video-products-graph.html", "https://a.example/v", "jsonld"),
+        ("opengraph-video.html", "https://a.example/v", "jsonld"),
+    ],
+)
 def test_registry_recognises_content(name, url, parser):
     page = Page(url=url, body=(STANDARDS / name).read_bytes())
     chosen = choose_parser(page)
     assert chosen is not None and chosen.name == parser
 
 
-@pytest.mark.parametrize("body", [b"", b"   ", b"\x00\x01\x02garbage\xff\xfe" * 50, b"<html", "<html><body>\ud800".encode("utf-8", "surrogatepass")])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"   ",
+        b"\x00\x01\x02garbage\xff\xfe" * 50,
+        b"<html",
+        "<html><body>\ud800".encode("utf-8", "surrogatepass"),
+    ],
+)
 @pytest.mark.parametrize("parser", ["jsonld", "sitemap", "feed"])
 def test_hostile_bodies_never_raise(parser, body):
     result = parse_page(Page(url="https://x.example/p", body=body), parser)

@@ -21,8 +21,11 @@ CASES = [
     GoldenCase(FIXTURES / "view-deleted.json", url=f"{API}/view?bvid=BV1xx411c7mD", parser=None),
     GoldenCase(FIXTURES / "view-risk-control.json", url=f"{API}/view?bvid=BV117411r7R1", parser=None),
     GoldenCase(FIXTURES / "view-odd-types.json", url=f"{API}/view?bvid=BV117411r7R1", parser=None),
-    GoldenCase(FIXTURES / "live-room-21452505.json",
-               url="https://api.live.bilibili.com/room/v1/Room/get_info?room_id=21452505", parser=None),
+    GoldenCase(
+        FIXTURES / "live-room-21452505.json",
+        url="https://api.live.bilibili.com/room/v1/Room/get_info?room_id=21452505",
+        parser=None,
+    ),
 ]
 
 
@@ -32,7 +35,9 @@ def test_golden(case):
 
 
 def parse(name: str, url: str = f"{API}/view?bvid=BV117411r7R1"):
-    return parse_page(Page(url=url, body=(FIXTURES / name).read_bytes(), content_type="application/json"), "bilibili")
+    return parse_page(
+        Page(url=url, body=(FIXTURES / name).read_bytes(), content_type="application/json"), "bilibili"
+    )
 
 
 def test_view_maps_stat_fields():
@@ -66,21 +71,41 @@ def test_odd_types_give_none_not_zero():
 
 
 def test_live_room():
-    live = parse("live-room-21452505.json", "https://api.live.bilibili.com/room/v1/Room/get_info?room_id=21452505").items[0]
+    live = parse(
+        "live-room-21452505.json", "https://api.live.bilibili.com/room/v1/Room/get_info?room_id=21452505"
+    ).items[0]
     assert live.kind == "live" and live.live.status == "live" and live.metrics.viewers == 40211
     assert live.live.started_at == "2026-11-25T09:30:00Z"  # 17:30 Beijing time
 
 
-@pytest.mark.parametrize("name", ["view-BV117411r7R1.json", "popular-pn1.json", "popular-pn2.json", "view-deleted.json",
-                                  "live-room-21452505.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "view-BV117411r7R1.json",
+        "popular-pn1.json",
+        "popular-pn2.json",
+        "view-deleted.json",
+        "live-room-21452505.json",
+    ],
+)
 def test_content_sniffing_recognises_saved_responses(name):
-    page = Page(url=(FIXTURES / name).resolve().as_uri(), body=(FIXTURES / name).read_bytes(), content_type="application/json")
+    page = Page(
+        url=(FIXTURES / name).resolve().as_uri(),
+        body=(FIXTURES / name).read_bytes(),
+        content_type="application/json",
+    )
     assert choose_parser(page).name == "bilibili"
 
 
 def test_page_urls_become_api_calls():
-    assert api_url("https://www.bilibili.com/video/BV117411r7R1/?spm_id_from=333") == f"{API}/view?bvid=BV117411r7R1"
-    assert api_url("https://live.bilibili.com/21452505") == "https://api.live.bilibili.com/room/v1/Room/get_info?room_id=21452505"
+    assert (
+        api_url("https://www.bilibili.com/video/BV117411r7R1/?spm_id_from=333")
+        == f"{API}/view?bvid=BV117411r7R1"
+    )
+    assert (
+        api_url("https://live.bilibili.com/21452505")
+        == "https://api.live.bilibili.com/room/v1/Room/get_info?room_id=21452505"
+    )
     assert api_url(f"{API}/popular?ps=20&pn=1") == f"{API}/popular?ps=20&pn=1"
 
 
@@ -96,6 +121,10 @@ def test_crawl_follows_popular_pages_and_counts_blocks(http_server, crawl):
     http_server.add("/x/web-interface/popular?ps=20&pn=2", body("popular-pn2.json"), content_type=json_type)
     urls[0] += "?ps=20&pn=1"
     outcome = crawl("bilibili", args={"urls": ",".join(urls)})
-    assert set(outcome.by_id()) == {"bilibili:video:BV117411r7R1", "bilibili:video:BV1Sm2QYWEGd", "bilibili:live:21452505"}
+    assert set(outcome.by_id()) == {
+        "bilibili:video:BV117411r7R1",
+        "bilibili:video:BV1Sm2QYWEGd",
+        "bilibili:live:21452505",
+    }
     assert http_server.hits.get("/x/web-interface/popular?ps=20&pn=2") == 1
     assert outcome.stat("trendcart/blocked/bilibili") == 1

@@ -63,7 +63,9 @@ def test_odd_types_give_none_not_zero():
     item = parse("share-odd-types.html").items[0]
     assert item.metrics.likes == 7007  # "7007"
     assert item.metrics.comments is None and item.metrics.shares is None and item.metrics.collects is None
-    assert item.creator is None and item.published_at is None and item.duration_s is None and item.products == []
+    assert (
+        item.creator is None and item.published_at is None and item.duration_s is None and item.products == []
+    )
 
 
 def test_render_data_and_live_room():
@@ -81,7 +83,9 @@ def test_normal_page_with_captcha_sdk_is_not_blocked():
     assert parse("share-7535852404919586100.html").blocked is None
 
 
-@pytest.mark.parametrize("name", ["share-7535852404919586100.html", "video-render-data.html", "live-room.html", "captcha.html"])
+@pytest.mark.parametrize(
+    "name", ["share-7535852404919586100.html", "video-render-data.html", "live-room.html", "captcha.html"]
+)
 def test_content_sniffing_recognises_saved_pages(name):
     page = Page(url=(FIXTURES / name).resolve().as_uri(), body=(FIXTURES / name).read_bytes())
     assert choose_parser(page).name == "douyin"

@@ -59,7 +59,9 @@ def test_content_sniffing_recognises_saved_pages(name):
 
 def test_crawl_counts_items_and_blocked_pages(http_server, crawl):
     urls = [
-        http_server.add_file("/ks/short-video/3xk7gm9v3aq2bzu", FIXTURES / "short-video-3xk7gm9v3aq2bzu.html"),
+        http_server.add_file(
+            "/ks/short-video/3xk7gm9v3aq2bzu", FIXTURES / "short-video-3xk7gm9v3aq2bzu.html"
+        ),
         http_server.add_file("/ks/deleted", FIXTURES / "short-video-deleted.html"),
         http_server.add_file("/ks/captcha", FIXTURES / "captcha.html"),
     ]

@@ -23,8 +23,11 @@ CASES = [
     GoldenCase(FIXTURES / "live-illojuan.html", url="https://www.tiktok.com/@illojuan/live", parser=None),
     GoldenCase(FIXTURES / "live-ended.html", url="https://www.tiktok.com/@illojuan/live", parser=None),
     GoldenCase(FIXTURES / "waf-challenge.html", url=VIDEO_URL, parser=None),
-    GoldenCase(FIXTURES / "oembed-7571863205253778710.json",
-               url=f"https://www.tiktok.com/oembed?url={VIDEO_URL}", parser=None),
+    GoldenCase(
+        FIXTURES / "oembed-7571863205253778710.json",
+        url=f"https://www.tiktok.com/oembed?url={VIDEO_URL}",
+        parser=None,
+    ),
 ]
 
 
@@ -39,14 +42,19 @@ def parse(name: str, url: str = VIDEO_URL):
 
 def test_real_video_counts_prefer_statsv2_and_keep_mentions_out_of_hashtags():
     item = parse("video-7571863205253778710.html").items[0].to_json()
-    assert item["metrics"]["views"] == 192100 and item["metrics"]["collects"] == 1311  # "1311" was a string in stats
+    assert (
+        item["metrics"]["views"] == 192100 and item["metrics"]["collects"] == 1311
+    )  # "1311" was a string in stats
     assert item["creator"]["handle"] == "illojuan" and item["creator"]["followers"] == 783400
     assert item["hashtags"] == []  # textExtra holds two @mentions (empty hashtagName), no hashtags
 
 
 def test_shop_anchors_become_products_and_zero_price_is_unknown():
     products = {p.id: p for p in parse("video-with-products.html").items[0].products}
-    assert set(products) == {"tiktok:product:1729385720934617094", "tiktok:product:1729385720934617100"}  # the CapCut anchor is skipped
+    assert set(products) == {
+        "tiktok:product:1729385720934617094",
+        "tiktok:product:1729385720934617100",
+    }  # the CapCut anchor is skipped
     deck = products["tiktok:product:1729385720934617094"]
     assert (deck.title, deck.price, deck.currency) == ("Mystery King Tarot Deck 23 cards", 12.99, "EUR")
     assert deck.url == "https://www.tiktok.com/view/product/1729385720934617094"
@@ -67,7 +75,11 @@ def test_private_video_is_an_error_not_an_item():
 
 def test_odd_types_give_none_not_zero():
     item = parse("video-odd-types.html").items[0].to_json()
-    assert item["metrics"]["likes"] is None and item["metrics"]["comments"] is None and item["metrics"]["shares"] is None
+    assert (
+        item["metrics"]["likes"] is None
+        and item["metrics"]["comments"] is None
+        and item["metrics"]["shares"] is None
+    )
     assert item["metrics"]["views"] == 19200  # "19.2K"
     assert item["creator"] is None  # no author object: no empty creator that looks like data
     assert item["published_at"] is None
@@ -90,8 +102,16 @@ def test_profile_links_to_its_videos():
     assert len(result.links) == 18 and all("/@illojuan/video/" in link for link in result.links)
 
 
-@pytest.mark.parametrize("name", ["video-7571863205253778710.html", "profile-illojuan.html", "live-illojuan.html",
-                                  "oembed-7571863205253778710.json", "waf-challenge.html"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "video-7571863205253778710.html",
+        "profile-illojuan.html",
+        "live-illojuan.html",
+        "oembed-7571863205253778710.json",
+        "waf-challenge.html",
+    ],
+)
 def test_content_sniffing_recognises_saved_pages(name):
     page = Page(url=(FIXTURES / name).resolve().as_uri(), body=(FIXTURES / name).read_bytes())
     assert choose_parser(page).name == "tiktok"
@@ -99,7 +119,9 @@ def test_content_sniffing_recognises_saved_pages(name):
 
 def test_crawl_counts_items_links_and_blocked_pages(http_server, crawl):
     urls = [
-        http_server.add_file("/tt/@illojuan/video/7571863205253778710", FIXTURES / "video-with-products.html"),
+        http_server.add_file(
+            "/tt/@illojuan/video/7571863205253778710", FIXTURES / "video-with-products.html"
+        ),
         http_server.add_file("/tt/@illojuan", FIXTURES / "profile-illojuan.html"),
         http_server.add_file("/tt/@illojuan/live", FIXTURES / "live-illojuan.html"),
         http_server.add_file("/tt/private", FIXTURES / "video-private.html"),
@@ -108,8 +130,11 @@ def test_crawl_counts_items_links_and_blocked_pages(http_server, crawl):
     # scope=127.0.0.1: the profile's links point at www.tiktok.com, which a test must not fetch.
     outcome = crawl("tiktok", args={"urls": ",".join(urls), "scope": "127.0.0.1"})
     ids = outcome.by_id()
-    assert {"tiktok:video:7571863205253778710", "tiktok:creator:6781206617314018309",
-            "tiktok:live:7591234567890123456"} == set(ids)
+    assert {
+        "tiktok:video:7571863205253778710",
+        "tiktok:creator:6781206617314018309",
+        "tiktok:live:7591234567890123456",
+    } == set(ids)
     assert len(ids["tiktok:video:7571863205253778710"]["products"]) == 2
     assert outcome.stat("trendcart/blocked/tiktok") == 1
     assert outcome.stat("trendcart/parse_error/tiktok/unavailable:private") == 1

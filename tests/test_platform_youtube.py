@@ -21,7 +21,9 @@ CASES = [
     GoldenCase(FIXTURES / "watch-live.html", url="https://www.youtube.com/live/fJ9rUzIMcZQ", parser=None),
     GoldenCase(FIXTURES / "watch-unavailable.html", url=WATCH_URL, parser=None),
     GoldenCase(FIXTURES / "watch-bot-check.html", url=WATCH_URL, parser=None),
-    GoldenCase(FIXTURES / "watch-odd-types.html", url="https://www.youtube.com/shorts/fJ9rUzIMcZQ", parser=None),
+    GoldenCase(
+        FIXTURES / "watch-odd-types.html", url="https://www.youtube.com/shorts/fJ9rUzIMcZQ", parser=None
+    ),
     GoldenCase(FIXTURES / "consent.html", url=WATCH_URL, parser=None),
 ]
 
@@ -75,14 +77,26 @@ def test_odd_types_give_none_not_zero():
     assert item.url == "https://www.youtube.com/shorts/fJ9rUzIMcZQ"
 
 
-@pytest.mark.parametrize("url", [WATCH_URL, "https://www.youtube.com/shorts/fJ9rUzIMcZQ", "https://youtu.be/fJ9rUzIMcZQ",
-                                 "https://www.youtube.com/live/fJ9rUzIMcZQ?si=x", "https://m.youtube.com/watch?v=fJ9rUzIMcZQ&t=3"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        WATCH_URL,
+        "https://www.youtube.com/shorts/fJ9rUzIMcZQ",
+        "https://youtu.be/fJ9rUzIMcZQ",
+        "https://www.youtube.com/live/fJ9rUzIMcZQ?si=x",
+        "https://m.youtube.com/watch?v=fJ9rUzIMcZQ&t=3",
+    ],
+)
 def test_every_url_form_names_the_same_video(url):
     assert video_id_from_url(url) == "fJ9rUzIMcZQ"
 
 
 def test_feeds_belong_to_the_feed_parser_and_still_parse_through_youtube():
-    page = Page(url=FEED_URL, body=(FIXTURES / "feed-UCiMhD4jzUqG-IgPzUmmytRQ.xml").read_bytes(), content_type="application/xml")
+    page = Page(
+        url=FEED_URL,
+        body=(FIXTURES / "feed-UCiMhD4jzUqG-IgPzUmmytRQ.xml").read_bytes(),
+        content_type="application/xml",
+    )
     assert not PARSER.matches_url(FEED_URL) or choose_parser(page).name == "youtube"
     result = parse_page(page, "youtube")  # what the youtube spider does: delegated, same ids either way
     assert [item.id for item in result.items] == ["youtube:video:fJ9rUzIMcZQ"]
@@ -101,8 +115,11 @@ def test_crawl_counts_items_and_blocked_pages(http_server, crawl):
         http_server.add_file("/yt/live", FIXTURES / "watch-live.html"),
         http_server.add_file("/yt/gone", FIXTURES / "watch-unavailable.html"),
         http_server.add_file("/yt/bot", FIXTURES / "watch-bot-check.html"),
-        http_server.add("/yt/feeds/videos.xml", (FIXTURES / "feed-UCiMhD4jzUqG-IgPzUmmytRQ.xml").read_bytes(),
-                        content_type="application/atom+xml"),
+        http_server.add(
+            "/yt/feeds/videos.xml",
+            (FIXTURES / "feed-UCiMhD4jzUqG-IgPzUmmytRQ.xml").read_bytes(),
+            content_type="application/atom+xml",
+        ),
     ]
     outcome = crawl("youtube", args={"urls": ",".join(urls)})
     ids = outcome.by_id()

@@ -36,9 +36,20 @@ def store(tmp_path):
     s = make_scenario_store(tmp_path / "report.db")
     # a hostile title on a trending video and on a linked product
     for at, views in (("2026-11-24T12:00:00Z", 10), (T2, 5000)):
-        s.upsert([doc("web:video:evil", at, views, title=EVIL, creator={"name": "<img src=x onerror=alert(1)>"},
-                      products=[{"id": "web:product:evil", "title": EVIL}], hashtags=["<script>"],
-                      url="javascript:alert(1)")])
+        s.upsert(
+            [
+                doc(
+                    "web:video:evil",
+                    at,
+                    views,
+                    title=EVIL,
+                    creator={"name": "<img src=x onerror=alert(1)>"},
+                    products=[{"id": "web:product:evil", "title": EVIL}],
+                    hashtags=["<script>"],
+                    url="javascript:alert(1)",
+                )
+            ]
+        )
     yield s
     s.close()
 

@@ -13,8 +13,13 @@ def test_relative_paths_resolve_against_the_callers_directory(http_server, tmp_p
     monkeypatch.chdir(tmp_path)
     Path("lists").mkdir()
     Path("lists/urls.txt").write_text(url + "\n", encoding="utf-8")
-    result = run_spider("jsonld", {"urls_file": "lists/urls.txt"}, out="out/items.jsonl", workdir="work",
-                        settings={"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0"})
+    result = run_spider(
+        "jsonld",
+        {"urls_file": "lists/urls.txt"},
+        out="out/items.jsonl",
+        workdir="work",
+        settings={"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0"},
+    )
     assert result.returncode == 0
     lines = (tmp_path / "out" / "items.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["web:video:vimeo.com/311983548"]

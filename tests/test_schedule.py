@@ -69,8 +69,18 @@ def fake_crawl(store, clock, calls):
     def crawl(job):
         calls.append((job.name, clock()))
         hours = (clock() - START).total_seconds() / 3600
-        store.upsert([{"id": f"web:video:{job.name}", "kind": "video", "platform": "web", "title": f"<b>{job.name}</b>",
-                       "observed_at": clock().isoformat(), "metrics": {"views": int(1000 + 500 * hours)}}])
+        store.upsert(
+            [
+                {
+                    "id": f"web:video:{job.name}",
+                    "kind": "video",
+                    "platform": "web",
+                    "title": f"<b>{job.name}</b>",
+                    "observed_at": clock().isoformat(),
+                    "metrics": {"views": int(1000 + 500 * hours)},
+                }
+            ]
+        )
         clock.now += timedelta(minutes=2)  # a crawl takes time
         return {"items": 1}
 
@@ -86,15 +96,24 @@ def test_config_is_read(config, tmp_path):
     assert config.lock_file == tmp_path / "state" / "schedule.lock"
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "no jobs"),
-    ('[[jobs]]\nname = "x"\nspider = "jsonld"\n', "`cron` is required"),
-    ('[[jobs]]\nname = "x"\nspider = "jsonld"\ncron = "every day"\n', "bad cron expression"),
-    ('[[jobs]]\nname = "x/y"\nspider = "jsonld"\ncron = "0 6 * * *"\n', "letters, digits"),
-    ('[[jobs]]\nname = "x"\nspider = "jsonld"\ncron = "0 6 * * *"\n[jobs.report]\nformats = ["pdf"]\n', "formats"),
-    ('[[jobs]]\nname = "x"\nspider = "jsonld"\ncron = "0 6 * * *"\n[jobs.report]\nwindow = "soon"\n', "bad window"),
-    ("jobs = [", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "no jobs"),
+        ('[[jobs]]\nname = "x"\nspider = "jsonld"\n', "`cron` is required"),
+        ('[[jobs]]\nname = "x"\nspider = "jsonld"\ncron = "every day"\n', "bad cron expression"),
+        ('[[jobs]]\nname = "x/y"\nspider = "jsonld"\ncron = "0 6 * * *"\n', "letters, digits"),
+        (
+            '[[jobs]]\nname = "x"\nspider = "jsonld"\ncron = "0 6 * * *"\n[jobs.report]\nformats = ["pdf"]\n',
+            "formats",
+        ),
+        (
+            '[[jobs]]\nname = "x"\nspider = "jsonld"\ncron = "0 6 * * *"\n[jobs.report]\nwindow = "soon"\n',
+            "bad window",
+        ),
+        ("jobs = [", "not valid TOML"),
+    ],
+)
 def test_bad_files(tmp_path, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text, encoding="utf-8")
@@ -108,7 +127,11 @@ def test_runs_on_cron_times_with_a_fake_clock(config, store, tmp_path):
     runs = scheduler.run_forever(max_runs=4)
     # 06:00 both jobs are due (file order); the 2-minute crawls push "half-hourly" to 06:02, then 06:30, 07:00
     assert [(name, at.strftime("%H:%M")) for name, at in calls] == [
-        ("daily", "06:00"), ("half-hourly", "06:02"), ("half-hourly", "06:30"), ("half-hourly", "07:00")]
+        ("daily", "06:00"),
+        ("half-hourly", "06:02"),
+        ("half-hourly", "06:30"),
+        ("half-hourly", "07:00"),
+    ]
     assert clock.sleeps[:10] == [60.0] * 10  # slept from 05:50 to 06:00, a minute at a time
     assert all(s <= 60 for s in clock.sleeps)
     assert [r.error for r in runs] == [None] * 4
@@ -116,15 +139,19 @@ def test_runs_on_cron_times_with_a_fake_clock(config, store, tmp_path):
     assert sorted(p.name for p in daily.iterdir()) == ["2026-11-25.html", "2026-11-25.md"]
     half = sorted(p.name for p in (tmp_path / "reports" / "half-hourly").iterdir())
     assert half == ["2026-11-25T0602.csv", "2026-11-25T0630.csv", "2026-11-25T0700.csv"]
-    assert "half-hourly" in (tmp_path / "reports" / "half-hourly" / "2026-11-25T0700.csv").read_text(encoding="utf-8")
+    assert "half-hourly" in (tmp_path / "reports" / "half-hourly" / "2026-11-25T0700.csv").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_once_runs_every_job_now(config, store, tmp_path):
     clock, calls = FakeClock(START), []
     runs = Scheduler(config, fake_crawl(store, clock, calls), store, now=clock, sleep=clock.sleep).run_once()
     assert [r.job for r in runs] == ["daily", "half-hourly"] and clock.sleeps == []
-    assert runs[0].reports == [str(tmp_path / "reports" / "daily" / "2026-11-25.html"),
-                               str(tmp_path / "reports" / "daily" / "2026-11-25.md")]
+    assert runs[0].reports == [
+        str(tmp_path / "reports" / "daily" / "2026-11-25.html"),
+        str(tmp_path / "reports" / "daily" / "2026-11-25.md"),
+    ]
     only = Scheduler(config, fake_crawl(store, clock, calls), store, now=clock).run_once(["half-hourly"])
     assert [r.job for r in only] == ["half-hourly"]
     with pytest.raises(ScheduleError, match="no job named"):

@@ -30,11 +30,19 @@ def test_jsonld_spider_counts_every_failure(http_server, crawl):
         serve(s, "/std/j/malformed.html", "malformed-jsonld.html"),
         serve(s, "/std/j/captcha.html", "captcha.html"),
         s.add_file("/std/j/gbk.html", SITE / "gbk-meta-charset.html", content_type="text/html"),
-        s.add_file("/std/j/sjis.html", SITE / "shift-jis-header.html", content_type="text/html; charset=Shift_JIS"),
+        s.add_file(
+            "/std/j/sjis.html", SITE / "shift-jis-header.html", content_type="text/html; charset=Shift_JIS"
+        ),
         s.add_file("/std/j/cut.html", SITE / "truncated-after-jsonld.html"),
         s.add_file("/std/j/cut-json.html", SITE / "truncated-inside-jsonld.html"),
-        s.add("/std/j/absurd.html", VIDEO_PAGE.format(title="Absurd", url=s.url("/std/j/absurd.html"), views="1e30")),
-        s.add("/std/j/negative.html", VIDEO_PAGE.format(title="Negative", url=s.url("/std/j/negative.html"), views='"-5"')),
+        s.add(
+            "/std/j/absurd.html",
+            VIDEO_PAGE.format(title="Absurd", url=s.url("/std/j/absurd.html"), views="1e30"),
+        ),
+        s.add(
+            "/std/j/negative.html",
+            VIDEO_PAGE.format(title="Negative", url=s.url("/std/j/negative.html"), views='"-5"'),
+        ),
         s.add("/std/j/binary.html", bytes(range(256)) * 8, content_type="text/html"),
         s.add("/std/j/empty.html", b""),
         s.add("/std/j/plain.html", "<html><head><title>Nothing here</title></head><body>hi</body></html>"),
@@ -45,9 +53,11 @@ def test_jsonld_spider_counts_every_failure(http_server, crawl):
         s.url("/truncated?std"),
         s.url("/private/std.html"),
     ]
-    out = crawl("jsonld", args={"urls": ",".join(urls)}, settings={"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "1"})
+    out = crawl(
+        "jsonld", args={"urls": ",".join(urls)}, settings={"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "1"}
+    )
     items = out.by_id()
-    host = s.url("/")[len("http://"):].rstrip("/")
+    host = s.url("/")[len("http://") :].rstrip("/")
 
     assert out.returncode == 0 and out.stat("finish_reason", None) == "finished"
     video = items["web:video:haowu.example/video/lipstick-fall"]
@@ -82,26 +92,44 @@ def test_jsonld_spider_counts_every_failure(http_server, crawl):
 
 def test_sitemap_spider_index_gzip_pages_and_bombs(http_server, crawl):
     s = http_server
-    page1 = s.add("/std/s/page1.html", VIDEO_PAGE.format(title="Page one video", url=s.url("/std/s/page1.html"), views=42))
+    page1 = s.add(
+        "/std/s/page1.html",
+        VIDEO_PAGE.format(title="Page one video", url=s.url("/std/s/page1.html"), views=42),
+    )
     page2 = serve(s, "/std/s/page2.html", "product-page-video.html")
-    videos = (STANDARDS / "video-sitemap.xml").read_text(encoding="utf-8").replace("https://www.grill.example", s.url("/std/s").rstrip("/"))
-    s.add("/std/s/videos.xml", gzip.compress(videos.encode()), content_type="application/xml",
-          headers={"Content-Encoding": "gzip"})
+    videos = (
+        (STANDARDS / "video-sitemap.xml")
+        .read_text(encoding="utf-8")
+        .replace("https://www.grill.example", s.url("/std/s").rstrip("/"))
+    )
+    s.add(
+        "/std/s/videos.xml",
+        gzip.compress(videos.encode()),
+        content_type="application/xml",
+        headers={"Content-Encoding": "gzip"},
+    )
     pages = f"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
       <url><loc>{page1}</loc></url><url><loc>{page2}</loc></url><url><loc>https://elsewhere.example/x</loc></url></urlset>"""
     s.add("/std/s/pages.xml.gz", gzip.compress(pages.encode()), content_type="application/gzip")
-    s.add("/std/s/bomb.xml.gz", gzip.compress(b"<urlset>" + b" " * (MAX_SITEMAP_BYTES + 1), compresslevel=9),
-          content_type="application/gzip")
-    s.add("/std/s/encoded-bomb.xml", gzip.compress(b"<urlset>" + b" " * 3_000_000, compresslevel=9),
-          content_type="application/xml", headers={"Content-Encoding": "gzip"})
+    s.add(
+        "/std/s/bomb.xml.gz",
+        gzip.compress(b"<urlset>" + b" " * (MAX_SITEMAP_BYTES + 1), compresslevel=9),
+        content_type="application/gzip",
+    )
+    s.add(
+        "/std/s/encoded-bomb.xml",
+        gzip.compress(b"<urlset>" + b" " * 3_000_000, compresslevel=9),
+        content_type="application/xml",
+        headers={"Content-Encoding": "gzip"},
+    )
     index = f"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-      <sitemap><loc>{s.url('/std/s/videos.xml')}</loc></sitemap><sitemap><loc>/std/s/pages.xml.gz</loc></sitemap>
+      <sitemap><loc>{s.url("/std/s/videos.xml")}</loc></sitemap><sitemap><loc>/std/s/pages.xml.gz</loc></sitemap>
       <sitemap><loc>/std/s/bomb.xml.gz</loc></sitemap><sitemap><loc>/std/s/encoded-bomb.xml</loc></sitemap>
       <sitemap><loc>/std/s/missing.xml</loc></sitemap></sitemapindex>"""
     start = s.add("/std/s/index.xml", index, content_type="application/xml")
     out = crawl("sitemap", args={"urls": start, "pages": "1"}, settings={"DOWNLOAD_MAXSIZE": "2000000"})
     items = out.by_id()
-    host = s.url("/")[len("http://"):].rstrip("/")
+    host = s.url("/")[len("http://") :].rstrip("/")
 
     assert items[f"web:video:{host}/std/s/videos/some_video_landing_page.html"]["metrics"]["views"] == 12345
     assert items[f"web:live:{host}/std/s/live/bbq-night"]["live"]["status"] == "live"
@@ -123,7 +151,12 @@ def test_sitemap_spider_index_gzip_pages_and_bombs(http_server, crawl):
 def test_feed_spider_youtube_rss_atom_and_garbage(http_server, crawl):
     s = http_server
     urls = [
-        serve(s, "/std/f/videos.xml?channel_id=UCxHaoWuChannel0000000aa", "youtube-channel.xml", "application/atom+xml; charset=UTF-8"),
+        serve(
+            s,
+            "/std/f/videos.xml?channel_id=UCxHaoWuChannel0000000aa",
+            "youtube-channel.xml",
+            "application/atom+xml; charset=UTF-8",
+        ),
         serve(s, "/std/f/feed.rss", "rss2.xml", "application/rss+xml"),
         serve(s, "/std/f/atom.xml", "atom.xml", "application/atom+xml"),
         s.add("/std/f/garbage.xml", b"\x00\x01 not a feed", content_type="application/xml"),
@@ -143,4 +176,6 @@ def test_feed_spider_youtube_rss_atom_and_garbage(http_server, crawl):
     }
     assert {key: out.stat(key) for key in expected} == expected
     # The feed export wrote the JSON form: every line carries every common key.
-    assert all({"id", "kind", "platform", "metrics", "observed_at", "source"} <= set(item) for item in out.items)
+    assert all(
+        {"id", "kind", "platform", "metrics", "observed_at", "source"} <= set(item) for item in out.items
+    )

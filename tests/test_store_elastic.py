@@ -37,8 +37,13 @@ def make_store(es_url, tmp_path):
     made: list[ElasticStore] = []
 
     def make(prefix: str | None = None, **overrides) -> ElasticStore:
-        config = ElasticConfig.from_env(es_url, environ={}, index_prefix=prefix or unique_prefix(),
-                                        outbox_dir=tmp_path / "outbox", **overrides)
+        config = ElasticConfig.from_env(
+            es_url,
+            environ={},
+            index_prefix=prefix or unique_prefix(),
+            outbox_dir=tmp_path / "outbox",
+            **overrides,
+        )
         store = ElasticStore(config=config)
         made.append(store)
         return store
@@ -68,7 +73,7 @@ def fake_embed(dim: int):
         for row, text in enumerate(texts):
             text = f"  {text.lower()}  "
             for i in range(len(text) - 2):
-                out[row, int(hashlib.md5(text[i:i + 3].encode()).hexdigest(), 16) % dim] += 1.0
+                out[row, int(hashlib.md5(text[i : i + 3].encode()).hexdigest(), 16) % dim] += 1.0
         return out
 
     return embed
@@ -90,8 +95,13 @@ def managed_node(url: str) -> tuple[Path, int] | None:
 
 
 def run_tool(name: str, port: int) -> str:
-    done = subprocess.run([str(TOOLS / name)], env={**os.environ, "TRENDCART_ES_PORT": str(port)},
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [str(TOOLS / name)],
+        env={**os.environ, "TRENDCART_ES_PORT": str(port)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, f"tools/elasticsearch/{name} failed:\n{done.stderr[-2000:]}"
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
@@ -120,18 +130,29 @@ def test_indices_templates_and_aliases_follow_the_documented_layout(make_store):
     store.set_model("model-a", 8)
     mapping = es.indices.get_mapping(index=f"{p}-docs")[f"{p}-docs-v1"]["mappings"]
     assert mapping["properties"]["vector"] == {
-        "type": "dense_vector", "dims": 8, "index": True, "similarity": "cosine",
-        "index_options": {"type": "hnsw", "m": 16, "ef_construction": 100}}
+        "type": "dense_vector",
+        "dims": 8,
+        "index": True,
+        "similarity": "cosine",
+        "index_options": {"type": "hnsw", "m": 16, "ef_construction": 100},
+    }
     assert mapping["_meta"]["trendcart"]["model"] == "model-a"
 
 
 def test_snapshots_live_in_monthly_indices_behind_an_alias_with_deterministic_ids(make_store):
     store = make_store()
-    store.add_snapshots([Snapshot("douyin:video:a", "2026-10-31T23:00:00Z", {"views": 1}),
-                         Snapshot("douyin:video:a", T1, {"views": 2, "likes": 1})])
+    store.add_snapshots(
+        [
+            Snapshot("douyin:video:a", "2026-10-31T23:00:00Z", {"views": 1}),
+            Snapshot("douyin:video:a", T1, {"views": 2, "likes": 1}),
+        ]
+    )
     store.add_snapshots([Snapshot("douyin:video:a", T1, {"views": 2})])  # the same observation again
     es, p = store.client, store.prefix
-    assert set(es.indices.get_alias(name=f"{p}-snapshots")) == {f"{p}-snapshots-2026.10", f"{p}-snapshots-2026.11"}
+    assert set(es.indices.get_alias(name=f"{p}-snapshots")) == {
+        f"{p}-snapshots-2026.10",
+        f"{p}-snapshots-2026.11",
+    }
     es.indices.refresh(index=f"{p}-snapshots")
     assert es.count(index=f"{p}-snapshots")["count"] == 3
     doc = es.get(index=f"{p}-snapshots-2026.11", id=f"douyin:video:a|views|{T1}")
@@ -140,10 +161,14 @@ def test_snapshots_live_in_monthly_indices_behind_an_alias_with_deterministic_id
 
 def test_prune_drops_whole_months_and_deletes_inside_the_cutoff_month(make_store):
     store = make_store()
-    store.add_snapshots([Snapshot("douyin:video:a", "2026-09-02T00:00:00Z", {"views": 1}),
-                         Snapshot("douyin:video:a", "2026-10-02T00:00:00Z", {"views": 2}),
-                         Snapshot("douyin:video:a", "2026-11-02T00:00:00Z", {"views": 3}),
-                         Snapshot("douyin:video:a", T1, {"views": 4})])
+    store.add_snapshots(
+        [
+            Snapshot("douyin:video:a", "2026-09-02T00:00:00Z", {"views": 1}),
+            Snapshot("douyin:video:a", "2026-10-02T00:00:00Z", {"views": 2}),
+            Snapshot("douyin:video:a", "2026-11-02T00:00:00Z", {"views": 3}),
+            Snapshot("douyin:video:a", T1, {"views": 4}),
+        ]
+    )
     assert store.prune("2026-11-10T00:00:00Z") == 3
     p = store.prefix
     assert set(store.client.indices.get_alias(name=f"{p}-snapshots")) == {f"{p}-snapshots-2026.11"}
@@ -161,7 +186,9 @@ def test_model_is_recorded_in_the_mapping_and_survives_reopening(make_store):
     message = str(excinfo.value)
     assert "reindex" in message and "model-a" in message and "\n" not in message
     again.client.indices.refresh(index=f"{store.prefix}-docs")  # another object: visible after a refresh
-    assert [h.id for h in again.search("口红", np.array([1.0, 0, 0, 0]), mode="hybrid")] == ["douyin:video:v1"]
+    assert [h.id for h in again.search("口红", np.array([1.0, 0, 0, 0]), mode="hybrid")] == [
+        "douyin:video:v1"
+    ]
 
 
 def test_int8_hnsw_is_an_option(make_store):
@@ -177,8 +204,14 @@ def test_int8_hnsw_is_an_option(make_store):
 
 def test_single_cjk_characters_match_inside_longer_runs(make_store):
     store = make_store()
-    store.upsert([make_doc("a", title="大红色"), make_doc("b", title="口红"), make_doc("c", title="红茶"),
-                  make_doc("d", title="绿茶")])
+    store.upsert(
+        [
+            make_doc("a", title="大红色"),
+            make_doc("b", title="口红"),
+            make_doc("c", title="红茶"),
+            make_doc("d", title="绿茶"),
+        ]
+    )
     assert {h.id.split(":")[2] for h in store.search("红", mode="keyword")} == {"a", "b", "c"}
 
 
@@ -187,8 +220,10 @@ def test_window_stats_pages_through_a_composite_aggregation(make_store, monkeypa
 
     monkeypatch.setattr(module, "PAGE_SIZE", 7)  # 30 entities: five pages
     store = make_store()
-    store.add_snapshots([Snapshot(f"douyin:video:v{i:02d}", T1, {"views": i}) for i in range(30)] +
-                        [Snapshot(f"douyin:video:v{i:02d}", T2, {"views": i * 3}) for i in range(30)])
+    store.add_snapshots(
+        [Snapshot(f"douyin:video:v{i:02d}", T1, {"views": i}) for i in range(30)]
+        + [Snapshot(f"douyin:video:v{i:02d}", T2, {"views": i * 3}) for i in range(30)]
+    )
     stats = store.window_stats("views", T1, T2)
     assert len(stats) == 30
     assert (stats["douyin:video:v07"].first_value, stats["douyin:video:v07"].last_value) == (7, 21)
@@ -214,8 +249,15 @@ def test_writes_are_visible_to_the_next_read_without_a_refresh_per_document(make
 
 def test_per_document_failures_are_reported_together(make_store):
     store = make_store()
-    bad = [{"_op_type": "index", "_index": f"{store.prefix}-snapshots-2026.11", "_id": f"x{i}",
-            "_source": {"entity_id": "e", "metric": "views", "observed_at": T1, "value": "many"}} for i in range(7)]
+    bad = [
+        {
+            "_op_type": "index",
+            "_index": f"{store.prefix}-snapshots-2026.11",
+            "_id": f"x{i}",
+            "_source": {"entity_id": "e", "metric": "views", "observed_at": T1, "value": "many"},
+        }
+        for i in range(7)
+    ]
     good = store._snapshot_actions([("douyin:video:ok", "views", T1, 5, "douyin", "video")])
     with pytest.raises(BulkWriteError) as excinfo:
         store._bulk(good + bad)
@@ -227,16 +269,27 @@ def test_per_document_failures_are_reported_together(make_store):
 def test_chunks_of_one_write_go_in_parallel_and_failures_are_still_collected(make_store, monkeypatch):
     import indexer.elastic_store as module
 
-    monkeypatch.setattr(module, "BULK_CHUNK_DOCS", 3)  # 4 docs + 8 snapshots + 2 bad rows: 5 chunks, 2 threads
+    monkeypatch.setattr(
+        module, "BULK_CHUNK_DOCS", 3
+    )  # 4 docs + 8 snapshots + 2 bad rows: 5 chunks, 2 threads
     store = make_store(bulk_threads=2)
     store.set_model("m", 4)
     docs = [make_doc(f"p{i}", views=i, likes=i) for i in range(4)]
     result = store.upsert(docs, list(np.eye(4, dtype=np.float32)), ["h"] * 4)
     assert result.added == 4 and store.count() == 4
     assert len(store.snapshots("douyin:video:p2")) == 1
-    bad = [{"_op_type": "index", "_index": f"{store.prefix}-snapshots-2026.11", "_id": f"x{i}",
-            "_source": {"entity_id": "e", "metric": "views", "observed_at": T1, "value": "many"}} for i in range(2)]
-    good = store._snapshot_actions([(f"douyin:video:g{i}", "views", T1, i, "douyin", "video") for i in range(5)])
+    bad = [
+        {
+            "_op_type": "index",
+            "_index": f"{store.prefix}-snapshots-2026.11",
+            "_id": f"x{i}",
+            "_source": {"entity_id": "e", "metric": "views", "observed_at": T1, "value": "many"},
+        }
+        for i in range(2)
+    ]
+    good = store._snapshot_actions(
+        [(f"douyin:video:g{i}", "views", T1, i, "douyin", "video") for i in range(5)]
+    )
     with pytest.raises(BulkWriteError) as excinfo:
         store._bulk(good[:3] + bad[:1] + good[3:] + bad[1:])
     assert sorted(doc_id for doc_id, _ in excinfo.value.failures) == ["x0", "x1"]
@@ -293,10 +346,14 @@ def test_connection_refused_is_one_clear_line(tmp_path):
 @pytest.mark.parametrize("version", ["7.17.0", "9.0.1"])
 def test_servers_other_than_8x_are_refused(version, tmp_path):
     with TestServer() as server:
-        body = json.dumps({"version": {"number": version, "build_flavor": "default"}, "tagline": "You Know, for Search"})
+        body = json.dumps(
+            {"version": {"number": version, "build_flavor": "default"}, "tagline": "You Know, for Search"}
+        )
         server.add("/", body, content_type="application/json", headers={"X-Elastic-Product": "Elasticsearch"})
         config = ElasticConfig.from_env(server.url("/").rstrip("/"), environ={}, outbox_dir=tmp_path)
-        with pytest.raises(StoreUnavailable, match=f"runs Elasticsearch {re.escape(version)}; trendcart needs 8.x"):
+        with pytest.raises(
+            StoreUnavailable, match=f"runs Elasticsearch {re.escape(version)}; trendcart needs 8.x"
+        ):
             ElasticStore(config=config)
 
 
@@ -306,9 +363,17 @@ def test_the_real_node_is_accepted_as_8x(make_store):
 
 def test_authentication_failure_is_one_clear_line(tmp_path):
     with TestServer() as server:
-        error = {"error": {"type": "security_exception", "reason": "unable to authenticate user [bob]"}, "status": 401}
-        server.add("/", json.dumps(error), status=401, content_type="application/json",
-                   headers={"X-Elastic-Product": "Elasticsearch", "WWW-Authenticate": 'Basic realm="security"'})
+        error = {
+            "error": {"type": "security_exception", "reason": "unable to authenticate user [bob]"},
+            "status": 401,
+        }
+        server.add(
+            "/",
+            json.dumps(error),
+            status=401,
+            content_type="application/json",
+            headers={"X-Elastic-Product": "Elasticsearch", "WWW-Authenticate": 'Basic realm="security"'},
+        )
         host = server.url("/").split("//")[1].rstrip("/")
         config = ElasticConfig.from_env(f"http://bob:wrong@{host}", environ={}, outbox_dir=tmp_path)
         assert config.username == "bob" and config.hosts == [f"http://{host}"]
@@ -319,22 +384,34 @@ def test_authentication_failure_is_one_clear_line(tmp_path):
 
 
 def test_configuration_from_urls_and_environment():
-    env = {"TRENDCART_ES_API_KEY": "key-id:secret", "TRENDCART_ES_CA_CERTS": "/etc/ca.pem",
-           "TRENDCART_ES_VERIFY_CERTS": "false", "TRENDCART_ES_INDEX_PREFIX": "shop",
-           "TRENDCART_ES_OUTBOX": "/tmp/ob", "TRENDCART_ES_VECTOR_INDEX": "int8_hnsw"}
+    env = {
+        "TRENDCART_ES_API_KEY": "key-id:secret",
+        "TRENDCART_ES_CA_CERTS": "/etc/ca.pem",
+        "TRENDCART_ES_VERIFY_CERTS": "false",
+        "TRENDCART_ES_INDEX_PREFIX": "shop",
+        "TRENDCART_ES_OUTBOX": "/tmp/ob",
+        "TRENDCART_ES_VECTOR_INDEX": "int8_hnsw",
+    }
     config = ElasticConfig.from_env("https://a.example:9243, https://b.example:9243/", environ=env)
     assert config.hosts == ["https://a.example:9243", "https://b.example:9243"]
     kwargs = config.client_kwargs()
     assert kwargs["api_key"] == ("key-id", "secret") and "basic_auth" not in kwargs
     assert kwargs["ca_certs"] == "/etc/ca.pem" and kwargs["verify_certs"] is False
-    assert (config.index_prefix, str(config.outbox_dir), config.vector_index) == ("shop", "/tmp/ob", "int8_hnsw")
+    assert (config.index_prefix, str(config.outbox_dir), config.vector_index) == (
+        "shop",
+        "/tmp/ob",
+        "int8_hnsw",
+    )
     basic = ElasticConfig.from_env("http://u%40x:p%3Aw@h:9200", environ={}).client_kwargs()
     assert basic["basic_auth"] == ("u@x", "p:w") and basic["hosts"] == ["http://h:9200"]
-    env_auth = ElasticConfig.from_env("http://h:9200", environ={"TRENDCART_ES_USERNAME": "elastic",
-                                                                 "TRENDCART_ES_PASSWORD": "pw"}).client_kwargs()
+    env_auth = ElasticConfig.from_env(
+        "http://h:9200", environ={"TRENDCART_ES_USERNAME": "elastic", "TRENDCART_ES_PASSWORD": "pw"}
+    ).client_kwargs()
     assert env_auth["basic_auth"] == ("elastic", "pw")
-    cloud = ElasticConfig.from_env("https://ignored:443", environ={"TRENDCART_ES_CLOUD_ID": "dep:abc",
-                                                                  "TRENDCART_ES_API_KEY": "ZW5jb2RlZA=="})
+    cloud = ElasticConfig.from_env(
+        "https://ignored:443",
+        environ={"TRENDCART_ES_CLOUD_ID": "dep:abc", "TRENDCART_ES_API_KEY": "ZW5jb2RlZA=="},
+    )
     assert cloud.client_kwargs()["cloud_id"] == "dep:abc" and "hosts" not in cloud.client_kwargs()
     assert cloud.client_kwargs()["api_key"] == "ZW5jb2RlZA=="
     with pytest.raises(StoreUnavailable, match="not an Elasticsearch URL"):
@@ -343,7 +420,10 @@ def test_configuration_from_urls_and_environment():
     assert ElasticConfig.from_env("http://h", environ={"TRENDCART_ES_BULK_THREADS": "1"}).bulk_threads == 1
     with pytest.raises(StoreUnavailable, match="TRENDCART_ES_BULK_THREADS"):
         ElasticConfig.from_env("http://h", environ={"TRENDCART_ES_BULK_THREADS": "0"})
-    assert "secret" not in config.where() and "p:w" not in ElasticConfig.from_env("http://u:p:w@h", environ={}).where()
+    assert (
+        "secret" not in config.where()
+        and "p:w" not in ElasticConfig.from_env("http://u:p:w@h", environ={}).where()
+    )
 
 
 def test_the_fixture_fails_under_ci_and_skips_otherwise():
@@ -424,8 +504,10 @@ def test_nothing_is_lost_when_the_node_stops_mid_ingest(make_store, es_url):
 def test_reindex_re_embeds_into_a_new_index_and_swaps_the_alias(make_store):
     store = make_store()
     old_embed, new_embed = fake_embed(8), fake_embed(12)
-    docs = [make_doc(f"v{i}", title=title, views=i, observed_at=T1)
-            for i, title in enumerate(["wireless earbuds", "口红 推荐", "coffee dripper", "手机壳"])]
+    docs = [
+        make_doc(f"v{i}", title=title, views=i, observed_at=T1)
+        for i, title in enumerate(["wireless earbuds", "口红 推荐", "coffee dripper", "手机壳"])
+    ]
     store.set_model("fake-8", 8)
     store.upsert(docs, list(old_embed([document_text(d) for d in docs])), ["h"] * 4)
     store.upsert([make_doc("v0", title="wireless earbuds", views=50, observed_at=T2)], [None], ["h"])
@@ -449,11 +531,16 @@ def test_reindex_re_embeds_into_a_new_index_and_swaps_the_alias(make_store):
 @pytest.mark.model
 def test_reindex_with_the_real_embedder(make_store, embedder):
     store = make_store()
-    docs = [make_doc("ear", title="Wireless earbuds with noise cancelling"), make_doc("mug", title="陶瓷咖啡杯")]
+    docs = [
+        make_doc("ear", title="Wireless earbuds with noise cancelling"),
+        make_doc("mug", title="陶瓷咖啡杯"),
+    ]
     store.set_model("fake-4", 4)
     store.upsert(docs, list(fake_embed(4)([document_text(d) for d in docs])), ["h", "h"])
     store.reindex(embedder)
     assert store.model_info() == (embedder.model_name, embedder.dim)
-    assert store.known_hashes(["douyin:video:ear"]) == {"douyin:video:ear": embedder.text_hash(document_text(docs[0]))}
+    assert store.known_hashes(["douyin:video:ear"]) == {
+        "douyin:video:ear": embedder.text_hash(document_text(docs[0]))
+    }
     hits = store.search("headphones", embedder.embed_query("headphones"), mode="semantic", limit=1)
     assert hits[0].id == "douyin:video:ear"

@@ -26,7 +26,9 @@ def test_schema_is_migrated_in_numbered_steps_and_wal_is_on(tmp_path):
     SqliteStore(path).close()
     SqliteStore(path).close()  # reopening applies nothing twice
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(v,) for v in range(1, len(MIGRATIONS) + 1)]
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [
+        (v,) for v in range(1, len(MIGRATIONS) + 1)
+    ]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -129,8 +131,14 @@ def test_fts_queries_quote_every_term():
 
 def test_single_character_queries_match_anywhere_in_a_run(tmp_path):
     store = SqliteStore(tmp_path / "s.db")
-    store.upsert([make_doc("a", title="大红色"), make_doc("b", title="口红"), make_doc("c", title="红茶"),
-                  make_doc("d", title="绿茶")])
+    store.upsert(
+        [
+            make_doc("a", title="大红色"),
+            make_doc("b", title="口红"),
+            make_doc("c", title="红茶"),
+            make_doc("d", title="绿茶"),
+        ]
+    )
     assert {h.id.split(":")[2] for h in store.search("红", mode="keyword")} == {"a", "b", "c"}
     store.close()
 
@@ -139,9 +147,14 @@ def test_window_stats_is_one_query_not_a_scan_of_snapshots(tmp_path):
     store = SqliteStore(tmp_path / "s.db")
     store.upsert([make_doc(f"v{i}", views=i, observed_at=T1) for i in range(50)])
     store.upsert([make_doc(f"v{i}", views=i * 3, observed_at=T2) for i in range(50)])
-    plan = " ".join(str(r) for r in store._conn.execute(
-        "EXPLAIN QUERY PLAN SELECT entity_id FROM snapshots WHERE metric = 'views' AND observed_at >= ? "
-        "AND observed_at <= ?", (T1, T2)))
+    plan = " ".join(
+        str(r)
+        for r in store._conn.execute(
+            "EXPLAIN QUERY PLAN SELECT entity_id FROM snapshots WHERE metric = 'views' AND observed_at >= ? "
+            "AND observed_at <= ?",
+            (T1, T2),
+        )
+    )
     assert "snapshots_metric_time" in plan
     stats = store.window_stats("views", T1, T2)
     assert len(stats) == 50 and stats["douyin:video:v7"].last_value == 21
@@ -159,7 +172,9 @@ def _vector_store(path, n=6, dim=4, seed=0):
     store = SqliteStore(path)
     store.set_model("m", dim)
     rng = np.random.default_rng(seed)
-    store.upsert([make_doc(f"v{i}") for i in range(n)], list(rng.normal(size=(n, dim))), [f"h{i}" for i in range(n)])
+    store.upsert(
+        [make_doc(f"v{i}") for i in range(n)], list(rng.normal(size=(n, dim))), [f"h{i}" for i in range(n)]
+    )
     return store
 
 

@@ -30,14 +30,34 @@ from indexer.trends import (
 T0, T1, T2 = "2026-11-23T12:00:00Z", "2026-11-24T12:00:00Z", "2026-11-25T12:00:00Z"
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
 
-P1 = {"id": "web:product:p1", "title": "丝绒口红 Velvet Lipstick", "price": 59.9, "currency": "CNY", "shop": "Shop A"}
-P2 = {"id": "web:product:p2", "title": "Snack box 零食礼包", "price": 39.0, "currency": "CNY", "shop": "Shop B"}
+P1 = {
+    "id": "web:product:p1",
+    "title": "丝绒口红 Velvet Lipstick",
+    "price": 59.9,
+    "currency": "CNY",
+    "shop": "Shop A",
+}
+P2 = {
+    "id": "web:product:p2",
+    "title": "Snack box 零食礼包",
+    "price": 39.0,
+    "currency": "CNY",
+    "shop": "Shop B",
+}
 
 
 def doc(doc_id: str, at: str, views: int | None, likes: int | None = None, **extra):
     platform, kind, _ = doc_id.split(":", 2)
-    data = {"id": doc_id, "kind": kind, "platform": platform, "title": extra.pop("title", doc_id),
-            "observed_at": at, "metrics": {"views": views, "likes": likes}, "hashtags": [], "products": []}
+    data = {
+        "id": doc_id,
+        "kind": kind,
+        "platform": platform,
+        "title": extra.pop("title", doc_id),
+        "observed_at": at,
+        "metrics": {"views": views, "likes": likes},
+        "hashtags": [],
+        "products": [],
+    }
     data.update(extra)
     return data
 
@@ -49,24 +69,63 @@ def make_scenario_store(path) -> SqliteStore:
 
 def fill_scenario(s):
     """Write the scenario into any store (SQLite here; Elasticsearch in test_trends_elastic.py)."""
-    a = dict(creator={"id": "c1", "name": "Lily"}, products=[P1], hashtags=["口红", "makeup"],
-             published_at="2026-11-22T12:00:00Z", title="Lipstick try-on 口红试色")
-    b = dict(creator={"id": "c2", "name": "Bob"}, products=[P1], hashtags=["makeup"],
-             published_at="2026-11-01T00:00:00Z", title="Makeup haul")
-    c = dict(creator={"id": "c1", "name": "Lily"}, published_at="2026-11-25T00:00:00Z", title="零食开箱 snack unboxing")
-    live = dict(creator={"id": "c3", "name": "主播小王"}, products=[P2], published_at="2026-11-22T12:00:00Z",
-                title="直播 live room", live={"status": "live", "started_at": "2026-11-22T12:00:00Z", "ended_at": None})
-    for at, (va, vb, vl, la) in zip((T0, T1, T2), ((1000, 10000, None, 10), (2000, 12400, 500, 20), (5000, 14800, 1700, 80)), strict=True):
+    a = dict(
+        creator={"id": "c1", "name": "Lily"},
+        products=[P1],
+        hashtags=["口红", "makeup"],
+        published_at="2026-11-22T12:00:00Z",
+        title="Lipstick try-on 口红试色",
+    )
+    b = dict(
+        creator={"id": "c2", "name": "Bob"},
+        products=[P1],
+        hashtags=["makeup"],
+        published_at="2026-11-01T00:00:00Z",
+        title="Makeup haul",
+    )
+    c = dict(
+        creator={"id": "c1", "name": "Lily"},
+        published_at="2026-11-25T00:00:00Z",
+        title="零食开箱 snack unboxing",
+    )
+    live = dict(
+        creator={"id": "c3", "name": "主播小王"},
+        products=[P2],
+        published_at="2026-11-22T12:00:00Z",
+        title="直播 live room",
+        live={"status": "live", "started_at": "2026-11-22T12:00:00Z", "ended_at": None},
+    )
+    for at, (va, vb, vl, la) in zip(
+        (T0, T1, T2), ((1000, 10000, None, 10), (2000, 12400, 500, 20), (5000, 14800, 1700, 80)), strict=True
+    ):
         s.upsert([doc("tiktok:video:a", at, va, likes=la, **a), doc("youtube:video:b", at, vb, **b)])
         if vl is not None:
             s.upsert([doc("douyin:live:l", at, vl, **live)])
     s.upsert([doc("tiktok:video:c", T2, 3600, **c), doc("web:video:x", T2, 999)])
     # product documents: P1 with its own sales over time; P2 names C as featuring it
     for at, sales in ((T0, 100), (T1, 160), (T2, 400)):
-        s.upsert([{**doc("web:product:p1", at, None, title=P1["title"]), "price": 59.9, "currency": "CNY",
-                   "shop": "Shop A", "metrics": {"sales": sales}, "featured_in": ["tiktok:video:a", "youtube:video:b"]}])
-    s.upsert([{**doc("web:product:p2", T2, None, title=P2["title"]), "price": 39.0, "currency": "CNY",
-               "featured_in": ["tiktok:video:c"]}])
+        s.upsert(
+            [
+                {
+                    **doc("web:product:p1", at, None, title=P1["title"]),
+                    "price": 59.9,
+                    "currency": "CNY",
+                    "shop": "Shop A",
+                    "metrics": {"sales": sales},
+                    "featured_in": ["tiktok:video:a", "youtube:video:b"],
+                }
+            ]
+        )
+    s.upsert(
+        [
+            {
+                **doc("web:product:p2", T2, None, title=P2["title"]),
+                "price": 39.0,
+                "currency": "CNY",
+                "featured_in": ["tiktok:video:c"],
+            }
+        ]
+    )
     return s
 
 
@@ -132,7 +191,11 @@ def test_videos_by_hand(store):
     c = results["tiktok:video:c"]
     # C: one snapshot -> 3600 views / 12 h since publication, flagged, no growth or acceleration
     assert c.components["basis"] == "since_published" and c.components["velocity"] == 300.0
-    assert c.components["growth"] is None and c.components["acceleration"] is None and c.components["new"] is True
+    assert (
+        c.components["growth"] is None
+        and c.components["acceleration"] is None
+        and c.components["new"] is True
+    )
     assert c.score == pytest.approx(math.log10(301), abs=1e-4)
     assert "web:video:x" not in results and report.skipped_no_rate == 1
     assert [r.key for r in report.results] == ["tiktok:video:a", "tiktok:video:c", "youtube:video:b"]
@@ -158,7 +221,9 @@ def test_platform_filter_and_limit(store):
 def test_likes_metric(store):
     report = engine(store).trending(by="video", window="24h", metric="likes")
     a = by_id(report)["tiktok:video:a"].components
-    assert a["velocity"] == pytest.approx(60 / 24, abs=1e-4) and a["velocity_prev"] == pytest.approx(10 / 24, abs=1e-4)
+    assert a["velocity"] == pytest.approx(60 / 24, abs=1e-4) and a["velocity_prev"] == pytest.approx(
+        10 / 24, abs=1e-4
+    )
     assert set(by_id(report)) == {"tiktok:video:a"}  # nothing else has likes
 
 
@@ -168,10 +233,16 @@ def test_products_aggregate_their_videos_and_lives(store):
     results = by_id(report)
     p1, p2 = results["web:product:p1"], results["web:product:p2"]
     # P1 = A + B: 225/h now, 41.67 + 100 before; growth over starting values 2000 + 12400; 2 creators
-    assert p1.components["velocity"] == 225.0 and p1.components["creators"] == 2 and p1.components["items"] == 2
+    assert (
+        p1.components["velocity"] == 225.0 and p1.components["creators"] == 2 and p1.components["items"] == 2
+    )
     assert p1.components["growth"] == pytest.approx(225 / 14400)
-    assert p1.components["acceleration"] == pytest.approx((225 - 1000 / 24 - 100) / (1000 / 24 + 100), abs=1e-4)
-    expected = math.log10(226) * (1 + 24 * 225 / 14400) * (1 + (225 - 1000 / 24 - 100) / (1000 / 24 + 100)) * 1.25
+    assert p1.components["acceleration"] == pytest.approx(
+        (225 - 1000 / 24 - 100) / (1000 / 24 + 100), abs=1e-4
+    )
+    expected = (
+        math.log10(226) * (1 + 24 * 225 / 14400) * (1 + (225 - 1000 / 24 - 100) / (1000 / 24 + 100)) * 1.25
+    )
     assert p1.score == pytest.approx(expected, abs=1e-3)
     assert p1.components["basis"] == "snapshots" and p1.components["new_items"] == 0
     assert p1.title == P1["title"] and p1.extra["price"] == 59.9 and p1.extra["sales"] == 400
@@ -207,7 +278,10 @@ def test_empty_window_and_json(store):
     report = engine(store).trending(by="video", window="1h", now=datetime(2030, 1, 1, tzinfo=timezone.utc))
     assert report.results == [] and report.considered == 0
     data = json.loads(json.dumps(engine(store).trending(by="product").to_json()))
-    assert data["now"] == "2026-11-25T12:00:00Z" and data["results"][0]["components"]["factors"]["breadth"] == 1.25
+    assert (
+        data["now"] == "2026-11-25T12:00:00Z"
+        and data["results"][0]["components"]["factors"]["breadth"] == 1.25
+    )
 
 
 def test_unknown_metric(store):

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.elasticsearch
 
 @pytest.fixture
 def stores(es_url, tmp_path):
-    config = ElasticConfig.from_env(es_url, environ={}, index_prefix=f"tct-{uuid.uuid4().hex[:12]}",
-                                    outbox_dir=tmp_path / "outbox")
+    config = ElasticConfig.from_env(
+        es_url, environ={}, index_prefix=f"tct-{uuid.uuid4().hex[:12]}", outbox_dir=tmp_path / "outbox"
+    )
     elastic = fill_scenario(ElasticStore(config=config))
     sqlite = fill_scenario(SqliteStore(tmp_path / "trends.db"))
     yield sqlite, elastic

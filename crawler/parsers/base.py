@@ -28,7 +28,11 @@ class Page:
     def text(self) -> str:
         """The body decoded like a browser would (header, BOM, meta charset, then a guess); never raises."""
         if self._text is None:
-            header = f"charset={self.content_type.split('charset=')[-1]}" if self.content_type and "charset=" in self.content_type else None
+            header = (
+                f"charset={self.content_type.split('charset=')[-1]}"
+                if self.content_type and "charset=" in self.content_type
+                else None
+            )
             _, self._text = html_to_unicode(header, self.body)
         return self._text
 
@@ -51,7 +55,9 @@ class ParseResult:
     # Pages the parser found that a spider fetches only when asked (a plain sitemap's <loc>s with
     # `-a pages=1`); unlike `links` they are never followed by default.
     pages: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # short machine-readable reasons, e.g. "jsonld/malformed_json"
+    errors: list[str] = field(
+        default_factory=list
+    )  # short machine-readable reasons, e.g. "jsonld/malformed_json"
     blocked: str | None = None
     parser: str | None = None
 

@@ -86,7 +86,9 @@ class FeedParser:
 class FeedContext:
     """What the feed says about all its entries: its link, title, author, YouTube channel id."""
 
-    def __init__(self, url: str, title: str | None, link: str | None, author: CreatorRef | None, channel_id: str | None):
+    def __init__(
+        self, url: str, title: str | None, link: str | None, author: CreatorRef | None, channel_id: str | None
+    ):
         self.url, self.title, self.link, self.author, self.channel_id = url, title, link, author, channel_id
 
     @classmethod
@@ -121,7 +123,11 @@ def _author(element: etree._Element, base: str) -> CreatorRef | None:
         name = clean_text(_text(atom, "name", ATOM), 200)
         url = absolute_url(_text(atom, "uri", ATOM), base)
         return CreatorRef(name=name, url=url) if name or url else None
-    raw = text_of(child(element, "creator", DC)) or text_of(child(element, "author", None)) or _text(element, "author", ITUNES)
+    raw = (
+        text_of(child(element, "creator", DC))
+        or text_of(child(element, "author", None))
+        or _text(element, "author", ITUNES)
+    )
     if raw:
         match = _RSS_AUTHOR_RE.match(raw)
         name = clean_text(match.group("name") if match else raw, 200)
@@ -153,8 +159,13 @@ def entry_item(entry: etree._Element, feed: FeedContext, observed_at: datetime) 
         return None
 
     title = clean_text(media_text("title") or _entry_text(entry, "title"), 500)
-    description = clean_text(media_text("description") or _entry_text(entry, "summary") or _entry_text(entry, "description")
-                             or _text(entry, "encoded", CONTENT) or _entry_text(entry, "content"))
+    description = clean_text(
+        media_text("description")
+        or _entry_text(entry, "summary")
+        or _entry_text(entry, "description")
+        or _text(entry, "encoded", CONTENT)
+        or _entry_text(entry, "content")
+    )
     if title is None and description is None:
         return "entry_without_title"
     link = _link(entry, feed.url)
@@ -171,7 +182,9 @@ def entry_item(entry: etree._Element, feed: FeedContext, observed_at: datetime) 
     else:
         platform = "web"
         guid = child(entry, "guid")
-        permalink = text_of(guid) if guid is not None and guid.get("isPermaLink", "true").lower() != "false" else None
+        permalink = (
+            text_of(guid) if guid is not None and guid.get("isPermaLink", "true").lower() != "false" else None
+        )
         link = link or _http_url(permalink) or _http_url(_entry_text(entry, "id"))
         item_id = web_id("video", link)
         if item_id is None:
@@ -183,18 +196,35 @@ def entry_item(entry: etree._Element, feed: FeedContext, observed_at: datetime) 
     stats = media_el("statistics")
     rating = media_el("starRating")
     content = media_el("content")
-    published = (_entry_text(entry, "published") or text_of(child(entry, "pubDate")) or _text(entry, "date", DC)
-                 or _entry_text(entry, "issued"))
+    published = (
+        _entry_text(entry, "published")
+        or text_of(child(entry, "pubDate"))
+        or _text(entry, "date", DC)
+        or _entry_text(entry, "issued")
+    )
     return VideoItem(
-        id=item_id, platform=platform, url=link, title=title, description=description,
-        hashtags=normalise_hashtags([t for t in tags if t] + normalise_hashtags(keywords or "")
-                                    + extract_hashtags(title) + extract_hashtags(description)),
+        id=item_id,
+        platform=platform,
+        url=link,
+        title=title,
+        description=description,
+        hashtags=normalise_hashtags(
+            [t for t in tags if t]
+            + normalise_hashtags(keywords or "")
+            + extract_hashtags(title)
+            + extract_hashtags(description)
+        ),
         language=guess_language(" ".join(t for t in (title, description) if t)),
         published_at=parse_datetime(published, observed_at),
         creator=author,
-        metrics=Metrics(views=parse_count(stats.get("views")) if stats is not None else None, likes=_likes(rating)),
-        observed_at=iso_utc(observed_at), source=NAME,
-        duration_s=parse_duration((content.get("duration") if content is not None else None) or _text(entry, "duration", ITUNES)),
+        metrics=Metrics(
+            views=parse_count(stats.get("views")) if stats is not None else None, likes=_likes(rating)
+        ),
+        observed_at=iso_utc(observed_at),
+        source=NAME,
+        duration_s=parse_duration(
+            (content.get("duration") if content is not None else None) or _text(entry, "duration", ITUNES)
+        ),
     )
 
 
@@ -223,10 +253,8 @@ def _youtube_video_id(entry: etree._Element) -> str | None:
     value = _text(entry, "videoId", YT)
     if not value:
         atom_id = _entry_text(entry, "id") or ""
-        value = atom_id[len("yt:video:"):] if atom_id.startswith("yt:video:") else None
+        value = atom_id[len("yt:video:") :] if atom_id.startswith("yt:video:") else None
     return value if value and _YT_VIDEO_ID_RE.match(value) else None
-
-
 
 
 PARSER = FeedParser()

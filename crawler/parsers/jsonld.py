@@ -70,10 +70,14 @@ class JsonLdParser:
         if mapper.videos() or mapper.products():
             result.items.extend(mapper.items())
         elif _HAS_MICRODATA_RE.search(page.body):
-            micro = SchemaOrgMapper(Graph(microdata.extract(root, page.url)), page.url, canonical, page.observed_at, NAME)
+            micro = SchemaOrgMapper(
+                Graph(microdata.extract(root, page.url)), page.url, canonical, page.observed_at, NAME
+            )
             result.items.extend(micro.items())
         if not result.items:
-            result.items.extend(opengraph.items(opengraph.extract(root), page.url, canonical, page.observed_at, NAME))
+            result.items.extend(
+                opengraph.items(opengraph.extract(root), page.url, canonical, page.observed_at, NAME)
+            )
         if not result.items:
             result.blocked = block_reason(root)
         return result

@@ -37,8 +37,12 @@ CREATOR_TYPES = frozenset({"Person", "Organization", "Corporation", "Brand", "On
 OFFER_TYPES = frozenset({"Offer", "AggregateOffer"})
 # interactionStatistic.interactionType -> our metric (BookmarkAction: a saved/collected video).
 INTERACTION_METRICS = {
-    "WatchAction": "views", "ViewAction": "views", "LikeAction": "likes", "CommentAction": "comments",
-    "ShareAction": "shares", "BookmarkAction": "collects",
+    "WatchAction": "views",
+    "ViewAction": "views",
+    "LikeAction": "likes",
+    "CommentAction": "comments",
+    "ShareAction": "shares",
+    "BookmarkAction": "collects",
 }
 # The pre-2014 form `interactionCount: "UserLikes:123"` (schema.org's UserInteraction subtypes).
 LEGACY_INTERACTIONS = {"UserPlays": "views", "UserLikes": "likes", "UserComments": "comments"}
@@ -144,7 +148,13 @@ def scalar(value: Any) -> Any:
 def truthy(value: Any) -> bool:
     value = scalar(value)
     if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "1", "https://schema.org/true", "http://schema.org/true")
+        return value.strip().lower() in (
+            "true",
+            "yes",
+            "1",
+            "https://schema.org/true",
+            "http://schema.org/true",
+        )
     return value is True
 
 
@@ -152,7 +162,9 @@ class SchemaOrgMapper:
     """Turns one page's Graph into items. `source` names the parser, `page_url` resolves relative URLs,
     `canonical` is the page's canonical URL (the native id of its main video or product)."""
 
-    def __init__(self, graph: Graph, page_url: str, canonical: str, observed_at: datetime, source: str) -> None:
+    def __init__(
+        self, graph: Graph, page_url: str, canonical: str, observed_at: datetime, source: str
+    ) -> None:
         self.g = graph
         self.page_url = page_url
         self.canonical = canonical
@@ -177,11 +189,17 @@ class SchemaOrgMapper:
             if kinds & wanted:
                 found.append(value)
             elif isinstance(value, dict) and hops < MAX_LINK_HOPS:
-                inner = self.g.get(value, "itemListElement") + self.g.get(value, "item") + self.g.get(value, "itemOffered")
+                inner = (
+                    self.g.get(value, "itemListElement")
+                    + self.g.get(value, "item")
+                    + self.g.get(value, "itemOffered")
+                )
                 found.extend(self._collect(inner, wanted, hops + 1))
         return found
 
-    def links(self, videos: list[dict[str, Any]], products: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    def links(
+        self, videos: list[dict[str, Any]], products: list[dict[str, Any]]
+    ) -> dict[int, list[dict[str, Any]]]:
         """video node id() -> products it shows, from links in either direction, then one documented fallback."""
         linked: dict[int, list[dict[str, Any]]] = {id(v): [] for v in videos}
         for video in videos:
@@ -213,7 +231,9 @@ class SchemaOrgMapper:
         top_videos = [v for v in videos if any(v is t for t in self.g.top)]
         main_product = None
         if not top_videos:
-            main_product = top_products[0] if len(top_products) == 1 else (products[0] if len(products) == 1 else None)
+            main_product = (
+                top_products[0] if len(top_products) == 1 else (products[0] if len(products) == 1 else None)
+            )
         product_ids = {id(p): self.product_id(p, main=p is main_product) for p in products}
         featured: dict[int, list[str]] = {id(p): [] for p in products}
         out: list[BaseItem] = []
@@ -256,12 +276,20 @@ class SchemaOrgMapper:
         if url.endswith(f"#video-{index + 1}"):
             native += f"#video-{index + 1}"
         fields: dict[str, Any] = dict(
-            id=make_id("web", kind, native), platform="web", url=own_url or self.canonical, title=title,
-            description=description, hashtags=self.hashtags(node, title, description),
+            id=make_id("web", kind, native),
+            platform="web",
+            url=own_url or self.canonical,
+            title=title,
+            description=description,
+            hashtags=self.hashtags(node, title, description),
             language=guess_language(" ".join(t for t in (title, description) if t)),
-            published_at=parse_datetime(scalar(g.first(node, "uploadDate", "datePublished", "dateCreated")), self.observed_at),
-            creator=self.creator(g.first(node, "author", "creator")), metrics=self.metrics(node),
-            observed_at=self.observed_iso, source=self.source,
+            published_at=parse_datetime(
+                scalar(g.first(node, "uploadDate", "datePublished", "dateCreated")), self.observed_at
+            ),
+            creator=self.creator(g.first(node, "author", "creator")),
+            metrics=self.metrics(node),
+            observed_at=self.observed_iso,
+            source=self.source,
             duration_s=parse_duration(scalar(g.first(node, "duration"))),
         )
         if broadcast is not None:
@@ -317,8 +345,13 @@ class SchemaOrgMapper:
             kind = kind.get("@type") if isinstance(kind, dict) else kind
             if kind and local_name(kind) in ("FollowAction", "SubscribeAction"):
                 followers = parse_count(scalar(stat.get("userInteractionCount")))
-        return CreatorRef(id=web_id("creator", url), name=name, handle=handle.lstrip("@") if handle else None,
-                          url=url, followers=followers)
+        return CreatorRef(
+            id=web_id("creator", url),
+            name=name,
+            handle=handle.lstrip("@") if handle else None,
+            url=url,
+            followers=followers,
+        )
 
     def live_broadcast(self, node: dict[str, Any]) -> dict[str, Any] | None:
         for event in self.g.get(node, "publication"):
@@ -329,14 +362,20 @@ class SchemaOrgMapper:
     def live_info(self, event: dict[str, Any]) -> LiveInfo:
         started = parse_datetime(scalar(self.g.first(event, "startDate")), self.observed_at)
         ended = parse_datetime(scalar(self.g.first(event, "endDate")), self.observed_at)
-        return LiveInfo(status=live_status(started, ended, self.observed_iso), started_at=started, ended_at=ended)
+        return LiveInfo(
+            status=live_status(started, ended, self.observed_iso), started_at=started, ended_at=ended
+        )
 
     # -- products ----------------------------------------------------------------------------------
     def product_id(self, node: dict[str, Any], main: bool) -> str | None:
         """Its own URL, else its offer's URL, else (for the page's main product) the canonical URL,
         else its SKU/product id/GTIN scoped by the page's host; None when nothing stable is known."""
         url = absolute_url(scalar(self.g.first(node, "url")), self.page_url) or self.offer_url(node)
-        if url is None and isinstance(node.get("@id"), str) and node["@id"].startswith(("http://", "https://")):
+        if (
+            url is None
+            and isinstance(node.get("@id"), str)
+            and node["@id"].startswith(("http://", "https://"))
+        ):
             url = node["@id"]
         if url is None and main:
             url = self.canonical
@@ -384,8 +423,11 @@ class SchemaOrgMapper:
     def shop(self, node: dict[str, Any]) -> str | None:
         for offer in self.offers(node):
             seller = self.g.resolve(scalar(self.g.first(offer, "seller", "offeredBy")))
-            name = self.g.text(seller, "name", max_length=200) if isinstance(seller, dict) else (
-                clean_text(seller, 200) if isinstance(seller, str) else None)
+            name = (
+                self.g.text(seller, "name", max_length=200)
+                if isinstance(seller, dict)
+                else (clean_text(seller, 200) if isinstance(seller, str) else None)
+            )
             if name:
                 return name
         brand = self.g.resolve(scalar(self.g.first(node, "brand", "manufacturer")))
@@ -395,7 +437,11 @@ class SchemaOrgMapper:
 
     def product_url(self, node: dict[str, Any], product_id: str | None) -> str | None:
         url = absolute_url(scalar(self.g.first(node, "url")), self.page_url) or self.offer_url(node)
-        if url is None and isinstance(node.get("@id"), str) and node["@id"].startswith(("http://", "https://")):
+        if (
+            url is None
+            and isinstance(node.get("@id"), str)
+            and node["@id"].startswith(("http://", "https://"))
+        ):
             url = node["@id"]
         if url is None and product_id and web_native_id(self.canonical) == product_id.split(":", 2)[2]:
             url = self.canonical
@@ -403,21 +449,42 @@ class SchemaOrgMapper:
 
     def product_ref(self, node: dict[str, Any], product_id: str | None) -> ProductRef:
         low, high, currency = self.price(node)
-        return ProductRef(id=product_id, title=self.g.text(node, "name", max_length=500), price=low, price_max=high,
-                          currency=currency, url=self.product_url(node, product_id), shop=self.shop(node))
+        return ProductRef(
+            id=product_id,
+            title=self.g.text(node, "name", max_length=500),
+            price=low,
+            price_max=high,
+            currency=currency,
+            url=self.product_url(node, product_id),
+            shop=self.shop(node),
+        )
 
     def product_item(self, node: dict[str, Any], product_id: str, featured_in: list[str]) -> ProductItem:
         low, high, currency = self.price(node)
         title = self.g.text(node, "name", max_length=500)
         description = self.g.text(node, "description")
         category = self.g.first(node, "category")
-        category = self.g.text(category, "name", max_length=200) if isinstance(category, dict) else (
-            clean_text(html.unescape(category), 200) if isinstance(category, str) else None)
+        category = (
+            self.g.text(category, "name", max_length=200)
+            if isinstance(category, dict)
+            else (clean_text(html.unescape(category), 200) if isinstance(category, str) else None)
+        )
         return ProductItem(
-            id=product_id, platform="web", url=self.product_url(node, product_id), title=title, description=description,
-            hashtags=[], language=guess_language(" ".join(t for t in (title, description) if t)),
-            observed_at=self.observed_iso, source=self.source, price=low, price_max=high, currency=currency,
-            shop=self.shop(node), category=category, featured_in=featured_in,
+            id=product_id,
+            platform="web",
+            url=self.product_url(node, product_id),
+            title=title,
+            description=description,
+            hashtags=[],
+            language=guess_language(" ".join(t for t in (title, description) if t)),
+            observed_at=self.observed_iso,
+            source=self.source,
+            price=low,
+            price_max=high,
+            currency=currency,
+            shop=self.shop(node),
+            category=category,
+            featured_in=featured_in,
         )
 
 

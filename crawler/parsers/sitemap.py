@@ -62,7 +62,9 @@ class SitemapParser:
         result = ParseResult(parser=NAME)
         if is_robots_txt(page.url):
             text = page.body.decode("utf-8", "replace")
-            result.links.extend(u for u in (absolute_url(m, page.url) for m in _ROBOTS_SITEMAP_RE.findall(text)) if u)
+            result.links.extend(
+                u for u in (absolute_url(m, page.url) for m in _ROBOTS_SITEMAP_RE.findall(text)) if u
+            )
             return result
         try:
             body = decompress(page.body)
@@ -107,8 +109,11 @@ class SitemapParser:
                 result.items.append(item)
 
 
-def video_item(video: etree._Element, loc: str, index: int, observed_at: datetime) -> VideoItem | LiveItem | None:
+def video_item(
+    video: etree._Element, loc: str, index: int, observed_at: datetime
+) -> VideoItem | LiveItem | None:
     """One <video:video>. The id is the page's <loc>; a page's second and later videos add `#video-N`."""
+
     def field(name: str) -> str | None:
         return text_of(child(video, name, VIDEO_NS))
 
@@ -131,15 +136,23 @@ def video_item(video: etree._Element, loc: str, index: int, observed_at: datetim
     tags = [t for t in (text_of(n) for n in children(video, "tag", VIDEO_NS)) if t]
     observed = iso_utc(observed_at)
     fields: dict[str, Any] = dict(
-        platform="web", url=loc, title=title, description=description,
+        platform="web",
+        url=loc,
+        title=title,
+        description=description,
         hashtags=normalise_hashtags(tags + extract_hashtags(title) + extract_hashtags(description)),
         language=guess_language(" ".join(t for t in (title, description) if t)),
-        published_at=parse_datetime(field("publication_date"), observed_at), creator=creator,
-        metrics=Metrics(views=parse_count(field("view_count"))), observed_at=observed, source=NAME,
+        published_at=parse_datetime(field("publication_date"), observed_at),
+        creator=creator,
+        metrics=Metrics(views=parse_count(field("view_count"))),
+        observed_at=observed,
+        source=NAME,
         duration_s=parse_duration(field("duration")),
     )
     if (field("live") or "").strip().lower() == "yes":
-        return LiveItem(id=make_id("web", "live", native), live=live_info(field("expiration_date"), observed_at), **fields)
+        return LiveItem(
+            id=make_id("web", "live", native), live=live_info(field("expiration_date"), observed_at), **fields
+        )
     return VideoItem(id=make_id("web", "video", native), **fields)
 
 

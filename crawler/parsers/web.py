@@ -13,20 +13,57 @@ from crawler.items import make_id
 # Query parameters that only say where a visitor came from; dropped so that a shared link and the
 # canonical link give the same id (utm_* from Google Analytics, spm/scm from Alibaba's sites, the
 # click ids of Facebook, Google and Microsoft ads, share markers seen on Douyin/TikTok/Bilibili links).
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "msclkid", "yclid", "dclid", "spm", "scm", "spm_id_from", "share_source",
-    "share_medium", "share_plat", "share_from", "share_session_id", "share_tag", "from", "ref",
-    "ref_src", "si", "feature", "igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "msclkid",
+        "yclid",
+        "dclid",
+        "spm",
+        "scm",
+        "spm_id_from",
+        "share_source",
+        "share_medium",
+        "share_plat",
+        "share_from",
+        "share_session_id",
+        "share_tag",
+        "from",
+        "ref",
+        "ref_src",
+        "si",
+        "feature",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+    }
+)
 # Bodies whose first bytes hold this many control characters are binary, not HTML.
 BINARY_SNIFF_BYTES = 1024
 BINARY_CONTROL_RATIO = 0.1
 # Words that mark a captcha or verification page, in a page's <title> or its first visible text.
 # Seen on Cloudflare, Akamai, Douyin/TikTok (验证码中间页), Taobao (滑动验证) and Google (unusual traffic).
 BLOCK_MARKERS = (
-    "captcha", "verify you are human", "are you a robot", "are you human", "unusual traffic",
-    "access denied", "attention required", "please verify", "robot check", "security check",
-    "验证码", "人机验证", "安全验证", "滑动验证", "请完成验证", "访问验证", "异常流量",
+    "captcha",
+    "verify you are human",
+    "are you a robot",
+    "are you human",
+    "unusual traffic",
+    "access denied",
+    "attention required",
+    "please verify",
+    "robot check",
+    "security check",
+    "验证码",
+    "人机验证",
+    "安全验证",
+    "滑动验证",
+    "请完成验证",
+    "访问验证",
+    "异常流量",
 )
 BLOCK_TEXT_CHARS = 2000
 
@@ -50,8 +87,11 @@ def web_native_id(url: str | None) -> str | None:
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     if len(path) > 1:
         path = path.rstrip("/")
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                   if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_"))
+    query = sorted(
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")
+    )
     native = host + (path if path != "/" else "")
     return f"{native}?{urlencode(query)}" if query else native
 

@@ -8,8 +8,16 @@ from lxml import etree
 def parse_xml(body: bytes) -> etree._Element | None:
     """The document's root element, or None when nothing usable is there. Entities are not resolved
     and nothing is fetched from the network, so XXE and billion-laughs payloads stay inert."""
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False,
-                             remove_comments=True, remove_pis=True, load_dtd=False, dtd_validation=False)
+    parser = etree.XMLParser(
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        load_dtd=False,
+        dtd_validation=False,
+    )
     try:
         root = etree.fromstring(body.lstrip(), parser=parser)
     except (etree.XMLSyntaxError, ValueError):

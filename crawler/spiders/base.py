@@ -55,12 +55,20 @@ class TrendcartSpider(scrapy.Spider):
     parser_name: str | None = None  # None: the registry chooses by URL, then by content
     stats_platform: str = "web"  # the stats key used for blocked pages when the parser cannot tell
 
-    def __init__(self, urls: str | None = None, urls_file: str | None = None, scope: str | None = None,
-                 follow: str | int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        urls: str | None = None,
+        urls_file: str | None = None,
+        scope: str | None = None,
+        follow: str | int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.start_urls = read_start_urls(urls, urls_file) or list(getattr(self, "default_start_urls", []))
         if not self.start_urls:
-            raise ValueError(f"spider {self.name!r} needs start URLs: -a urls=URL[,URL...] or -a urls_file=PATH")
+            raise ValueError(
+                f"spider {self.name!r} needs start URLs: -a urls=URL[,URL...] or -a urls_file=PATH"
+            )
         if scope:
             self.scope = {s.strip().lower().removeprefix("www.") for s in scope.split(",") if s.strip()}
         else:
@@ -170,8 +178,12 @@ def _scrapy_errors(*names: str) -> tuple[type[BaseException], ...]:
 _TIMEOUT_ERRORS = (TimeoutError, TCPTimedOutError, *_scrapy_errors("DownloadTimeoutError"))
 _DNS_ERRORS = (DNSLookupError, *_scrapy_errors("CannotResolveHostError"))
 _DATA_LOSS_ERRORS = _scrapy_errors("ResponseDataLossError")
-_CONNECTION_ERRORS = (ConnectionLost, ResponseFailed, ResponseNeverReceived,
-                      *_scrapy_errors("DownloadFailedError", "DownloadConnectionRefusedError"))
+_CONNECTION_ERRORS = (
+    ConnectionLost,
+    ResponseFailed,
+    ResponseNeverReceived,
+    *_scrapy_errors("DownloadFailedError", "DownloadConnectionRefusedError"),
+)
 
 
 def classify_failure(failure: Failure) -> str:
@@ -187,7 +199,9 @@ def classify_failure(failure: Failure) -> str:
     if failure.check(*_DNS_ERRORS):
         return "dns"
     if (_DATA_LOSS_ERRORS and failure.check(*_DATA_LOSS_ERRORS)) or (
-            failure.check(ResponseFailed) and any(r.check(_DataLoss) for r in failure.value.reasons if isinstance(r, Failure))):
+        failure.check(ResponseFailed)
+        and any(r.check(_DataLoss) for r in failure.value.reasons if isinstance(r, Failure))
+    ):
         return "data_loss"  # the body stopped short of its Content-Length (a truncated response)
     if failure.check(*_CONNECTION_ERRORS):
         return "connection_lost"

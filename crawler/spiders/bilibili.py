@@ -43,8 +43,14 @@ class BilibiliSpider(TrendcartSpider):
     default_scope = ("bilibili.com",)
     default_start_urls = (POPULAR_URL, RANKING_URL)
 
-    def __init__(self, bvids: str | None = None, rooms: str | None = None, pages_as_api: str | None = None,
-                 urls: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        bvids: str | None = None,
+        rooms: str | None = None,
+        pages_as_api: str | None = None,
+        urls: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         extra = [view_api_url(b.strip()) for b in (bvids or "").split(",") if b.strip()]
         extra += [LIVE_INFO_URL.format(room=r.strip()) for r in (rooms or "").split(",") if r.strip()]
         joined = ",".join(u for u in [urls or "", *extra] if u)

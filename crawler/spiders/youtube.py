@@ -15,8 +15,12 @@ FEED_URL = "https://www.youtube.com/feeds/videos.xml?{key}={value}"
 
 def feed_urls(channels: str | None, playlists: str | None) -> list[str]:
     """Channel ids (UC...) and playlist ids (PL...) -> their public Atom feeds (15 newest videos each)."""
-    urls = [FEED_URL.format(key="channel_id", value=c.strip()) for c in (channels or "").split(",") if c.strip()]
-    urls += [FEED_URL.format(key="playlist_id", value=p.strip()) for p in (playlists or "").split(",") if p.strip()]
+    urls = [
+        FEED_URL.format(key="channel_id", value=c.strip()) for c in (channels or "").split(",") if c.strip()
+    ]
+    urls += [
+        FEED_URL.format(key="playlist_id", value=p.strip()) for p in (playlists or "").split(",") if p.strip()
+    ]
     return urls
 
 
@@ -29,8 +33,14 @@ class YouTubeSpider(TrendcartSpider):
     stats_platform = "youtube"
     default_scope = ("youtube.com",)
 
-    def __init__(self, channels: str | None = None, playlists: str | None = None, watch: str | None = None,
-                 urls: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        channels: str | None = None,
+        playlists: str | None = None,
+        watch: str | None = None,
+        urls: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         extra = feed_urls(channels, playlists)
         joined = ",".join(u for u in [urls or "", *extra] if u)
         super().__init__(urls=joined or None, **kwargs)

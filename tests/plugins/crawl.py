@@ -39,13 +39,29 @@ class CrawlOutcome:
         return {item["id"]: item for item in self.items}
 
 
-def run_crawl(spider: str, workdir: Path, args: dict[str, str] | None = None,
-              settings: dict[str, str] | None = None, timeout: float = 120) -> CrawlOutcome:
+def run_crawl(
+    spider: str,
+    workdir: Path,
+    args: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> CrawlOutcome:
     out = workdir / f"{spider}-items.jsonl"
     stats_file = workdir / f"{spider}-stats.json"
     log_file = workdir / f"{spider}.log"
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-O", str(out),
-           "-s", f"TRENDCART_STATS_FILE={stats_file}", "-s", f"LOG_FILE={log_file}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        spider,
+        "-O",
+        str(out),
+        "-s",
+        f"TRENDCART_STATS_FILE={stats_file}",
+        "-s",
+        f"LOG_FILE={log_file}",
+    ]
     for key, value in {**TEST_SETTINGS, **(settings or {})}.items():
         cmd += ["-s", f"{key}={value}"]
     for key, value in (args or {}).items():
@@ -64,7 +80,9 @@ def run_crawl(spider: str, workdir: Path, args: dict[str, str] | None = None,
 def crawl(tmp_path):
     """`crawl("jsonld", args={"urls": ...})` runs a real crawl and returns a CrawlOutcome."""
 
-    def _run(spider: str, args: dict[str, str] | None = None, settings: dict[str, str] | None = None) -> CrawlOutcome:
+    def _run(
+        spider: str, args: dict[str, str] | None = None, settings: dict[str, str] | None = None
+    ) -> CrawlOutcome:
         outcome = run_crawl(spider, tmp_path, args, settings)
         # Bad input must be counted, never crash: no traceback may reach the crawl's log.
         assert "Traceback (most recent call last)" not in outcome.log, outcome.log[-4000:]

@@ -50,14 +50,24 @@ class TestServer:
         self._httpd: ThreadingHTTPServer | None = None
 
     # -- set-up ------------------------------------------------------------------------------------
-    def add(self, path: str, body: bytes | str, status: int = 200, content_type: str = "text/html; charset=utf-8",
-            headers: dict[str, str] | None = None) -> str:
+    def add(
+        self,
+        path: str,
+        body: bytes | str,
+        status: int = 200,
+        content_type: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[path] = Route(data, status, {"Content-Type": content_type, **(headers or {})})
         return self.url(path)
 
     def add_file(self, path: str, file: Path, content_type: str | None = None) -> str:
-        return self.add(path, file.read_bytes(), content_type=content_type or CONTENT_TYPES.get(file.suffix, "application/octet-stream"))
+        return self.add(
+            path,
+            file.read_bytes(),
+            content_type=content_type or CONTENT_TYPES.get(file.suffix, "application/octet-stream"),
+        )
 
     def url(self, path: str = "/") -> str:
         assert self._httpd is not None, "server not started"
@@ -99,7 +109,9 @@ class TestServer:
             return self._send(h, 200, DEFAULT_ROBOTS, {"Content-Type": "text/plain"})
         if path.startswith("/status/"):
             code = int(path.split("/")[2])
-            return self._send(h, code, f"<html><body>status {code}</body></html>".encode(), {"Content-Type": "text/html"})
+            return self._send(
+                h, code, f"<html><body>status {code}</body></html>".encode(), {"Content-Type": "text/html"}
+            )
         if path.startswith("/delay/"):
             _, _, seconds, *rest = path.split("/")
             time.sleep(float(seconds))
@@ -124,7 +136,12 @@ class TestServer:
             return None
         file = (self.root / path.lstrip("/")).resolve()
         if self.root in file.parents and file.is_file():
-            return self._send(h, 200, file.read_bytes(), {"Content-Type": CONTENT_TYPES.get(file.suffix, "application/octet-stream")})
+            return self._send(
+                h,
+                200,
+                file.read_bytes(),
+                {"Content-Type": CONTENT_TYPES.get(file.suffix, "application/octet-stream")},
+            )
         return self._send(h, 404, b"<html><body>not found</body></html>", {"Content-Type": "text/html"})
 
     @staticmethod

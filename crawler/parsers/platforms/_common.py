@@ -60,7 +60,7 @@ def assigned_json(html: str, name: str) -> Any:
             # JS-only literals (`undefined`) are the one tolerated deviation; retry on a cleaned slice.
             end = html.find("</script>", start)
             try:
-                value = loads_lenient(html[start:end if end > 0 else None])
+                value = loads_lenient(html[start : end if end > 0 else None])
             except ValueError:
                 continue
         return value

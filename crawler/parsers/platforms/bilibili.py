@@ -28,7 +28,11 @@ API = "https://api.bilibili.com"
 # Non-zero `code` values of the web-interface API. Risk control (-412 "请求被拦截", -352 "风控校验失败")
 # is a block; the rest say the video is gone or hidden (-404 "啥都木有", 62002 "稿件不可见",
 # 62004 "稿件审核中", 62012 "仅UP主自己可见", -403 "访问权限不足").
-BLOCKED_CODES = {-412: "bilibili/risk_control", -352: "bilibili/risk_control", -401: "bilibili/login_required"}
+BLOCKED_CODES = {
+    -412: "bilibili/risk_control",
+    -352: "bilibili/risk_control",
+    -401: "bilibili/login_required",
+}
 # live_status of room/v1/Room/get_info: 1 on air, 2 "轮播" (replaying old videos, i.e. not live), 0 off.
 LIVE_STATUS = {0: "ended", 1: "live", 2: "ended"}
 # The popular list pages by `pn`; stop following after this many pages (20 videos each).
@@ -52,13 +56,18 @@ class BilibiliParser:
 
     def sniff(self, page: Page) -> bool:
         data = body_json(page)
-        if isinstance(data, dict) and "code" in data and ("ttl" in data or "message" in data or "msg" in data):
+        if (
+            isinstance(data, dict)
+            and "code" in data
+            and ("ttl" in data or "message" in data or "msg" in data)
+        ):
             payload = data.get("data")
             if payload is None:  # an error answer: {"code": -404, "message": "啥都木有", "ttl": 1}
                 return {"code", "message", "ttl"} <= data.keys()
             return isinstance(payload, dict) and bool(
-                "no_more" in payload or
-                {"bvid", "aid", "stat"} & payload.keys() or {"live_status", "room_id"} <= payload.keys()
+                "no_more" in payload
+                or {"bvid", "aid", "stat"} & payload.keys()
+                or {"live_status", "room_id"} <= payload.keys()
                 or any(isinstance(v, dict) and "bvid" in v for v in list_or_empty(payload.get("list"))[:1])
             )
         return "__INITIAL_STATE__" in page.text[:3_000_000] and "bilibili" in page.text[:200_000]
@@ -94,12 +103,18 @@ class BilibiliParser:
             tags = [text(t.get("tag_name")) for t in list_or_empty(payload.get("tag")) if isinstance(t, dict)]
             return ParseResult(items=[video_item(payload, page.observed_iso, [t for t in tags if t])])
         if isinstance(payload.get("View"), dict):  # x/web-interface/view/detail wraps the view in "View"
-            tags = [text(t.get("tag_name")) for t in list_or_empty(payload.get("Tags")) if isinstance(t, dict)]
+            tags = [
+                text(t.get("tag_name")) for t in list_or_empty(payload.get("Tags")) if isinstance(t, dict)
+            ]
             return ParseResult(items=[video_item(payload["View"], page.observed_iso, [t for t in tags if t])])
         if "live_status" in payload and "room_id" in payload:
             return ParseResult(items=[live_item(payload, page.observed_iso)])
         if isinstance(payload.get("list"), list):
-            items = [video_item(v, page.observed_iso) for v in payload["list"] if isinstance(v, dict) and v.get("bvid")]
+            items = [
+                video_item(v, page.observed_iso)
+                for v in payload["list"]
+                if isinstance(v, dict) and v.get("bvid")
+            ]
             return ParseResult(items=items, links=self._next_popular_page(page.url, payload))
         return ParseResult(errors=["bilibili/unrecognised_response"])
 
@@ -136,8 +151,11 @@ def video_item(data: dict[str, Any], observed_at: str, tags: list[str] | None = 
         language=guess_language(" ".join(t for t in (title, description) if t)),
         published_at=parse_datetime(first(data.get("pubdate"), data.get("ctime"))),
         duration_s=parse_duration(data.get("duration")),
-        creator=CreatorRef(id=mid, name=text(owner.get("name")), url=f"https://space.bilibili.com/{mid}" if mid else None)
-        if owner else None,
+        creator=CreatorRef(
+            id=mid, name=text(owner.get("name")), url=f"https://space.bilibili.com/{mid}" if mid else None
+        )
+        if owner
+        else None,
         metrics=Metrics(
             views=count(stat.get("view")),
             likes=count(stat.get("like")),
@@ -156,18 +174,27 @@ def live_item(room: dict[str, Any], observed_at: str) -> LiveItem:
     status_code = room.get("live_status")
     status = LIVE_STATUS.get(status_code if isinstance(status_code, int) else -1)
     uid = text(room.get("uid"))
-    live_time = room.get("live_time") if isinstance(room.get("live_time"), str) and not room["live_time"].startswith("0000") else None
+    live_time = (
+        room.get("live_time")
+        if isinstance(room.get("live_time"), str) and not room["live_time"].startswith("0000")
+        else None
+    )
     title = text(room.get("title"))
     return LiveItem(
         id=make_id("bilibili", "live", room_id),
         platform="bilibili",
         url=f"https://live.bilibili.com/{room_id}",
         title=title,
-        description=text(re.sub(r"<[^>]+>", " ", room.get("description") or "")) if isinstance(room.get("description"), str) else None,
+        description=text(re.sub(r"<[^>]+>", " ", room.get("description") or ""))
+        if isinstance(room.get("description"), str)
+        else None,
         hashtags=normalise_hashtags(room.get("tags") if isinstance(room.get("tags"), str) else []),
         language=guess_language(title),
-        creator=CreatorRef(id=uid, url=f"https://space.bilibili.com/{uid}" if uid else None,
-                           followers=count(room.get("attention"))),
+        creator=CreatorRef(
+            id=uid,
+            url=f"https://space.bilibili.com/{uid}" if uid else None,
+            followers=count(room.get("attention")),
+        ),
         # live_time is Beijing time without a zone.
         live=LiveInfo(status=status, started_at=_beijing(live_time) if status == "live" else None),
         metrics=Metrics(viewers=count(room.get("online")) if status == "live" else None),

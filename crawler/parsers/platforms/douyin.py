@@ -106,7 +106,9 @@ class DouyinParser:
             res = dig(value, "videoInfoRes")
             if not isinstance(res, dict):
                 continue
-            items = [a for a in list_or_empty(res.get("item_list")) if isinstance(a, dict) and pick(a, "aweme_id")]
+            items = [
+                a for a in list_or_empty(res.get("item_list")) if isinstance(a, dict) and pick(a, "aweme_id")
+            ]
             if items:
                 return ParseResult(items=[video_item(a, page.observed_iso) for a in items])
             return ParseResult(errors=[unavailable_reason(res)])
@@ -132,11 +134,19 @@ class DouyinParser:
         if isinstance(api.get("aweme_detail"), dict):
             return ParseResult(items=[video_item(api["aweme_detail"], page.observed_iso)])
         if isinstance(api.get("aweme_list"), list):
-            items = [video_item(a, page.observed_iso) for a in api["aweme_list"] if isinstance(a, dict) and pick(a, "aweme_id")]
+            items = [
+                video_item(a, page.observed_iso)
+                for a in api["aweme_list"]
+                if isinstance(a, dict) and pick(a, "aweme_id")
+            ]
             return ParseResult(items=items)
         rooms = dig(api, "data", "data")
         if isinstance(rooms, list) and rooms and isinstance(rooms[0], dict):
-            info = {"room": rooms[0], "anchor": dig(api, "data", "user"), "web_rid": dig(api, "data", "web_rid")}
+            info = {
+                "room": rooms[0],
+                "anchor": dig(api, "data", "user"),
+                "web_rid": dig(api, "data", "web_rid"),
+            }
             return self._parse_room(page, info)
         return ParseResult(errors=[unavailable_reason(api)])
 
@@ -167,10 +177,21 @@ class DouyinParser:
                 url=f"{BASE}/user/{sec_uid}" if sec_uid else None,
                 followers=count(dig(owner, "follow_info", "follower_count")),
             ),
-            live=LiveInfo(status=status, started_at=parse_datetime(room.get("create_time")) if status == "live" else None),
+            live=LiveInfo(
+                status=status,
+                started_at=parse_datetime(room.get("create_time")) if status == "live" else None,
+            ),
             metrics=Metrics(
-                viewers=count(first(room.get("user_count_str"), stats.get("user_count_str"), room.get("user_count"),
-                                    dig(room, "room_view_stats", "display_value"))) if status == "live" else None,
+                viewers=count(
+                    first(
+                        room.get("user_count_str"),
+                        stats.get("user_count_str"),
+                        room.get("user_count"),
+                        dig(room, "room_view_stats", "display_value"),
+                    )
+                )
+                if status == "live"
+                else None,
                 views=count(first(stats.get("total_user_str"), stats.get("total_user"))),
                 likes=count(room.get("like_count")),
             ),
@@ -231,7 +252,9 @@ def author_ref(author: Any) -> CreatorRef | None:
         handle=handle if handle != "0" else None,
         url=f"{BASE}/user/{sec_uid}" if sec_uid else None,
         followers=count(pick(author, "follower_count")),
-        verified=True if text(pick(author, "custom_verify")) or text(pick(author, "enterprise_verify_reason")) else None,
+        verified=True
+        if text(pick(author, "custom_verify")) or text(pick(author, "enterprise_verify_reason"))
+        else None,
     )
 
 
@@ -248,8 +271,12 @@ def metrics(stats: Any) -> Metrics:
 
 
 def hashtags(aweme: dict[str, Any], description: str | None) -> list[str]:
-    found = [text(pick(e, "hashtag_name")) for e in list_or_empty(pick(aweme, "text_extra")) if isinstance(e, dict)]
-    found += [text(pick(c, "cha_name")) for c in list_or_empty(pick(aweme, "cha_list")) if isinstance(c, dict)]
+    found = [
+        text(pick(e, "hashtag_name")) for e in list_or_empty(pick(aweme, "text_extra")) if isinstance(e, dict)
+    ]
+    found += [
+        text(pick(c, "cha_name")) for c in list_or_empty(pick(aweme, "cha_list")) if isinstance(c, dict)
+    ]
     return normalise_hashtags([t for t in found if t] + extract_hashtags(description))
 
 
@@ -268,7 +295,9 @@ def products(aweme: dict[str, Any]) -> list[ProductRef]:
             raw.append({**extra, "anchor_id": anchor.get("id"), "anchor_title": anchor.get("title")})
     found: dict[str, ProductRef] = {}
     for promo in raw:
-        product_id = text(first(pick(promo, "product_id"), pick(promo, "promotion_id"), promo.get("anchor_id")))
+        product_id = text(
+            first(pick(promo, "product_id"), pick(promo, "promotion_id"), promo.get("anchor_id"))
+        )
         title = text(first(pick(promo, "title"), pick(promo, "elastic_title"), promo.get("anchor_title")))
         if not (product_id or title):
             continue
@@ -280,7 +309,10 @@ def products(aweme: dict[str, Any]) -> list[ProductRef]:
             price=low,
             price_max=high if high and low and high > low else None,
             currency="CNY" if low is not None else None,
-            url=text(pick(promo, "detail_url")) or (f"https://haohuo.jinritemai.com/views/product/detail?id={product_id}" if product_id else None),
+            url=text(pick(promo, "detail_url"))
+            or (
+                f"https://haohuo.jinritemai.com/views/product/detail?id={product_id}" if product_id else None
+            ),
             shop=text(first(pick(promo, "shop_name"), dig(promo, "shop_info", "shop_name"))),
             sales=count(pick(promo, "sales")),
         )

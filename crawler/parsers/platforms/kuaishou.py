@@ -75,7 +75,11 @@ class KuaishouParser:
         match = _PHOTO_URL_RE.search(url)
         if match and isinstance(client.get(PHOTO_PREFIX + match.group(1)), dict):
             return PHOTO_PREFIX + match.group(1)
-        photos = [k for k, v in client.items() if k.startswith(PHOTO_PREFIX) and "." not in k and isinstance(v, dict)]
+        photos = [
+            k
+            for k, v in client.items()
+            if k.startswith(PHOTO_PREFIX) and "." not in k and isinstance(v, dict)
+        ]
         return photos[0] if len(photos) == 1 else None
 
     def _author(self, client: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +88,11 @@ class KuaishouParser:
                 ref = dict_or_empty(value.get("author")).get("id")
                 if isinstance(ref, str) and isinstance(client.get(ref), dict):
                     return client[ref]
-        authors = [v for k, v in client.items() if k.startswith(AUTHOR_PREFIX) and "." not in k and isinstance(v, dict)]
+        authors = [
+            v
+            for k, v in client.items()
+            if k.startswith(AUTHOR_PREFIX) and "." not in k and isinstance(v, dict)
+        ]
         return authors[0] if len(authors) == 1 else {}
 
     def _tags(self, client: dict[str, Any]) -> list[str]:
@@ -100,7 +108,7 @@ class KuaishouParser:
 
     def _video(self, client: dict[str, Any], photo_key: str, page: Page) -> VideoItem:
         photo = client[photo_key]
-        photo_id = text(photo.get("id")) or photo_key[len(PHOTO_PREFIX):]
+        photo_id = text(photo.get("id")) or photo_key[len(PHOTO_PREFIX) :]
         author = self._author(client)
         author_id = text(author.get("id"))
         caption = text(photo.get("caption"))
@@ -116,8 +124,13 @@ class KuaishouParser:
             published_at=parse_datetime(photo.get("timestamp")),
             # duration is milliseconds (12000 is 12 s)
             duration_s=round(duration_ms / 1000) if duration_ms else None,
-            creator=CreatorRef(id=author_id, name=text(author.get("name")),
-                               url=f"{BASE}/profile/{author_id}" if author_id else None) if author else None,
+            creator=CreatorRef(
+                id=author_id,
+                name=text(author.get("name")),
+                url=f"{BASE}/profile/{author_id}" if author_id else None,
+            )
+            if author
+            else None,
             metrics=Metrics(
                 views=count(photo.get("viewCount")),
                 # realLikeCount is the exact number; likeCount is a display string ("1.2万").

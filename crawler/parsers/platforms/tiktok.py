@@ -35,7 +35,13 @@ BASE = "https://www.tiktok.com"
 
 # webapp.video-detail `statusCode` values seen in the wild (0 is a normal page): the video is gone or
 # private. Reported as `tiktok/unavailable`, never as an item.
-UNAVAILABLE_STATUS = {10201: "not_found", 10204: "not_found", 10216: "private", 10222: "private", 10235: "removed"}
+UNAVAILABLE_STATUS = {
+    10201: "not_found",
+    10204: "not_found",
+    10216: "private",
+    10222: "private",
+    10235: "removed",
+}
 
 # LiveRoom.liveRoomUserInfo.liveRoom.status (and user.status): 2 is on air, 4 is ended (the same codes as
 # Douyin's webcast rooms).
@@ -106,7 +112,9 @@ class TikTokParser:
         item = dig(detail, "itemInfo", "itemStruct")
         if status not in (0, None, "0") or not isinstance(item, dict) or not item.get("id"):
             reason = UNAVAILABLE_STATUS.get(status if isinstance(status, int) else -1, "unavailable")
-            return ParseResult(errors=[f"tiktok/unavailable:{reason}" if reason != "unavailable" else "tiktok/unavailable"])
+            return ParseResult(
+                errors=[f"tiktok/unavailable:{reason}" if reason != "unavailable" else "tiktok/unavailable"]
+            )
         return ParseResult(items=[video_item(item, page.observed_iso)])
 
     def _parse_sigi_items(self, page: Page, sigi: dict[str, Any]) -> ParseResult:
@@ -151,8 +159,14 @@ class TikTokParser:
             observed_at=page.observed_iso,
             source=self.name,
         )
-        creator.creator = CreatorRef(id=text(user.get("id")), name=creator.name, handle=handle, url=creator.url,
-                                     followers=creator.followers, verified=creator.verified)
+        creator.creator = CreatorRef(
+            id=text(user.get("id")),
+            name=creator.name,
+            handle=handle,
+            url=creator.url,
+            followers=creator.followers,
+            verified=creator.verified,
+        )
         links = [f"{BASE}/@{h}/video/{vid}" for h, vid in _VIDEO_URL_RE.findall(html)]
         for raw in list_or_empty(dig(detail, "userInfo", "itemList")):
             if isinstance(raw, dict) and raw.get("id") and handle:
@@ -184,11 +198,16 @@ class TikTokParser:
             title=title or (f"{text(user.get('nickname')) or handle} LIVE" if handle else None),
             hashtags=extract_hashtags(title),
             creator=CreatorRef(
-                id=text(user.get("id")), name=text(user.get("nickname")), handle=handle,
-                url=f"{BASE}/@{handle}" if handle else None, followers=count(user_stats.get("followerCount")),
+                id=text(user.get("id")),
+                name=text(user.get("nickname")),
+                handle=handle,
+                url=f"{BASE}/@{handle}" if handle else None,
+                followers=count(user_stats.get("followerCount")),
                 verified=boolean(user.get("verified")),
             ),
-            live=LiveInfo(status=status, started_at=parse_datetime(room.get("startTime")) if status else None),
+            live=LiveInfo(
+                status=status, started_at=parse_datetime(room.get("startTime")) if status else None
+            ),
             metrics=Metrics(
                 viewers=count(stats.get("userCount")) if status == "live" else None,
                 views=count(stats.get("enterCount")),
@@ -274,8 +293,13 @@ def metrics(item: dict[str, Any]) -> Metrics:
     def pick(key: str) -> int | None:
         return first(count(v2.get(key)), count(v1.get(key)))
 
-    return Metrics(views=pick("playCount"), likes=pick("diggCount"), comments=pick("commentCount"),
-                   shares=pick("shareCount"), collects=pick("collectCount"))
+    return Metrics(
+        views=pick("playCount"),
+        likes=pick("diggCount"),
+        comments=pick("commentCount"),
+        shares=pick("shareCount"),
+        collects=pick("collectCount"),
+    )
 
 
 def hashtags(item: dict[str, Any], description: str | None) -> list[str]:
@@ -305,7 +329,13 @@ def products(item: dict[str, Any]) -> list[ProductRef]:
     for anchor in list_or_empty(item.get("anchors")):
         anchor = dict_or_empty(anchor)
         components = json_in_string(anchor.get("extra"))
-        components = components if isinstance(components, list) else [components] if isinstance(components, dict) else []
+        components = (
+            components
+            if isinstance(components, list)
+            else [components]
+            if isinstance(components, dict)
+            else []
+        )
         for component in components:
             component = dict_or_empty(component)
             if component.get("component_key") != "anchor_shop" and component.get("type") != 33:
@@ -314,13 +344,23 @@ def products(item: dict[str, Any]) -> list[ProductRef]:
             product_id = text(first(product.get("product_id"), component.get("id"), anchor.get("id")))
             if not product_id:
                 continue
-            price = parse_price(first(product.get("format_price"), product.get("price")), product.get("currency"))
+            price = parse_price(
+                first(product.get("format_price"), product.get("price")), product.get("currency")
+            )
             found[product_id] = ProductRef(
                 id=make_id("tiktok", "product", product_id) if product_id else None,
-                title=text(first(product.get("title"), product.get("elastic_title"), component.get("keyword"), anchor.get("keyword"))),
+                title=text(
+                    first(
+                        product.get("title"),
+                        product.get("elastic_title"),
+                        component.get("keyword"),
+                        anchor.get("keyword"),
+                    )
+                ),
                 price=price.amount if price and price.amount > 0 else None,
                 price_max=price.amount_max if price and price.amount > 0 else None,
-                currency=(price.currency if price and price.amount > 0 else None) or text(product.get("currency")),
+                currency=(price.currency if price and price.amount > 0 else None)
+                or text(product.get("currency")),
                 url=(text(product.get("seo_url")) or "").split("?")[0] or f"{BASE}/view/product/{product_id}",
                 shop=text(first(product.get("shop_name"), dig(product, "seller_info", "shop_name"))),
                 sales=count(first(product.get("sold_count"), dig(product, "sold_info", "sold_count"))),

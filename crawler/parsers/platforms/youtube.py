@@ -57,8 +57,11 @@ BLOCK_SIGNALS = (
 MAX_WALK_DEPTH = 60
 
 _VIDEO_ID_RE = re.compile(r"^[\w-]{11}$")
-_FEED_NS = {"atom": "http://www.w3.org/2005/Atom", "yt": "http://www.youtube.com/xml/schemas/2015",
-            "media": "http://search.yahoo.com/mrss/"}
+_FEED_NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "yt": "http://www.youtube.com/xml/schemas/2015",
+    "media": "http://search.yahoo.com/mrss/",
+}
 
 
 def video_id_from_url(url: str) -> str | None:
@@ -110,11 +113,20 @@ class YouTubeParser:
         status = dict_or_empty(player.get("playabilityStatus"))
         details = dict_or_empty(player.get("videoDetails"))
         if status.get("status") in UNAVAILABLE or not details.get("videoId"):
-            reason = " ".join(str(x) for x in (status.get("reason"), dig(status, "errorScreen", "playerErrorMessageRenderer", "subreason", "simpleText")) if x)
+            reason = " ".join(
+                str(x)
+                for x in (
+                    status.get("reason"),
+                    dig(status, "errorScreen", "playerErrorMessageRenderer", "subreason", "simpleText"),
+                )
+                if x
+            )
             wall = find_signal(reason, WALL_REASONS) if status.get("status") == "LOGIN_REQUIRED" else None
             if wall:
                 return ParseResult(blocked=wall)
-            return ParseResult(errors=[f"youtube/unavailable:{str(status.get('status') or 'no_video').lower()}"])
+            return ParseResult(
+                errors=[f"youtube/unavailable:{str(status.get('status') or 'no_video').lower()}"]
+            )
         return ParseResult(items=[watch_item(player, dict_or_empty(initial), page)])
 
     # -- feeds ---------------------------------------------------------------------------------------
@@ -141,22 +153,30 @@ class YouTubeParser:
             rating = entry.find("media:group/media:community/media:starRating", _FEED_NS)
             channel_id = text(entry.findtext("yt:channelId", namespaces=_FEED_NS))
             author_uri = text(entry.findtext("atom:author/atom:uri", namespaces=_FEED_NS))
-            items.append(VideoItem(
-                id=make_id("youtube", "video", video_id),
-                platform="youtube",
-                url=f"{BASE}/watch?v={video_id}",
-                title=title,
-                description=description,
-                hashtags=extract_hashtags(description),
-                language=guess_language(" ".join(t for t in (title, description) if t)),
-                published_at=parse_datetime(entry.findtext("atom:published", namespaces=_FEED_NS)),
-                creator=CreatorRef(id=channel_id, name=text(entry.findtext("atom:author/atom:name", namespaces=_FEED_NS)) or channel_name,
-                                   url=author_uri),
-                metrics=Metrics(views=count(stats.get("views")) if stats is not None else None,
-                                likes=count(rating.get("count")) if rating is not None else None),
-                observed_at=page.observed_iso,
-                source=self.name,
-            ))
+            items.append(
+                VideoItem(
+                    id=make_id("youtube", "video", video_id),
+                    platform="youtube",
+                    url=f"{BASE}/watch?v={video_id}",
+                    title=title,
+                    description=description,
+                    hashtags=extract_hashtags(description),
+                    language=guess_language(" ".join(t for t in (title, description) if t)),
+                    published_at=parse_datetime(entry.findtext("atom:published", namespaces=_FEED_NS)),
+                    creator=CreatorRef(
+                        id=channel_id,
+                        name=text(entry.findtext("atom:author/atom:name", namespaces=_FEED_NS))
+                        or channel_name,
+                        url=author_uri,
+                    ),
+                    metrics=Metrics(
+                        views=count(stats.get("views")) if stats is not None else None,
+                        likes=count(rating.get("count")) if rating is not None else None,
+                    ),
+                    observed_at=page.observed_iso,
+                    source=self.name,
+                )
+            )
         return ParseResult(items=items)
 
 
@@ -184,7 +204,9 @@ def watch_item(player: dict[str, Any], initial: dict[str, Any], page: Page) -> V
         hashtags=normalise_hashtags(extract_hashtags(description)),
         language=guess_language(" ".join(t for t in (title, description) if t)),
         # ISO strings only: a bare number here is not an epoch but a broken field.
-        published_at=parse_datetime(first(*(v for v in (micro.get("publishDate"), micro.get("uploadDate")) if isinstance(v, str)))),
+        published_at=parse_datetime(
+            first(*(v for v in (micro.get("publishDate"), micro.get("uploadDate")) if isinstance(v, str)))
+        ),
         duration_s=parse_duration(first(details.get("lengthSeconds"), micro.get("lengthSeconds"))) or None,
         creator=creator_ref(details, micro, initial),
         products=products(initial),
@@ -199,18 +221,32 @@ def watch_item(player: dict[str, Any], initial: dict[str, Any], page: Page) -> V
     if live_now or upcoming:
         return LiveItem(
             id=make_id("youtube", "live", video_id),
-            live=LiveInfo(status="live" if live_now else "scheduled",
-                          started_at=parse_datetime(broadcast.get("startTimestamp")),
-                          ended_at=parse_datetime(broadcast.get("endTimestamp"))),
-            metrics=Metrics(views=views, likes=likes, comments=comments, viewers=concurrent_viewers(initial) if live_now else None),
+            live=LiveInfo(
+                status="live" if live_now else "scheduled",
+                started_at=parse_datetime(broadcast.get("startTimestamp")),
+                ended_at=parse_datetime(broadcast.get("endTimestamp")),
+            ),
+            metrics=Metrics(
+                views=views,
+                likes=likes,
+                comments=comments,
+                viewers=concurrent_viewers(initial) if live_now else None,
+            ),
             **common,
         )
     live = None
     if broadcast:
-        live = LiveInfo(status="ended", started_at=parse_datetime(broadcast.get("startTimestamp")),
-                        ended_at=parse_datetime(broadcast.get("endTimestamp")))
-    return VideoItem(id=make_id("youtube", "video", video_id), live=live,
-                     metrics=Metrics(views=views, likes=likes, comments=comments), **common)
+        live = LiveInfo(
+            status="ended",
+            started_at=parse_datetime(broadcast.get("startTimestamp")),
+            ended_at=parse_datetime(broadcast.get("endTimestamp")),
+        )
+    return VideoItem(
+        id=make_id("youtube", "video", video_id),
+        live=live,
+        metrics=Metrics(views=views, likes=likes, comments=comments),
+        **common,
+    )
 
 
 def creator_ref(details: dict[str, Any], micro: dict[str, Any], initial: dict[str, Any]) -> CreatorRef:
@@ -272,7 +308,7 @@ def concurrent_viewers(initial: dict[str, Any]) -> int | None:
 
 
 def decimal_comma(value: Any) -> Any:
-    """"€19,99" -> "€19.99": YouTube localises prices, and a comma before exactly two digits is a decimal mark."""
+    """ "€19,99" -> "€19.99": YouTube localises prices, and a comma before exactly two digits is a decimal mark."""
     if isinstance(value, str) and "." not in value:
         return re.sub(r"(\d),(\d{2})(?!\d)", r"\1.\2", value)
     return value
@@ -283,14 +319,33 @@ def products(initial: dict[str, Any]) -> list[ProductRef]:
     videos: title.simpleText, price string, merchantName) and `merchandiseItemRenderer` (the merch shelf:
     title, price, vendorName). The price string carries its currency ("$24.99", "€19,99")."""
     found: dict[str, ProductRef] = {}
-    for renderer in list(walk(initial, "productListItemRenderer")) + list(walk(initial, "merchandiseItemRenderer")):
-        title = text(first(dig(renderer, "title", "simpleText"), renderer.get("title") if isinstance(renderer.get("title"), str) else None,
-                           renderer.get("accessibilityTitle")))
+    for renderer in list(walk(initial, "productListItemRenderer")) + list(
+        walk(initial, "merchandiseItemRenderer")
+    ):
+        title = text(
+            first(
+                dig(renderer, "title", "simpleText"),
+                renderer.get("title") if isinstance(renderer.get("title"), str) else None,
+                renderer.get("accessibilityTitle"),
+            )
+        )
         if not title:
             continue
         price = parse_price(decimal_comma(renderer.get("price")))
-        url = next((text(dig(c, "urlEndpoint", "url")) for c in list_or_empty(dig(first(renderer.get("onClickCommand"), renderer.get("buttonCommand")), "commandExecutorCommand", "commands"))
-                    if dig(c, "urlEndpoint", "url")), None)
+        url = next(
+            (
+                text(dig(c, "urlEndpoint", "url"))
+                for c in list_or_empty(
+                    dig(
+                        first(renderer.get("onClickCommand"), renderer.get("buttonCommand")),
+                        "commandExecutorCommand",
+                        "commands",
+                    )
+                )
+                if dig(c, "urlEndpoint", "url")
+            ),
+            None,
+        )
         found[url or title] = ProductRef(
             id=None,
             title=title,
