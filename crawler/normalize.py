@@ -5,16 +5,20 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from crawler import times
+
+# Time helpers live in crawler.times; these names stay importable from here for the parsers.
+from crawler.times import iso_utc as iso_utc
+from crawler.times import parse_datetime as parse_datetime
+from crawler.times import utc_now as utc_now
 
 # The largest count we believe. The most-viewed video anywhere has ~1.6e10 views; anything beyond 1e12
 # is a parsing accident or a hostile page, and is treated as unknown rather than stored.
 MAX_COUNT = 10**12
 # Prices above this (in any currency) are treated as garbage rather than stored.
 MAX_PRICE = 10**9
-# Epoch values above this are milliseconds, not seconds (1e11 s is the year 5138).
-EPOCH_MS_THRESHOLD = 10**11
 
 _MULTIPLIERS = {
     "": 1,
@@ -187,166 +191,14 @@ def parse_currency(text: str | None) -> str | None:
     return None
 
 
-_ISO_DURATION_RE = re.compile(
-    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
-    re.IGNORECASE,
-)
-# A day is the longest duration we accept; longer is a broken page (24h live streams exist).
+# The longest duration we accept; longer is a broken page (24h live streams exist).
 MAX_DURATION_S = 7 * 24 * 3600
 
 
 def parse_duration(value: Any) -> int | None:
-    """`PT1M30S` -> 90, `01:30` -> 90, `1:02:03` -> 3723, `90` -> 90; None if unknown."""
-    if value is None or isinstance(value, bool):
-        return None
-    seconds: float | None = None
-    if isinstance(value, (int, float)):
-        seconds = float(value) if math.isfinite(value) else None
-    elif isinstance(value, str):
-        text = value.strip()
-        iso = _ISO_DURATION_RE.match(text)
-        if iso and any(iso.groupdict().values()):
-            parts = {k: float(v) if v else 0.0 for k, v in iso.groupdict().items()}
-            seconds = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
-        elif re.fullmatch(r"\d+(?::[0-5]?\d){1,2}", text):  # `01:30`, `1:02:03`; `1:75` is not a clock
-            seconds = 0.0
-            for part in text.split(":"):
-                seconds = seconds * 60 + int(part)
-        elif re.fullmatch(r"\d+(?:\.\d+)?", text):
-            seconds = float(text)
-    if seconds is None or seconds < 0 or seconds > MAX_DURATION_S:
-        return None
-    return int(round(seconds))
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, to the second."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_RELATIVE_UNITS = {
-    "second": 1,
-    "sec": 1,
-    "s": 1,
-    "秒": 1,
-    "minute": 60,
-    "min": 60,
-    "m": 60,
-    "分钟": 60,
-    "分": 60,
-    "hour": 3600,
-    "hr": 3600,
-    "h": 3600,
-    "小时": 3600,
-    "小時": 3600,
-    "時間": 3600,
-    "day": 86400,
-    "d": 86400,
-    "天": 86400,
-    "日": 86400,
-    "week": 604800,
-    "w": 604800,
-    "周": 604800,
-    "週": 604800,
-    "星期": 604800,
-    "month": 30 * 86400,
-    "个月": 30 * 86400,
-    "月": 30 * 86400,
-    "year": 365 * 86400,
-    "y": 365 * 86400,
-    "年": 365 * 86400,
-}
-_EN_AGO_RE = re.compile(r"^(?P<n>\d+|an?|one)\s*(?P<unit>[a-z]+?)s?\s+ago$", re.IGNORECASE)
-_ZH_AGO_RE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>秒|分钟|分|小时|小時|天|日|周|週|星期|个月|月|年)前$")
-_ZH_DAY_RE = re.compile(r"^(?P<day>今天|昨天|前天|today|yesterday)\s*(?P<hm>\d{1,2}:\d{2})?$", re.IGNORECASE)
-_MONTH_DAY_RE = re.compile(
-    r"^(?:(?P<y>\d{4})[-/年])?(?P<mo>\d{1,2})[-/月](?P<d>\d{1,2})日?(?:\s+(?P<hm>\d{1,2}:\d{2}))?$"
-)
-
-
-def parse_datetime(
-    value: Any, now: datetime | None = None, default_tz: timezone = timezone.utc
-) -> str | None:
-    """ISO strings, epoch s/ms, `3天前`, `昨天 12:30`, `2 hours ago` (relative to `now`) -> ISO 8601 UTC."""
-    if value is None or isinstance(value, bool):
-        return None
-    now = now or utc_now()
-    if isinstance(value, (int, float)):
-        return _from_epoch(value)
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if re.fullmatch(r"\d{9,14}(?:\.\d+)?", text):
-        return _from_epoch(float(text))
-    lowered = text.lower()
-    if lowered in ("just now", "刚刚", "now"):
-        return iso_utc(now)
-    ago = _EN_AGO_RE.match(lowered) or _ZH_AGO_RE.match(text)
-    if ago:
-        n = ago.group("n")
-        count = 1 if n in ("a", "an", "one") else int(n)
-        unit = _RELATIVE_UNITS.get(ago.group("unit").lower())
-        if unit is None:
-            return None
-        return iso_utc(now - timedelta(seconds=count * unit))
-    day = _ZH_DAY_RE.match(text)
-    if day:
-        offset = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}[day.group("day").lower()]
-        local_now = now.astimezone(default_tz)
-        moment = local_now - timedelta(days=offset)
-        if day.group("hm"):
-            hour, minute = (int(x) for x in day.group("hm").split(":"))
-            moment = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
-        return iso_utc(moment)
-    md = _MONTH_DAY_RE.match(text)
-    if md and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        year = int(md.group("y")) if md.group("y") else now.astimezone(default_tz).year
-        try:
-            moment = datetime(year, int(md.group("mo")), int(md.group("d")), tzinfo=default_tz)
-        except ValueError:
-            return None
-        if md.group("hm"):
-            hour, minute = (int(x) for x in md.group("hm").split(":"))
-            moment = moment.replace(hour=hour, minute=minute)
-        return iso_utc(moment)
-    return _from_iso(text, default_tz)
-
-
-def _from_epoch(value: float) -> str | None:
-    if not math.isfinite(value) or value <= 0:
-        return None
-    if value > EPOCH_MS_THRESHOLD:
-        value = value / 1000.0
-    try:
-        return iso_utc(datetime.fromtimestamp(value, tz=timezone.utc))
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _from_iso(text: str, default_tz: timezone) -> str | None:
-    candidate = text.replace("Z", "+00:00").replace("z", "+00:00")
-    candidate = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", candidate)  # +0800 -> +08:00
-    candidate = re.sub(r"\s+", " ", candidate)
-    try:
-        moment = datetime.fromisoformat(candidate)
-    except ValueError:
-        from email.utils import parsedate_to_datetime  # RFC 822 dates in RSS
-
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=default_tz)
-    return iso_utc(moment)
+    """`PT1M30S` -> 90, `01:30` -> 90, `1:02:03` -> 3723, `90` -> 90; None if unknown or over MAX_DURATION_S."""
+    seconds = times.parse_duration(value)
+    return seconds if seconds is not None and seconds <= MAX_DURATION_S else None
 
 
 _HASHTAG_ZH_RE = re.compile(r"#([^#\s]{1,40})#")  # `#话题#`: no blanks inside, else `#a #b` would read as one

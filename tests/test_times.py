@@ -1,0 +1,121 @@
+"""The one set of time helpers: now, canonical ISO UTC, strict ISO reading, durations, --since/--until times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from crawler.times import iso_utc, parse_duration, parse_iso, resolve_time, to_iso, utc_now
+
+NOW = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
+BEIJING = timezone(timedelta(hours=8))
+
+
+def test_utc_now_is_aware_utc_to_the_second():
+    now = utc_now()
+    assert now.tzinfo is timezone.utc and now.microsecond == 0
+
+
+def test_iso_utc_is_canonical_and_naive_means_utc():
+    assert iso_utc(datetime(2026, 11, 20, 8, 0, 0, 999_999)) == "2026-11-20T08:00:00Z"
+    assert iso_utc(datetime(2026, 11, 20, 8, 0, tzinfo=BEIJING)) == "2026-11-20T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-11-20T08:00:00Z", datetime(2026, 11, 20, 8, tzinfo=timezone.utc)),
+        ("2026-11-20T08:00:00z", datetime(2026, 11, 20, 8, tzinfo=timezone.utc)),
+        ("2026-11-20T08:00:00+08:00", datetime(2026, 11, 20, 0, tzinfo=timezone.utc)),
+        ("2026-11-20T08:00:00+0800", datetime(2026, 11, 20, 0, tzinfo=timezone.utc)),
+        ("2026-11-20 08:00:00", datetime(2026, 11, 20, 8, tzinfo=timezone.utc)),
+        (" 2026-11-20 ", datetime(2026, 11, 20, tzinfo=timezone.utc)),
+        (datetime(2026, 11, 20, 8), datetime(2026, 11, 20, 8, tzinfo=timezone.utc)),
+        (datetime(2026, 11, 20, 8, tzinfo=BEIJING), datetime(2026, 11, 20, 0, tzinfo=timezone.utc)),
+    ],
+)
+def test_parse_iso_reads_strict_iso_as_aware_utc(raw, expected):
+    parsed = parse_iso(raw)
+    assert parsed == expected and parsed.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("raw", [None, "", "garbage", "3天前", "24h", 1_700_000_000, "2026-13-01"])
+def test_parse_iso_is_none_when_unreadable(raw):
+    assert parse_iso(raw) is None
+
+
+def test_to_iso_is_canonical_or_raises_with_the_reason():
+    assert to_iso("2026-11-20T08:00:00.123+08:00") == "2026-11-20T00:00:00Z"
+    assert to_iso(None) is None
+    with pytest.raises(ValueError, match="not an ISO 8601 time: 'yesterday'"):
+        to_iso("yesterday")
+    with pytest.raises(ValueError, match="expected an ISO 8601 string, got int"):
+        to_iso(5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("PT1M30S", 90),
+        ("P1W", 604_800),
+        ("01:30", 90),
+        ("1:02:03", 3723),
+        ("90s", 90),
+        ("30m", 1800),
+        ("24h", 86_400),
+        ("7d", 604_800),
+        ("2w", 1_209_600),
+        ("1d12h", 129_600),
+        ("1d 12h", 129_600),
+        ("1.5H", 5400),
+        ("90", 90),
+        (90, 90),
+        (1.4, 1),
+        ("P30D", 2_592_000),  # no bound here: callers keep their own
+    ],
+)
+def test_one_duration_parser_reads_every_form(raw, seconds):
+    assert parse_duration(raw) == seconds
+
+
+@pytest.mark.parametrize(
+    "raw", [None, True, "", "PT", "1:75", "abc", "-1d", "1y", "24h junk", -5, float("nan")]
+)
+def test_durations_unreadable(raw):
+    assert parse_duration(raw) is None
+
+
+def test_duration_forms_narrow_what_is_read():
+    assert parse_duration("24", forms=("compact",)) is None
+    assert parse_duration("01:30", forms=("compact",)) is None
+    assert parse_duration("PT1H", forms=("compact",)) is None
+    assert parse_duration("24h", forms=("compact",)) == 86_400
+    assert parse_duration(24, forms=("compact",)) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("24h", "2026-11-24T10:00:00Z"),
+        ("7d", "2026-11-18T10:00:00Z"),
+        ("2w", "2026-11-11T10:00:00Z"),
+        (" 30m ", "2026-11-25T09:30:00Z"),
+        ("2026-11-20", "2026-11-20T00:00:00Z"),
+        ("2026-11-20T08:00:00+08:00", "2026-11-20T00:00:00Z"),
+        ("3天前", "2026-11-22T10:00:00Z"),
+        ("2 hours ago", "2026-11-25T08:00:00Z"),
+    ],
+)
+def test_resolve_time_reads_what_since_and_until_accept(raw, iso):
+    assert resolve_time(raw, now=NOW) == iso
+
+
+@pytest.mark.parametrize("raw", ["whenever", "", "24", "P1D"])
+def test_resolve_time_is_none_when_unreadable(raw):
+    assert resolve_time(raw, now=NOW) is None
+
+
+def test_resolve_time_defaults_to_now():
+    resolved = parse_iso(resolve_time("1h"))
+    assert abs((utc_now() - timedelta(hours=1) - resolved).total_seconds()) < 5
