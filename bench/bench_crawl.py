@@ -2,10 +2,11 @@
 
     python bench/bench_crawl.py [--pages 2000] [--rounds 2]
 
-Generates the pages (each with a schema.org VideoObject and a linked Product), serves them from a local
-threaded HTTP server on 127.0.0.1, then crawls the same pages with each spider in turn, each in its own
-`scrapy` process with the project's settings (robots.txt, pipelines, feed export) except for politeness
-delays, which would measure the delay rather than the stack. Results go to stdout (and --json PATH).
+Generates the pages (each with a schema.org VideoObject and a linked Product), serves them from the
+shared local server on 127.0.0.1 (`crawler/localserver.py`), then crawls the same pages with each spider
+in turn, each in its own `scrapy` process with the project's settings (robots.txt, pipelines, feed
+export) except for politeness delays, which would measure the delay rather than the stack. Results go to
+stdout (and --json PATH).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as `python bench/bench_crawl.py`: the package lives beside bench/
+
+from crawler.localserver import LocalServer  # noqa: E402 - after the path set-up above
+
 # Pages per index page: a typical category/listing page links to about this many items.
 LINKS_PER_INDEX = 100
 # Settings for both spiders: no politeness delay against our own server; everything else as shipped.
@@ -86,54 +89,23 @@ def make_page(n: int, base: str) -> bytes:
     ).encode("utf-8")
 
 
-class Site:
+class Site(LocalServer):
+    """The generated pages on the shared local server: a home page, index pages, video pages, robots.txt."""
+
     def __init__(self, pages: int) -> None:
+        super().__init__()
         self.pages = pages
-        self.bodies: dict[str, bytes] = {}
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
-        host, port = self.httpd.server_address[:2]
-        self.base = f"http://{host}:{port}"
+        self.base = self.base_url
         indexes = (pages + LINKS_PER_INDEX - 1) // LINKS_PER_INDEX
         links = "".join(f'<a href="/index/{i}.html">page {i}</a> ' for i in range(indexes))
-        self.bodies["/"] = f"<html><body>{links}</body></html>".encode()
-        self.bodies["/robots.txt"] = b"User-agent: *\nDisallow: /private/\n"
+        self.add("/", f"<html><body>{links}</body></html>")
+        self.add("/robots.txt", b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
         for i in range(indexes):
             items = range(i * LINKS_PER_INDEX, min(pages, (i + 1) * LINKS_PER_INDEX))
             body = "".join(f'<li><a href="/v/{n}.html">video {n}</a></li>' for n in items)
-            self.bodies[f"/index/{i}.html"] = f"<html><body><ul>{body}</ul>{links}</body></html>".encode()
+            self.add(f"/index/{i}.html", f"<html><body><ul>{body}</ul>{links}</body></html>")
         for n in range(pages):
-            self.bodies[f"/v/{n}.html"] = make_page(n, self.base)
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                body = site.bodies.get(self.path.split("?", 1)[0])
-                self.send_response(200 if body is not None else 404)
-                body = body if body is not None else b"not found"
-                self.send_header(
-                    "Content-Type", "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8"
-                )
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        return Handler
-
-    def __enter__(self) -> Site:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+            self.add(f"/v/{n}.html", make_page(n, self.base))
 
 
 # -- the crawl, run in a child process (Twisted's reactor cannot restart) ------------------------------

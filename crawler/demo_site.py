@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
+
+from crawler.localserver import LocalServer, Route
 
 DEFAULT_SEED = 20261125
 DEFAULT_DAYS = 4
@@ -533,45 +533,20 @@ class DemoSite:
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-class DemoServer:
-    """A small threaded HTTP server for the demo site on 127.0.0.1 (port 0); `serve_day(i)` switches days."""
+class DemoServer(LocalServer):
+    """The demo site on the shared local server (127.0.0.1, port 0); `serve_day(i)` switches days."""
 
     def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port)
         self.site = site
-        self.routes: dict[str, tuple[str, bytes]] = {}
-        self.hits = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                server.hits += 1
-                route = server.routes.get(self.path.split("?", 1)[0])
-                status, (ctype, body) = (200, route) if route else (404, ("text/html", b"<h1>not found</h1>"))
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
-            do_HEAD = do_GET
-
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     def serve_day(self, day: int) -> None:
-        self.routes = self.site.pages(day)
+        self.set_routes(
+            {
+                path: Route(body, 200, {"Content-Type": ctype})
+                for path, (ctype, body) in self.site.pages(day).items()
+            }
+        )
 
     def start_urls(self, day: int) -> dict[str, list[str]]:
         return {
@@ -579,9 +554,5 @@ class DemoServer:
         }
 
     def __enter__(self) -> DemoServer:
-        self.thread.start()
+        self.start()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
