@@ -25,6 +25,8 @@ PROGRESS_INTERVAL = 1.0
 POLL_INTERVAL = 0.25
 # Lines of the crawl log quoted in an error when Scrapy itself fails (bad spider arguments, ...).
 LOG_TAIL_LINES = 15
+# CrawlResult fields kept for close inspection but left out of its JSON summary (and the crawl log).
+RAW_FIELDS = ("stats", "stderr")
 
 
 class CrawlError(Exception):
@@ -53,6 +55,10 @@ class CrawlResult:
     out: str | None = None
     log_file: str | None = None
     store: str | None = None
+    # The raw Scrapy stats and the child's stderr, for callers that inspect a crawl closely (the tests);
+    # not part of the JSON summary.
+    stats: dict[str, Any] = field(default_factory=dict, repr=False)
+    stderr: str = field(default="", repr=False)
 
     @property
     def items_total(self) -> int:
@@ -67,7 +73,7 @@ class CrawlResult:
         return sum(self.blocked.values())
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {key: value for key, value in asdict(self).items() if key not in RAW_FIELDS}
         data.update(
             items_total=self.items_total, errors_total=self.errors_total, blocked_total=self.blocked_total
         )
@@ -150,12 +156,18 @@ def run_spider(
     workdir: Path | str | None = None,
     timeout: float | None = None,
     check_spider: bool = True,
+    check: bool = True,
 ) -> CrawlResult:
     """Crawl with `spider` in a child process and return its summary.
 
     store: index as it goes through the IndexPipeline (TRENDCART_INDEX_STORE) into this store spec.
     out: also keep the items as JSON lines. now: a fixed observation time (TRENDCART_NOW; replays).
+    settings: Scrapy settings for the child (`-s KEY=VALUE`), over the project's.
     on_progress: called about every second with the counters so far (for progress displays).
+    workdir: where the stats, progress and log files go (kept, with `log_file` set); default a temporary
+    folder removed afterwards. check_spider: look the name up first (UnknownSpider instead of a failed child).
+    check: raise CrawlError when Scrapy failed without writing its stats (False: return the result, its
+    `returncode` and `stderr` telling what happened).
     """
     if check_spider:
         known = list_spiders()
@@ -217,9 +229,11 @@ def run_spider(
     finally:
         result.elapsed_s = round(time.monotonic() - started, 3)
     result.returncode = proc.returncode
+    result.stderr = stderr_chunks
     if stats_file.exists():
-        result.update(json.loads(stats_file.read_text(encoding="utf-8")))
-    elif proc.returncode != 0:
+        result.stats = json.loads(stats_file.read_text(encoding="utf-8"))
+        result.update(result.stats)
+    elif proc.returncode != 0 and check:
         tail = _log_tail(log_file, stderr_chunks)
         if own_tmp:
             own_tmp.cleanup()
