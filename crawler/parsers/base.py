@@ -70,9 +70,14 @@ class ParseResult:
 
 
 class Parser(Protocol):
-    """One module per syntax or site. `name` doubles as the item's `source` and the stats key."""
+    """One module per syntax or site. `name` doubles as the item's `source` and the stats key.
+
+    `domains` are the hosts the parser owns (subdomains included): a platform's one list of domains, from
+    which its spider takes its default scope; empty for the standards parsers, which read any site.
+    """
 
     name: str
+    domains: tuple[str, ...]
 
     def matches_url(self, url: str) -> bool:
         """True when this parser owns pages of this URL (a platform's host, say)."""

@@ -47,6 +47,7 @@ def _text(parent: etree._Element | None, name: str, ns: str | None) -> str | Non
 
 class FeedParser:
     name = NAME
+    domains: tuple[str, ...] = ()  # any site
 
     def matches_url(self, url: str) -> bool:
         parts = urlsplit(url)

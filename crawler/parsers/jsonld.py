@@ -43,6 +43,7 @@ def json_ld_blocks(root: Any) -> tuple[list[Any], int]:
 
 class JsonLdParser:
     name = NAME
+    domains: tuple[str, ...] = ()  # any site
 
     def matches_url(self, url: str) -> bool:
         return False  # any site: chosen by content

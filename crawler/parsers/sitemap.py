@@ -48,6 +48,7 @@ def is_robots_txt(url: str) -> bool:
 
 class SitemapParser:
     name = NAME
+    domains: tuple[str, ...] = ()  # any site
 
     def matches_url(self, url: str) -> bool:
         return False  # sitemaps live at any path; recognised by content

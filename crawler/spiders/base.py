@@ -50,10 +50,23 @@ def host_of(url: str) -> str:
 
 
 class TrendcartSpider(scrapy.Spider):
-    """Base for every trendcart spider. Subclasses set `name` and usually `parser_name`."""
+    """Base for every trendcart spider. Subclasses set `name` and usually `parser_name`.
+
+    `default_scope` (hosts followed besides the start URLs') comes from the parser's `domains`, the one
+    list of a platform's domains; a spider never repeats it.
+    """
 
     parser_name: str | None = None  # None: the registry chooses by URL, then by content
     stats_platform: str = "web"  # the stats key used for blocked pages when the parser cannot tell
+    default_scope: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.parser_name:
+            return
+        if "default_scope" in vars(cls):
+            raise TypeError(f"{cls.__name__}: the scope comes from parser {cls.parser_name!r}'s domains")
+        cls.default_scope = tuple(get_parser(cls.parser_name).domains)
 
     def __init__(
         self,
@@ -72,7 +85,7 @@ class TrendcartSpider(scrapy.Spider):
         if scope:
             self.scope = {s.strip().lower().removeprefix("www.") for s in scope.split(",") if s.strip()}
         else:
-            self.scope = {host_of(u) for u in self.start_urls} | set(getattr(self, "default_scope", ()))
+            self.scope = {host_of(u) for u in self.start_urls} | set(self.default_scope)
         self.follow_depth = int(follow) if follow is not None else None
         self.parser = get_parser(self.parser_name) if self.parser_name else None
         self.link_extractor = LinkExtractor(unique=True)

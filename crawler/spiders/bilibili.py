@@ -40,7 +40,6 @@ class BilibiliSpider(TrendcartSpider):
     name = "bilibili"
     parser_name = "bilibili"
     stats_platform = "bilibili"
-    default_scope = ("bilibili.com",)
     default_start_urls = (POPULAR_URL, RANKING_URL)
 
     def __init__(

@@ -11,4 +11,3 @@ class DouyinSpider(TrendcartSpider):
     name = "douyin"
     parser_name = "douyin"
     stats_platform = "douyin"
-    default_scope = ("douyin.com", "iesdouyin.com")

@@ -11,4 +11,3 @@ class KuaishouSpider(TrendcartSpider):
     name = "kuaishou"
     parser_name = "kuaishou"
     stats_platform = "kuaishou"
-    default_scope = ("kuaishou.com", "kuaishou.cn", "chenzhongtech.com")

@@ -11,4 +11,3 @@ class TikTokSpider(TrendcartSpider):
     name = "tiktok"
     parser_name = "tiktok"
     stats_platform = "tiktok"
-    default_scope = ("tiktok.com",)

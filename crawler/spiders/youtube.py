@@ -31,7 +31,6 @@ class YouTubeSpider(TrendcartSpider):
     name = "youtube"
     parser_name = "youtube"
     stats_platform = "youtube"
-    default_scope = ("youtube.com",)
 
     def __init__(
         self,

@@ -50,6 +50,7 @@ _HASHTAG_RE = re.compile(r"#([^#\n]{1,40})#")
 class BilibiliParser:
     name = "bilibili"
     platform = "bilibili"
+    domains = DOMAINS
 
     def matches_url(self, url: str) -> bool:
         return host_matches(url, DOMAINS)

@@ -69,6 +69,7 @@ def pick(data: Any, snake: str) -> Any:
 class DouyinParser:
     name = "douyin"
     platform = "douyin"
+    domains = DOMAINS
 
     def matches_url(self, url: str) -> bool:
         return host_matches(url, DOMAINS)

@@ -40,6 +40,7 @@ _PHOTO_URL_RE = re.compile(r"/(?:short-video|video|fw/photo|photo)/([\w-]+)")
 class KuaishouParser:
     name = "kuaishou"
     platform = "kuaishou"
+    domains = DOMAINS
 
     def matches_url(self, url: str) -> bool:
         return host_matches(url, DOMAINS)

@@ -66,6 +66,7 @@ _VIDEO_URL_RE = re.compile(r"https?://(?:www\.)?tiktok\.com/@([\w.\-]+)/video/(\
 class TikTokParser:
     name = "tiktok"
     platform = "tiktok"
+    domains = DOMAINS
 
     def matches_url(self, url: str) -> bool:
         return host_matches(url, DOMAINS)

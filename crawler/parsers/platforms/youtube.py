@@ -84,6 +84,7 @@ def is_feed_url(url: str) -> bool:
 class YouTubeParser:
     name = "youtube"
     platform = "youtube"
+    domains = DOMAINS
 
     def matches_url(self, url: str) -> bool:
         # Channel and playlist feeds are RSS/Atom: the standards `feed` parser owns them when it exists.
