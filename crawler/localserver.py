@@ -20,6 +20,8 @@ CONTENT_TYPES = {
     ".atom": "application/atom+xml",
 }
 OCTET_STREAM = "application/octet-stream"
+# How often the serve loop checks for shutdown (s): `stop()` returns within this; idle cost stays negligible.
+SHUTDOWN_POLL_S = 0.05
 
 
 @dataclass
@@ -128,7 +130,9 @@ class LocalServer:
     def start(self) -> LocalServer:
         httpd = self._bind()
         if self._thread is None:
-            self._thread = threading.Thread(target=httpd.serve_forever, name="localserver", daemon=True)
+            self._thread = threading.Thread(
+                target=httpd.serve_forever, args=(SHUTDOWN_POLL_S,), name="localserver", daemon=True
+            )
             self._thread.start()
         return self
 
