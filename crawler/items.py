@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from crawler.times import to_iso, utc_now
 
 PLATFORMS = ("douyin", "tiktok", "kuaishou", "bilibili", "youtube", "web")
 KINDS = ("video", "live", "product", "creator")
@@ -25,9 +29,36 @@ def make_id(platform: str, kind: str, native_id: str | int) -> str:
 
 
 def split_id(doc_id: str) -> tuple[str, str, str]:
-    """Inverse of make_id: `(platform, kind, native_id)`; the native id may itself contain colons."""
-    platform, kind, native = doc_id.split(":", 2)
-    return platform, kind, native
+    """Inverse of make_id: `(platform, kind, native_id)`; the native id may itself contain colons.
+
+    Raises ValueError when `doc_id` does not have three parts."""
+    parts = doc_id.split(":", 2) if isinstance(doc_id, str) else []
+    if len(parts) != 3:
+        raise ValueError(f"id: {doc_id!r} is not 'platform:kind:native_id'")
+    return parts[0], parts[1], parts[2]
+
+
+def parse_id(doc_id: Any) -> tuple[str, str, str] | None:
+    """`(platform, kind, native_id)` of a well-formed id (known platform and kind, a native id); else None."""
+    try:
+        platform, kind, native = split_id(doc_id)
+    except ValueError:
+        return None
+    return (platform, kind, native) if native and platform in PLATFORMS and kind in KINDS else None
+
+
+def is_count(value: Any) -> bool:
+    """The one count rule: a non-negative int, not a bool (check_item turns integral floats into ints first)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+class InvalidItem(ValueError):
+    """An item that is not in the JSON form; `reason` is a short code (bad_id, bad_platform, bad_kind,
+    no_text, invalid_shape) that pipelines count, the message says what is wrong."""
+
+    def __init__(self, message: str, reason: str = "invalid_shape") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -195,11 +226,11 @@ def to_json(item: BaseItem) -> dict[str, Any]:
 def from_json(data: dict[str, Any]) -> BaseItem:
     """Build the typed item from its JSON form; unknown keys are ignored, wrong shapes raise ValueError."""
     if not isinstance(data, dict):
-        raise ValueError(f"item must be a JSON object, got {type(data).__name__}")
+        raise InvalidItem(f"item must be a JSON object, got {type(data).__name__}")
     kind = data.get("kind")
     cls = ITEM_CLASSES.get(kind)  # type: ignore[arg-type]
     if cls is None:
-        raise ValueError(f"unknown kind {kind!r}")
+        raise InvalidItem(f"unknown kind {kind!r}")
     names = {f.name for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in names}
     if isinstance(kwargs.get("metrics"), dict):
@@ -217,9 +248,122 @@ def from_json(data: dict[str, Any]) -> BaseItem:
     try:
         return cls(**kwargs)
     except TypeError as exc:
-        raise ValueError(f"item {data.get('id')!r}: {exc}") from exc
+        raise InvalidItem(f"item {data.get('id')!r}: {exc}") from exc
 
 
 def _build(cls: type, data: dict[str, Any]) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# -- the one check of the JSON form ------------------------------------------------------------------
+# Every reader of the JSON form (pipelines, ingest, the stores, from_json callers) goes through
+# check_item, so a new rule (a bound on counts, dates or prices) is added here once.
+STRING_FIELDS = ("title", "description", "url", "published_at", "observed_at", "language")
+LIST_FIELDS = ("hashtags", "products", "featured_in")
+OBJECT_FIELDS = ("metrics", "creator", "live")
+PRICE_FIELDS = ("price", "price_max")
+# A document needs one of these to be searchable at all.
+TEXT_KEYS = ("title", "description", "name", "handle")
+
+
+def check_item(data: Any, now: datetime | None = None) -> dict[str, Any]:
+    """The canonical JSON form of one item (every common key, counts as ints, times as ISO UTC with Z; a
+    missing observed_at becomes `now`), or InvalidItem saying what is wrong with it."""
+    if not isinstance(data, Mapping):
+        raise InvalidItem(f"expected a JSON object, got {type(data).__name__}")
+    check_id(data.get("id"), data.get("kind"), data.get("platform"))
+    for name in STRING_FIELDS:
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise InvalidItem(f"{name}: expected a string or null, got {type(data[name]).__name__}")
+    for name in LIST_FIELDS:
+        if data.get(name) is not None and not isinstance(data[name], list):
+            raise InvalidItem(f"{name}: expected a list, got {type(data[name]).__name__}")
+    if any(not isinstance(tag, str) for tag in data.get("hashtags") or []):
+        raise InvalidItem("hashtags: expected a list of strings")
+    for name in OBJECT_FIELDS:
+        if data.get(name) is not None and not isinstance(data[name], Mapping):
+            raise InvalidItem(f"{name}: expected an object, got {type(data[name]).__name__}")
+    doc = dict(data)
+    doc["metrics"] = {
+        name: _count(f"metrics.{name}", value) if name in METRIC_NAMES else value
+        for name, value in (data.get("metrics") or {}).items()
+    }
+    products = []
+    for product in data.get("products") or []:
+        if not isinstance(product, Mapping):
+            raise InvalidItem("products: expected a list of objects")
+        _check_prices(product, "products[].")
+        products.append(_integral_counts(product, ("sales",)))
+    doc["products"] = products
+    _check_prices(data, "")
+    doc = _integral_counts(doc, ("followers", "duration_s"))
+    if isinstance(doc.get("creator"), Mapping):
+        doc["creator"] = _integral_counts(doc["creator"], ("followers",))
+    out = to_json(from_json(doc))
+    try:
+        out["observed_at"] = to_iso(out.get("observed_at") or now or utc_now())
+    except ValueError as exc:
+        raise InvalidItem(f"observed_at: {exc}") from None
+    try:
+        out["published_at"] = to_iso(out.get("published_at"))
+    except ValueError as exc:
+        raise InvalidItem(f"published_at: {exc}") from None
+    require_text(out.get(name) for name in TEXT_KEYS)
+    return out
+
+
+def check_id(doc_id: Any, kind: Any, platform: Any) -> tuple[str, str, str]:
+    """`(platform, kind, native_id)` of an id that is well formed and matches the item's kind and platform."""
+    if not isinstance(doc_id, str):
+        raise InvalidItem(f"id: expected a string 'platform:kind:native_id', got {doc_id!r}", "bad_id")
+    try:
+        parts = split_id(doc_id)
+    except ValueError as exc:
+        raise InvalidItem(str(exc), "bad_id") from None
+    if not parts[2]:
+        raise InvalidItem(f"id: {doc_id!r} is not 'platform:kind:native_id'", "bad_id")
+    for value, known, reason in ((parts[0], PLATFORMS, "bad_platform"), (parts[1], KINDS, "bad_kind")):
+        if value not in known:
+            raise InvalidItem(
+                f"id: {doc_id!r} is not 'platform:kind:native_id' with a known platform and kind", reason
+            )
+    if platform != parts[0] or kind != parts[1]:
+        raise InvalidItem(
+            f"kind/platform {kind!r}/{platform!r} do not match id {doc_id!r}",
+            "bad_platform" if platform != parts[0] else "bad_kind",
+        )
+    return parts[0], parts[1], parts[2]
+
+
+def require_text(texts: Iterable[Any]) -> None:
+    """InvalidItem (reason no_text) unless one of the texts (title, description, name, handle) is non-blank."""
+    if not any(isinstance(t, str) and t.strip() for t in texts):
+        raise InvalidItem("no text: a document needs a title, description, name or handle", "no_text")
+
+
+def _count(name: str, value: Any) -> int | None:
+    value = _integral(value)
+    if value is not None and not is_count(value):
+        raise InvalidItem(f"{name}: expected a non-negative integer or null, got {value!r}")
+    return value
+
+
+def _integral(value: Any) -> Any:
+    """An integral float (`12.0`, as JSON writers emit counts) as the int it stands for; other values as they are."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _integral_counts(obj: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    out = dict(obj)
+    for name in names:
+        if name in out:
+            out[name] = _integral(out[name])
+    return out
+
+
+def _check_prices(obj: Mapping[str, Any], prefix: str) -> None:
+    for key in PRICE_FIELDS:
+        value = obj.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise InvalidItem(f"{prefix}{key}: expected a number or null, got {value!r}")

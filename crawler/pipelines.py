@@ -8,14 +8,17 @@ from typing import Any
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.items import (
-    KINDS,
     LIVE_STATUSES,
     METRIC_NAMES,
-    PLATFORMS,
+    TEXT_KEYS,
     BaseItem,
     CreatorRef,
+    InvalidItem,
     ProductRef,
+    check_id,
+    check_item,
     from_json,
+    require_text,
 )
 from crawler.normalize import (
     clean_text,
@@ -43,20 +46,15 @@ class ValidatePipeline:
         if isinstance(item, dict):
             try:
                 item = from_json(item)
-            except ValueError:
+            except InvalidItem:
                 raise _drop(spider, "invalid_shape", item.get("id")) from None
         if not isinstance(item, BaseItem):
             raise _drop(spider, "not_an_item", type(item).__name__)
-        parts = item.id.split(":", 2) if isinstance(item.id, str) else []
-        if len(parts) != 3 or not parts[2]:
-            raise _drop(spider, "bad_id", item.id)
-        if item.platform not in PLATFORMS or parts[0] != item.platform:
-            raise _drop(spider, "bad_platform", item.id)
-        if item.kind not in KINDS or parts[1] != item.kind:
-            raise _drop(spider, "bad_kind", item.id)
-        texts = [item.title, item.description, getattr(item, "name", None), getattr(item, "handle", None)]
-        if not any(isinstance(t, str) and t.strip() for t in texts):
-            raise _drop(spider, "no_text", item.id)
+        try:  # the id and text rules of items.check_item; the whole check needs normalised values
+            check_id(item.id, item.kind, item.platform)
+            require_text(getattr(item, name, None) for name in TEXT_KEYS)
+        except InvalidItem as exc:
+            raise _drop(spider, exc.reason, item.id) from None
         return item
 
 
@@ -147,11 +145,14 @@ class DedupePipeline:
 
 
 class JsonFormPipeline:
-    """Last stop: hand exporters (and the index pipeline) the one JSON form of DESIGN.md."""
+    """Last stop: hand exporters the one JSON form of DESIGN.md, passed through items.check_item."""
 
     def process_item(self, item: Any, spider: Any) -> dict[str, Any]:
         if dataclasses.is_dataclass(item) and isinstance(item, BaseItem):
-            return item.to_json()
+            try:
+                return check_item(item.to_json())
+            except InvalidItem as exc:
+                raise _drop(spider, exc.reason, item.id) from None
         return item
 
 

@@ -8,23 +8,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from crawler.items import KINDS, PLATFORMS
+from crawler.items import METRIC_NAMES, InvalidItem, check_item, parse_id
+from crawler.items import is_count as is_count  # the one count rule; the stores import it from here
 from indexer.store import InvalidDocument, QueryError, to_iso
 from indexer.textsearch import TEXT_FIELDS, expand_cjk, text_fields
 
-# Metrics that become snapshots (every observation of each, never a null as 0); creators add followers.
-SNAPSHOT_METRICS = ("views", "likes", "comments", "shares", "collects", "viewers", "peak_viewers", "sales")
 
-
-def is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def platform_kind(entity_id: str) -> tuple[str | None, str | None]:
-    parts = entity_id.split(":", 2) if isinstance(entity_id, str) else []
-    if len(parts) == 3 and parts[0] in PLATFORMS and parts[1] in KINDS:
-        return parts[0], parts[1]
-    return None, None
+def platform_kind(entity_id: Any) -> tuple[str | None, str | None]:
+    """The platform and kind of a well-formed id, else (None, None)."""
+    parts = parse_id(entity_id)
+    return (parts[0], parts[1]) if parts else (None, None)
 
 
 def lower_key(value: Any) -> str | None:
@@ -35,23 +28,16 @@ def prepare_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Validate one JSON-form document and compute its column values (raises InvalidDocument)."""
     if not isinstance(doc, Mapping):
         raise InvalidDocument(f"a document must be a JSON object, got {type(doc).__name__}")
-    doc_id = doc.get("id")
-    platform, kind = platform_kind(doc_id) if isinstance(doc_id, str) else (None, None)
-    if platform is None or not doc_id.split(":", 2)[2]:
-        raise InvalidDocument(f"bad id {doc_id!r}: expected platform:kind:native_id")
-    if doc.get("kind") != kind or doc.get("platform") != platform:
-        raise InvalidDocument(
-            f"{doc_id}: kind/platform {doc.get('kind')!r}/{doc.get('platform')!r} do not match the id"
-        )
-    if doc.get("observed_at") is None:
+    try:
+        checked = check_item(doc)
+    except InvalidItem as exc:
+        raise InvalidDocument(f"{doc.get('id')}: {exc}") from None
+    doc_id, kind, platform = checked["id"], checked["kind"], checked["platform"]
+    if doc.get("observed_at") is None:  # a store records observations; it does not invent their time
         raise InvalidDocument(f"{doc_id}: observed_at is missing")
-    observed_at = to_iso(doc["observed_at"], f"{doc_id}: observed_at")
-    published_at = (
-        to_iso(doc.get("published_at"), f"{doc_id}: published_at") if doc.get("published_at") else None
-    )
-    metrics = doc.get("metrics") or {}
-    if not isinstance(metrics, Mapping):
-        raise InvalidDocument(f"{doc_id}: metrics must be an object")
+    doc = checked
+    observed_at, published_at = doc["observed_at"], doc["published_at"]
+    metrics = doc["metrics"]
     products = [p for p in (doc.get("products") or []) if isinstance(p, Mapping)]
     prices: list[float] = []
     for obj in [doc, *products]:
@@ -68,14 +54,8 @@ def prepare_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         }
     fields = text_fields(doc)
     fts = [expand_cjk(fields[name]) for name in TEXT_FIELDS]
-    stored = {k: v for k, v in doc.items() if k not in ("first_seen", "last_seen")}
-    stored["observed_at"] = observed_at
-    if published_at:
-        stored["published_at"] = published_at
     snapshots = [
-        (doc_id, m, observed_at, metrics[m], platform, kind)
-        for m in SNAPSHOT_METRICS
-        if is_count(metrics.get(m))
+        (doc_id, m, observed_at, metrics[m], platform, kind) for m in METRIC_NAMES if is_count(metrics.get(m))
     ]
     if kind == "creator" and is_count(doc.get("followers")):
         snapshots.append((doc_id, "followers", observed_at, doc["followers"], platform, kind))
@@ -103,7 +83,7 @@ def prepare_document(doc: Mapping[str, Any]) -> dict[str, Any]:
         "creator_handle": lower_key(creator.get("handle")),
         "fts": fts,
         "fts_hash": hashlib.sha1("\x1f".join(fts).encode("utf-8")).hexdigest(),
-        "doc": json.dumps(stored, ensure_ascii=False, separators=(",", ":")),
+        "doc": json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
         "snapshots": snapshots,
     }
 

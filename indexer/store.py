@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol, runtime_checkable
 
+from crawler import times
 from crawler.items import Snapshot
 
 # Reciprocal rank fusion constant. 60 is the value from Cormack, Clarke & Büttcher (SIGIR 2009), used
@@ -257,24 +258,11 @@ class Store(Protocol):
 
 
 def to_iso(value: str | datetime | None, what: str = "time") -> str | None:
-    """Canonical ISO 8601 UTC with Z (to the second), so that stored times compare as strings."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise InvalidDocument(f"{what}: not an ISO 8601 time: {value!r}") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-    else:
-        raise InvalidDocument(f"{what}: expected an ISO 8601 string, got {type(value).__name__}")
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Canonical ISO 8601 UTC with Z (crawler.times.to_iso), or InvalidDocument naming `what`."""
+    try:
+        return times.to_iso(value)
+    except ValueError as exc:
+        raise InvalidDocument(f"{what}: {exc}") from None
 
 
 def resolve_mode(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime, timezone
 
 import pytest
 
 from crawler.items import (
     METRIC_NAMES,
     CreatorRef,
+    InvalidItem,
     LiveInfo,
     LiveItem,
     Metrics,
@@ -16,8 +19,11 @@ from crawler.items import (
     ProductRef,
     Snapshot,
     VideoItem,
+    check_item,
     from_json,
+    is_count,
     make_id,
+    parse_id,
     split_id,
 )
 
@@ -116,7 +122,7 @@ def test_from_json_rejects_or_tolerates(bad):
     if isinstance(bad, dict) and bad.get("kind") == "video":
         assert from_json(bad).metrics == Metrics()  # unknown keys ignored, a wrong-shaped metrics is unknown
     else:
-        with pytest.raises(ValueError):
+        with pytest.raises(InvalidItem):  # a ValueError
             from_json(bad)
 
 
@@ -125,3 +131,117 @@ def test_snapshot_keeps_known_metrics_only():
     assert snap == Snapshot(
         "web:video:shop.example/v/1", "2026-11-25T10:00:00Z", {"views": 120000, "likes": 3400}
     )
+
+
+# -- the one check of the JSON form ------------------------------------------------------------------
+def test_parse_id_is_none_for_a_malformed_id():
+    assert parse_id("web:video:shop.example:8080/v") == ("web", "video", "shop.example:8080/v")
+    for bad in (None, 42, "nocolons", "web:video:", "mars:video:1", "web:post:1"):
+        assert parse_id(bad) is None
+    with pytest.raises(ValueError, match="platform:kind:native_id"):
+        split_id("nocolons")
+
+
+@pytest.mark.parametrize(
+    ("value", "counts"),
+    [
+        (0, True),
+        (12, True),
+        (10**12, True),
+        (-1, False),
+        (True, False),
+        (12.0, False),
+        ("12", False),
+        (None, False),
+    ],
+)
+def test_one_count_rule(value, counts):
+    assert is_count(value) is counts
+
+
+def test_check_item_fills_the_canonical_form():
+    data = check_item(
+        {
+            "id": "web:video:x",
+            "kind": "video",
+            "platform": "web",
+            "title": "t",
+            "observed_at": "2026-11-25T18:00:00+08:00",
+            "metrics": {"views": 12.0},
+        }
+    )
+    assert data["observed_at"] == "2026-11-25T10:00:00Z"
+    assert data["metrics"]["views"] == 12 and data["metrics"]["likes"] is None
+    assert type(data["metrics"]["views"]) is int  # integral floats are ints before anything else sees them
+    assert data["products"] == [] and data["hashtags"] == []
+    assert check_item({"id": "web:video:y", "kind": "video", "platform": "web", "title": "t"})["observed_at"]
+    assert set(data) >= COMMON_KEYS
+
+
+def test_check_item_canonical_times_counts_and_defaults():
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+    data = check_item(
+        {
+            "id": "web:creator:ann",
+            "kind": "creator",
+            "platform": "web",
+            "name": "Ann",
+            "followers": 1200.0,
+            "published_at": "2026-11-20",
+            "products": [],
+            "unknown_key": 1,
+        },
+        now=now,
+    )
+    assert data["observed_at"] == "2026-11-25T10:00:00Z" and data["published_at"] == "2026-11-20T00:00:00Z"
+    assert type(data["followers"]) is int and data["followers"] == 1200
+    assert "unknown_key" not in data
+    video = sample_video().to_json()
+    assert check_item(video) == video  # the canonical form is a fixed point
+    assert check_item(check_item(video)) == video
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "message"),
+    [
+        ({"id": 7}, "bad_id", "id: expected a string"),
+        ({"id": "nocolons"}, "bad_id", "'nocolons' is not 'platform:kind:native_id'"),
+        ({"id": "web:video:"}, "bad_id", "is not 'platform:kind:native_id'"),
+        ({"id": "mars:video:1"}, "bad_platform", "with a known platform and kind"),
+        ({"id": "web:post:1"}, "bad_kind", "with a known platform and kind"),
+        ({"id": "tiktok:video:1"}, "bad_platform", "kind/platform 'video'/'web' do not match id"),
+        ({"kind": "live"}, "bad_kind", "do not match id"),
+        ({"title": 42}, "invalid_shape", "title: expected a string or null, got int"),
+        ({"observed_at": 1_700_000_000}, "invalid_shape", "observed_at: expected a string or null"),
+        ({"hashtags": "notalist"}, "invalid_shape", "hashtags: expected a list, got str"),
+        ({"hashtags": ["ok", 3]}, "invalid_shape", "hashtags: expected a list of strings"),
+        ({"metrics": "n/a"}, "invalid_shape", "metrics: expected an object, got str"),
+        ({"creator": ["x"]}, "invalid_shape", "creator: expected an object, got list"),
+        ({"metrics": {"views": "1.2万"}}, "invalid_shape", "metrics.views: expected a non-negative integer"),
+        ({"metrics": {"views": -5}}, "invalid_shape", "metrics.views"),
+        ({"metrics": {"likes": True}}, "invalid_shape", "metrics.likes"),
+        ({"metrics": {"likes": 1.5}}, "invalid_shape", "metrics.likes"),
+        ({"products": ["p"]}, "invalid_shape", "products: expected a list of objects"),
+        (
+            {"products": [{"title": "p", "price": "cheap"}]},
+            "invalid_shape",
+            "products[].price: expected a number",
+        ),
+        ({"price_max": True}, "invalid_shape", "price_max: expected a number or null"),
+        ({"observed_at": "last tuesday"}, "invalid_shape", "observed_at: not an ISO 8601 time"),
+        ({"published_at": "3天前"}, "invalid_shape", "published_at: not an ISO 8601 time"),
+        ({"title": " ", "description": None}, "no_text", "no text: a document needs a title"),
+    ],
+)
+def test_check_item_refuses_with_a_reason(change, reason, message):
+    doc = {"id": "web:video:x", "kind": "video", "platform": "web", "title": "t", **change}
+    with pytest.raises(InvalidItem, match=re.escape(message)) as excinfo:
+        check_item(doc)
+    assert excinfo.value.reason == reason
+    assert isinstance(excinfo.value, ValueError)
+
+
+@pytest.mark.parametrize("bad", [None, [], "text", 3])
+def test_check_item_wants_an_object(bad):
+    with pytest.raises(InvalidItem, match="expected a JSON object"):
+        check_item(bad)

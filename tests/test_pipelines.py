@@ -133,3 +133,11 @@ def test_whole_chain_emits_the_json_form(spider):
     for pipe in (ValidatePipeline(), NormalisePipeline(), DedupePipeline(), JsonFormPipeline()):
         item = pipe.process_item(item, spider)
     assert isinstance(item, dict) and item["metrics"]["views"] == 12300 and item["kind"] == "video"
+
+
+def test_json_form_stop_passes_items_through_the_one_check(spider):
+    good = JsonFormPipeline().process_item(video(observed_at="2026-11-25T18:00:00+08:00"), spider)
+    assert good["observed_at"] == "2026-11-25T10:00:00Z"
+    with pytest.raises(DropItem, match="invalid_shape"):
+        JsonFormPipeline().process_item(video(metrics=Metrics(views="12.3K")), spider)  # not normalised
+    assert spider.stat("trendcart/dropped/invalid_shape") == 1

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from crawler.items import split_id
 from indexer.sqlite_store import SqliteStore
 from indexer.trends import (
     TrendEngine,
@@ -47,7 +48,7 @@ P2 = {
 
 
 def doc(doc_id: str, at: str, views: int | None, likes: int | None = None, **extra):
-    platform, kind, _ = doc_id.split(":", 2)
+    platform, kind, _ = split_id(doc_id)
     data = {
         "id": doc_id,
         "kind": kind,

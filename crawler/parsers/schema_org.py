@@ -17,6 +17,7 @@ from crawler.items import (
     ProductRef,
     VideoItem,
     make_id,
+    split_id,
 )
 from crawler.normalize import (
     clean_text,
@@ -443,7 +444,7 @@ class SchemaOrgMapper:
             and node["@id"].startswith(("http://", "https://"))
         ):
             url = node["@id"]
-        if url is None and product_id and web_native_id(self.canonical) == product_id.split(":", 2)[2]:
+        if url is None and product_id and web_native_id(self.canonical) == split_id(product_id)[2]:
             url = self.canonical
         return url
 
