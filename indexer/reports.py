@@ -12,7 +12,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from indexer.trends import DEFAULT_WINDOW, TrendBy, TrendEngine, TrendReport, iso, parse_window, to_datetime
+from crawler.times import iso_utc, parse_iso
+from indexer.store import Store
+from indexer.trends import DEFAULT_WINDOW, TrendBy, TrendEngine, TrendReport, parse_window
 
 FORMATS = ("html", "md", "csv")
 DEFAULT_TITLE = "trendcart report"
@@ -67,7 +69,7 @@ def format_for(path: Path) -> str:
 
 
 def build_report(
-    store: Any,
+    store: Store,
     now: datetime,
     window: str = DEFAULT_WINDOW,
     metric: str | None = None,
@@ -102,7 +104,7 @@ def build_report(
     return data
 
 
-def store_counts(store: Any, platform: str | None = None) -> tuple[dict[str, int], dict[str, int]]:
+def store_counts(store: Store, platform: str | None = None) -> tuple[dict[str, int], dict[str, int]]:
     """Documents per platform and per kind, from the store's stats()."""
     stats = store.stats() if hasattr(store, "stats") else {}
     stats = stats if isinstance(stats, dict) else getattr(stats, "__dict__", {})
@@ -117,10 +119,10 @@ def store_counts(store: Any, platform: str | None = None) -> tuple[dict[str, int
 
 
 def snapshot_points(
-    store: Any, entity_id: str, metric: str, since: datetime, until: datetime
+    store: Store, entity_id: str, metric: str, since: datetime, until: datetime
 ) -> list[tuple[datetime, float]]:
     """(time, value) pairs of one entity's metric, oldest first."""
-    rows = store.snapshots(entity_id, metric=metric, since=iso(since), until=iso(until))
+    rows = store.snapshots(entity_id, metric=metric, since=iso_utc(since), until=iso_utc(until))
     points = []
     for row in rows:
         if isinstance(row, (tuple, list)):
@@ -131,7 +133,7 @@ def snapshot_points(
             value = (metrics or {}).get(metric) if isinstance(metrics, dict) else metrics
             if value is None and isinstance(row, dict):
                 value = row.get("value")
-        when = to_datetime(at)
+        when = parse_iso(at)
         if when is not None and value is not None:
             points.append((when, float(value)))
     return sorted(points)
@@ -211,7 +213,7 @@ def render_markdown(data: ReportData) -> str:
     lines = [
         f"# {_md_cell(data.title)}",
         "",
-        f"Generated for {iso(data.now)} · window {data.window} · metric {data.metric}"
+        f"Generated for {iso_utc(data.now)} · window {data.window} · metric {data.metric}"
         + (f" · platform {data.platform}" if data.platform else ""),
         "",
     ]
@@ -390,7 +392,7 @@ def render_html(data: ReportData) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(data.title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(data.title)}</h1>",
-        f'<p class="muted">Generated for {escape(iso(data.now) or "")} · window {escape(data.window)} · metric '
+        f'<p class="muted">Generated for {escape(iso_utc(data.now))} · window {escape(data.window)} · metric '
         f"{escape(data.metric)}{' · platform ' + escape(data.platform) if data.platform else ''}"
         + (
             " · documents: " + escape(", ".join(f"{k} {v}" for k, v in data.kind_counts.items()))
@@ -433,7 +435,7 @@ RENDERERS = {"html": render_html, "md": render_markdown, "csv": render_csv}
 
 
 def write_report(
-    store: Any,
+    store: Store,
     out: Path,
     now: datetime,
     window: str = DEFAULT_WINDOW,

@@ -17,7 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from crawler.times import iso_utc, utc_now
 from indexer.reports import FORMATS, write_report
+from indexer.store import Store
 from indexer.trends import parse_window
 
 if sys.version_info >= (3, 11):
@@ -94,16 +96,12 @@ class JobRun:
         crawl = self.crawl.to_json() if hasattr(self.crawl, "to_json") else self.crawl
         return {
             "job": self.job,
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
+            "started_at": iso_utc(self.started_at),
+            "finished_at": iso_utc(self.finished_at) if self.finished_at else None,
             "crawl": crawl,
             "reports": self.reports,
             "error": self.error,
         }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 # -- the file ---------------------------------------------------------------------------------------
@@ -237,10 +235,6 @@ class ScheduleLock:
 
 
 # -- the loop ---------------------------------------------------------------------------------------
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class Scheduler:
     """Runs jobs at their cron times. `crawl(job)` crawls and indexes (returns a summary); the scheduler
     then writes the job's reports from `store`, dated by the run's time."""
@@ -249,8 +243,8 @@ class Scheduler:
         self,
         config: ScheduleConfig,
         crawl: Callable[[Job], Any],
-        store: Any,
-        now: Callable[[], datetime] = _utc_now,
+        store: Store,
+        now: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
         log: Callable[[str], None] = lambda msg: None,
     ) -> None:
@@ -260,7 +254,7 @@ class Scheduler:
     def run_job(self, job: Job) -> JobRun:
         """One run: crawl (and index), then every report format; a failing crawl still gets its error logged."""
         run = JobRun(job=job.name, started_at=self.now())
-        self.log(f"{_iso(run.started_at)} {job.name}: crawl {job.spider}")
+        self.log(f"{iso_utc(run.started_at)} {job.name}: crawl {job.spider}")
         try:
             run.crawl = self.crawl(job)
             for path in job.report.paths(job.name, run.started_at):
@@ -300,7 +294,8 @@ class Scheduler:
                 while max_runs is None or len(runs) < max_runs:
                     when = min(due.values())
                     self.log(
-                        f"next run {_iso(when)}: " + ", ".join(sorted(n for n, t in due.items() if t == when))
+                        f"next run {iso_utc(when)}: "
+                        + ", ".join(sorted(n for n, t in due.items() if t == when))
                     )
                     while (wait := (when - self.now()).total_seconds()) > 0:
                         self.sleep(min(wait, MAX_SLEEP_S))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from indexer.store import SearchFilters
+from crawler.items import METRIC_NAMES
+from crawler.times import iso_utc, parse_duration, parse_iso, utc_now
+from indexer.store import SearchFilters, Store
 
 # -- named constants (each explained in docs/TRENDS.md) ---------------------------------------------
 DEFAULT_METRIC = "views"
@@ -29,7 +30,8 @@ ACCEL_FLOOR, ACCEL_CAP = -0.5, 1.0
 # Each doubling of distinct creators adds a quarter to a product's or hashtag's score.
 BREADTH_WEIGHT = 0.25
 
-METRICS = ("views", "likes", "comments", "shares", "collects", "viewers", "peak_viewers", "sales")
+# The metrics a trend can rank by: the snapshot metrics of the JSON form.
+METRICS = METRIC_NAMES
 
 
 class TrendBy(str, Enum):
@@ -116,40 +118,19 @@ class TrendReport:
 
 
 # -- small helpers ----------------------------------------------------------------------------------
-_WINDOW_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([mhdw])", re.I)
-_UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
 def parse_window(text: str) -> timedelta:
     """`24h`, `7d`, `90m`, `2w`, `1d12h` -> timedelta. Raises ValueError with the accepted forms."""
-    compact = (text or "").strip().lower().replace(" ", "")
-    parts = _WINDOW_RE.findall(compact)
-    if not parts or "".join(f"{n}{u}" for n, u in parts) != compact:
+    seconds = parse_duration(text, forms=("compact",)) if isinstance(text, str) else None
+    if seconds is None:
         raise ValueError(f"bad window {text!r}: use a number and a unit m/h/d/w, e.g. 24h, 7d, 1d12h")
-    seconds = sum(float(n) * _UNIT[u] for n, u in parts)
     if seconds <= 0:
         raise ValueError(f"bad window {text!r}: must be longer than zero")
     return timedelta(seconds=seconds)
 
 
-def to_datetime(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """crawler.times.iso_utc for a time that may be missing."""
+    return None if value is None else iso_utc(value)
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -190,7 +171,7 @@ def observe(stat: Any, published_at: Any = None) -> Observation:
     """
     if stat is None:
         return Observation(velocity=None, basis="none")
-    first_at, last_at = to_datetime(_get(stat, "first_at")), to_datetime(_get(stat, "last_at"))
+    first_at, last_at = parse_iso(_get(stat, "first_at")), parse_iso(_get(stat, "last_at"))
     first_value, last_value = _get(stat, "first_value"), _get(stat, "last_value")
     count = int(_get(stat, "count", 0) or 0)
     obs = Observation(
@@ -213,7 +194,7 @@ def observe(stat: Any, published_at: Any = None) -> Observation:
         obs.velocity = (last_value - first_value) / hours
         obs.basis = "snapshots"
         return obs
-    published = to_datetime(published_at)
+    published = parse_iso(published_at)
     if last_value is not None and published is not None and last_at is not None:
         since = (last_at - published).total_seconds() / 3600
         if since >= MIN_SPAN_HOURS:
@@ -262,15 +243,15 @@ class TrendEngine:
     one aggregate per active entity and the documents of active entities (get_many).
     """
 
-    def __init__(self, store: Any, now: Callable[[], datetime] | datetime | None = None) -> None:
+    def __init__(self, store: Store, now: Callable[[], datetime] | datetime | None = None) -> None:
         self.store = store
         self._now = now
 
     def now(self) -> datetime:
         if self._now is None:
-            return datetime.now(timezone.utc)
+            return utc_now()
         value = self._now() if callable(self._now) else self._now
-        return to_datetime(value) or datetime.now(timezone.utc)
+        return parse_iso(value) or utc_now()
 
     def trending(
         self,
@@ -287,7 +268,7 @@ class TrendEngine:
             raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
         span = parse_window(window) if isinstance(window, str) else window
         window_text = window if isinstance(window, str) else f"{span.total_seconds() / 3600:g}h"
-        end = to_datetime(now) if now is not None else self.now()
+        end = parse_iso(now) if now is not None else self.now()
         start = end - span
         slack = span * WINDOW_SLACK
         windows = ((start - slack, end), (start - span - slack, start))
@@ -576,12 +557,12 @@ class TrendEngine:
 
 def _is_new(doc: dict[str, Any], start: datetime, end: datetime) -> bool:
     """Published inside the window (else, when unknown, first seen inside it)."""
-    when = to_datetime(doc.get("published_at")) or to_datetime(doc.get("first_seen"))
+    when = parse_iso(doc.get("published_at")) or parse_iso(doc.get("first_seen"))
     return when is not None and start <= when <= end
 
 
 def trending(
-    store: Any,
+    store: Store,
     by: TrendBy | str = TrendBy.product,
     window: str = DEFAULT_WINDOW,
     metric: str | None = None,
