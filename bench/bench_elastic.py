@@ -160,15 +160,16 @@ def main() -> None:
     globals()["BATCH"] = args.batch
 
     from indexer.documents import prepare_document
-    from indexer.elastic_store import ElasticConfig, ElasticStore, _source
+    from indexer.elastic import ElasticConfig, ElasticStore
+    from indexer.elastic.source import source
     from indexer.embedder import DEFAULT_MODEL_NAME, Embedder, document_text
     from indexer.ingest import validate
     from indexer.sqlite_store import SqliteStore
 
     work = Path(tempfile.mkdtemp(prefix="bench-elastic-"))
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    config = ElasticConfig.from_env(args.url, index_prefix=prefix, outbox_dir=work / "outbox")
-    store = ElasticStore(config=config)
+    config = ElasticConfig.from_env(args.url, os.environ, index_prefix=prefix, outbox_dir=work / "outbox")
+    store = ElasticStore(config)
     results: dict = {
         "docs": args.docs,
         "single_docs": args.single_docs,
@@ -206,8 +207,8 @@ def main() -> None:
 
         def fresh(suffix: str, vectors: bool = True) -> ElasticStore:
             same = ElasticStore(
-                config=ElasticConfig.from_env(
-                    args.url, index_prefix=prefix + suffix, outbox_dir=work / "outbox"
+                ElasticConfig.from_env(
+                    args.url, os.environ, index_prefix=prefix + suffix, outbox_dir=work / "outbox"
                 )
             )
             if vectors:
@@ -215,15 +216,15 @@ def main() -> None:
             return same
 
         results["ingest"] = measure_single(
-            fresh, args.single_docs, base, args.docs / bulk_s, bulk_s, prepare_document, _source
+            fresh, args.single_docs, base, args.docs / bulk_s, bulk_s, prepare_document, source
         )
         print("ingest", json.dumps(results["ingest"]), flush=True)
 
         # 2. the same comparison without vectors (keyword-only stores): the protocol's share of the cost,
         #    without the HNSW graph construction that dominates the server's work above
         plain = ElasticStore(
-            config=ElasticConfig.from_env(
-                args.url, index_prefix=prefix + "-plain", outbox_dir=work / "outbox"
+            ElasticConfig.from_env(
+                args.url, os.environ, index_prefix=prefix + "-plain", outbox_dir=work / "outbox"
             )
         )
         try:
@@ -240,7 +241,7 @@ def main() -> None:
                 args.plain_docs / plain_s,
                 plain_s,
                 prepare_document,
-                _source,
+                source,
             )
         finally:
             plain.destroy()

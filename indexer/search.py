@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from indexer.embedder import Embedder
-from indexer.store import Hit, ModelMismatch, SearchFilters, SearchMode, Store
+from indexer.store import Hit, ModelMismatch, Prefetching, SearchFilters, SearchMode, Store
 
 
 def search(
@@ -25,8 +25,9 @@ def search(
         if stored[0] != embedder.model_name:
             raise ModelMismatch(stored, (embedder.model_name, None))
         # Load the store's vectors while the model loads: both take about a second cold, and they overlap.
-        prefetch = getattr(store, "prefetch", None)
-        warming = threading.Thread(target=prefetch, daemon=True) if prefetch and not embedder.loaded else None
+        warming = None
+        if isinstance(store, Prefetching) and not embedder.loaded:
+            warming = threading.Thread(target=store.prefetch, daemon=True)
         if warming is not None:
             warming.start()
         query_vector = embedder.embed_query(query)

@@ -32,11 +32,9 @@ from indexer.store import (
     resolve_mode,
     to_iso,
 )
-from indexer.textsearch import TEXT_FIELDS, fts_query
+from indexer.textsearch import BM25_WEIGHTS, TEXT_FIELDS, fts_query
+from indexer.vectors import document_vectors, unit_vector
 
-# BM25 column weights, in TEXT_FIELDS order: a word in the title or a product title says more about
-# what a video sells than the same word deep in a description.
-BM25_WEIGHTS = {"title": 4.0, "description": 1.0, "hashtags": 2.0, "products": 3.0, "creator": 1.5}
 # SQLite waits this long for another writer (a crawl indexing while the CLI searches) before failing.
 BUSY_TIMEOUT_MS = 10_000
 # The vector cache beside the store (docs/INDEXER.md, "Vector cache"): written for stores with at least this
@@ -323,25 +321,7 @@ class SqliteStore:
         return found
 
     def _check_vectors(self, vectors: Sequence[Any] | None, n: int) -> list[np.ndarray | None]:
-        if vectors is None:
-            return [None] * n
-        if len(vectors) != n:
-            raise StoreError(f"{n} documents but {len(vectors)} vectors")
-        out: list[np.ndarray | None] = []
-        for vec in vectors:
-            if vec is None:
-                out.append(None)
-                continue
-            arr = np.asarray(vec, dtype=np.float32).reshape(-1)
-            if self._model is None:
-                raise StoreError(
-                    "no embedding model recorded for this store: call set_model(name, dim) first"
-                )
-            if arr.shape[0] != self._model[1]:
-                raise ModelMismatch(self._model, (f"a {arr.shape[0]}-dim model", arr.shape[0]))
-            norm = float(np.linalg.norm(arr))
-            out.append(arr / norm if norm > 0 else arr)
-        return out
+        return document_vectors(vectors, n, self._model)  # the store layer's rule: a zero vector is none
 
     def add_snapshots(self, snapshots: Sequence[Snapshot]) -> int:
         rows: list[tuple] = []
@@ -580,13 +560,9 @@ class SqliteStore:
     def _vector(
         self, query_vector: Any, where: str, params: dict[str, Any], filters: SearchFilters | None, limit: int
     ) -> list[tuple[str, float]]:
-        assert self._model is not None
-        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
-        if q.shape[0] != self._model[1]:
-            raise ModelMismatch(self._model, (f"a {q.shape[0]}-dim model", q.shape[0]))
-        norm = float(np.linalg.norm(q))
-        if norm > 0:
-            q = q / norm
+        q = unit_vector(query_vector, self._model)
+        if q is None:
+            return []  # no direction: nothing is similar to it
         matrix, pks = self._vector_index()
         if matrix.shape[0] == 0:
             return []

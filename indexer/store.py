@@ -163,8 +163,9 @@ class Store(Protocol):
         The document keeps the fields and metrics of its latest observation (by `observed_at`); an older
         observation arriving late only moves `first_seen` back. Every observation's known metrics also go
         to snapshots (idempotent per entity, metric and time). `vectors[i]` (float32, the store's model
-        dimension, normalised by the store) replaces the document's vector; None keeps the stored vector
-        when `text_hashes[i]` equals the stored hash (or is None), and drops it when the text changed.
+        dimension, normalised by the store) replaces the document's vector; an all-zero vector counts as
+        None (indexer.vectors: the document is indexed for keyword search only). None keeps the stored
+        vector when `text_hashes[i]` equals the stored hash (or is None), and drops it when the text changed.
         Raises InvalidDocument (nothing written) or ModelMismatch (vector dimension, or no model set)."""
         ...
 
@@ -252,6 +253,51 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# ----------------------------------------------------------------------------------------- capabilities
+# Optional abilities beyond the contract. Callers test for them with isinstance (runtime_checkable checks
+# that the methods exist), never with getattr probes: `if isinstance(store, HasOutbox): ...`.
+
+
+@runtime_checkable
+class Prefetching(Protocol):
+    """A store that can load what a semantic search reads (SqliteStore: the vector matrix) ahead of the
+    search; `indexer.search.search` calls it in a thread while the embedding model loads."""
+
+    def prefetch(self) -> None: ...
+
+
+@runtime_checkable
+class HasOutbox(Protocol):
+    """A store that queues on disk the writes it cannot deliver now (ElasticStore) and replays them later."""
+
+    def outbox_pending(self) -> int:
+        """Batches waiting to be written."""
+        ...
+
+    def replay_outbox(self) -> int:
+        """Write every queued batch now, oldest first; returns batches replayed (StoreUnavailable if it cannot)."""
+        ...
+
+    def outbox_location(self) -> str:
+        """Where the queued batches are kept (a folder), for messages."""
+        ...
+
+
+@runtime_checkable
+class Reindexable(Protocol):
+    """A store that can re-embed every document with another model in place (ElasticStore: a new versioned
+    index, then an alias swap). Returns a dataclass describing what was done."""
+
+    def reindex(
+        self,
+        embedder: Any = None,
+        *,
+        batch: int = 256,
+        keep_old: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Any: ...
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -22,10 +22,10 @@ def open_store(spec: str | None = None, model_name: str | None = None) -> Store:
     spec = (spec or "").strip() or default_store_spec()
     if spec.startswith(("http://", "https://")):
         try:
-            from indexer.elastic_store import ElasticStore
+            from indexer.elastic import ElasticConfig, ElasticStore
         except ImportError as exc:
             raise StoreUnavailable(f"the Elasticsearch store is not available: {exc}") from exc
-        return ElasticStore(spec, model_name=model_name)
+        return ElasticStore(ElasticConfig.from_env(spec, os.environ), model_name=model_name)
     if spec.startswith("sqlite:///"):
         spec = spec[len("sqlite:///") :]
     from indexer.sqlite_store import SqliteStore

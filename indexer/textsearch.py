@@ -1,4 +1,4 @@
-"""The searchable text of a document, CJK bigram expansion and safe FTS5 query building (docs/INDEXER.md)."""
+"""The search vocabulary both stores share: text fields, BM25 weights, CJK runs, query terms, FTS5 queries."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from typing import Any
 
 # Scripts written without spaces between words: Han (incl. extension A and compatibility ideographs),
 # kana, Hangul syllables. Runs of these are indexed as overlapping character bigrams.
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
-_CJK_RUN_RE = re.compile(f"[{_CJK}]+")
+CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+CJK_RUN_RE = re.compile(f"[{CJK_CHARS}]+")
 # A query token: a CJK run, or a run of letters/digits of any other script (what FTS5's unicode61
 # tokenizer calls a token). Everything else (quotes, operators' punctuation, emoji, *) separates tokens.
-_QUERY_TOKEN_RE = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+")
+QUERY_TOKEN_RE = re.compile(f"[{CJK_CHARS}]+|[^\\W_{CJK_CHARS}]+")
 # Longer queries are cut: a pasted paragraph should still answer quickly, and 64 terms is far beyond
 # what a search box query needs.
 MAX_QUERY_TERMS = 64
+# Longer query tokens are cut: no product word is 64 characters long, and fuzzy automata grow with length.
+MAX_QUERY_TOKEN_CHARS = 64
 
 # English function words dropped from keyword queries (unless nothing else is left): OR-ed, they match
 # almost every English document and push real matches down — "dinner for my cat" must not rank a
@@ -29,6 +31,9 @@ STOP_WORDS = frozenset(
 
 # The fields that make up a document's searchable text, in the order the embedder reads them.
 TEXT_FIELDS = ("title", "description", "hashtags", "products", "creator")
+# BM25 field weights, in TEXT_FIELDS order, the same on every backend: a word in the title or a product
+# title says more about what a video sells than the same word deep in a description.
+BM25_WEIGHTS = {"title": 4.0, "description": 1.0, "hashtags": 2.0, "products": 3.0, "creator": 1.5}
 
 
 def text_fields(doc: Mapping[str, Any]) -> dict[str, str]:
@@ -59,13 +64,28 @@ def expand_cjk(text: str) -> str:
     Each CJK run becomes its overlapping bigrams plus its last character alone, so that every character
     starts some token: a two-character word anywhere in the run is one token, and a one-character query
     becomes a prefix query. Other text is left for FTS5's unicode61 tokenizer."""
-    return _CJK_RUN_RE.sub(lambda m: f" {_bigrams(m.group())} ", text)
+    return CJK_RUN_RE.sub(lambda m: f" {_bigrams(m.group())} ", text)
 
 
 def _bigrams(run: str) -> str:
     if len(run) == 1:
         return run
     return " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " " + run[-1]
+
+
+def query_terms(text: str) -> list[str]:
+    """The words of a user query as plain text: CJK runs and letter/digit runs, English stop words dropped
+    (unless nothing else is left), each cut to MAX_QUERY_TOKEN_CHARS, at most MAX_QUERY_TERMS of them.
+    Everything else — quotes, operators, wildcards, emoji, control characters — only separates words."""
+    tokens = QUERY_TOKEN_RE.findall(text or "")
+    content = [t for t in tokens if t.lower() not in STOP_WORDS]
+    terms = [t[:MAX_QUERY_TOKEN_CHARS] for t in content or tokens]
+    return list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]
+
+
+def is_cjk_run(token: str) -> bool:
+    """True when `token` is made only of CJK characters."""
+    return CJK_RUN_RE.fullmatch(token) is not None
 
 
 def fts_query(text: str) -> str | None:
@@ -75,11 +95,11 @@ def fts_query(text: str) -> str | None:
     appear inside), which makes AND/OR/NOT/NEAR, `*`, `^`, `:`, parentheses and quotes plain text. Terms
     are OR-ed and BM25 ranks documents matching more of them first; English stop words are dropped. A CJK run becomes its bigrams; a
     single CJK character a prefix term."""
-    tokens = _QUERY_TOKEN_RE.findall(text or "")
+    tokens = QUERY_TOKEN_RE.findall(text or "")
     content = [t for t in tokens if t.lower() not in STOP_WORDS]
     terms: list[str] = []
     for token in content or tokens:
-        if _CJK_RUN_RE.fullmatch(token):
+        if is_cjk_run(token):
             if len(token) == 1:
                 terms.append(f'"{token}"*')
             else:

@@ -413,6 +413,26 @@ class StoreContract:
         assert store.known_hashes(["douyin:video:v1"]) == {}
         assert store.search("", np.array([1, 0, 0, 0]), mode="semantic") == []
 
+    def test_a_zero_vector_is_stored_as_no_vector(self, store: Store) -> None:
+        import numpy as np
+
+        store.set_model("model-a", 4)
+        store.upsert(
+            [make_doc("zero", title="zero vector lipstick"), make_doc("unit", title="unit vector lipstick")],
+            [np.zeros(4, dtype=np.float32), np.array([1.0, 0.0, 0.0, 0.0])],
+            ["h0", "h1"],
+        )
+        assert store.count() == 2  # the document itself is indexed
+        assert store.known_hashes(["douyin:video:zero", "douyin:video:unit"]) == {"douyin:video:unit": "h1"}
+        assert store.stats().vectors == 1
+        semantic = store.search("", np.array([0.5, 0.5, 0.5, 0.5]), mode="semantic", limit=10)
+        assert [h.id for h in semantic] == ["douyin:video:unit"]
+        assert {h.id for h in store.search("lipstick", mode="keyword")} == {
+            "douyin:video:zero",
+            "douyin:video:unit",
+        }
+        assert store.search("", np.zeros(4, dtype=np.float32), mode="semantic") == []  # a zero query, too
+
     # -------------------------------------------------------------------------------- search
 
     @pytest.mark.parametrize(

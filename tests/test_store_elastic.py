@@ -17,8 +17,7 @@ import pytest
 
 from crawler.items import Snapshot
 from indexer import ModelMismatch, SearchFilters, StoreUnavailable, open_store
-from indexer.elastic_outbox import Outbox
-from indexer.elastic_store import BulkWriteError, ElasticConfig, ElasticStore
+from indexer.elastic import BulkWriteError, ElasticConfig, ElasticStore, Outbox
 from indexer.embedder import document_text
 from tests.plugins.elasticsearch import require_es
 from tests.plugins.http_server import TestServer
@@ -44,7 +43,7 @@ def make_store(es_url, tmp_path):
             outbox_dir=tmp_path / "outbox",
             **overrides,
         )
-        store = ElasticStore(config=config)
+        store = ElasticStore(config)
         made.append(store)
         return store
 
@@ -216,7 +215,7 @@ def test_single_cjk_characters_match_inside_longer_runs(make_store):
 
 
 def test_window_stats_pages_through_a_composite_aggregation(make_store, monkeypatch):
-    import indexer.elastic_store as module
+    import indexer.elastic.store as module
 
     monkeypatch.setattr(module, "PAGE_SIZE", 7)  # 30 entities: five pages
     store = make_store()
@@ -267,7 +266,7 @@ def test_per_document_failures_are_reported_together(make_store):
 
 
 def test_chunks_of_one_write_go_in_parallel_and_failures_are_still_collected(make_store, monkeypatch):
-    import indexer.elastic_store as module
+    import indexer.elastic.bulk as module
 
     monkeypatch.setattr(
         module, "BULK_CHUNK_DOCS", 3
@@ -338,7 +337,7 @@ def test_connection_refused_is_one_clear_line(tmp_path):
         port = sock.getsockname()[1]
     config = ElasticConfig.from_env(f"http://127.0.0.1:{port}", environ={}, outbox_dir=tmp_path)
     with pytest.raises(StoreUnavailable) as excinfo:
-        ElasticStore(config=config)
+        ElasticStore(config)
     message = str(excinfo.value)
     assert "cannot reach" in message and f"127.0.0.1:{port}" in message and "\n" not in message
 
@@ -354,7 +353,7 @@ def test_servers_other_than_8x_are_refused(version, tmp_path):
         with pytest.raises(
             StoreUnavailable, match=f"runs Elasticsearch {re.escape(version)}; trendcart needs 8.x"
         ):
-            ElasticStore(config=config)
+            ElasticStore(config)
 
 
 def test_the_real_node_is_accepted_as_8x(make_store):
@@ -378,7 +377,7 @@ def test_authentication_failure_is_one_clear_line(tmp_path):
         config = ElasticConfig.from_env(f"http://bob:wrong@{host}", environ={}, outbox_dir=tmp_path)
         assert config.username == "bob" and config.hosts == [f"http://{host}"]
         with pytest.raises(StoreUnavailable) as excinfo:
-            ElasticStore(config=config)
+            ElasticStore(config)
     message = str(excinfo.value)
     assert "refused the credentials (401)" in message and "wrong" not in message
 

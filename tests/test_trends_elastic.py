@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from indexer.elastic_store import ElasticConfig, ElasticStore
+from indexer.elastic import ElasticConfig, ElasticStore
 from indexer.sqlite_store import SqliteStore
 from indexer.trends import TrendEngine
 from tests.test_trends import NOW, fill_scenario
@@ -19,7 +19,7 @@ def stores(es_url, tmp_path):
     config = ElasticConfig.from_env(
         es_url, environ={}, index_prefix=f"tct-{uuid.uuid4().hex[:12]}", outbox_dir=tmp_path / "outbox"
     )
-    elastic = fill_scenario(ElasticStore(config=config))
+    elastic = fill_scenario(ElasticStore(config))
     sqlite = fill_scenario(SqliteStore(tmp_path / "trends.db"))
     yield sqlite, elastic
     sqlite.close()
