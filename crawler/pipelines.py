@@ -23,15 +23,13 @@ from crawler.items import (
 from crawler.normalize import (
     clean_text,
     guess_language,
-    iso_utc,
     normalise_hashtags,
     parse_count,
     parse_currency,
-    parse_datetime,
     parse_duration,
     parse_price,
-    utc_now,
 )
+from crawler.times import iso_utc, parse_datetime, utc_now
 
 
 def _drop(spider: Any, reason: str, item_id: Any) -> DropItem:

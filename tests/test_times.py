@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.times import iso_utc, parse_duration, parse_iso, resolve_time, to_iso, utc_now
+from crawler import normalize
+from crawler.times import iso_utc, parse_datetime, parse_duration, parse_iso, resolve_time, to_iso, utc_now
 
 NOW = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
 BEIJING = timezone(timedelta(hours=8))
@@ -119,3 +120,71 @@ def test_resolve_time_is_none_when_unreadable(raw):
 def test_resolve_time_defaults_to_now():
     resolved = parse_iso(resolve_time("1h"))
     assert abs((utc_now() - timedelta(hours=1) - resolved).total_seconds()) < 5
+
+
+# -- moved from tests/test_normalize.py: durations and page times are read here now ---------------
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("PT1M30S", 90),
+        ("01:30", 90),
+        ("1:02:03", 3723),
+        ("PT00H00M44S", 44),
+        ("P1DT1H", 90_000),
+        ("90", 90),
+        (90, 90),
+        ("PT1.5S", 2),
+        ("pt2m", 120),
+    ],
+)
+def test_durations(raw, seconds):
+    assert parse_duration(raw) == seconds
+    assert normalize.parse_duration(raw) == seconds  # within its bound, normalize reads the same
+
+
+@pytest.mark.parametrize("raw", [None, "", "PT", "1:75", "abc", -5, float("inf")])
+def test_durations_unknown(raw):
+    assert parse_duration(raw) is None
+    assert normalize.parse_duration(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2026-11-20T08:00:00+08:00", "2026-11-20T00:00:00Z"),
+        ("2026-11-20T08:00:00Z", "2026-11-20T08:00:00Z"),
+        ("2026-11-20T08:00:00.123Z", "2026-11-20T08:00:00Z"),
+        ("2026-11-20T08:00:00+0800", "2026-11-20T00:00:00Z"),
+        ("2026-11-20", "2026-11-20T00:00:00Z"),
+        ("2026-11-20 08:00:00", "2026-11-20T08:00:00Z"),
+        (1_700_000_000, "2023-11-14T22:13:20Z"),
+        (1_700_000_000_000, "2023-11-14T22:13:20Z"),
+        ("1700000000", "2023-11-14T22:13:20Z"),
+        ("1700000000000", "2023-11-14T22:13:20Z"),
+        ("3天前", "2026-11-22T10:00:00Z"),
+        ("5分钟前", "2026-11-25T09:55:00Z"),
+        ("2小时前", "2026-11-25T08:00:00Z"),
+        ("昨天 12:30", "2026-11-24T12:30:00Z"),
+        ("2 hours ago", "2026-11-25T08:00:00Z"),
+        ("an hour ago", "2026-11-25T09:00:00Z"),
+        ("3 days ago", "2026-11-22T10:00:00Z"),
+        ("刚刚", "2026-11-25T10:00:00Z"),
+        ("Wed, 02 Oct 2002 13:00:00 GMT", "2002-10-02T13:00:00Z"),
+        ("Mon, 23 Nov 2026 09:30:00 +0800", "2026-11-23T01:30:00Z"),
+        ("2026年11月20日", "2026-11-20T00:00:00Z"),
+        ("11-20", "2026-11-20T00:00:00Z"),
+    ],
+)
+def test_datetimes_relative_to_crawl_time(raw, iso):
+    assert parse_datetime(raw, NOW) == iso
+
+
+def test_local_day_words_use_the_given_zone():
+    # 昨天 12:30 in Beijing is 04:30 UTC.
+    assert parse_datetime("昨天 12:30", NOW, default_tz=BEIJING) == "2026-11-24T04:30:00Z"
+    assert parse_datetime("2026-11-20 08:00", NOW, default_tz=BEIJING) == "2026-11-20T00:00:00Z"
+
+
+@pytest.mark.parametrize("raw", [None, "", "garbage", "yesterdayish", 0, -5, float("nan"), True, "13-45"])
+def test_datetimes_unknown(raw):
+    assert parse_datetime(raw, NOW) is None
