@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from crawler.items import Snapshot, from_json, to_json
+from crawler.items import Snapshot, from_json, split_id, to_json
 from indexer.store import (
     Hit,
     InvalidDocument,
@@ -319,7 +319,7 @@ class StoreContract:
     ) -> None:
         store.upsert(sample_docs)
         assert store.count(filters) == len(expected)
-        natives = {d["id"].split(":", 2)[2] for d in store.iter_documents(filters)}
+        natives = {split_id(d["id"])[2] for d in store.iter_documents(filters)}
         assert natives == expected
 
     # ------------------------------------------------------------------------------ snapshots
