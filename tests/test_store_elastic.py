@@ -19,6 +19,7 @@ from crawler.items import Snapshot
 from indexer import ModelMismatch, SearchFilters, StoreUnavailable, open_store
 from indexer.elastic import BulkWriteError, ElasticConfig, ElasticStore, Outbox
 from indexer.embedder import document_text
+from indexer.store import HasOutbox, Prefetching, Reindexable
 from tests.plugins.elasticsearch import require_es
 from tests.plugins.http_server import TestServer
 from tests.store_contract import T1, T2, StoreContract, make_doc
@@ -354,6 +355,13 @@ def test_servers_other_than_8x_are_refused(version, tmp_path):
             StoreUnavailable, match=f"runs Elasticsearch {re.escape(version)}; trendcart needs 8.x"
         ):
             ElasticStore(config)
+
+
+def test_capabilities_are_protocols_elastic_has_an_outbox_and_reindexes(make_store, tmp_path):
+    store = make_store()
+    assert isinstance(store, HasOutbox) and isinstance(store, Reindexable)
+    assert not isinstance(store, Prefetching)
+    assert store.outbox_location() == str(tmp_path / "outbox") and store.outbox_pending() == 0
 
 
 def test_the_real_node_is_accepted_as_8x(make_store):

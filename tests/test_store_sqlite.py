@@ -9,7 +9,8 @@ import pytest
 
 from indexer import StoreUnavailable, open_store
 from indexer.sqlite_store import MIGRATIONS, SqliteStore
-from indexer.textsearch import expand_cjk, fts_query
+from indexer.store import HasOutbox, Prefetching, Reindexable
+from indexer.textsearch import MAX_QUERY_TOKEN_CHARS, expand_cjk, fts_query, query_terms
 from tests.store_contract import T1, T2, StoreContract, make_doc
 
 
@@ -263,3 +264,19 @@ def test_small_stores_and_read_only_folders_get_no_cache_file(tmp_path, monkeypa
     assert _semantic_ids(store, [1, 0, 0, 0])[0] == "douyin:video:x"
     assert [n for n in _cache_files(path)] == []
     store.close()
+
+
+def test_capabilities_are_protocols_sqlite_prefetches_only(tmp_path):
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        assert isinstance(store, Prefetching)
+        assert not isinstance(store, HasOutbox) and not isinstance(store, Reindexable)
+    finally:
+        store.close()
+
+
+def test_query_terms_are_the_shared_keyword_vocabulary():
+    assert query_terms('the best "口红" NEAR earbuds*') == ["口红", "NEAR", "earbuds"]
+    assert query_terms("for the") == ["for", "the"]  # only stop words: they are kept
+    assert query_terms("x" * 500) == ["x" * MAX_QUERY_TOKEN_CHARS]
+    assert query_terms("💄 ** ()") == []

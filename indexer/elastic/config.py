@@ -48,10 +48,9 @@ class ElasticConfig:
         """`spec`: one or more comma-separated http(s) URLs; user:password in a URL is basic auth. `environ`
         (os.environ, or a plain dict in tests) gives the TRENDCART_ES_* settings; `overrides` that are not
         None win over both. The only place the Elasticsearch store reads its settings."""
-        env = environ
         hosts: list[str] = []
-        username = env.get("TRENDCART_ES_USERNAME") or None
-        password = env.get("TRENDCART_ES_PASSWORD") or None
+        username = environ.get("TRENDCART_ES_USERNAME") or None
+        password = environ.get("TRENDCART_ES_PASSWORD") or None
         for raw in (spec or "").split(","):
             raw = raw.strip()
             if not raw:
@@ -65,24 +64,25 @@ class ElasticConfig:
             if parts.port:
                 netloc += f":{parts.port}"
             hosts.append(urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", "")))
-        api_key: str | tuple[str, str] | None = env.get("TRENDCART_ES_API_KEY") or None
+        api_key: str | tuple[str, str] | None = environ.get("TRENDCART_ES_API_KEY") or None
         if isinstance(api_key, str) and ":" in api_key:  # "id:key" form; otherwise the encoded form
             key_id, _, key = api_key.partition(":")
             api_key = (key_id, key)
         values: dict[str, Any] = {
             "hosts": hosts or list(DEFAULT_HOSTS),
-            "index_prefix": env.get("TRENDCART_ES_INDEX_PREFIX") or DEFAULT_INDEX_PREFIX,
+            "index_prefix": environ.get("TRENDCART_ES_INDEX_PREFIX") or DEFAULT_INDEX_PREFIX,
             "api_key": api_key,
             "username": username,
             "password": password,
-            "ca_certs": env.get("TRENDCART_ES_CA_CERTS") or None,
-            "verify_certs": env.get("TRENDCART_ES_VERIFY_CERTS", "true").strip().lower() not in _FALSE_WORDS,
-            "cloud_id": env.get("TRENDCART_ES_CLOUD_ID") or None,
-            "request_timeout": float(env.get("TRENDCART_ES_TIMEOUT") or REQUEST_TIMEOUT_S),
-            "outbox_dir": Path(env.get("TRENDCART_ES_OUTBOX") or DEFAULT_OUTBOX_DIR),
-            "vector_index": env.get("TRENDCART_ES_VECTOR_INDEX") or DEFAULT_VECTOR_INDEX,
+            "ca_certs": environ.get("TRENDCART_ES_CA_CERTS") or None,
+            "verify_certs": environ.get("TRENDCART_ES_VERIFY_CERTS", "true").strip().lower()
+            not in _FALSE_WORDS,
+            "cloud_id": environ.get("TRENDCART_ES_CLOUD_ID") or None,
+            "request_timeout": float(environ.get("TRENDCART_ES_TIMEOUT") or REQUEST_TIMEOUT_S),
+            "outbox_dir": Path(environ.get("TRENDCART_ES_OUTBOX") or DEFAULT_OUTBOX_DIR),
+            "vector_index": environ.get("TRENDCART_ES_VECTOR_INDEX") or DEFAULT_VECTOR_INDEX,
             "bulk_threads": _positive_int(
-                env.get("TRENDCART_ES_BULK_THREADS"), DEFAULT_BULK_THREADS, "TRENDCART_ES_BULK_THREADS"
+                environ.get("TRENDCART_ES_BULK_THREADS"), DEFAULT_BULK_THREADS, "TRENDCART_ES_BULK_THREADS"
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
