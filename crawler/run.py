@@ -160,7 +160,8 @@ def run_spider(
 ) -> CrawlResult:
     """Crawl with `spider` in a child process and return its summary.
 
-    store: index as it goes through the IndexPipeline (TRENDCART_INDEX_STORE) into this store spec.
+    store: index as it goes through the IndexPipeline (TRENDCART_INDEX_STORE) into this store spec, which
+    the caller resolves (indexer.stores.StoreSpec.resolved(): the child does not run in the caller's folder).
     out: also keep the items as JSON lines. now: a fixed observation time (TRENDCART_NOW; replays).
     settings: Scrapy settings for the child (`-s KEY=VALUE`), over the project's.
     on_progress: called about every second with the counters so far (for progress displays).
@@ -180,8 +181,6 @@ def run_spider(
     # The child runs in the repository root: every path handed to it must be absolute.
     work = Path(workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    if store and not store.startswith(("http://", "https://")):
-        store = str(Path(store).resolve())
     args = {
         key: (str(Path(value).resolve()) if key == "urls_file" and value else value)
         for key, value in (args or {}).items()
@@ -346,41 +345,3 @@ class CrawlProgress:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.path)
-
-
-# -- the crawl log: one JSON line per finished crawl, beside the store (read by `trendcart stats`) ----------
-CRAWL_LOG_NAME = "crawls.jsonl"
-
-
-def crawl_log_path(store_spec: str) -> Path:
-    """`<store>.crawls.jsonl` beside a SQLite store; ./trendcart-data/crawls.jsonl for a URL store."""
-    if store_spec.startswith(("http://", "https://")):
-        return Path("trendcart-data") / CRAWL_LOG_NAME
-    path = Path(store_spec).expanduser()
-    return path.with_name(path.name + "." + CRAWL_LOG_NAME) if path.suffix else path / CRAWL_LOG_NAME
-
-
-def record_crawl(store_spec: str, result: CrawlResult, finished_at: str | None = None) -> None:
-    from datetime import datetime, timezone
-
-    path = crawl_log_path(store_spec)
-    entry = {
-        "finished_at": finished_at
-        or datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        **result.to_json(),
-    }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
-    except OSError:
-        pass  # the log is a convenience for `stats`; never fail a crawl over it
-
-
-def last_crawl(store_spec: str) -> dict[str, Any] | None:
-    path = crawl_log_path(store_spec)
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return json.loads(lines[-1]) if lines else None
-    except (OSError, ValueError):
-        return None

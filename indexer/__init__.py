@@ -13,9 +13,10 @@ from indexer.store import (
     StoreUnavailable,
     WindowStat,
 )
-from indexer.stores import open_store
+from indexer.stores import BadStoreSpec, StoreSpec, UnknownStoreScheme, open_store
 
 __all__ = [
+    "BadStoreSpec",
     "Hit",
     "InvalidDocument",
     "ModelMismatch",
@@ -24,8 +25,10 @@ __all__ = [
     "SearchMode",
     "Store",
     "StoreError",
+    "StoreSpec",
     "StoreStats",
     "StoreUnavailable",
+    "UnknownStoreScheme",
     "WindowStat",
     "open_store",
 ]

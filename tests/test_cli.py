@@ -255,3 +255,68 @@ def test_schedule_bad_config(runner, tmp_path):
     result = invoke(runner, "schedule", "--config", config, "--once")
     assert result.exit_code == ExitCode.INPUT and "bad cron expression" in result.stderr
     assert invoke(runner, "schedule", "--config", tmp_path / "none.toml").exit_code == ExitCode.INPUT
+
+
+# -- the shared --format option -------------------------------------------------------------------
+FORMAT_COMMANDS = ("index", "search", "trending", "report", "stats", "crawl", "schedule", "demo")
+
+
+def test_every_data_command_has_the_one_format_option():
+    import typer.main
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for name in FORMAT_COMMANDS:
+        options = {opt for param in commands[name].params for opt in param.opts}
+        assert {"--format", "--json"} <= options, name
+    assert "--csv" in {opt for param in commands["trending"].params for opt in param.opts}
+
+
+def test_format_and_its_aliases_print_the_same(runner, db):
+    base = ("--store", db, "trending", "--by", "video", "--now", NOW)
+    as_json = invoke(runner, *base, "--format", "json")
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == json.loads(
+        invoke(runner, *base, "--json").stdout
+    )
+    as_csv = invoke(runner, *base, "--format", "csv")
+    assert as_csv.exit_code == 0 and as_csv.stdout == invoke(runner, *base, "--csv").stdout
+    assert list(csv.DictReader(io.StringIO(as_csv.stdout)))[0]["id"]
+    table = invoke(runner, *base, "--format", "table")
+    assert table.exit_code == 0 and table.stdout == invoke(runner, *base).stdout
+    assert "tiktok:video:a" in table.stdout
+
+
+def test_stats_as_csv_is_the_platform_kind_matrix(runner, db):
+    result = invoke(runner, "--store", db, "stats", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = {row["platform"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert rows["web"]["product"] == "2" and rows["total"]["total"] == "7"
+    assert list(rows["web"]) == ["platform", "video", "live", "product", "creator", "total"]
+
+
+def test_report_format_json_is_its_json_echo(runner, db, tmp_path):
+    result = invoke(
+        runner, "--store", db, "report", "--out", tmp_path / "r.md", "--now", NOW, "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sections"]["product"]["results"][0]["id"] == "web:product:p2"
+    quiet = invoke(runner, "--store", db, "report", "--out", tmp_path / "q.md", "--now", NOW)
+    assert quiet.exit_code == 0 and quiet.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["trending", "--format", "json", "--csv"],
+        ["trending", "--format", "xml"],
+        ["stats", "--json", "--format", "table"],
+        ["report", "--out", "{tmp}/r.md", "--format", "csv"],
+        ["crawl", "jsonld", "--urls", "http://127.0.0.1:9/", "--format", "csv"],
+        ["schedule", "--config", "{tmp}/none.toml", "--format", "csv"],
+        ["demo", "--out-dir", "{tmp}/demo", "--format", "csv"],
+        ["index", "{tmp}/none.jsonl", "--format", "csv"],
+    ],
+)
+def test_a_format_that_makes_no_sense_is_a_usage_error(runner, db, tmp_path, args):
+    result = invoke(runner, "--store", db, *(a.format(tmp=tmp_path) for a in args))
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert list(tmp_path.iterdir()) == [tmp_path / "scenario.db"]  # refused before doing anything

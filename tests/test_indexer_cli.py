@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,19 +21,35 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "fixtures" / "relevance" / "corpus.jsonl"
 
 
+# Settings that would change what the commands under test do; every test runs without them.
+ENV = ("TRENDCART_STORE", "TRENDCART_MODEL", "TRENDCART_QUERY_PROMPT", "TRENDCART_DOCUMENT_PROMPT")
+
+
 @pytest.fixture
 def runner(monkeypatch):
-    for name in ("TRENDCART_STORE", "TRENDCART_MODEL", "TRENDCART_QUERY_PROMPT", "TRENDCART_DOCUMENT_PROMPT"):
+    for name in ENV:
         monkeypatch.delenv(name, raising=False)
     return CliRunner()
 
 
-@pytest.fixture
-def indexed(tmp_path, runner, embedder):
-    db = tmp_path / "cli.db"
-    result = runner.invoke(app, ["--store", str(db), "index", str(CORPUS), "--json"])
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory, embedder):
+    """The corpus indexed once per module through the CLI; tests only read it (writers use `indexed_copy`)."""
+    db = tmp_path_factory.mktemp("indexed") / "cli.db"
+    with pytest.MonkeyPatch.context() as env:
+        for name in ENV:
+            env.delenv(name, raising=False)
+        result = CliRunner().invoke(app, ["--store", str(db), "index", str(CORPUS), "--json"])
     assert result.exit_code == 0, result.output
     return db
+
+
+@pytest.fixture
+def indexed_copy(indexed, tmp_path):
+    """A private copy of the module's store (the database and the files beside it) for a test that writes."""
+    for path in indexed.parent.glob(indexed.name + "*"):
+        shutil.copy2(path, tmp_path / path.name)
+    return tmp_path / indexed.name
 
 
 def test_index_prints_a_json_summary(tmp_path, runner, embedder):
@@ -105,6 +124,21 @@ def test_search_table_output(indexed, runner):
     assert "tiktok:video:ear1" in result.stdout and "Wireless earbuds" in result.stdout
 
 
+def test_search_formats(indexed, runner):
+    base = ["--store", str(indexed), "search", "口红", "--limit", "3", "--mode", "keyword"]
+    as_json = runner.invoke(app, [*base, "--format", "json"])
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == json.loads(
+        runner.invoke(app, [*base, "--json"]).stdout
+    )
+    as_csv = runner.invoke(app, [*base, "--format", "csv"])
+    assert as_csv.exit_code == 0, as_csv.output
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [r["id"] for r in rows] == [h["id"] for h in json.loads(as_json.stdout)]
+    assert rows[0]["id"] == "douyin:video:lip1" and rows[0]["rank"] == "1" and rows[0]["keyword_rank"] == "1"
+    both = runner.invoke(app, [*base, "--json", "--format", "csv"])
+    assert both.exit_code == ExitCode.USAGE and "disagree" in both.stderr
+
+
 def test_search_with_nothing_found(indexed, runner):
     result = runner.invoke(app, ["--store", str(indexed), "search", "💄", "--mode", "keyword", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout) == []
@@ -128,7 +162,8 @@ def test_bad_options_are_usage_errors(indexed, runner):
     assert bad_time.exit_code == ExitCode.USAGE and "--since" in bad_time.stderr
 
 
-def test_store_problems_exit_3_with_one_message(tmp_path, indexed, runner):
+def test_store_problems_exit_3_with_one_message(tmp_path, indexed_copy, runner):
+    indexed = indexed_copy  # `index` with another model must be refused: it gets a store of its own
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 50)
     result = runner.invoke(app, ["--store", str(junk), "search", "x"])

@@ -1,0 +1,66 @@
+"""crawl_and_index: run a spider (crawler.run.run_spider, a child process) indexing into a store, and log it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from crawler.run import CrawlResult, run_spider
+from indexer.crawl_log import record_crawl
+from indexer.stores import StoreSpec
+from indexer.workflows.errors import BadInput, BadRequest
+
+
+def key_values(pairs: Iterable[str], what: str) -> dict[str, str]:
+    """`KEY=VALUE` strings (spider arguments, Scrapy settings) as a dict; BadRequest naming `what` otherwise."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BadRequest(f"{what} must look like KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def spider_args(
+    args: Mapping[str, str], urls: str | None = None, urls_file: Path | None = None
+) -> dict[str, str]:
+    """The spider's arguments with the start URLs added (`urls`, comma-separated; `urls_file`, absolute)."""
+    merged = dict(args)
+    if urls:
+        merged["urls"] = urls
+    if urls_file:
+        if not urls_file.is_file():
+            raise BadInput(f"no such file: {urls_file}")
+        merged["urls_file"] = str(urls_file.resolve())
+    return merged
+
+
+def crawl_and_index(
+    spider: str,
+    args: Mapping[str, str],
+    spec: StoreSpec,
+    *,
+    index: bool = True,
+    model_name: str | None = None,
+    out: Path | None = None,
+    now: str | None = None,
+    settings: Mapping[str, str] | None = None,
+    on_progress: Callable[[CrawlResult], None] | None = None,
+) -> CrawlResult:
+    """Crawl, indexing as it goes (unless `index` is False: then `out` must keep the items), and append the
+    summary to the crawl log beside `spec`. UnknownSpider / CrawlError from crawler.run when it cannot run."""
+    if not index and out is None:
+        raise BadRequest("--no-index without --out would keep nothing")
+    result = run_spider(
+        spider,
+        args,
+        store=str(spec.resolved()) if index else None,
+        model=model_name,
+        out=out,
+        now=now,
+        settings=settings,
+        on_progress=on_progress,
+    )
+    record_crawl(spec, result)
+    return result

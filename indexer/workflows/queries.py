@@ -1,0 +1,137 @@
+"""The store's questions as one call each: search, trending rankings, reports (open, ask, close)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from indexer.embedder import Embedder
+from indexer.store import Hit, SearchFilters, SearchMode
+from indexer.stores import StoreSpec
+from indexer.trends import TrendBy, TrendReport
+from indexer.workflows.errors import BadInput, BadRequest, NothingFound
+from indexer.workflows.opening import opened
+
+# The columns of a hit row (hit_rows).
+HIT_FIELDS = (
+    "rank",
+    "score",
+    "kind",
+    "platform",
+    "title",
+    "views",
+    "creator",
+    "keyword_rank",
+    "vector_rank",
+    "id",
+    "url",
+)
+
+
+def search_store(
+    spec: StoreSpec,
+    query: str,
+    mode: SearchMode | str = SearchMode.hybrid,
+    filters: SearchFilters | None = None,
+    limit: int = 10,
+    model_name: str | None = None,
+    embedder: Embedder | None = None,
+) -> list[Hit]:
+    """Hits for `query`; keyword mode never builds (or loads) an embedder."""
+    from indexer.search import search
+
+    mode = SearchMode(mode)
+    with opened(spec, model_name, must_exist=False) as store:
+        if mode is not SearchMode.keyword and embedder is None:
+            embedder = Embedder(model_name)
+        return search(store, query, mode, filters, limit, embedder=embedder)
+
+
+def hit_rows(hits: list[Hit]) -> list[dict[str, Any]]:
+    """One flat row per hit (HIT_FIELDS): what the hit table and `search --format csv` show."""
+    rows = []
+    for rank, hit in enumerate(hits, start=1):
+        doc, why = hit.doc, hit.explain
+        rows.append(
+            {
+                "rank": rank,
+                "score": hit.score,
+                "kind": doc.get("kind") or "",
+                "platform": doc.get("platform") or "",
+                "title": doc.get("title") or doc.get("name") or "",
+                "views": (doc.get("metrics") or {}).get("views"),
+                "creator": (doc.get("creator") or {}).get("name") or "",
+                "keyword_rank": why.get("keyword_rank"),
+                "vector_rank": why.get("vector_rank"),
+                "id": hit.id,
+                "url": doc.get("url"),
+            }
+        )
+    return rows
+
+
+def rank_trending(
+    spec: StoreSpec,
+    by: TrendBy | str = TrendBy.product,
+    window: str = "24h",
+    metric: str = "views",
+    limit: int = 20,
+    platform: str | None = None,
+    now: datetime | None = None,
+    model_name: str | None = None,
+) -> TrendReport:
+    """The ranking as of `now` (default: the clock) from an existing store; BadRequest for a bad window/metric."""
+    from indexer.trends import TrendEngine
+
+    with opened(spec, model_name) as store:
+        try:
+            return TrendEngine(store).trending(
+                by=by, window=window, metric=metric, limit=limit, platform=platform, now=now
+            )
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+
+
+def write_store_report(
+    spec: StoreSpec,
+    out: Path,
+    now: datetime,
+    window: str = "24h",
+    metric: str | None = None,
+    title: str | None = None,
+    limit: int = 10,
+    platform: str | None = None,
+    model_name: str | None = None,
+) -> dict[str, Any]:
+    """Write the report (format from `out`'s extension) and return what it shows as JSON: `out`, `now`,
+    `window`, `sections`. BadRequest for an unknown extension, NothingFound for an empty store, BadInput
+    when `out` cannot be written."""
+    from indexer.reports import format_for, write_report
+
+    try:
+        format_for(out)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    with opened(spec, model_name) as store:
+        if store.count() == 0:
+            raise NothingFound(f"the store {spec} is empty: crawl or index something first")
+        try:
+            data = write_report(
+                store,
+                out,
+                now=now,
+                window=window,
+                metric=metric,
+                title=title,
+                limit=limit,
+                platform=platform,
+            )
+        except OSError as exc:
+            raise BadInput(f"cannot write {out}: {exc}") from exc
+    return {
+        "out": str(out),
+        "now": data.sections["product"].to_json()["now"],
+        "window": window,
+        "sections": {by: r.to_json() for by, r in data.sections.items()},
+    }

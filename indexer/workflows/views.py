@@ -1,0 +1,196 @@
+"""Plain-text views of workflow results (tables of formatted cells, summary lines) for any face to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from crawler.run import CrawlResult
+from indexer.store import Hit
+from indexer.trends import TrendReport
+from indexer.workflows.errors import BadRequest
+
+# Widest title cell in the hit and trend tables (the JSON and CSV forms keep titles whole).
+HIT_TITLE_WIDTH, TREND_TITLE_WIDTH, CREATOR_WIDTH = 80, 60, 30
+# Hit table columns cut with an ellipsis rather than wrapped, so that each hit stays on one line.
+HIT_NO_WRAP = ("id", "title", "why", "score")
+
+
+class OutputFormat(str, Enum):
+    """What a command prints on stdout: a table (default), one JSON document, or CSV rows."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def choose_format(
+    fmt: OutputFormat | None, as_json: bool = False, as_csv: bool = False, rows: bool = False
+) -> OutputFormat:
+    """The one format from `--format` and its aliases `--json`/`--csv`; csv only where the output has `rows`.
+    BadRequest when the aliases or the format disagree."""
+    if as_json and as_csv:
+        raise BadRequest("choose one of --json and --csv")
+    alias = OutputFormat.json if as_json else OutputFormat.csv if as_csv else None
+    if fmt is not None and alias is not None and fmt is not alias:
+        raise BadRequest(f"--format {fmt.value} and --{alias.value} disagree: give one of them")
+    chosen = fmt or alias or OutputFormat.table
+    if chosen is OutputFormat.csv and not rows:
+        raise BadRequest("this command has no rows to print as CSV: use --format table or json")
+    return chosen
+
+
+@dataclass
+class TableView:
+    """A table as strings: `right` names the right-aligned (numeric) columns, `no_wrap` those cut, not wrapped."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    title: str | None = None
+    right: set[str] = field(default_factory=set)
+    no_wrap: tuple[str, ...] = ()
+
+
+def hits_table(rows: list[dict[str, Any]]) -> TableView:
+    """The hit table from queries.hit_rows: rank, score, kind, platform, title, views, creator, why, id."""
+    cells = []
+    for row in rows:
+        reasons = [f"kw #{row['keyword_rank']}" if row["keyword_rank"] else ""]
+        reasons.append(f"vec #{row['vector_rank']}" if row["vector_rank"] else "")
+        views = row["views"]
+        cells.append(
+            [
+                str(row["rank"]),
+                f"{row['score']:.4g}",
+                row["kind"],
+                row["platform"],
+                row["title"][:HIT_TITLE_WIDTH],
+                f"{views:,}" if isinstance(views, int) else "",
+                row["creator"][:CREATOR_WIDTH],
+                " · ".join(r for r in reasons if r),
+                row["id"],
+            ]
+        )
+    columns = ["#", "score", "kind", "platform", "title", "views", "creator", "why", "id"]
+    return TableView(columns, cells, right={"#", "score", "views"}, no_wrap=HIT_NO_WRAP)
+
+
+def trend_table(report: TrendReport) -> TableView:
+    """A ranking with its components; basis "since_published (!)" flags a single-snapshot rate."""
+    from indexer.reports import fmt, rows_of
+
+    rate = f"{report.metric}/h"
+    columns = ["#", "title", "score", rate, "growth %/day", "accel %", "basis", "creators", "new"]
+    cells = [
+        [
+            str(row["rank"]),
+            row["title"][:TREND_TITLE_WIDTH],
+            *(fmt(row[k]) for k in ("score", "velocity", "growth_pct_day", "acceleration_pct")),
+            row["basis"] if row["basis"] == "snapshots" else f"{row['basis']} (!)",
+            fmt(row["creators"]),
+            fmt(row["new_items"]),
+            row["platforms"],
+            row["id"],
+        ]
+        for row in rows_of(report)
+    ]
+    title = (
+        f"trending {report.by}s · {report.metric} · last {report.window} · as of {report.to_json()['now']}"
+    )
+    right = {"#", "score", rate, "growth %/day", "accel %", "creators", "new"}
+    return TableView([*columns, "platforms", "id"], cells, title, right)
+
+
+def matrix_table(info: dict[str, Any]) -> TableView:
+    """`stats`: documents by platform x kind (overview.matrix_rows), titled with the store."""
+    from indexer.workflows.overview import MATRIX_COLUMNS, matrix_rows
+
+    cells = [[str(row[c]) for c in MATRIX_COLUMNS] for row in matrix_rows(info)]
+    title = f"{info['backend']} store {info['location']}"
+    return TableView(list(MATRIX_COLUMNS), cells, title, right=set(MATRIX_COLUMNS[1:]))
+
+
+def stats_lines(info: dict[str, Any]) -> list[str]:
+    """`stats` below its table: snapshots, vectors, model, observed range, last crawl, size."""
+    crawl = info["last_crawl"]
+    last = (
+        f"{crawl['finished_at']} {crawl['spider']}: {crawl['items_total']} items, "
+        f"{crawl['errors_total']} errors, {crawl['blocked_total']} blocked"
+        if crawl
+        else "-"
+    )
+    lines = [
+        f"snapshots      {info['snapshots']}",
+        f"vectors        {info['vectors']}",
+        f"model          {info['model'] or '-'}" + (f" ({info['dim']} dims)" if info["dim"] else ""),
+        f"observed       {info['first_observed'] or '-'} .. {info['last_observed'] or '-'}",
+        f"last crawl     {last}",
+    ]
+    if info.get("size_bytes"):
+        lines.append(f"size           {info['size_bytes'] / 1e6:.1f} MB")
+    return lines
+
+
+def crawl_headline(result: CrawlResult) -> str:
+    indexed = f"; {result.indexed} indexed into {result.store}" if result.indexed is not None else ""
+    return (
+        f"crawl {result.spider}: {result.items_total} items, {result.errors_total} errors, "
+        f"{result.blocked_total} blocked pages, {result.pages} pages in {result.elapsed_s:.1f} s{indexed}"
+    )
+
+
+def crawl_table(result: CrawlResult) -> TableView:
+    """Every counter of a crawl: items by kind, errors by reason, blocked pages by platform, drops by reason."""
+    groups = (("items", result.items), ("errors", result.errors), ("blocked", result.blocked))
+    rows = [
+        [group, name, str(count)]
+        for group, values in (*groups, ("dropped", result.dropped))
+        for name, count in sorted(values.items())
+    ]
+    return TableView(["what", "name", "count"], rows, right={"count"})
+
+
+def index_lines(files: list[dict[str, Any]], shown_errors: int) -> list[str]:
+    """Per file (IndexRun.to_json()['files']): its counts, then its first `shown_errors` invalid lines."""
+    lines = []
+    for entry in files:
+        lines.append(
+            f"{entry['path']}: {entry['added']} added, {entry['updated']} updated "
+            f"({entry['unchanged_text']} with unchanged text, {entry['embedded']} embedded), "
+            f"{entry['skipped_invalid']} invalid, {entry['seconds']:.1f} s"
+        )
+        lines += [f"  {entry['path']}:{e['line']}: {e['reason']}" for e in entry["errors"][:shown_errors]]
+        if entry["skipped_invalid"] > shown_errors:
+            lines.append(f"  ... and {entry['skipped_invalid'] - shown_errors} more (see --json)")
+    return lines
+
+
+def search_lines(searches: dict[str, list[Hit]], title_width: int = 70) -> list[str]:
+    """The demo's searches: the query, then its hits' titles with platform and kind."""
+    lines = []
+    for query, hits in searches.items():
+        lines.append(f"\nsearch {query!r}:")
+        for i, hit in enumerate(hits, start=1):
+            doc = hit.doc
+            lines.append(
+                f"  {i}. {(doc.get('title') or '')[:title_width]}  [{doc.get('platform')} {doc.get('kind')}]"
+            )
+    return lines
+
+
+def demo_next_steps(result: Any) -> str:
+    """The demo's closing message (a demo.DemoResult): what it did, then commands to try on its store."""
+    spec = result.store
+    return (
+        f"\ndemo done in {result.seconds:.0f} s: {result.crawl['items']} items crawled over "
+        f"{len(result.crawl['days'])} days, {result.documents} documents and {result.snapshots} snapshots "
+        f"in {spec}; report: {result.report}\n"
+        "try next:\n"
+        f"  trendcart --store {spec} trending --by video --window 24h\n"
+        f"  trendcart --store {spec} trending --by hashtag --metric likes --json\n"
+        f'  trendcart --store {spec} search "平价口红" --platform web\n'
+        f"  trendcart --store {spec} report --out my-report.md --now {result.base}\n"
+        f"  trendcart --store {spec} stats\n"
+        f"  open {result.report}"
+    )
