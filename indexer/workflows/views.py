@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -39,6 +43,20 @@ def choose_format(
     if chosen is OutputFormat.csv and not rows:
         raise BadRequest("this command has no rows to print as CSV: use --format table or json")
     return chosen
+
+
+def json_text(data: Any) -> str:
+    """The JSON document a command prints: indented, non-ASCII kept, anything else as its str()."""
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as CSV with a header of `columns` (other keys left out; None as an empty cell)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
+    return out.getvalue()
 
 
 @dataclass
