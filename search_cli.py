@@ -6,22 +6,23 @@ import dataclasses
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
-from enum import Enum, IntEnum
+from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 
 from crawler.items import KINDS, PLATFORMS
-from crawler.run import CrawlError, CrawlResult, UnknownSpider
+from crawler.run import CrawlResult
 from crawler.times import parse_iso, resolve_time, utc_now
-from indexer.store import HasOutbox, Reindexable, SearchMode, StoreError
+from indexer import terminal
+from indexer.store import HasOutbox, Reindexable, SearchMode
 from indexer.stores import StoreSpec
-from indexer.trends import METRICS, TrendBy
-from indexer.workflows.errors import BadInput, BadRequest, Busy, NothingFound, StoreMissing, WorkflowError
-from indexer.workflows.views import OutputFormat, TableView, choose_format, csv_text, json_text
+from indexer.terminal import emit, err, lines, print_json, say, show
+from indexer.trends import METRICS, TrendBy, parse_window
+from indexer.workflows.errors import HANDLED, ExitCode, StoreMissing, exit_code_for
+from indexer.workflows.views import OutputFormat, choose_format
 
 app = typer.Typer(
     name="trendcart",
@@ -31,44 +32,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-
-
-class ExitCode(IntEnum):
-    """Documented in README.md, section 'Exit codes'."""
-
-    OK = 0
-    ERROR = 1  # anything unexpected (run with --debug for the traceback)
-    USAGE = 2  # bad option or argument (Typer's own code)
-    STORE = 3  # the store cannot be opened/reached, or refuses the operation (model mismatch, ...)
-    INPUT = 4  # an input file or page is unreadable or invalid
-    NOTHING = 5  # the command ran but found nothing to act on
-
-
-# Library errors a command may meet, and the exit code each becomes (the first matching class wins).
-EXIT_CODES: tuple[tuple[type[Exception], ExitCode], ...] = (
-    (UnknownSpider, ExitCode.USAGE),
-    (BadRequest, ExitCode.USAGE),
-    (BadInput, ExitCode.INPUT),
-    (NothingFound, ExitCode.NOTHING),
-    (StoreError, ExitCode.STORE),
-    (CrawlError, ExitCode.ERROR),
-    (Busy, ExitCode.ERROR),
-    (WorkflowError, ExitCode.ERROR),
-)
-
-
-# The one output option, shared by every command that prints data; --json and --csv stay as its aliases.
-FormatOption = Annotated[
-    Optional[OutputFormat],
-    typer.Option(
-        "--format",
-        help="Output on stdout: table (default), json, or csv where the output has rows "
-        "(search, trending, stats).",
-    ),
-]
-JsonAlias = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
-CsvAlias = Annotated[bool, typer.Option("--csv", help="Same as --format csv.")]
 PlatformChoice = Enum("PlatformChoice", {p: p for p in PLATFORMS}, type=str)  # type: ignore[misc]
 KindChoice = Enum("KindChoice", {k: k for k in KINDS}, type=str)  # type: ignore[misc]
 Metric = Enum("Metric", {name: name for name in METRICS}, type=str)  # type: ignore[misc]
@@ -80,9 +43,6 @@ MODEL_HELP = "Sentence-transformers model name or path (default: all-MiniLM-L6-v
 WINDOW_HELP = "Time window: a number and a unit m/h/d/w (24h, 7d, 1d12h); compared with the window before it."
 # Errors shown per file after `index`; the --json summary has them all (up to the ingest limit).
 SHOWN_INDEX_ERRORS = 10
-# Width of tables when stdout is not a terminal (rich would otherwise wrap at 80 columns): the hit table
-# keeps its one-line rows whole, the others fold.
-HIT_PIPE_WIDTH, PIPE_WIDTH = 200, 160
 
 
 @dataclasses.dataclass
@@ -101,65 +61,28 @@ def fail(message: str, code: ExitCode = ExitCode.ERROR) -> None:
     """One line on stderr and a non-zero exit; the traceback only with --debug."""
     if state.debug and sys.exc_info()[0] is not None:
         err.print_exception()
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    terminal.error(message)
     raise typer.Exit(int(code))
 
 
 def command(func: Callable[..., None]) -> Callable[..., None]:
-    """`app.command()` whose library errors become one line and their exit code (EXIT_CODES)."""
+    """`app.command()` whose library errors become one line and their documented exit code."""
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             func(*args, **kwargs)
-        except tuple(cls for cls, _ in EXIT_CODES) as exc:
-            code = next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
-            fail(str(exc) + (" (or pass --store)" if isinstance(exc, StoreMissing) else ""), code)
+        except HANDLED as exc:
+            fail(
+                str(exc) + (" (or pass --store)" if isinstance(exc, StoreMissing) else ""), exit_code_for(exc)
+            )
 
     return app.command()(run)
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json_text(data))
-
-
-def _say(message: str) -> None:
-    """A progress message on stderr, unwrapped (so commands in it can be copied)."""
-    err.print(message, highlight=False, markup=False, soft_wrap=True)
 
 
 def _spec() -> StoreSpec:
     """The store named by --store/TRENDCART_STORE (or the default)."""
     return StoreSpec.parse(state.store)
-
-
-def _out_console() -> Console:
-    return Console(soft_wrap=False, highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
-
-
-def _show(view: TableView, console: Console | None = None, **options: Any) -> None:
-    """Print a workflows TableView as a Rich table on stdout."""
-    from rich.table import Table
-
-    table = Table(title=view.title, title_justify="left", **options)
-    for name in view.columns:
-        cut = name in view.no_wrap
-        justify = "right" if name in view.right else "left"
-        table.add_column(
-            name, justify=justify, no_wrap=cut, overflow="ellipsis" if cut or view.no_wrap else "fold"
-        )
-    for row in view.rows:
-        table.add_row(*row)
-    (console or _out_console()).print(table)
-
-
-def _lines(lines: Sequence[str], console: Console | None = None) -> None:
-    """Plain lines (stdout by default), never wrapped: paths and commands in them stay copyable."""
-    (console or _out_console()).print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
-
-
-def _write_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
-    sys.stdout.write(csv_text(rows, columns))
 
 
 def _check_time(value: Optional[str]) -> Optional[str]:
@@ -170,8 +93,6 @@ def _check_time(value: Optional[str]) -> Optional[str]:
 
 
 def _check_window(value: str) -> str:
-    from indexer.trends import parse_window
-
     try:
         parse_window(value)
     except ValueError as exc:
@@ -196,7 +117,17 @@ def _get_embedder() -> Any:
     return Embedder(state.model)
 
 
-# Options shared by several commands, declared once.
+# Options shared by several commands, declared once; --json and --csv stay as aliases of --format.
+FormatOption = Annotated[
+    Optional[OutputFormat],
+    typer.Option(
+        "--format",
+        help="Output on stdout: table (default), json, or csv where the output has rows "
+        "(search, trending, stats).",
+    ),
+]
+JsonAlias = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+CsvAlias = Annotated[bool, typer.Option("--csv", help="Same as --format csv.")]
 PlatformOption = Annotated[Optional[PlatformChoice], typer.Option("--platform", help="Only this platform.")]
 WindowOption = Annotated[str, typer.Option("--window", callback=_check_window, help=WINDOW_HELP)]
 NowOption = Annotated[
@@ -230,27 +161,18 @@ def extract(
 
     Example: trendcart extract saved.html --url https://www.tiktok.com/@shop/video/123
     """
-    from crawler.parsers import get_parser, parse_page, registry
-    from indexer.workflows.pages import load_page
+    from crawler.parsers import registry
+    from indexer.workflows.pages import extract_page
 
     if list_parsers:
         typer.echo("\n".join(p.name for p in registry()))
         return
-    page = load_page(source, url)
-    try:
-        chosen = get_parser(parser) if parser else None
-    except KeyError as exc:
-        fail(str(exc.args[0]), ExitCode.USAGE)
-    result = parse_page(page, chosen)
-    items = [item.to_json() for item in result.items]
-    print_json(
-        {"url": page.url, "parser": result.parser, "blocked": result.blocked, "errors": result.errors}
-        | {"items": items, "links": result.links}
-    )
-    if result.blocked:
-        err.print(f"blocked page: {result.blocked}")
-    if not result.items and not result.links:
-        err.print("no items found" + (f" ({', '.join(result.errors)})" if result.errors else ""))
+    result = extract_page(source, url, parser)
+    print_json(result)
+    if result["blocked"]:
+        err.print(f"blocked page: {result['blocked']}")
+    if not result["items"] and not result["links"]:
+        err.print("no items found" + (f" ({', '.join(result['errors'])})" if result["errors"] else ""))
 
 
 @command
@@ -291,10 +213,7 @@ def index(
             on_progress=lambda path, done, size: bar.update(tasks[path], completed=done),
         )
     summary = run.to_json()
-    if output is OutputFormat.json:
-        print_json(summary)
-    else:
-        _lines(index_lines(summary["files"], SHOWN_INDEX_ERRORS), err)
+    emit(output, summary, table=lambda: lines(index_lines(summary["files"], SHOWN_INDEX_ERRORS), err))
     if run.total.skipped_invalid:
         raise typer.Exit(int(ExitCode.INPUT))
 
@@ -319,7 +238,7 @@ def search(
         help="Published at or after: ISO date/time, or relative: 24h, 7d, 2w, '3天前'.",
     ),
     until: Optional[str] = typer.Option(
-        None, "--until", help="Published at or before (same forms as --since)."
+        None, "--until", callback=_check_time, help="Published at or before (same forms as --since)."
     ),
     min_views: Optional[int] = typer.Option(None, "--min-views", min=0, help="At least this many views."),
     min_likes: Optional[int] = typer.Option(None, "--min-likes", min=0, help="At least this many likes."),
@@ -356,17 +275,11 @@ def search(
         creator=creator,
     )
     hits = search_store(_spec(), query, mode, filters, limit, model_name=state.model)
-    if output is OutputFormat.json:
-        print_json([hit.to_json() for hit in hits])
-    elif output is OutputFormat.csv:
-        _write_csv(hit_rows(hits), HIT_FIELDS)
-    elif not hits:
+    if output is OutputFormat.table and not hits:
         err.print("no results")
-    else:
-        console = Console()
-        if not console.is_terminal:  # piped: no terminal width to respect, keep rows whole
-            console = Console(width=HIT_PIPE_WIDTH)
-        _show(hits_table(hit_rows(hits)), console, show_lines=False, pad_edge=False)
+    rows = hit_rows(hits)
+    draw = (lambda: terminal.show_hits(hits_table(rows))) if hits else None
+    emit(output, [hit.to_json() for hit in hits], draw, rows, HIT_FIELDS)
 
 
 @command
@@ -400,12 +313,8 @@ def trending(
     output = choose_format(fmt, as_json, as_csv, rows=True)
     platform_name = platform.value if platform else None
     report = rank_trending(_spec(), by, window, metric.value, limit, platform_name, _now(now), state.model)
-    if output is OutputFormat.json:
-        print_json(report.to_json())
-    elif output is OutputFormat.csv:
-        _write_csv(rows_of(report), COLUMNS)
-    elif report.results:
-        _show(trend_table(report))
+    draw = (lambda: show(trend_table(report))) if report.results else None
+    emit(output, report.to_json(), draw, rows_of(report), COLUMNS)
     if not report.results:
         members = by.value if by in (TrendBy.video, TrendBy.live) else "member"
         err.print(
@@ -447,8 +356,7 @@ def report(
         + ", ".join(f"{len(r['results'])} {by}s" for by, r in shown["sections"].items())
         + ")"
     )
-    if output is OutputFormat.json:
-        print_json(shown)
+    emit(output, shown)
 
 
 @command
@@ -462,13 +370,13 @@ def stats(fmt: FormatOption = None, as_json: JsonAlias = False) -> None:
 
     output = choose_format(fmt, as_json, rows=True)
     info = store_overview(_spec(), state.model)
-    if output is OutputFormat.json:
-        print_json(info)
-    elif output is OutputFormat.csv:
-        _write_csv(matrix_rows(info), MATRIX_COLUMNS)
-    else:
-        _show(matrix_table(info))
-        _lines(stats_lines(info))
+    emit(
+        output,
+        info,
+        lambda: (show(matrix_table(info)), lines(stats_lines(info))),
+        matrix_rows(info),
+        MATRIX_COLUMNS,
+    )
 
 
 @command
@@ -503,7 +411,7 @@ def crawl(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from indexer.workflows.crawl import crawl_and_index, key_values, spider_args
-    from indexer.workflows.views import crawl_headline, crawl_table
+    from indexer.workflows.views import crawl_headline, crawl_progress, crawl_table
 
     output = choose_format(fmt, as_json)
     args = spider_args(key_values(arg, "--arg"), urls, urls_file)
@@ -514,21 +422,14 @@ def crawl(
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task(f"crawl {spider}: starting", total=None)
 
-        def show(result: CrawlResult) -> None:
-            counts = (
-                f"{result.items_total} items · {result.errors_total} errors · {result.blocked_total} blocked"
-            )
-            progress.update(task, description=f"crawl {spider}: {result.pages} pages · {counts}")
+        def on_progress(result: CrawlResult) -> None:
+            progress.update(task, description=crawl_progress(result))
 
         result = crawl_and_index(
             spider, args, _spec(), index=not no_index, model_name=state.model, out=out, now=now,
-            settings=settings, on_progress=show,
+            settings=settings, on_progress=on_progress,
         )  # fmt: skip
-    if output is OutputFormat.json:
-        print_json(result.to_json())
-    else:
-        _lines([crawl_headline(result)])
-        _show(crawl_table(result))
+    emit(output, result.to_json(), lambda: (lines([crawl_headline(result)]), show(crawl_table(result))))
     if out:
         err.print(f"items written to {out}")
     if result.items_total == 0:
@@ -558,9 +459,8 @@ def schedule(
     from indexer.workflows.scheduled import run_schedule
 
     output = choose_format(fmt, as_json)
-    runs = run_schedule(config, state.store, state.model, once=once, jobs=job, say=_say)
-    if output is OutputFormat.json:
-        print_json([run.to_json() for run in runs])
+    runs = run_schedule(config, state.store, state.model, once=once, jobs=job, say=say)
+    emit(output, [run.to_json() for run in runs])
     failed = [run for run in runs if run.error]
     if failed:
         reasons = "; ".join(f"{r.job}: {r.error}" for r in failed)
@@ -594,14 +494,14 @@ def demo(
     named = state.store is not None or bool(os.environ.get("TRENDCART_STORE"))
     result = run_demo(
         out_dir, days=days, small=small, seed=seed, spec=_spec() if named else None,
-        model_name=state.model, embedder=_get_embedder(), say=_say,
+        model_name=state.model, embedder=_get_embedder(), say=say,
     )  # fmt: skip
-    if output is OutputFormat.json:
-        print_json(result.to_json())
-    else:
-        _show(trend_table(result.trending))
-        _lines(search_lines(result.searches))
-    _say(demo_next_steps(result))
+    emit(
+        output,
+        result.to_json(),
+        lambda: (show(trend_table(result.trending)), lines(search_lines(result.searches))),
+    )
+    say(demo_next_steps(result))
 
 
 class OutboxAction(str, Enum):
@@ -626,7 +526,7 @@ def outbox(
     with opened(_spec(), state.model, must_exist=False) as store:
         queue = require(store, HasOutbox, "outbox")
         if action is OutboxAction.replay:
-            _say(f"replayed {queue.replay_outbox()} queued batch(es) into {_spec()}")
+            say(f"replayed {queue.replay_outbox()} queued batch(es) into {_spec()}")
         print_json({"pending": queue.outbox_pending(), "outbox": queue.outbox_location()})
 
 
@@ -648,7 +548,7 @@ def reindex(
             _get_embedder(),
             batch=batch,
             keep_old=keep_old,
-            progress=lambda n: _say(f"reindex: {n} documents"),
+            progress=lambda n: say(f"reindex: {n} documents"),
         )
     print_json(dataclasses.asdict(done))
 
@@ -665,11 +565,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a one-line error
         if state.debug or "--debug" in sys.argv:
             raise
-        err.print(
-            f"[red]error:[/red] {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-            highlight=False,
-            soft_wrap=True,
-        )
+        terminal.error(f"{type(exc).__name__}: {exc} (run with --debug for the traceback)")
         raise SystemExit(int(ExitCode.ERROR)) from None
 
 

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+from crawler.run import CrawlError, UnknownSpider
 from indexer.store import StoreError
+
+
+class ExitCode(IntEnum):
+    """The CLI's exit codes, documented in README.md, section 'Exit codes'."""
+
+    OK = 0
+    ERROR = 1  # anything unexpected (run with --debug for the traceback)
+    USAGE = 2  # bad option or argument (Typer's own code)
+    STORE = 3  # the store cannot be opened/reached, or refuses the operation (model mismatch, ...)
+    INPUT = 4  # an input file or page is unreadable or invalid
+    NOTHING = 5  # the command ran but found nothing to act on
 
 
 class WorkflowError(Exception):
@@ -27,3 +41,22 @@ class Busy(WorkflowError):
 
 class StoreMissing(StoreError):
     """A command that reads a store found none at the spec (reading never creates a store)."""
+
+
+# Library errors a command may meet, and the exit code each becomes (the first matching class wins).
+EXIT_CODES: tuple[tuple[type[Exception], ExitCode], ...] = (
+    (UnknownSpider, ExitCode.USAGE),
+    (BadRequest, ExitCode.USAGE),
+    (BadInput, ExitCode.INPUT),
+    (NothingFound, ExitCode.NOTHING),
+    (StoreError, ExitCode.STORE),
+    (CrawlError, ExitCode.ERROR),
+    (Busy, ExitCode.ERROR),
+    (WorkflowError, ExitCode.ERROR),
+)
+HANDLED = tuple(cls for cls, _ in EXIT_CODES)
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The documented exit code of a library error (ERROR for anything EXIT_CODES does not name)."""
+    return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), ExitCode.ERROR)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.parsers.base import Page
-from indexer.workflows.errors import BadInput
+from indexer.workflows.errors import BadInput, BadRequest
 
 # Sources with these schemes are fetched (once, robots.txt obeyed); anything else is a file path.
 FETCHED_SCHEMES = ("http", "https")
@@ -39,3 +40,24 @@ def load_page(source: str, url: str | None = None) -> Page:
         except (OSError, EOFError) as exc:
             raise BadInput(f"{source} is not valid gzip: {exc}") from exc
     return Page(url=url or path.resolve().as_uri(), body=body, content_type=CONTENT_TYPES.get(path.suffix))
+
+
+def extract_page(source: str, url: str | None = None, parser_name: str | None = None) -> dict[str, Any]:
+    """What `extract` prints: the chosen parser's items, links, errors and block reason for one page.
+    BadRequest for an unknown parser name, BadInput for an unreadable source."""
+    from crawler.parsers import get_parser, parse_page
+
+    page = load_page(source, url)
+    try:
+        chosen = get_parser(parser_name) if parser_name else None
+    except KeyError as exc:
+        raise BadRequest(str(exc.args[0])) from None
+    result = parse_page(page, chosen)
+    return {
+        "url": page.url,
+        "parser": result.parser,
+        "blocked": result.blocked,
+        "errors": result.errors,
+        "items": [item.to_json() for item in result.items],
+        "links": result.links,
+    }

@@ -158,6 +158,12 @@ def crawl_headline(result: CrawlResult) -> str:
     )
 
 
+def crawl_progress(result: CrawlResult) -> str:
+    """The live progress line of a running crawl."""
+    counts = f"{result.items_total} items · {result.errors_total} errors · {result.blocked_total} blocked"
+    return f"crawl {result.spider}: {result.pages} pages · {counts}"
+
+
 def crawl_table(result: CrawlResult) -> TableView:
     """Every counter of a crawl: items by kind, errors by reason, blocked pages by platform, drops by reason."""
     groups = (("items", result.items), ("errors", result.errors), ("blocked", result.blocked))

@@ -1,0 +1,82 @@
+"""The one output layer of the terminal face: data on stdout (tables, lines, JSON, CSV), messages on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.console import Console
+
+from indexer.workflows.views import OutputFormat, TableView, csv_text, json_text
+
+# Width of tables when stdout is not a terminal (rich would otherwise wrap at 80 columns): the hit table
+# keeps its one-line rows whole, the others fold.
+HIT_PIPE_WIDTH, PIPE_WIDTH = 200, 160
+
+err = Console(stderr=True)
+
+
+def out_console(pipe_width: int = PIPE_WIDTH) -> Console:
+    """A console on stdout: the terminal's width, or `pipe_width` when stdout is piped."""
+    return Console(soft_wrap=False, highlight=False, width=None if sys.stdout.isatty() else pipe_width)
+
+
+def say(message: str) -> None:
+    """A progress message on stderr, unwrapped (so commands in it can be copied)."""
+    err.print(message, highlight=False, markup=False, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    """The one-line `error: ...` of a failed command, on stderr."""
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json_text(data))
+
+
+def print_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    sys.stdout.write(csv_text(rows, columns))
+
+
+def lines(text: Sequence[str], console: Console | None = None) -> None:
+    """Plain lines (stdout by default), never wrapped: paths and commands in them stay copyable."""
+    (console or out_console()).print("\n".join(text), highlight=False, markup=False, soft_wrap=True)
+
+
+def show(view: TableView, console: Console | None = None, **options: Any) -> None:
+    """Print a workflows TableView as a Rich table (stdout by default)."""
+    from rich.table import Table
+
+    table = Table(title=view.title, title_justify="left", **options)
+    for name in view.columns:
+        cut = name in view.no_wrap
+        justify = "right" if name in view.right else "left"
+        table.add_column(
+            name, justify=justify, no_wrap=cut, overflow="ellipsis" if cut or view.no_wrap else "fold"
+        )
+    for row in view.rows:
+        table.add_row(*row)
+    (console or out_console()).print(table)
+
+
+def show_hits(view: TableView) -> None:
+    """The hit table: one line per hit, at the terminal's width or HIT_PIPE_WIDTH when piped."""
+    show(view, out_console(HIT_PIPE_WIDTH), show_lines=False, pad_edge=False)
+
+
+def emit(
+    output: OutputFormat,
+    data: Any,
+    table: Callable[[], None] | None = None,
+    rows: Sequence[dict[str, Any]] | None = None,
+    columns: Sequence[str] = (),
+) -> None:
+    """A command's data in the chosen format: `data` as JSON, `rows` as CSV, else `table()` draws it."""
+    if output is OutputFormat.json:
+        print_json(data)
+    elif output is OutputFormat.csv:
+        print_csv(rows or [], columns)
+    elif table is not None:
+        table()
