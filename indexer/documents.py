@@ -8,8 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from crawler.items import METRIC_NAMES, InvalidItem, check_item, parse_id
-from crawler.items import is_count as is_count  # the one count rule; the stores import it from here
+from crawler.items import METRIC_NAMES, InvalidItem, check_item, is_count, parse_id
 from indexer.store import InvalidDocument, QueryError, to_iso
 from indexer.textsearch import TEXT_FIELDS, expand_cjk, text_fields
 

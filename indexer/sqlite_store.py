@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from crawler.items import Snapshot
-from indexer.documents import filter_number, filter_time, is_count, lower_key, platform_kind, prepare_document
+from crawler.items import Snapshot, is_count
+from indexer.documents import filter_number, filter_time, lower_key, platform_kind, prepare_document
 from indexer.store import (
     HYBRID_CANDIDATES,
     Hit,

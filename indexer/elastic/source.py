@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.documents import is_count
+from crawler.items import is_count
 from indexer.elastic.mapping import Layout
 from indexer.textsearch import text_fields
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from crawler.items import Snapshot
-from indexer.documents import is_count, platform_kind, prepare_document
+from crawler.items import Snapshot, is_count
+from indexer.documents import platform_kind, prepare_document
 from indexer.elastic import indices
 from indexer.elastic.bulk import chunks
 from indexer.elastic.cluster import Cluster
