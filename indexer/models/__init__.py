@@ -93,6 +93,7 @@ class Source:
 
     path: str
     trust_remote_code: bool = False
+    cpu_only: bool = False  # an engine of its own that never runs on a GPU: no CUDA context for nothing
 
 
 def source_for(name: str) -> Source:
@@ -108,4 +109,6 @@ def source_for(name: str) -> Source:
         import importlib
 
         return Source(str(importlib.import_module(spec.module).get_model_path()))
-    return Source(str(MODELS_DIR / spec.folder), trust_remote_code=spec.custom_code)
+    return Source(
+        str(MODELS_DIR / spec.folder), trust_remote_code=spec.custom_code, cpu_only=spec.custom_code
+    )
