@@ -18,6 +18,12 @@ EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 # Scheduled lives are announced weeks ahead; a time further past the observation than this is absurd.
 FUTURE_SLACK = timedelta(days=400)
 
+# The longest string we keep in one field (a title, a description, a URL): the longest platform descriptions
+# are ~5,000 characters; a field of 100,000 is a page dumped into a field or a hostile line.
+MAX_TEXT_CHARS = 100_000
+# The most elements of one list (hashtags, linked products, featured_in) in one item.
+MAX_LIST_ITEMS = 10_000
+
 
 def believable_time(moment: datetime, observed: datetime | None = None) -> bool:
     """Inside [EARLIEST_TIME, observed (default: now) + FUTURE_SLACK]."""

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crawler.times import to_iso, utc_now
+from crawler.bounds import (
+    EARLIEST_TIME,
+    MAX_COUNT,
+    MAX_DURATION_S,
+    MAX_LIST_ITEMS,
+    MAX_PRICE,
+    MAX_TEXT_CHARS,
+    believable_time,
+)
+from crawler.times import parse_iso, to_iso, utc_now
 
 PLATFORMS = ("douyin", "tiktok", "kuaishou", "bilibili", "youtube", "web")
 KINDS = ("video", "live", "product", "creator")
@@ -48,8 +58,9 @@ def parse_id(doc_id: Any) -> tuple[str, str, str] | None:
 
 
 def is_count(value: Any) -> bool:
-    """The one count rule: a non-negative int, not a bool (check_item turns integral floats into ints first)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    """The one count rule: an int in [0, MAX_COUNT], not a bool (check_item turns integral floats into ints
+    first)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
 
 
 class InvalidItem(ValueError):
@@ -258,32 +269,61 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
 
 # -- the one check of the JSON form ------------------------------------------------------------------
 # Every reader of the JSON form (pipelines, ingest, the stores, from_json callers) goes through
-# check_item, so a new rule (a bound on counts, dates or prices) is added here once.
-STRING_FIELDS = ("title", "description", "url", "published_at", "observed_at", "language")
+# check_item, so a new rule (a bound on counts, dates or prices) is added here once. The bounds themselves
+# live in crawler/bounds.py (docs/RELIABILITY.md, "Bad input").
+STRING_FIELDS = (
+    "title",
+    "description",
+    "url",
+    "published_at",
+    "observed_at",
+    "language",
+    "source",
+    "currency",
+    "shop",
+    "category",
+    "name",
+    "handle",
+)
 LIST_FIELDS = ("hashtags", "products", "featured_in")
+# Lists whose elements are strings (tags, ids of the videos and lives featuring a product).
+STRING_LIST_FIELDS = ("hashtags", "featured_in")
 OBJECT_FIELDS = ("metrics", "creator", "live")
 PRICE_FIELDS = ("price", "price_max")
+# The nested objects: their string fields, count fields and flags.
+CREATOR_STRINGS = ("id", "name", "handle", "url")
+PRODUCT_STRINGS = ("id", "title", "currency", "url", "shop")
+LIVE_STRINGS = ("status", "started_at", "ended_at")
 # A document needs one of these to be searchable at all.
 TEXT_KEYS = ("title", "description", "name", "handle")
 
 
 def check_item(data: Any, now: datetime | None = None) -> dict[str, Any]:
     """The canonical JSON form of one item (every common key, counts as ints, times as ISO UTC with Z; a
-    missing observed_at becomes `now`), or InvalidItem saying what is wrong with it."""
+    missing observed_at becomes `now`), or InvalidItem saying what is wrong with it.
+
+    Refused: wrong types at any depth, counts outside [0, MAX_COUNT], durations over MAX_DURATION_S, prices
+    that are not finite numbers in [0, MAX_PRICE], unreadable times and times outside the believable range
+    (crawler.bounds.believable_time; publication and live times relative to observed_at), strings longer
+    than MAX_TEXT_CHARS, lists longer than MAX_LIST_ITEMS."""
     if not isinstance(data, Mapping):
         raise InvalidItem(f"expected a JSON object, got {type(data).__name__}")
     check_id(data.get("id"), data.get("kind"), data.get("platform"))
-    for name in STRING_FIELDS:
-        if data.get(name) is not None and not isinstance(data[name], str):
-            raise InvalidItem(f"{name}: expected a string or null, got {type(data[name]).__name__}")
+    _check_strings(data, STRING_FIELDS, "")
     for name in LIST_FIELDS:
         if data.get(name) is not None and not isinstance(data[name], list):
             raise InvalidItem(f"{name}: expected a list, got {type(data[name]).__name__}")
-    if any(not isinstance(tag, str) for tag in data.get("hashtags") or []):
-        raise InvalidItem("hashtags: expected a list of strings")
+        if len(data.get(name) or ()) > MAX_LIST_ITEMS:
+            raise InvalidItem(f"{name}: {len(data[name])} elements, more than {MAX_LIST_ITEMS}")
+    for name in STRING_LIST_FIELDS:
+        for element in data.get(name) or []:
+            if not isinstance(element, str):
+                raise InvalidItem(f"{name}: expected a list of strings, got a {type(element).__name__} in it")
+            _check_length(name, element)
     for name in OBJECT_FIELDS:
         if data.get(name) is not None and not isinstance(data[name], Mapping):
             raise InvalidItem(f"{name}: expected an object, got {type(data[name]).__name__}")
+    _check_flag(data, "verified", "")
     doc = dict(data)
     doc["metrics"] = {
         name: _count(f"metrics.{name}", value) if name in METRIC_NAMES else value
@@ -293,22 +333,31 @@ def check_item(data: Any, now: datetime | None = None) -> dict[str, Any]:
     for product in data.get("products") or []:
         if not isinstance(product, Mapping):
             raise InvalidItem("products: expected a list of objects")
+        _check_strings(product, PRODUCT_STRINGS, "products[].")
         _check_prices(product, "products[].")
-        products.append(_integral_counts(product, ("sales",)))
+        products.append({**product, "sales": _count("products[].sales", product.get("sales"))})
     doc["products"] = products
     _check_prices(data, "")
-    doc = _integral_counts(doc, ("followers", "duration_s"))
-    if isinstance(doc.get("creator"), Mapping):
-        doc["creator"] = _integral_counts(doc["creator"], ("followers",))
+    if "followers" in doc:
+        doc["followers"] = _count("followers", doc["followers"])
+    if "duration_s" in doc:
+        doc["duration_s"] = _count("duration_s", doc["duration_s"], MAX_DURATION_S)
+    creator = doc.get("creator")
+    if isinstance(creator, Mapping):
+        _check_strings(creator, CREATOR_STRINGS, "creator.")
+        _check_flag(creator, "verified", "creator.")
+        doc["creator"] = {**creator, "followers": _count("creator.followers", creator.get("followers"))}
+    if isinstance(doc.get("live"), Mapping):
+        _check_strings(doc["live"], LIVE_STRINGS, "live.")
     out = to_json(from_json(doc))
-    try:
-        out["observed_at"] = to_iso(out.get("observed_at") or now or utc_now())
-    except ValueError as exc:
-        raise InvalidItem(f"observed_at: {exc}") from None
-    try:
-        out["published_at"] = to_iso(out.get("published_at"))
-    except ValueError as exc:
-        raise InvalidItem(f"published_at: {exc}") from None
+    clock = now or utc_now()
+    observed = _time("observed_at", out.get("observed_at") or clock, clock)
+    out["observed_at"] = observed
+    observed_moment = parse_iso(observed)
+    out["published_at"] = _time("published_at", out.get("published_at"), observed_moment)
+    if isinstance(out.get("live"), dict):
+        for name in ("started_at", "ended_at"):
+            out["live"][name] = _time(f"live.{name}", out["live"].get(name), observed_moment)
     require_text(out.get(name) for name in TEXT_KEYS)
     return out
 
@@ -342,28 +391,70 @@ def require_text(texts: Iterable[Any]) -> None:
         raise InvalidItem("no text: a document needs a title, description, name or handle", "no_text")
 
 
-def _count(name: str, value: Any) -> int | None:
+def _count(name: str, value: Any, ceiling: int = MAX_COUNT) -> int | None:
     value = _integral(value)
-    if value is not None and not is_count(value):
-        raise InvalidItem(f"{name}: expected a non-negative integer or null, got {value!r}")
+    if value is not None and not (is_count(value) and value <= ceiling):
+        raise InvalidItem(
+            f"{name}: expected a non-negative integer (at most {ceiling}) or null, got {_shown(value)}"
+        )
     return value
 
 
 def _integral(value: Any) -> Any:
-    """An integral float (`12.0`, as JSON writers emit counts) as the int it stands for; other values as they are."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _integral_counts(obj: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    out = dict(obj)
-    for name in names:
-        if name in out:
-            out[name] = _integral(out[name])
-    return out
+    """An integral float (`12.0`, as JSON writers emit counts) as the int it stands for; other values as they
+    are (`1e308` and infinities stay floats: no count, refused by the count rule)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_COUNT:
+        return int(value)
+    return value
 
 
 def _check_prices(obj: Mapping[str, Any], prefix: str) -> None:
     for key in PRICE_FIELDS:
         value = obj.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise InvalidItem(f"{prefix}{key}: expected a number or null, got {value!r}")
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidItem(f"{prefix}{key}: expected a number or null, got {_shown(value)}")
+        if not (math.isfinite(value) and 0 <= value <= MAX_PRICE):
+            raise InvalidItem(f"{prefix}{key}: expected a finite number in [0, {MAX_PRICE}], got {value!r}")
+
+
+def _check_strings(obj: Mapping[str, Any], names: tuple[str, ...], prefix: str) -> None:
+    for name in names:
+        value = obj.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidItem(f"{prefix}{name}: expected a string or null, got {type(value).__name__}")
+        _check_length(prefix + name, value)
+
+
+def _check_length(name: str, value: Any) -> None:
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+        raise InvalidItem(f"{name}: {len(value)} characters, more than {MAX_TEXT_CHARS}")
+
+
+def _check_flag(obj: Mapping[str, Any], name: str, prefix: str) -> None:
+    value = obj.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise InvalidItem(f"{prefix}{name}: expected true, false or null, got {_shown(value)}")
+
+
+def _time(name: str, value: Any, observed: datetime | None) -> str | None:
+    """The canonical form of a time that is readable and believable relative to `observed`; None stays None."""
+    try:
+        text = to_iso(value)
+    except (ValueError, OverflowError) as exc:  # year 1 or 9999 with an offset overflows on the way to UTC
+        raise InvalidItem(
+            f"{name}: {exc if isinstance(exc, ValueError) else f'out of range: {value!r}'}"
+        ) from None
+    moment = parse_iso(text)
+    if moment is not None and not believable_time(moment, observed):
+        raise InvalidItem(
+            f"{name}: {text} is not believable (before {EARLIEST_TIME.year} or too far after the observation)"
+        )
+    return text
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: its repr, cut short (a hostile line may hold a megabyte in one field)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -245,3 +245,88 @@ def test_check_item_refuses_with_a_reason(change, reason, message):
 def test_check_item_wants_an_object(bad):
     with pytest.raises(InvalidItem, match="expected a JSON object"):
         check_item(bad)
+
+
+# -- bounds (crawler/bounds.py) in the one check ------------------------------------------------------
+def test_the_count_rule_has_the_documented_ceiling():
+    from crawler.bounds import MAX_COUNT
+
+    assert is_count(MAX_COUNT) and not is_count(MAX_COUNT + 1) and not is_count(2**63)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"metrics": {"views": 2**63}}, "metrics.views: expected a non-negative integer"),
+        ({"metrics": {"views": 1e308}}, "metrics.views"),
+        ({"metrics": {"likes": float("inf")}}, "metrics.likes"),
+        ({"metrics": {"likes": float("nan")}}, "metrics.likes"),
+        ({"creator": {"name": "Ann", "followers": 10**30}}, "creator.followers"),
+        ({"creator": {"name": {"first": "Ann"}}}, "creator.name: expected a string or null, got dict"),
+        ({"creator": {"name": "Ann", "verified": "yes"}}, "creator.verified: expected true, false or null"),
+        ({"products": [{"title": "p", "sales": 10**19}]}, "products[].sales"),
+        ({"products": [{"title": {"x": 1}}]}, "products[].title: expected a string or null, got dict"),
+        ({"products": [{"title": "p", "price": float("nan")}]}, "products[].price: expected a finite number"),
+        ({"price": float("inf")}, "price: expected a finite number"),
+        ({"price": 10**10}, "price: expected a finite number in [0, 1000000000]"),
+        ({"price": -1}, "price: expected a finite number"),
+        ({"duration_s": 8 * 24 * 3600}, "duration_s: expected a non-negative integer (at most 604800)"),
+        ({"published_at": "0001-01-01T00:00:00+01:00"}, "published_at: out of range"),
+        ({"published_at": "9999-12-31T23:59:59-01:00"}, "published_at: out of range"),
+        ({"published_at": "1970-01-02T00:00:00Z"}, "published_at: 1970-01-02T00:00:00Z is not believable"),
+        ({"published_at": "2099-01-01T00:00:00Z"}, "published_at: 2099-01-01T00:00:00Z is not believable"),
+        ({"observed_at": "2999-01-01T00:00:00Z"}, "observed_at: 2999-01-01T00:00:00Z is not believable"),
+        ({"live": {"status": "live", "started_at": "0001-01-01T00:00:00+01:00"}}, "live.started_at"),
+        ({"live": {"status": "live", "ended_at": "2099-01-01T00:00:00Z"}}, "live.ended_at"),
+        ({"live": {"status": ["live"]}}, "live.status: expected a string or null"),
+        ({"featured_in": [{"id": "web:video:1"}]}, "featured_in: expected a list of strings, got a dict"),
+        ({"title": "x" * 100_001}, "title: 100001 characters, more than 100000"),
+        ({"hashtags": ["t"] * 10_001}, "hashtags: 10001 elements, more than 10000"),
+        ({"shop": 5}, "shop: expected a string or null, got int"),
+    ],
+)
+def test_check_item_refuses_values_outside_the_bounds(change, message):
+    doc = {
+        "id": "web:video:x",
+        "kind": "video",
+        "platform": "web",
+        "title": "t",
+        "observed_at": "2026-11-25T10:00:00Z",
+        **change,
+    }
+    with pytest.raises(InvalidItem, match=re.escape(message)) as excinfo:
+        check_item(doc)
+    assert excinfo.value.reason == "invalid_shape"
+    assert len(str(excinfo.value)) < 300  # a one-line reason, never the hostile value in full
+
+
+def test_check_item_keeps_values_at_the_bounds_and_canonical_live_times():
+    from crawler.bounds import MAX_COUNT, MAX_DURATION_S, MAX_PRICE
+
+    data = check_item(
+        {
+            "id": "web:live:x",
+            "kind": "live",
+            "platform": "web",
+            "title": "t",
+            "observed_at": "2026-11-25T10:00:00Z",
+            "published_at": "2000-01-01T00:00:00Z",
+            "duration_s": float(MAX_DURATION_S),
+            "metrics": {"views": MAX_COUNT, "viewers": 0},
+            "live": {"status": "live", "started_at": "2026-11-25T17:00:00+08:00", "ended_at": None},
+            "products": [{"id": "web:product:p", "title": "p", "price": MAX_PRICE, "sales": MAX_COUNT}],
+        }
+    )
+    assert data["metrics"]["views"] == MAX_COUNT and data["duration_s"] == MAX_DURATION_S
+    assert data["live"]["started_at"] == "2026-11-25T09:00:00Z"
+    assert data["products"][0]["sales"] == MAX_COUNT and data["products"][0]["price"] == MAX_PRICE
+    product = check_item(
+        {
+            "id": "web:product:p",
+            "kind": "product",
+            "platform": "web",
+            "title": "p",
+            "featured_in": ["web:video:1"],
+        }
+    )
+    assert product["featured_in"] == ["web:video:1"]
