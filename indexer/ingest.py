@@ -12,7 +12,7 @@ from typing import Any
 
 from crawler.items import check_item
 from indexer.embedder import Embedder, document_text
-from indexer.store import ModelMismatch, Store
+from indexer.store import InvalidDocument, ModelMismatch, Store, StoreError, StoreUnavailable, UpsertResult
 
 # Documents embedded and written per batch. Larger batches let sentence-transformers sort more texts by
 # length (less padding): measured on 2 cores, 1200 docs in batches of 256 took 7% longer to embed than in
@@ -20,6 +20,11 @@ from indexer.store import ModelMismatch, Store
 DEFAULT_INGEST_BATCH = 512
 # Reasons kept in a report: enough to fix a feed, not a second copy of a broken file in memory.
 MAX_REPORTED_ERRORS = 1000
+
+# What a store raises about one document (a value it cannot hold, a shape it refuses): the batch is then
+# written document by document and only the guilty line is reported. Anything else (a full disk, a store
+# gone) is about the store and stops the ingest.
+DOCUMENT_ERRORS = (InvalidDocument, ValueError, OverflowError, TypeError)
 
 Progress = Callable[[int, int], None]
 
@@ -77,7 +82,7 @@ class Ingestor:
         self.batch_size = max(1, int(batch_size))
         self.on_flush = on_flush
         self.report = IngestReport()
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[tuple[int, dict[str, Any]]] = []  # (line number or 0, canonical document)
         self._model_checked = False
         self._started = time.perf_counter()
         stored = store.model_info()
@@ -94,24 +99,63 @@ class Ingestor:
         try:
             data = validate(doc)
         except ValueError as exc:
-            self.report.skipped_invalid += 1
-            if len(self.report.errors) < MAX_REPORTED_ERRORS:
-                self.report.errors.append((line or 0, str(exc)))
+            self.add_error(line or 0, str(exc))
             return False
-        self._pending.append(data)
+        self._pending.append((line or 0, data))
         if len(self._pending) >= self.batch_size:
             self.flush()
         return True
 
     def add_error(self, line: int, reason: str) -> None:
+        """Count one skipped line and keep its reason (up to MAX_REPORTED_ERRORS)."""
         self.report.skipped_invalid += 1
         if len(self.report.errors) < MAX_REPORTED_ERRORS:
             self.report.errors.append((line, reason))
 
     def flush(self) -> None:
-        docs, self._pending = self._pending, []
-        if not docs:
+        """Embed and write the queued documents; a document the store refuses is reported by its line and
+        skipped, the rest of its batch is written. StoreError when the store itself fails."""
+        batch, self._pending = self._pending, []
+        if not batch:
             return
+        docs = [doc for _, doc in batch]
+        vectors, hashes = self._embed(docs)
+        try:
+            result = self.store.upsert(docs, vectors, hashes)
+        except (StoreUnavailable, ModelMismatch):
+            raise
+        except (StoreError, *DOCUMENT_ERRORS):
+            result = self._upsert_one_by_one(batch, vectors, hashes)
+        self.report.added += result.added
+        self.report.updated += result.updated
+        if self.on_flush is not None:
+            self.on_flush(len(docs))
+
+    def _upsert_one_by_one(
+        self,
+        batch: list[tuple[int, dict[str, Any]]],
+        vectors: list[Any] | None,
+        hashes: list[str | None] | None,
+    ) -> UpsertResult:
+        """The batch a store refused, written document by document: only the guilty lines are skipped."""
+        total = UpsertResult()
+        for i, (line, doc) in enumerate(batch):
+            try:
+                one = self.store.upsert(
+                    [doc],
+                    None if vectors is None else [vectors[i]],
+                    None if hashes is None else [hashes[i]],
+                )
+            except DOCUMENT_ERRORS as exc:
+                self.add_error(line, f"refused by the store: {exc}")
+                continue
+            total.added += one.added
+            total.updated += one.updated
+        return total
+
+    def _embed(self, docs: list[dict[str, Any]]) -> tuple[list[Any] | None, list[str | None] | None]:
+        """Vectors (None where the store already holds this text's) and text hashes; (None, None) without
+        an embedder."""
         vectors: list[Any] | None = None
         hashes: list[str | None] | None = None
         if self.embedder is not None:
@@ -135,11 +179,7 @@ class Ingestor:
                 for i, (doc, text_hash) in enumerate(zip(docs, hashes, strict=False)):
                     if known.get(doc["id"]) != text_hash:
                         vectors[i] = by_hash[text_hash]
-        result = self.store.upsert(docs, vectors, hashes)
-        self.report.added += result.added
-        self.report.updated += result.updated
-        if self.on_flush is not None:
-            self.on_flush(len(docs))
+        return vectors, hashes
 
     def close(self) -> IngestReport:
         self.flush()

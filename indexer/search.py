@@ -25,12 +25,30 @@ def search(
         if stored[0] != embedder.model_name:
             raise ModelMismatch(stored, (embedder.model_name, None))
         # Load the store's vectors while the model loads: both take about a second cold, and they overlap.
-        warming = None
-        if isinstance(store, Prefetching) and not embedder.loaded:
-            warming = threading.Thread(target=store.prefetch, daemon=True)
-        if warming is not None:
-            warming.start()
+        warming = Prefetch(store) if isinstance(store, Prefetching) and not embedder.loaded else None
         query_vector = embedder.embed_query(query)
         if warming is not None:
-            warming.join()
+            warming.join()  # the prefetch's own error (a damaged store) is raised here, in the caller
     return store.search(query or "", query_vector, mode, filters, limit)
+
+
+class Prefetch:
+    """`store.prefetch()` in a thread; join() waits and raises what it raised, so that an error reaches the
+    caller as one exception (never a thread's traceback on stderr)."""
+
+    def __init__(self, store: Prefetching) -> None:
+        self._store = store
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._store.prefetch()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by join()
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error

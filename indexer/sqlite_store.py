@@ -20,6 +20,7 @@ from indexer.documents import filter_number, filter_time, lower_key, platform_ki
 from indexer.store import (
     HYBRID_CANDIDATES,
     Hit,
+    InvalidDocument,
     ModelMismatch,
     SearchFilters,
     SearchMode,
@@ -121,13 +122,13 @@ class SqliteStore:
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailable(f"cannot open SQLite store {str(self.path)!r}: {exc}") from exc
+            self._model: tuple[str, int] | None = self._read_model()
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            raise StoreUnavailable(f"cannot open SQLite store {str(self.path)!r}: {_reason(exc)}") from exc
         self._lock = threading.RLock()
         self._matrix: np.ndarray | None = None
         self._matrix_pks: np.ndarray | None = None
         self._matrix_version: int | None = None
-        self._model: tuple[str, int] | None = self._read_model()
 
     # ------------------------------------------------------------------------------ schema and plumbing
 
@@ -149,7 +150,7 @@ class SqliteStore:
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
 
     @contextmanager
@@ -162,8 +163,16 @@ class SqliteStore:
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+            except BaseException as exc:
+                _rollback(
+                    self._conn
+                )  # SQLite may have rolled back already (a full disk): then nothing to undo
+                if isinstance(
+                    exc, (sqlite3.IntegrityError, sqlite3.DataError)
+                ):  # about the rows, not the store
+                    raise InvalidDocument(f"refused by {self.path}: {_reason(exc)}") from exc
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"cannot write to {self.path}: {_reason(exc)}") from exc
                 raise
 
     def _query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
@@ -171,7 +180,7 @@ class SqliteStore:
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
-                raise StoreError(f"SQLite error on {self.path}: {exc}") from exc
+                raise StoreError(f"SQLite error on {self.path}: {_reason(exc)}") from exc
 
     def _read_model(self) -> tuple[str, int] | None:
         rows = dict(
@@ -225,6 +234,14 @@ class SqliteStore:
         hashes = list(text_hashes) if text_hashes is not None else [None] * len(rows)
         if len(hashes) != len(rows):
             raise StoreError(f"{len(rows)} documents but {len(hashes)} text hashes")
+        try:
+            return self._upsert_rows(rows, vecs, hashes)
+        except OverflowError as exc:  # defence in depth: check_item keeps every count far inside 64 bits
+            raise InvalidDocument(f"a value does not fit SQLite's 64-bit integers: {exc}") from None
+
+    def _upsert_rows(
+        self, rows: list[dict[str, Any]], vecs: list[np.ndarray | None], hashes: list[str | None]
+    ) -> UpsertResult:
         result = UpsertResult()
         vectors_changed = False
         with self._tx() as conn:
@@ -601,11 +618,14 @@ class SqliteStore:
     def _vector_index(self) -> tuple[np.ndarray, np.ndarray]:
         """All vectors as one (n, dim) matrix, cached until this or another connection writes."""
         with self._lock:
-            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-            if self._matrix is None or self._matrix_version != version:
-                assert self._model is not None
-                self._matrix, self._matrix_pks = self._load_vectors(self._model[1])
-                self._matrix_version = version
+            try:
+                version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+                if self._matrix is None or self._matrix_version != version:
+                    assert self._model is not None
+                    self._matrix, self._matrix_pks = self._load_vectors(self._model[1])
+                    self._matrix_version = version
+            except (sqlite3.Error, ValueError) as exc:  # a damaged file: blobs of the wrong size, bad pages
+                raise StoreError(f"cannot read the vectors of {self.path}: {_reason(exc)}") from exc
             assert self._matrix_pks is not None
             return self._matrix, self._matrix_pks
 
@@ -620,7 +640,7 @@ class SqliteStore:
             token = self._vectors_token()
             rows = self._conn.execute("SELECT doc_pk, vector FROM vectors ORDER BY doc_pk").fetchall()
         finally:
-            self._conn.execute("COMMIT")
+            _rollback(self._conn)  # a read-only transaction: ending it commits nothing
         pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), dim)
         del rows
@@ -692,6 +712,21 @@ class SqliteStore:
 
 
 # ------------------------------------------------------------------------------------------- helpers
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """End the open transaction, if SQLite has not ended it already (it does on SQLITE_FULL, SQLITE_IOERR):
+    a failed ROLLBACK must never hide the error that caused it."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+
+def _reason(exc: BaseException) -> str:
+    """The one-line reason of an SQLite error ("database or disk is full", "file is not a database")."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _split_sql(script: str) -> list[str]:

@@ -169,3 +169,82 @@ def test_report_json_shape():
     report = IngestReport(added=1, errors=[(3, "bad")])
     assert report.to_json()["errors"] == [{"line": 3, "reason": "bad"}]
     assert report.indexed == 1
+
+
+# -- a bad line never costs good ones (issue 10, item 2) -------------------------------------------------
+def numbered_lines(bad: dict, total: int = 300, at: int = 250) -> list:
+    lines = [make_doc(f"v{i}", title=f"零食 {i}") for i in range(1, total + 1)]
+    lines.insert(at - 1, {**make_doc("bad", title="bad"), **bad})
+    return lines
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"metrics": {"views": 2**63}},
+        {"metrics": {"views": 1e308}},
+        {"creator": {"name": "a", "followers": 10**30}},
+        {"published_at": "0001-01-01T00:00:00+01:00"},
+        {"published_at": "9999-12-31T23:59:59-01:00"},
+        {"creator": {"name": {"first": "a"}}},
+        {"products": [{"title": "p", "price": float("nan")}]},
+        {"price": float("inf")},
+        {"kind": "product", "id": "douyin:product:bad", "featured_in": [{"id": "douyin:video:v1"}]},
+    ],
+)
+def test_one_bad_line_is_reported_and_every_good_line_is_stored(tmp_path, store, bad):
+    path = write_jsonl(tmp_path / "a.jsonl", numbered_lines(bad))
+    report = ingest_jsonl(path, store, None, batch_size=100)
+    assert store.count() == 300 and report.added == 300
+    assert [line for line, _ in report.errors] == [250] and report.skipped_invalid == 1
+    assert store.get("douyin:video:bad") is None and store.get("douyin:product:bad") is None
+
+
+def test_nan_and_infinity_in_a_line_are_refused_and_search_json_stays_valid(tmp_path, store):
+    path = tmp_path / "nan.jsonl"
+    good = json.dumps(make_doc("ok", title="耳机"))
+    path.write_text(
+        good + "\n" + good.replace('"ok"', '"nan"').replace('"products": []', '"price": NaN') + "\n"
+        '{"id": "douyin:video:inf", "kind": "video", "platform": "douyin", "title": "耳机", '
+        '"observed_at": "2026-11-25T10:00:00Z", "products": [{"title": "p", "price": Infinity}]}\n'
+    )
+    report = ingest_jsonl(path, store, None)
+    assert report.added == 1 and [line for line, _ in report.errors] == [2, 3]
+    for hit in store.search("耳机", mode="keyword"):
+        json.loads(json.dumps(hit.to_json(), allow_nan=False))  # strict JSON: no NaN reached the store
+
+
+def test_a_document_the_store_refuses_costs_only_its_own_line(tmp_path, embedder):
+    """A batch the store refuses is written document by document: a real SQLite trigger refuses one id."""
+    db = tmp_path / "refusing.db"
+    SqliteStore(db).close()
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON documents WHEN NEW.id = 'douyin:video:v250' "
+            "BEGIN SELECT RAISE(ABORT, 'this one is refused'); END"
+        )
+    store = SqliteStore(db)
+    lines = [make_doc(f"v{i}", title=f"零食 {i}") for i in range(1, 301)]
+    report = ingest_jsonl(write_jsonl(tmp_path / "a.jsonl", lines), store, embedder, batch_size=100)
+    assert store.count() == 299 and report.added == 299
+    assert [line for line, _ in report.errors] == [250]
+    assert "this one is refused" in report.errors[0][1]
+    assert len(store.known_hashes([f"douyin:video:v{i}" for i in range(1, 301)])) == 299  # vectors kept
+    store.close()
+
+
+def test_a_full_disk_stops_the_ingest_with_its_reason_and_keeps_what_was_written(tmp_path, store):
+    """SQLite's max_page_count on the real file: the disk is "full" once the first file is stored."""
+    from indexer.store import StoreError
+
+    ingest_jsonl(write_jsonl(tmp_path / "a.jsonl", [make_doc(f"v{i}") for i in range(50)]), store, None)
+    before = store.count()
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    big = [make_doc(f"big{i}", description="x" * 5000) for i in range(200)]
+    with pytest.raises(StoreError, match="database or disk is full") as excinfo:
+        ingest_jsonl(write_jsonl(tmp_path / "big.jsonl", big), store, None, batch_size=50)
+    assert "rollback" not in str(excinfo.value)
+    assert store.count() == before

@@ -280,3 +280,65 @@ def test_query_terms_are_the_shared_keyword_vocabulary():
     assert query_terms("for the") == ["for", "the"]  # only stop words: they are kept
     assert query_terms("x" * 500) == ["x" * MAX_QUERY_TOKEN_CHARS]
     assert query_terms("💄 ** ()") == []
+
+
+# -- errors say what went wrong (issue 10, item 6) ------------------------------------------------------
+def test_a_full_disk_says_so_and_the_store_stays_usable(tmp_path):
+    """SQLite's max_page_count on the real file stands in for a full disk (SQLITE_FULL either way)."""
+    from indexer.store import StoreError
+
+    store = SqliteStore(tmp_path / "full.db")
+    store.upsert([make_doc("a", title="first")])
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    big = [make_doc(f"b{i}", description="x" * 5000) for i in range(100)]
+    with pytest.raises(StoreError, match="database or disk is full") as excinfo:
+        store.upsert(big)
+    assert "rollback" not in str(excinfo.value) and "\n" not in str(excinfo.value)
+    assert store.count() == 1 and not store._conn.in_transaction
+    store._conn.execute(f"PRAGMA max_page_count = {pages * 100}")  # space again: the same store goes on
+    assert store.upsert(big).added == 100 and store.count() == 101
+    store.close()
+
+
+def test_a_value_sqlite_cannot_hold_is_an_invalid_document(tmp_path):
+    from indexer.store import InvalidDocument
+
+    store = SqliteStore(tmp_path / "big.db")
+    for metrics in ({"views": 2**63}, {"views": 1e308}):
+        with pytest.raises(InvalidDocument, match="metrics.views"):
+            store.upsert([make_doc("a", title="t", **{"metrics": metrics})])
+    assert store.count() == 0
+    store.close()
+
+
+def corrupt_vectors(path) -> None:
+    """Overwrite the headers of every other leaf page of the vectors table (the file opens, reading fails)."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = [
+        r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'vectors' AND pagetype = 'leaf'")
+    ]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = bytearray(path.read_bytes())
+    for page in pages[1::2]:
+        data[(page - 1) * size : (page - 1) * size + 200] = b"\xde\xad" * 100
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_vectors_table_is_one_store_error_from_the_prefetch(tmp_path):
+    from indexer.search import Prefetch
+    from indexer.store import StoreError
+
+    path = tmp_path / "damaged.db"
+    store = SqliteStore(path)
+    store.set_model("m", 8)
+    store.upsert([make_doc(f"v{i}", title=f"t {i}") for i in range(300)], [np.ones(8, dtype="float32")] * 300)
+    store.close()
+    corrupt_vectors(path)
+    store = SqliteStore(path)
+    warming = Prefetch(store)
+    with pytest.raises(StoreError, match="database disk image is malformed"):
+        warming.join()  # raised in the caller's thread, not printed by the prefetch thread
+    store.close()
