@@ -400,18 +400,25 @@ def crawl(
         callback=_check_now,
         help="A fixed observation time (replays only; default: the clock).",
     ),
+    job_dir: Optional[Path] = typer.Option(
+        None,
+        "--job-dir",
+        "--resume",
+        help="Make the crawl resumable (Scrapy's JOBDIR): stop it with one Ctrl-C, run the same command "
+        "to continue; --out is then appended to.",
+    ),
     fmt: FormatOption = None,
     as_json: JsonAlias = False,
 ) -> None:
     """Crawl with a spider and index as it goes; shows progress, then a summary of items, errors and
-    blocked pages.
+    blocked pages. Exit 130 when interrupted, 5 when it found no items.
 
     Example: trendcart crawl jsonld --urls https://shop.example/videos/1 --out items.jsonl
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from indexer.workflows.crawl import crawl_and_index, key_values, spider_args
-    from indexer.workflows.views import crawl_headline, crawl_progress, crawl_table
+    from indexer.workflows.views import crawl_headline, crawl_note, crawl_progress, crawl_table
 
     output = choose_format(fmt, as_json)
     args = spider_args(key_values(arg, "--arg"), urls, urls_file)
@@ -427,13 +434,16 @@ def crawl(
 
         result = crawl_and_index(
             spider, args, _spec(), index=not no_index, model_name=state.model, out=out, now=now,
-            settings=settings, on_progress=on_progress,
+            settings=settings, on_progress=on_progress, job_dir=job_dir,
         )  # fmt: skip
     emit(output, result.to_json(), lambda: (lines([crawl_headline(result)]), show(crawl_table(result))))
     if out:
         err.print(f"items written to {out}")
+    if note := crawl_note(result):
+        say(note)
+    if result.interrupted:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
     if result.items_total == 0:
-        err.print("no items: see the errors above, or run `trendcart extract URL` on one start page")
         raise typer.Exit(int(ExitCode.NOTHING))
 
 
@@ -561,7 +571,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         err.print("interrupted")
-        raise SystemExit(130) from None
+        raise SystemExit(int(ExitCode.INTERRUPTED)) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a one-line error
         if state.debug or "--debug" in sys.argv:
             raise

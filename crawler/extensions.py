@@ -1,18 +1,31 @@
-"""CrawlSummary: log what a crawl did (items, errors, blocked pages) and optionally write its stats as JSON."""
+"""Scrapy extensions: CrawlSummary (log and write a crawl's stats), ParentWatch (die with the parent)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 from scrapy import signals
 
 logger = logging.getLogger(__name__)
+# linux/prctl.h: deliver a signal to this process when its parent dies.
+PR_SET_PDEATHSIG = 1
+# How often ParentWatch checks that the parent still lives (s), and the finish reason when it does not.
+PARENT_POLL_S = 1.0
+PARENT_GONE = "parent_gone"
+# The signal the kernel sends when the parent dies: one Scrapy does not use (SIGUSR2/SIGQUIT dump stacks).
+PARENT_DEATH_SIGNAL = signal.SIGUSR1
 
 
 class CrawlSummary:
+    """Log the trendcart counters when the spider closes; write every stat (and the reason) as JSON."""
+
     def __init__(self, stats: Any, stats_file: str | None) -> None:
         self.stats = stats
         self.stats_file = stats_file or None
@@ -44,3 +57,81 @@ class CrawlSummary:
             data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in stats.items()}
             data["finish_reason"] = reason
             path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
+
+
+class ParentWatch:
+    """Close the crawl when the process that started it is gone (`kill -9` of `trendcart crawl` or
+    `schedule`), so that no orphan keeps crawling and writing while the next run starts.
+
+    On Linux the kernel sends PARENT_DEATH_SIGNAL when the parent dies (PR_SET_PDEATHSIG); everywhere, the
+    parent pid is also checked every TRENDCART_PARENT_POLL_S. Either way the spider is closed once, cleanly
+    (reason `parent_gone`: a job dir keeps its queue and stays resumable). Not SIGTERM: the kernel sends the
+    signal again each time the child is handed to another thread of the dying parent, and a second SIGTERM
+    makes Scrapy force an unclean stop. Off unless TRENDCART_PARENT_PID is set (crawler/run.py sets it).
+    """
+
+    def __init__(self, crawler: Any, parent_pid: int, interval: float) -> None:
+        self.crawler = crawler
+        self.parent_pid = parent_pid
+        self.interval = interval
+        self.task: Any = None
+        self.closing = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ParentWatch:
+        from scrapy.exceptions import NotConfigured
+
+        pid = crawler.settings.getint("TRENDCART_PARENT_PID", 0)
+        if pid <= 0:
+            raise NotConfigured("TRENDCART_PARENT_PID not set")
+        ext = cls(crawler, pid, crawler.settings.getfloat("TRENDCART_PARENT_POLL_S", PARENT_POLL_S))
+        signal.signal(PARENT_DEATH_SIGNAL, ext.on_parent_death)  # before asking for it
+        die_with_parent(PARENT_DEATH_SIGNAL)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def parent_alive(self) -> bool:
+        return os.getppid() == self.parent_pid
+
+    def spider_opened(self, spider: Any) -> None:
+        from twisted.internet import task
+
+        self.task = task.LoopingCall(self.check)
+        self.task.start(self.interval, now=True)  # now: the parent may have died before we set the signal
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+
+    def on_parent_death(self, signum: int, frame: Any) -> None:
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self.check)  # no logging or closing inside a signal handler
+
+    def check(self) -> None:
+        if self.closing or self.parent_alive() or self.crawler.engine is None:
+            return
+        self.closing = True
+        logger.warning("the parent process %d is gone: closing the crawl", self.parent_pid)
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        from scrapy.utils.defer import deferred_from_coro
+
+        engine = self.crawler.engine
+        if hasattr(engine, "close_spider_async"):
+            deferred_from_coro(engine.close_spider_async(reason=PARENT_GONE))
+        else:  # pragma: no cover - Scrapy < 2.14
+            engine.close_spider(self.crawler.spider, PARENT_GONE)
+
+
+def die_with_parent(signum: int) -> bool:
+    """Ask Linux to send `signum` to this process when its parent dies (prctl PR_SET_PDEATHSIG); False
+    where that is not available (then only ParentWatch's polling notices)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False

@@ -33,7 +33,8 @@ HTTPCACHE_ENABLED = False
 HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_EXPIRATION_SECS = 6 * 3600
 
-# Resumable crawls: pass -s JOBDIR=crawls/NAME-1 (see README, "Resumable crawls").
+# Resumable crawls: `trendcart crawl ... --job-dir crawls/NAME-1` (or -s JOBDIR=...); one Ctrl-C stops
+# cleanly, the same command resumes (docs/CRAWLING.md, "Stopping and resuming").
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
@@ -46,6 +47,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.CrawlSummary": 500,
     "crawler.run.CrawlProgress": 510,  # off unless TRENDCART_PROGRESS_FILE is set (the CLI's progress display)
+    "crawler.extensions.ParentWatch": 520,  # off unless TRENDCART_PARENT_PID is set (crawler/run.py sets it)
 }
 
 FEED_EXPORT_ENCODING = "utf-8"
@@ -66,3 +68,7 @@ TRENDCART_NOW = ""
 # CrawlProgress writes the running counters here every TRENDCART_PROGRESS_INTERVAL seconds (set by crawler/run.py).
 TRENDCART_PROGRESS_FILE = ""
 TRENDCART_PROGRESS_INTERVAL = 1.0
+# ParentWatch: the pid of the process that started the crawl (set by crawler/run.py); when it is gone the
+# crawl closes (reason `parent_gone`). Checked every TRENDCART_PARENT_POLL_S seconds.
+TRENDCART_PARENT_PID = ""
+TRENDCART_PARENT_POLL_S = 1.0

@@ -201,11 +201,21 @@ def _arg(value: Any, base: Path | None = None) -> str:
 
 # -- the lock ---------------------------------------------------------------------------------------
 class ScheduleLock:
-    """An exclusive, non-blocking fcntl lock on a file holding the owner's pid; released on exit or crash."""
+    """An exclusive, non-blocking fcntl lock on a file holding the owner's pid; released on exit or crash.
+
+    A crawl's child process inherits the lock (`held_fds()`, passed on by the crawl job), so a crawl left
+    running by a killed scheduler keeps it until it exits: a new scheduler never overlaps with it."""
+
+    # Descriptors of the locks this process holds now, for child processes to inherit.
+    _held: set[int] = set()
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.handle: Any = None
+
+    @classmethod
+    def held_fds(cls) -> tuple[int, ...]:
+        return tuple(sorted(cls._held))
 
     def __enter__(self) -> ScheduleLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -216,22 +226,40 @@ class ScheduleLock:
             handle.seek(0)
             owner = handle.read().strip() or "unknown"
             handle.close()
-            raise AlreadyRunning(
-                f"another scheduler is running (pid {owner}; lock {self.path}): "
-                "wait for it to finish or stop it first"
-            ) from None
+            raise AlreadyRunning(_busy_message(owner, self.path)) from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
         self.handle = handle
+        ScheduleLock._held.add(handle.fileno())
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # Close without LOCK_UN: an unlock would also free a crawl child still holding the inherited lock.
         if self.handle is not None:
-            fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
+            ScheduleLock._held.discard(self.handle.fileno())
             self.handle.close()
             self.handle = None
+
+
+def _busy_message(owner: str, path: Path) -> str:
+    if owner.isdigit() and not _pid_alive(int(owner)):
+        return (
+            f"a crawl started by scheduler pid {owner} (no longer running) is still finishing; lock {path}: "
+            "wait a few seconds for it to close"
+        )
+    return f"another scheduler is running (pid {owner}; lock {path}): wait for it to finish or stop it first"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # -- the loop ---------------------------------------------------------------------------------------

@@ -47,11 +47,19 @@ def crawl_and_index(
     now: str | None = None,
     settings: Mapping[str, str] | None = None,
     on_progress: Callable[[CrawlResult], None] | None = None,
+    job_dir: Path | None = None,
 ) -> CrawlResult:
     """Crawl, indexing as it goes (unless `index` is False: then `out` must keep the items), and append the
-    summary to the crawl log beside `spec`. UnknownSpider / CrawlError from crawler.run when it cannot run."""
+    summary to the crawl log beside `spec`. UnknownSpider / CrawlError from crawler.run when it cannot run.
+
+    job_dir (or `settings["JOBDIR"]`): resumable: Ctrl-C returns a result with `interrupted` set, and the
+    same call resumes where it stopped, appending to `out`. A relative JOBDIR is the caller's, not the child's."""
     if not index and out is None:
         raise BadRequest("--no-index without --out would keep nothing")
+    settings = dict(settings or {})
+    job_dir = job_dir or (Path(settings.pop("JOBDIR")) if settings.get("JOBDIR") else None)
+    if job_dir is not None and job_dir.exists() and not job_dir.is_dir():
+        raise BadInput(f"the job dir is not a folder: {job_dir}")
     result = run_spider(
         spider,
         args,
@@ -61,6 +69,7 @@ def crawl_and_index(
         now=now,
         settings=settings,
         on_progress=on_progress,
+        job_dir=job_dir.resolve() if job_dir else None,
     )
     record_crawl(spec, result)
     return result

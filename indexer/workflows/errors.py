@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     STORE = 3  # the store cannot be opened/reached, or refuses the operation (model mismatch, ...)
     INPUT = 4  # an input file or page is unreadable or invalid
     NOTHING = 5  # the command ran but found nothing to act on
+    INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT, the shells' convention); a job dir resumes
 
 
 class WorkflowError(Exception):

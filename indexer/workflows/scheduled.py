@@ -7,7 +7,15 @@ from pathlib import Path
 
 from crawler.run import CrawlError, CrawlResult, run_spider
 from indexer.crawl_log import record_crawl
-from indexer.schedule import AlreadyRunning, Job, JobRun, ScheduleError, Scheduler, load_config
+from indexer.schedule import (
+    AlreadyRunning,
+    Job,
+    JobRun,
+    ScheduleError,
+    ScheduleLock,
+    Scheduler,
+    load_config,
+)
 from indexer.stores import StoreSpec
 from indexer.workflows.errors import BadInput, BadRequest, Busy
 
@@ -18,16 +26,27 @@ def crawl_job(
     spec: StoreSpec, model_name: str | None = None, say: Say = lambda m: None
 ) -> Callable[[Job], CrawlResult]:
     """The scheduler's `crawl(job)`: run the job's spider indexing into `spec`, log the crawl, say a summary;
-    a crawl whose Scrapy exits non-zero raises CrawlError (the scheduler records it as the run's error)."""
+    a crawl whose Scrapy exits non-zero raises CrawlError (the scheduler records it as the run's error).
+    The crawl's child inherits the scheduler's lock (it holds it even if the scheduler is killed); a crawl
+    stopped by Ctrl-C is logged as interrupted, then KeyboardInterrupt stops the scheduler."""
     target = spec.resolved()
 
     def crawl(job: Job) -> CrawlResult:
-        result = run_spider(job.spider, job.args, store=str(target), model=model_name, settings=job.settings)
+        result = run_spider(
+            job.spider,
+            job.args,
+            store=str(target),
+            model=model_name,
+            settings=job.settings,
+            inherit_fds=ScheduleLock.held_fds(),
+        )
         record_crawl(target, result)
         say(
             f"{job.name}: {result.items_total} items, {result.errors_total} errors, "
-            f"{result.blocked_total} blocked pages"
+            f"{result.blocked_total} blocked pages" + (" (interrupted)" if result.interrupted else "")
         )
+        if result.interrupted:
+            raise KeyboardInterrupt
         if result.returncode != 0:
             raise CrawlError(f"scrapy exited with {result.returncode}")
         return result

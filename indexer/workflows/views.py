@@ -152,10 +152,25 @@ def stats_lines(info: dict[str, Any]) -> list[str]:
 
 def crawl_headline(result: CrawlResult) -> str:
     indexed = f"; {result.indexed} indexed into {result.store}" if result.indexed is not None else ""
+    stopped = " (interrupted)" if result.interrupted else ""
     return (
-        f"crawl {result.spider}: {result.items_total} items, {result.errors_total} errors, "
+        f"crawl {result.spider}{stopped}: {result.items_total} items, {result.errors_total} errors, "
         f"{result.blocked_total} blocked pages, {result.pages} pages in {result.elapsed_s:.1f} s{indexed}"
     )
+
+
+def crawl_note(result: CrawlResult) -> str | None:
+    """The line after a crawl's summary that says what to do next: resume an interrupted crawl, why
+    nothing was found (a finished job dir, or errors), or None when it went well."""
+    if result.interrupted:
+        if result.job_dir:
+            return f"interrupted: run the same command again to resume the job in {result.job_dir}"
+        return "interrupted: without --job-dir, running it again starts over"
+    if result.items_total:
+        return None
+    if result.job_dir and result.job_finished_at and result.requests == 0:
+        return f"nothing left to crawl in {result.job_dir}: the job finished on {result.job_finished_at}"
+    return "no items: see the errors above, or run `trendcart extract URL` on one start page"
 
 
 def crawl_progress(result: CrawlResult) -> str:
