@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
-import csv
 import io
+import os
+import secrets
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.times import iso_utc, parse_iso
+from indexer.safetext import csv_document, markdown_text, safe_text
 from indexer.store import Store
 from indexer.trends import DEFAULT_WINDOW, TrendBy, TrendEngine, TrendReport, parse_window
 
@@ -193,20 +195,16 @@ def fmt(value: Any) -> str:
 
 # -- CSV --------------------------------------------------------------------------------------------
 def render_csv(data: ReportData) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=("by", *COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for by, report in data.sections.items():
-        for row in rows_of(report):
-            writer.writerow({"by": by, **{k: "" if v is None else v for k, v in row.items()}})
-    return out.getvalue()
+    """Every section's rows; text cells spreadsheet-safe (safetext.csv_cell: a formula stays text)."""
+    rows = ({"by": by, **row} for by, report in data.sections.items() for row in rows_of(report))
+    return csv_document(("by", *COLUMNS), rows)
 
 
 # -- Markdown ---------------------------------------------------------------------------------------
 def _md_cell(value: Any) -> str:
-    text = fmt(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    # Markdown renderers pass raw HTML through: escape it so a scraped "<script>" stays text.
-    return escape(text, quote=False)
+    # Markdown renderers pass raw HTML through and follow links and images: safetext.markdown_text escapes
+    # both, so a scraped "<script>" or "[x](javascript:...)" stays text.
+    return markdown_text(fmt(value))
 
 
 def render_markdown(data: ReportData) -> str:
@@ -343,6 +341,11 @@ th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%}.flag{color:#b36b00}"""
 
 
+def _html(value: Any) -> str:
+    """Scraped text as HTML text: control characters and escape sequences made safe, markup escaped."""
+    return escape(safe_text(value))
+
+
 def _html_table(report: TrendReport) -> str:
     rows = rows_of(report)
     if not rows:
@@ -362,7 +365,7 @@ def _html_table(report: TrendReport) -> str:
     out = ["<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"]
     urls = {r.key: r.url for r in report.results}
     for row in rows:
-        title = escape(row["title"] or row["id"])
+        title = _html(row["title"] or row["id"])
         url = urls.get(row["id"])
         if url and url.startswith(("http://", "https://")):
             title = f'<a href="{escape(url)}" rel="noopener noreferrer">{title}</a>'
@@ -371,14 +374,14 @@ def _html_table(report: TrendReport) -> str:
             basis = f'<span class="flag" title="rate since publication: only one snapshot">{basis}</span>'
         cells = [
             f'<td class="num">{row["rank"]}</td>',
-            f'<td>{title}<br><span class="muted">{escape(row["id"])}</span></td>',
+            f'<td>{title}<br><span class="muted">{_html(row["id"])}</span></td>',
             *(
                 f'<td class="num">{escape(fmt(row[c]))}</td>'
                 for c in ("score", "velocity", "growth_pct_day", "acceleration_pct")
             ),
             f"<td>{basis}</td>",
             *(f'<td class="num">{escape(fmt(row[c]))}</td>' for c in ("creators", "new_items")),
-            f"<td>{escape(row['platforms'])}</td>",
+            f"<td>{_html(row['platforms'])}</td>",
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
@@ -390,8 +393,8 @@ def render_html(data: ReportData) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(data.title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{escape(data.title)}</h1>",
+        f"<title>{_html(data.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_html(data.title)}</h1>",
         f'<p class="muted">Generated for {escape(iso_utc(data.now))} · window {escape(data.window)} · metric '
         f"{escape(data.metric)}{' · platform ' + escape(data.platform) if data.platform else ''}"
         + (
@@ -450,6 +453,27 @@ def write_report(
     data = build_report(
         store, now=now, window=window, metric=metric, title=title, limit=limit, platform=platform
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(RENDERERS[kind](data), encoding="utf-8")
+    write_whole(out, RENDERERS[kind](data))
     return data
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write `text` to `path` all or nothing: into a temporary file beside it, flushed to disk, then renamed
+    over it, so a full disk or any write error leaves the previous file as it was (and no temporary file).
+    OSError when it cannot."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    # O_EXCL: never someone else's file; mode 0o666 less the umask, as a plain open() would give.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

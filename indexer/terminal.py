@@ -1,4 +1,7 @@
-"""The one output layer of the terminal face: data on stdout (tables, lines, JSON, CSV), messages on stderr."""
+"""The one output layer of the terminal face: data on stdout (tables, lines, JSON, CSV), messages on stderr.
+
+Every line and cell passes through indexer.safetext.safe_text (escape sequences removed, control characters
+shown visibly) and is printed as a rich Text, so that scraped text is never read as Rich markup."""
 
 from __future__ import annotations
 
@@ -7,29 +10,39 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
+from indexer.safetext import safe_text
 from indexer.workflows.views import OutputFormat, TableView, csv_text, json_text
 
 # Width of tables when stdout is not a terminal (rich would otherwise wrap at 80 columns): the hit table
 # keeps its one-line rows whole, the others fold.
 HIT_PIPE_WIDTH, PIPE_WIDTH = 200, 160
 
-err = Console(stderr=True)
+# markup=False: a string printed on these consoles is shown as it is, never parsed for `[...]` markup.
+err = Console(stderr=True, markup=False, highlight=False)
 
 
 def out_console(pipe_width: int = PIPE_WIDTH) -> Console:
     """A console on stdout: the terminal's width, or `pipe_width` when stdout is piped."""
-    return Console(soft_wrap=False, highlight=False, width=None if sys.stdout.isatty() else pipe_width)
+    return Console(
+        soft_wrap=False, markup=False, highlight=False, width=None if sys.stdout.isatty() else pipe_width
+    )
+
+
+def text(value: object, multiline: bool = False) -> Text:
+    """Scraped or user text as a rich Text: made safe (safe_text), never markup."""
+    return Text(safe_text(value, multiline=multiline))
 
 
 def say(message: str) -> None:
     """A progress message on stderr, unwrapped (so commands in it can be copied)."""
-    err.print(message, highlight=False, markup=False, soft_wrap=True)
+    err.print(text(message, multiline=True), soft_wrap=True)
 
 
 def error(message: str) -> None:
-    """The one-line `error: ...` of a failed command, on stderr."""
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    """The one-line `error: ...` of a failed command, on stderr (the message is text, never markup)."""
+    err.print(Text.assemble(("error:", "red"), " ", text(message)), soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -40,16 +53,17 @@ def print_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
     sys.stdout.write(csv_text(rows, columns))
 
 
-def lines(text: Sequence[str], console: Console | None = None) -> None:
+def lines(lines_of_text: Sequence[str], console: Console | None = None) -> None:
     """Plain lines (stdout by default), never wrapped: paths and commands in them stay copyable."""
-    (console or out_console()).print("\n".join(text), highlight=False, markup=False, soft_wrap=True)
+    shown = Text("\n").join(text(line) for line in lines_of_text)
+    (console or out_console()).print(shown, soft_wrap=True)
 
 
 def show(view: TableView, console: Console | None = None, **options: Any) -> None:
     """Print a workflows TableView as a Rich table (stdout by default)."""
     from rich.table import Table
 
-    table = Table(title=view.title, title_justify="left", **options)
+    table = Table(title=text(view.title) if view.title else None, title_justify="left", **options)
     for name in view.columns:
         cut = name in view.no_wrap
         justify = "right" if name in view.right else "left"
@@ -57,7 +71,7 @@ def show(view: TableView, console: Console | None = None, **options: Any) -> Non
             name, justify=justify, no_wrap=cut, overflow="ellipsis" if cut or view.no_wrap else "fold"
         )
     for row in view.rows:
-        table.add_row(*row)
+        table.add_row(*(text(cell) for cell in row))
     (console or out_console()).print(table)
 
 

@@ -98,3 +98,126 @@ def test_write_report_by_extension(store, tmp_path):
     assert format_for(tmp_path / "x.HTM") == "html"
     with pytest.raises(ValueError, match="format"):
         format_for(tmp_path / "x.pdf")
+
+
+# -- hostile scraped text in reports (issue 10, item 4) ---------------------------------------------------
+FORMULAS = ('=HYPERLINK("http://evil","x")', "+1+2", "-2+3", "@SUM(A1)", "\tindent", "\rret")
+MD_EVIL = "[click](javascript:alert(1)) ![pixel](https://evil.example/p.png) <img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def hostile_store(tmp_path):
+    s = make_scenario_store(tmp_path / "hostile.db")
+    titles = [
+        *FORMULAS,
+        MD_EVIL,
+        "line1\r\nline2\rline3",
+        "\x1b]8;;http://evil\x07osc\x1b]8;;\x07 \x1b[31mred",
+    ]
+    for i, title in enumerate(titles):
+        for at, views in (("2026-11-24T12:00:00Z", 10), (T2, 5000 + i)):
+            s.upsert([doc(f"web:video:h{i}", at, views, title=title, url="javascript:alert(1)")])
+    yield s
+    s.close()
+
+
+def test_csv_neutralises_formulas_and_quotes_line_breaks(hostile_store):
+    text = render_csv(build_report(hostile_store, now=NOW, limit=20))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    titles = {r["title"] for r in rows if r["by"] == "video"}
+    for formula in FORMULAS:
+        shown = "'" + formula.replace("\r", "\n")
+        assert shown in titles, shown  # a leading apostrophe: spreadsheets show it as text
+    assert not any(t.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for t in r.values())
+    assert "line1\nline2\nline3" in titles  # line breaks inside a cell are quoted, never a new row
+    assert all(len(r) == len(rows[0]) for r in rows) and len(text.splitlines()) > len(rows)
+    assert "\x1b" not in text and "osc" in "".join(titles)  # escape sequences removed, their text kept
+    velocities = [r["acceleration_pct"] for r in rows if r["acceleration_pct"].startswith("-")]
+    assert all(v.lstrip("-").replace(".", "").isdigit() for v in velocities)  # numbers stay numbers
+
+
+def test_markdown_renders_no_link_image_or_html_from_scraped_text(hostile_store):
+    from markdown_it import MarkdownIt
+
+    md = render_markdown(build_report(hostile_store, now=NOW, limit=20, title=MD_EVIL))
+    assert "\x1b" not in md
+    rendered = MarkdownIt("commonmark").enable("table").render(md)
+    parsed = Collector()
+    parsed.feed(rendered)
+    assert "a" not in parsed.tags and "img" not in parsed.tags and "script" not in parsed.tags
+    assert "javascript:" not in "".join(f"{t}" for t in parsed.tags)
+    assert MD_EVIL in "".join(parsed.text)  # shown as the text it is, heading and cells
+
+
+def test_html_stays_xss_safe_with_hostile_titles_and_urls(hostile_store):
+    html = render_html(build_report(hostile_store, now=NOW, limit=20, title=MD_EVIL))
+    parsed = Collector()
+    parsed.feed(html)
+    assert "script" not in parsed.tags and parsed.tags.count("img") == len(parsed.images)
+    assert all(src.startswith("data:image/png;base64,") for src in parsed.images)
+    assert "javascript:" not in html.replace("javascript:alert(1)) ![pixel]", "")  # only as escaped text
+    assert 'href="javascript' not in html and "\x1b" not in html
+
+
+def write_report_under_file_size_limit(db, out, limit_bytes):
+    """Write a report in a child process whose files may not grow past `limit_bytes` (RLIMIT_FSIZE): the
+    kernel's "File too large" is the same OSError path as a full disk."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, signal, sys\n"
+        "from datetime import datetime, timezone\n"
+        "from indexer.reports import write_report\n"
+        "from indexer.sqlite_store import SqliteStore\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        f"store = SqliteStore({str(db)!r})\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit_bytes}, resource.RLIM_INFINITY))\n"
+        "try:\n"
+        f"    write_report(store, {str(out)!r}, now=datetime(2026, 11, 25, 12, tzinfo=timezone.utc))\n"
+        "except OSError as exc:\n"
+        "    print(exc.strerror); sys.exit(7)\n"
+    )
+    from pathlib import Path
+
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("name", ["r.html", "r.md", "r.csv"])
+def test_a_failed_write_keeps_the_previous_report_whole(store, tmp_path, name):
+    out = tmp_path / "reports" / name
+    write_report(store, out, now=NOW)
+    good = out.read_bytes()
+    store.close()
+    result = write_report_under_file_size_limit(tmp_path / "report.db", out, 64)
+    assert result.returncode == 7, result.stderr
+    assert "too large" in result.stdout.lower()
+    assert out.read_bytes() == good  # the previous report, not a partial file
+    assert sorted(p.name for p in out.parent.iterdir()) == [name]  # no temporary file left behind
+
+
+def test_a_full_disk_keeps_the_previous_report(store, tmp_path):
+    """A real full filesystem: a 1 MiB tmpfs (needs root; skipped elsewhere)."""
+    import os
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)]).returncode
+    ):
+        pytest.skip("needs root to mount a small tmpfs")
+    try:
+        out = mount / "r.html"
+        write_report(store, out, now=NOW)
+        good = out.read_bytes()
+        (mount / "filler").write_bytes(b"\0" * (1024 * 1024 - len(good) - 8192))  # leave less than a report
+        with pytest.raises(OSError, match="No space left"):
+            write_report(store, out, now=NOW)
+        assert out.read_bytes() == good
+        assert sorted(p.name for p in mount.iterdir()) == ["filler", "r.html"]
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from crawler.run import CrawlResult
+from indexer.safetext import csv_document, safe_text, tame_json
 from indexer.store import Hit
 from indexer.trends import TrendReport
 from indexer.workflows.errors import BadRequest
@@ -46,17 +45,21 @@ def choose_format(
 
 
 def json_text(data: Any) -> str:
-    """The JSON document a command prints: indented, non-ASCII kept, anything else as its str()."""
-    return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+    """The JSON document a command prints: indented, non-ASCII kept (but not the characters a terminal acts
+    on: safetext.tame_json), anything else as its str()."""
+    return tame_json(json.dumps(data, ensure_ascii=False, indent=2, default=str)) + "\n"
 
 
 def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    """Rows as CSV with a header of `columns` (other keys left out; None as an empty cell)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
-    return out.getvalue()
+    """Rows as CSV with a header of `columns` (other keys left out; None as an empty cell; text cells
+    spreadsheet-safe: safetext.csv_cell)."""
+    return csv_document(columns, rows)
+
+
+def cell(value: Any, width: int | None = None) -> str:
+    """A table cell from a scraped value of any type: safe text (safetext.safe_text), cut to `width`."""
+    text = safe_text("" if value is None else value)
+    return text if width is None else text[:width]
 
 
 @dataclass
@@ -83,11 +86,11 @@ def hits_table(rows: list[dict[str, Any]]) -> TableView:
                 f"{row['score']:.4g}",
                 row["kind"],
                 row["platform"],
-                row["title"][:HIT_TITLE_WIDTH],
+                cell(row["title"], HIT_TITLE_WIDTH),
                 f"{views:,}" if isinstance(views, int) else "",
-                row["creator"][:CREATOR_WIDTH],
+                cell(row["creator"], CREATOR_WIDTH),
                 " · ".join(r for r in reasons if r),
-                row["id"],
+                cell(row["id"]),
             ]
         )
     columns = ["#", "score", "kind", "platform", "title", "views", "creator", "why", "id"]
@@ -103,7 +106,7 @@ def trend_table(report: TrendReport) -> TableView:
     cells = [
         [
             str(row["rank"]),
-            row["title"][:TREND_TITLE_WIDTH],
+            cell(row["title"], TREND_TITLE_WIDTH),
             *(fmt(row[k]) for k in ("score", "velocity", "growth_pct_day", "acceleration_pct")),
             row["basis"] if row["basis"] == "snapshots" else f"{row['basis']} (!)",
             fmt(row["creators"]),
