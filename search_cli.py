@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from crawler.bounds import MAX_COUNT, MAX_PRICE
 from crawler.items import KINDS, PLATFORMS
 from crawler.run import CrawlResult
 from crawler.times import parse_iso, resolve_time, utc_now
@@ -199,7 +200,12 @@ def index(
     from indexer.workflows.views import index_lines
 
     output = choose_format(fmt, as_json)
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         tasks: dict[Path, Any] = {}
         run = index_files(
@@ -240,13 +246,17 @@ def search(
     until: Optional[str] = typer.Option(
         None, "--until", callback=_check_time, help="Published at or before (same forms as --since)."
     ),
-    min_views: Optional[int] = typer.Option(None, "--min-views", min=0, help="At least this many views."),
-    min_likes: Optional[int] = typer.Option(None, "--min-likes", min=0, help="At least this many likes."),
+    min_views: Optional[int] = typer.Option(
+        None, "--min-views", min=0, max=MAX_COUNT, help="At least this many views."
+    ),
+    min_likes: Optional[int] = typer.Option(
+        None, "--min-likes", min=0, max=MAX_COUNT, help="At least this many likes."
+    ),
     price_min: Optional[float] = typer.Option(
-        None, "--price-min", min=0, help="Some price at or above this."
+        None, "--price-min", min=0, max=MAX_PRICE, help="Some price at or above this."
     ),
     price_max: Optional[float] = typer.Option(
-        None, "--price-max", min=0, help="Some price at or below this."
+        None, "--price-max", min=0, max=MAX_PRICE, help="Some price at or below this."
     ),
     has_products: Optional[bool] = typer.Option(
         None, "--has-products/--no-products", help="Only documents that link products (or that do not)."
@@ -425,7 +435,7 @@ def crawl(
     settings = key_values(setting, "--set")
     if state.debug:
         settings.setdefault("LOG_LEVEL", "DEBUG")
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task(f"crawl {spider}: starting", total=None)
 

@@ -23,6 +23,9 @@ FUTURE_SLACK = timedelta(days=400)
 MAX_TEXT_CHARS = 100_000
 # The most elements of one list (hashtags, linked products, featured_in) in one item.
 MAX_LIST_ITEMS = 10_000
+# The longest trend window: ten years. Rankings compare a window with the one before it; longer windows
+# reach before any platform's data and, far enough, past the calendar (`999999999999h`).
+MAX_WINDOW_S = 3653 * 86400
 
 
 def believable_time(moment: datetime, observed: datetime | None = None) -> bool:

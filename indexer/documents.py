@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from crawler.items import METRIC_NAMES, InvalidItem, check_item, is_count, parse_id
 from indexer.store import InvalidDocument, QueryError, to_iso
 from indexer.textsearch import TEXT_FIELDS, expand_cjk, text_fields
+
+# The largest filter value a store compares with (SQLite's and Elasticsearch's signed 64-bit integers).
+MAX_FILTER_NUMBER = 2**63 - 1
 
 
 def platform_kind(entity_id: Any) -> tuple[str | None, str | None]:
@@ -95,6 +99,9 @@ def filter_time(value: Any, name: str) -> str | None:
 
 
 def filter_number(value: Any, name: str) -> float:
+    """A filter's number: finite and inside the stores' 64-bit integers (QueryError otherwise)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise QueryError(f"{name}: expected a number, got {value!r}")
+    if not (math.isfinite(value) and abs(value) <= MAX_FILTER_NUMBER):
+        raise QueryError(f"{name}: {value!r} is out of range")
     return value

@@ -115,8 +115,16 @@ class StoreSpec:
         return replace(self, path=self.path.resolve()) if self.path is not None else self
 
     def exists(self) -> bool:
-        """False when there is surely nothing there yet (no SQLite file); a server is checked when opened."""
-        return self.path.exists() if self.path is not None else True
+        """False when there is surely nothing there yet (no SQLite file, or an empty one: opening it would
+        create the store); a server is checked when opened."""
+        if self.path is None:
+            return True
+        if not self.path.exists():
+            return False
+        try:  # a directory or a device is there: opening it says what is wrong with it
+            return not self.path.is_file() or self.path.stat().st_size > 0
+        except OSError:
+            return True
 
     @property
     def crawl_log_path(self) -> Path:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from crawler.bounds import MAX_WINDOW_S
 from crawler.items import METRIC_NAMES
 from crawler.times import iso_utc, parse_duration, parse_iso, utc_now
 from indexer.store import SearchFilters, Store
@@ -125,6 +126,8 @@ def parse_window(text: str) -> timedelta:
         raise ValueError(f"bad window {text!r}: use a number and a unit m/h/d/w, e.g. 24h, 7d, 1d12h")
     if seconds <= 0:
         raise ValueError(f"bad window {text!r}: must be longer than zero")
+    if seconds > MAX_WINDOW_S:
+        raise ValueError(f"bad window {text!r}: longer than {MAX_WINDOW_S // 86400} days")
     return timedelta(seconds=seconds)
 
 

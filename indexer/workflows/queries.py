@@ -42,7 +42,7 @@ def search_store(
     from indexer.search import search
 
     mode = SearchMode(mode)
-    with opened(spec, model_name, must_exist=False) as store:
+    with opened(spec, model_name) as store:  # reading never creates a store: StoreMissing (exit 3)
         if mode is not SearchMode.keyword and embedder is None:
             embedder = Embedder(model_name)
         return search(store, query, mode, filters, limit, embedder=embedder)
