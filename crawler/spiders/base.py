@@ -34,14 +34,35 @@ def read_start_urls(urls: str | None, urls_file: str | None) -> list[str]:
         path = Path(urls_file)
         if not path.is_file():
             raise ValueError(f"urls_file not found: {urls_file}")
-        for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"urls_file {urls_file}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
+        except OSError as exc:
+            raise ValueError(f"urls_file {urls_file}: cannot be read: {exc.strerror or exc}") from None
+        for line in text.splitlines():
             line = line.strip()
             if line and not line.startswith("#"):
                 found.append(line)
-    bad = [u for u in found if urlparse(u).scheme not in ("http", "https", "file")]
+    bad = [u for u in found if not _is_start_url(u)]
     if bad:
-        raise ValueError(f"not a URL: {bad[0]!r} (expected http:// or https://)")
+        shown = bad[0] if len(bad[0]) <= 200 else bad[0][:200] + "..."
+        raise ValueError(f"not a URL: {shown!r} (expected http:// or https://)")
     return list(dict.fromkeys(found))
+
+
+def _is_start_url(url: str) -> bool:
+    """An http(s) URL with a host, or a file: URL; never one urlparse cannot read (`http://[::1`)."""
+    try:
+        parts = urlparse(url)
+        parts.port  # noqa: B018 - reading it validates the port
+    except ValueError:
+        return False
+    if parts.scheme == "file":
+        return True
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and url.isprintable()
 
 
 def host_of(url: str) -> str:

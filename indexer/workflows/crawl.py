@@ -33,6 +33,12 @@ def spider_args(
         if not urls_file.is_file():
             raise BadInput(f"no such file: {urls_file}")
         merged["urls_file"] = str(urls_file.resolve())
+    from crawler.spiders.base import read_start_urls
+
+    try:  # the spider's own rule, checked here so that a bad file is one line and exit 4, not a failed child
+        read_start_urls(merged.get("urls"), merged.get("urls_file"))
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     return merged
 
 
