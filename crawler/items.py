@@ -428,8 +428,19 @@ def _check_strings(obj: Mapping[str, Any], names: tuple[str, ...], prefix: str) 
 
 
 def _check_length(name: str, value: Any) -> None:
-    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+    """A string no longer than MAX_TEXT_CHARS that is Unicode text (no lone surrogate: JSON's `"\\udcff"`
+    decodes to one, and no store or encoder can write it)."""
+    if not isinstance(value, str):
+        return
+    if len(value) > MAX_TEXT_CHARS:
         raise InvalidItem(f"{name}: {len(value)} characters, more than {MAX_TEXT_CHARS}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidItem(
+                f"{name}: not Unicode text (a lone surrogate at character {exc.start})"
+            ) from None
 
 
 def _check_flag(obj: Mapping[str, Any], name: str, prefix: str) -> None:

@@ -283,6 +283,9 @@ def test_the_count_rule_has_the_documented_ceiling():
         ({"title": "x" * 100_001}, "title: 100001 characters, more than 100000"),
         ({"hashtags": ["t"] * 10_001}, "hashtags: 10001 elements, more than 10000"),
         ({"shop": 5}, "shop: expected a string or null, got int"),
+        ({"title": "bad \udcff"}, "title: not Unicode text (a lone surrogate at character 4)"),
+        ({"hashtags": ["\ud800"]}, "hashtags: not Unicode text"),
+        ({"creator": {"name": "x\udfff"}}, "creator.name: not Unicode text"),
     ],
 )
 def test_check_item_refuses_values_outside_the_bounds(change, message):
