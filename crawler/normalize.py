@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from crawler import times
 
+# The bounds live in crawler.bounds (docs/RELIABILITY.md); beyond them a value is unknown (None), never stored.
+from crawler.bounds import MAX_COUNT as MAX_COUNT
+from crawler.bounds import MAX_DURATION_S as MAX_DURATION_S
+from crawler.bounds import MAX_PRICE as MAX_PRICE
+
 # Time helpers live in crawler.times; these names stay importable from here for the parsers.
 from crawler.times import iso_utc as iso_utc
 from crawler.times import parse_datetime as parse_datetime
 from crawler.times import utc_now as utc_now
-
-# The largest count we believe. The most-viewed video anywhere has ~1.6e10 views; anything beyond 1e12
-# is a parsing accident or a hostile page, and is treated as unknown rather than stored.
-MAX_COUNT = 10**12
-# Prices above this (in any currency) are treated as garbage rather than stored.
-MAX_PRICE = 10**9
 
 _MULTIPLIERS = {
     "": 1,
@@ -46,10 +44,7 @@ def parse_count(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        number = int(round(value))
-        return number if 0 <= number <= MAX_COUNT else None
+        return _bounded_count(value)
     if not isinstance(value, str):
         return None
     text = value.strip().replace("\u00a0", " ").replace("，", ",")
@@ -68,8 +63,14 @@ def parse_count(value: Any) -> int | None:
         number = float(raw)
     except ValueError:
         return None
-    result = int(round(number * _MULTIPLIERS[unit]))
-    return result if 0 <= result <= MAX_COUNT else None
+    return _bounded_count(number * _MULTIPLIERS[unit])
+
+
+def _bounded_count(number: float) -> int | None:
+    """The nearest int when finite and inside [0, MAX_COUNT] (`1e400` is infinity, not a count); else None."""
+    if not 0 <= number <= MAX_COUNT:  # False for NaN and infinities too
+        return None
+    return int(round(number))
 
 
 # A number in scientific or signed notation; such strings come from serialised floats, never from
@@ -158,8 +159,9 @@ def parse_price(value: Any, default_currency: str | None = None) -> Price | None
     """`¥59.9`, `59.90元`, `$12.99`, `€5`, `¥39-59`, `券后¥29` -> Price; None if there is no number."""
     if value is None or isinstance(value, bool):
         return None
+    default_currency = default_currency if isinstance(default_currency, str) else None
     if isinstance(value, (int, float)):
-        if not math.isfinite(value) or value < 0 or value > MAX_PRICE:
+        if not _is_price(value):
             return None
         return Price(float(value), None, default_currency)
     if not isinstance(value, str):
@@ -170,9 +172,14 @@ def parse_price(value: Any, default_currency: str | None = None) -> Price | None
         return None
     lo = float(match.group("lo").replace(",", ""))
     hi = float(match.group("hi").replace(",", "")) if match.group("hi") else None
-    if lo > MAX_PRICE or (hi is not None and (hi > MAX_PRICE or hi < lo)):
+    if not _is_price(lo) or (hi is not None and (not _is_price(hi) or hi < lo)):
         return None
     return Price(lo, hi, parse_currency(text) or default_currency)
+
+
+def _is_price(amount: float) -> bool:
+    """A finite amount in [0, MAX_PRICE]: NaN, infinities and `1e400` are never prices."""
+    return 0 <= amount <= MAX_PRICE  # False for NaN; an int of 400 digits compares without becoming a float
 
 
 def parse_currency(text: str | None) -> str | None:
@@ -189,10 +196,6 @@ def parse_currency(text: str | None) -> str | None:
         if symbol in text:
             return iso
     return None
-
-
-# The longest duration we accept; longer is a broken page (24h live streams exist).
-MAX_DURATION_S = 7 * 24 * 3600
 
 
 def parse_duration(value: Any) -> int | None:

@@ -9,9 +9,18 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-# Epoch values above this are milliseconds, not seconds (1e11 s is the year 5138).
+from crawler.bounds import believable_time
+
+# Epoch values at or above this are milliseconds, not seconds (1e11 s is the year 5138, 1e11 ms is 1973);
+# what either reading leaves outside bounds.believable_time is refused, never guessed.
 EPOCH_MS_THRESHOLD = 10**11
-# The canonical stored form: ISO 8601 in UTC with a Z, to the second, so that stored times compare as strings.
+# The most digits a clock part (`01:30`) may have: more is no clock, and Python refuses to read over 4,300
+# digits as an int.
+MAX_CLOCK_DIGITS = 6
+# The most digits of a relative time's count (`3天前`); twelve digits of years already reach before the year 1.
+MAX_AGO_DIGITS = 12
+# The canonical stored form: ISO 8601 in UTC with a Z, to the second, so that stored times compare as strings
+# (iso_utc writes it, the year always in four digits).
 ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 # The forms parse_duration reads; a caller that accepts fewer (a trend window needs a unit) names them.
@@ -24,7 +33,9 @@ _ISO_DURATION_RE = re.compile(
     r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?",
     re.IGNORECASE,
 )
-_CLOCK_RE = re.compile(r"\d+(?::[0-5]?\d){1,2}")  # `01:30`, `1:02:03`; `1:75` is not a clock
+_CLOCK_RE = re.compile(
+    rf"\d{{1,{MAX_CLOCK_DIGITS}}}(?::[0-5]?\d){{1,2}}"
+)  # `01:30`, `1:02:03`; `1:75` is not one
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 _COMPACT_PART_RE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])", re.IGNORECASE)
 _COMPACT_RE = re.compile(r"(?:\d+(?:\.\d+)?[smhdw])+", re.IGNORECASE)
@@ -39,7 +50,9 @@ def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, to the second; a naive time is taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime(ISO_UTC_FORMAT)
+    utc = moment.astimezone(timezone.utc).replace(microsecond=0)
+    # strftime's %Y does not pad years before 1000 on every platform: write the four digits ourselves.
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
 
 
 def parse_iso(value: str | datetime | None) -> datetime | None:
@@ -56,9 +69,17 @@ def parse_iso(value: str | datetime | None) -> datetime | None:
             return None
     else:
         return None
+    return as_utc(moment)
+
+
+def as_utc(moment: datetime, default_tz: timezone = timezone.utc) -> datetime | None:
+    """The same moment in aware UTC (naive = `default_tz`); None when it has no UTC form (year 1 at +01:00)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=default_tz)
+    try:
+        return moment.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
 
 
 def to_iso(value: str | datetime | None) -> str | None:
@@ -83,13 +104,21 @@ def parse_duration(text: str | int | float | None, forms: Collection[str] = DURA
         return None
     seconds: float | None = None
     if isinstance(text, (int, float)):
-        if "number" in forms and math.isfinite(text):
-            seconds = float(text)
+        seconds = _finite(text) if "number" in forms else None
     elif isinstance(text, str):
         seconds = _duration_seconds(text.strip(), forms)
-    if seconds is None or seconds < 0:
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return None
     return int(round(seconds))
+
+
+def _finite(number: float) -> float | None:
+    """The number as a finite float; None for NaN, infinities and ints beyond any float (400 digits)."""
+    try:
+        value = float(number)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _duration_seconds(text: str, forms: Collection[str]) -> float | None:
@@ -119,8 +148,18 @@ def resolve_time(value: str, now: datetime | None = None) -> str | None:
     now = now or utc_now()
     ago = parse_duration(value, forms=("compact",))
     if ago is not None:
-        return iso_utc(now - timedelta(seconds=ago))
-    return parse_datetime(value, now=now)
+        moment = _ago(now, ago)
+    else:
+        moment = read_datetime(value, now=now)
+    return iso_utc(moment) if moment is not None else None
+
+
+def _ago(now: datetime, seconds: float) -> datetime | None:
+    """`now` minus `seconds`; None when that is before the year 1 (`999999999999h` ago)."""
+    try:
+        return now - timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        return None
 
 
 # -- times as pages write them ---------------------------------------------------------------------
@@ -167,7 +206,23 @@ _MONTH_DAY_RE = re.compile(
 def parse_datetime(
     value: Any, now: datetime | None = None, default_tz: timezone = timezone.utc
 ) -> str | None:
-    """ISO strings, epoch s/ms, `3天前`, `昨天 12:30`, `2 hours ago` (relative to `now`) -> ISO 8601 UTC."""
+    """ISO strings, epoch s/ms, `3天前`, `昨天 12:30`, `2 hours ago` (relative to `now`) -> ISO 8601 UTC.
+
+    None when unreadable, out of range (`今天 25:00`, `11-20 99:99`, `0001-01-01T00:00:00+01:00`) or not
+    believable (bounds.believable_time against `now`: a tiny epoch, 1e11 read as seconds, the year 2099).
+    Never raises."""
+    now = now or utc_now()
+    moment = read_datetime(value, now, default_tz)
+    if moment is None or not believable_time(moment, now):
+        return None
+    return iso_utc(moment)
+
+
+def read_datetime(
+    value: Any, now: datetime | None = None, default_tz: timezone = timezone.utc
+) -> datetime | None:
+    """What parse_datetime reads, as aware UTC, without the believable bound (`--since 1999-01-01` is a fine
+    filter); None when unreadable or out of range. Never raises."""
     if value is None or isinstance(value, bool):
         return None
     now = now or utc_now()
@@ -182,24 +237,19 @@ def parse_datetime(
         return _from_epoch(float(text))
     lowered = text.lower()
     if lowered in ("just now", "刚刚", "now"):
-        return iso_utc(now)
+        return now
     ago = _EN_AGO_RE.match(lowered) or _ZH_AGO_RE.match(text)
     if ago:
         n = ago.group("n")
-        count = 1 if n in ("a", "an", "one") else int(n)
         unit = _RELATIVE_UNITS.get(ago.group("unit").lower())
-        if unit is None:
+        if unit is None or len(n) > MAX_AGO_DIGITS:
             return None
-        return iso_utc(now - timedelta(seconds=count * unit))
+        return _ago(now, (1 if n in ("a", "an", "one") else int(n)) * unit)
     day = _ZH_DAY_RE.match(text)
     if day:
         offset = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}[day.group("day").lower()]
-        local_now = now.astimezone(default_tz)
-        moment = local_now - timedelta(days=offset)
-        if day.group("hm"):
-            hour, minute = (int(x) for x in day.group("hm").split(":"))
-            moment = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
-        return iso_utc(moment)
+        local = _ago(now.astimezone(default_tz), offset * 86400)
+        return _at_clock(local, day.group("hm")) if local is not None else None
     md = _MONTH_DAY_RE.match(text)
     if md and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         year = int(md.group("y")) if md.group("y") else now.astimezone(default_tz).year
@@ -207,25 +257,34 @@ def parse_datetime(
             moment = datetime(year, int(md.group("mo")), int(md.group("d")), tzinfo=default_tz)
         except ValueError:
             return None
-        if md.group("hm"):
-            hour, minute = (int(x) for x in md.group("hm").split(":"))
-            moment = moment.replace(hour=hour, minute=minute)
-        return iso_utc(moment)
+        return _at_clock(moment, md.group("hm"))
     return _from_iso(text, default_tz)
 
 
-def _from_epoch(value: float) -> str | None:
-    if not math.isfinite(value) or value <= 0:
+def _at_clock(moment: datetime, hm: str | None) -> datetime | None:
+    """`moment` at the wall-clock time `HH:MM` (kept when None); None for `25:00` or `11:99`."""
+    if hm:
+        hour, minute = (int(x) for x in hm.split(":"))
+        try:
+            moment = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        except ValueError:
+            return None
+    return as_utc(moment)
+
+
+def _from_epoch(number: float) -> datetime | None:
+    value = _finite(number)
+    if value is None or value <= 0:
         return None
-    if value > EPOCH_MS_THRESHOLD:
+    if value >= EPOCH_MS_THRESHOLD:
         value = value / 1000.0
     try:
-        return iso_utc(datetime.fromtimestamp(value, tz=timezone.utc))
+        return datetime.fromtimestamp(value, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
 
 
-def _from_iso(text: str, default_tz: timezone) -> str | None:
+def _from_iso(text: str, default_tz: timezone) -> datetime | None:
     candidate = text.replace("Z", "+00:00").replace("z", "+00:00")
     candidate = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", candidate)  # +0800 -> +08:00
     candidate = re.sub(r"\s+", " ", candidate)
@@ -234,8 +293,6 @@ def _from_iso(text: str, default_tz: timezone) -> str | None:
     except ValueError:
         try:
             moment = parsedate_to_datetime(text)  # RFC 822 dates in RSS
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=default_tz)
-    return iso_utc(moment)
+    return as_utc(moment, default_tz)

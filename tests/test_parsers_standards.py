@@ -10,7 +10,7 @@ import pytest
 from crawler.parsers import choose_parser, parse_page
 from crawler.parsers.base import Page
 from crawler.parsers.sitemap import MAX_SITEMAP_BYTES
-from crawler.parsers.web import web_native_id
+from crawler.parsers.web import absolute_url, web_native_id
 from tests.golden import FIXED_OBSERVED_AT, GoldenCase, check_golden, run_case
 
 STANDARDS = Path(__file__).parent / "fixtures" / "standards"
@@ -182,6 +182,16 @@ def test_sitemap_gzip_body_and_bomb():
     assert parse_page(Page(url="https://x.example/b.xml.gz", body=b"\x1f\x8bnot gzip"), "sitemap").errors == [
         "sitemap/bad_gzip"
     ]
+    body = gzip.compress(xml)
+    for damaged in (
+        body[:20],
+        body[:10] + bytes([body[10] ^ 0xFF]) + body[11:],
+        body[:30] + bytes(40) + body[70:],
+    ):
+        # a damaged deflate stream raises zlib.error, which is no OSError
+        assert parse_page(Page(url="https://x.example/d.xml.gz", body=damaged), "sitemap").errors == [
+            "sitemap/bad_gzip"
+        ]
 
 
 def test_robots_txt_sitemap_lines():
@@ -237,6 +247,43 @@ def test_rss_is_xxe_safe_and_counts_unlinkable_entries():
 )
 def test_web_native_id(url, native):
     assert web_native_id(url) == native
+
+
+@pytest.mark.parametrize(
+    ("value", "url"),
+    [
+        ("/v/1", "https://a.example/v/1"),
+        ("http://[oops/v", None),  # urllib raises ValueError on unbalanced IPv6 brackets
+        ("https://a]b.example/", None),
+        ("https://a.example/[x]?q=[1]", "https://a.example/[x]?q=[1]"),  # brackets outside the host are fine
+        ("http:/no-host", None),
+        ("javascript:alert(1)", None),
+        (["https://a.example/"], None),
+    ],
+)
+def test_absolute_url_tolerates_brackets(value, url):
+    assert absolute_url(value, "https://a.example/page") == url
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("case", [c for c in CASES if c.page.suffix in (".html", ".xml")][::2], ids=str)
+def test_wide_encodings_with_a_bom_parse_like_utf8(case, encoding):
+    """A UTF-16/32 page with a byte order mark is the same page: Page re-encodes it (it was "not html")."""
+    text = case.page.read_text(encoding="utf-8")
+    wide = "\ufeff".encode(encoding) + text.replace('encoding="UTF-8"', f'encoding="{encoding}"').encode(
+        encoding
+    )
+    page = Page(
+        url=case.url, body=wide, content_type=f"text/html; charset={encoding}", observed_at=case.observed_at
+    )
+    result = parse_page(page, case.parser)
+    expected = run_case(case)
+    assert [item.to_json() for item in result.items] == expected["items"]
+    assert (result.errors, result.links, result.blocked) == (
+        expected["errors"],
+        expected["links"],
+        expected["blocked"],
+    )
 
 
 @pytest.mark.parametrize(

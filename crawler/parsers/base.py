@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -12,10 +14,23 @@ from w3lib.encoding import html_to_unicode
 from crawler.items import BaseItem
 from crawler.normalize import iso_utc, utc_now
 
+# Byte order marks of the wide Unicode encodings, UTF-32 first (UTF-32 LE's mark starts with UTF-16 LE's).
+WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_XML_DECL_ENCODING_RE = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*["'])[^"']*(["'])""")
+_CHARSET_RE = re.compile(r"charset=[^;]*", re.IGNORECASE)
+
 
 @dataclass
 class Page:
-    """One fetched or saved response, as a parser sees it."""
+    """One fetched or saved response, as a parser sees it.
+
+    A UTF-16 or UTF-32 body with a byte order mark is re-encoded as UTF-8 on construction (its XML
+    declaration and charset saying so), so that every parser's byte-level sniffing reads one encoding."""
 
     url: str
     body: bytes
@@ -23,6 +38,15 @@ class Page:
     observed_at: datetime = field(default_factory=utc_now)
     status: int = 200
     _text: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        text = decode_wide(self.body)
+        if text is not None:
+            text = _XML_DECL_ENCODING_RE.sub(r"\g<1>utf-8\g<2>", text, count=1)
+            self.body = text.encode("utf-8")
+            self._text = text
+            if self.content_type:
+                self.content_type = _CHARSET_RE.sub("charset=utf-8", self.content_type)
 
     @property
     def text(self) -> str:
@@ -89,18 +113,59 @@ class Parser(Protocol):
         """Items, follow-up links and reasons; must not raise on bad input."""
 
 
+def decode_wide(body: bytes) -> str | None:
+    """The text of a body that starts with a UTF-16/32 byte order mark (mark dropped); None for any other."""
+    for bom, encoding in WIDE_BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(encoding, "replace")
+    return None
+
+
+class BadJson(ValueError):
+    """JSON a parser cannot read. `reason`: `malformed_json`, or `too_deep` when it nests past what the
+    decoder can follow (a hostile `[[[[...` thousands deep) - one bad block, never a crashed page."""
+
+    def __init__(self, message: str, reason: str = "malformed_json") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+_DECODER = json.JSONDecoder()
+_LOOSE_DECODER = json.JSONDecoder(strict=False)
+_JSON_WHITESPACE = " \t\n\r"  # what JSON allows around a value (RFC 8259)
+
+
+def loads_json(text: str, strict: bool = True) -> Any:
+    """json.loads that raises only BadJson: malformed text, nesting past the recursion limit (RecursionError)
+    and integers of over 4,300 digits (Python refuses to read them) are all reasons, not crashes.
+    strict=False lets raw newlines and tabs stand inside strings, as hand-written templates emit them."""
+    text = text.strip(_JSON_WHITESPACE)
+    value, end = raw_decode_json(text, 0, strict)
+    if end != len(text):
+        raise BadJson(f"malformed JSON: extra data at {end}")
+    return value
+
+
+def raw_decode_json(text: str, start: int = 0, strict: bool = True) -> tuple[Any, int]:
+    """One JSON value at `start` of `text` and where it ends (trailing script is left alone); BadJson else."""
+    decoder = _DECODER if strict else _LOOSE_DECODER
+    try:
+        return decoder.raw_decode(text, start)
+    except RecursionError:
+        raise BadJson("JSON nested too deep to read", "too_deep") from None
+    except (ValueError, TypeError) as exc:  # JSONDecodeError, int digit limit
+        raise BadJson(f"malformed JSON: {exc}") from None
+
+
 def loads_lenient(text: str) -> Any:
-    """json.loads, then one documented fallback: strip a trailing `;` and JS-style `undefined` values,
-    as seen in state blobs embedded by several platforms. Raises ValueError when both fail."""
+    """loads_json, then one documented fallback: strip a trailing `;` and JS-style `undefined` values,
+    as seen in state blobs embedded by several platforms. Raises BadJson (a ValueError) when both fail."""
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, TypeError):
-        pass
-    cleaned = text.strip().rstrip(";").replace(":undefined", ":null")
-    try:
-        return json.loads(cleaned)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"malformed JSON: {exc}") from exc
+        return loads_json(text)
+    except BadJson as exc:
+        if exc.reason == "too_deep":
+            raise
+    return loads_json(text.strip().rstrip(";").replace(":undefined", ":null"))
 
 
 def dig(data: Any, *path: Any, default: Any = None) -> Any:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from crawler.parsers import microdata, opengraph
-from crawler.parsers.base import Page, ParseResult
+from crawler.parsers.base import BadJson, Page, ParseResult, loads_json
 from crawler.parsers.schema_org import Graph, SchemaOrgMapper
 from crawler.parsers.web import block_reason, canonical_url, looks_binary, parse_html
 
@@ -19,10 +18,11 @@ _SNIFF_RE = re.compile(rb"application/ld\+json|itemtype\s*=|property\s*=\s*[\"']
 _HAS_MICRODATA_RE = re.compile(rb"itemscope", re.IGNORECASE)
 
 
-def json_ld_blocks(root: Any) -> tuple[list[Any], int]:
-    """The parsed value of every `<script type="application/ld+json">`, and how many were malformed."""
+def json_ld_blocks(root: Any) -> tuple[list[Any], list[str]]:
+    """The parsed value of every `<script type="application/ld+json">`, and the reason (`malformed_json`,
+    `too_deep`) of each block that could not be read; one bad block never costs the page its good ones."""
     blocks: list[Any] = []
-    malformed = 0
+    reasons: list[str] = []
     for script in root.iter("script"):
         kind = (script.get("type") or "").split(";")[0].strip().lower()
         if kind != "application/ld+json":
@@ -31,14 +31,21 @@ def json_ld_blocks(root: Any) -> tuple[list[Any], int]:
         if not text:
             continue
         try:
-            # strict=False: raw newlines and tabs inside strings, as hand-written templates emit them.
-            blocks.append(json.loads(text, strict=False))
-        except ValueError:
-            try:
-                blocks.append(json.loads(text.rstrip(";").strip(), strict=False))
-            except ValueError:
-                malformed += 1
-    return blocks, malformed
+            blocks.append(_read_block(text))
+        except BadJson as exc:
+            reasons.append(exc.reason)
+    return blocks, reasons
+
+
+def _read_block(text: str) -> Any:
+    """One block's JSON, then once more without a trailing `;`; strict=False lets raw newlines and tabs
+    stand inside strings, as hand-written templates emit them."""
+    try:
+        return loads_json(text, strict=False)
+    except BadJson as exc:
+        if exc.reason == "too_deep":
+            raise
+    return loads_json(text.rstrip(";").strip(), strict=False)
 
 
 class JsonLdParser:
@@ -65,8 +72,8 @@ class JsonLdParser:
             return result
         canonical = canonical_url(root, page.url)
 
-        blocks, malformed = json_ld_blocks(root)
-        result.errors.extend([f"{NAME}/malformed_json"] * malformed)
+        blocks, reasons = json_ld_blocks(root)
+        result.errors.extend(f"{NAME}/{reason}" for reason in reasons)
         mapper = SchemaOrgMapper(Graph(blocks), page.url, canonical, page.observed_at, NAME)
         if mapper.videos() or mapper.products():
             result.items.extend(mapper.items())

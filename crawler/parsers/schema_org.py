@@ -57,8 +57,11 @@ MAX_LINK_HOPS = 4
 
 
 def local_name(value: Any) -> str:
-    """`https://schema.org/VideoObject`, `schema:VideoObject`, `VideoObject` -> `VideoObject`."""
-    text = str(value).strip()
+    """`https://schema.org/VideoObject`, `schema:VideoObject`, `VideoObject` -> `VideoObject`; '' for a
+    value that is not a string (a type name is never an object or a list)."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
     for sep in ("/", "#", ":"):
         text = text.rsplit(sep, 1)[-1]
     return text

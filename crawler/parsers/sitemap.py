@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -72,7 +74,7 @@ class SitemapParser:
         except _DecompressionMaxSizeExceeded:
             result.errors.append(f"{NAME}/too_large")
             return result
-        except (OSError, EOFError):
+        except (OSError, EOFError, zlib.error, struct.error):  # a cut or damaged .gz
             result.errors.append(f"{NAME}/bad_gzip")
             return result
         root = parse_xml(body) if body.strip() else None

@@ -103,11 +103,17 @@ def web_id(kind: str, url: str | None) -> str | None:
 
 
 def absolute_url(value: object, base: str) -> str | None:
-    """An absolute http(s) URL from a (possibly relative) string; None for anything else."""
+    """An absolute http(s) URL with a host from a (possibly relative) string; None for anything else,
+    `http://[oops` included (urllib raises ValueError on unbalanced IPv6 brackets)."""
     if not isinstance(value, str) or not value.strip():
         return None
-    url = urljoin(base, value.strip())
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    try:
+        url = urljoin(base, value.strip())
+        parts = urlsplit(url)
+        has_host = bool(parts.hostname)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and has_host else None
 
 
 def looks_binary(body: bytes) -> bool:
@@ -127,7 +133,7 @@ def parse_html(text: str) -> etree._Element | None:
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, no_network=True)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
-    except (etree.ParserError, ValueError):
+    except (etree.LxmlError, ValueError):
         return None
     return root
 

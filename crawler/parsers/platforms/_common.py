@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from crawler.normalize import parse_count
-from crawler.parsers.base import Page, loads_lenient
-
-_DECODER = json.JSONDecoder()
+from crawler.normalize import parse_count, parse_duration
+from crawler.parsers.base import BadJson, Page, loads_json, loads_lenient, raw_decode_json
 
 
 def host(url: str) -> str:
-    """Lower-case host without `www.` and without a port."""
-    name = (urlparse(url).hostname or "").lower()
+    """Lower-case host without `www.` and without a port; '' when the URL has none (or bad `[` brackets)."""
+    try:
+        name = (urlparse(url).hostname or "").lower()
+    except ValueError:  # `http://[oops/`: urllib refuses unbalanced IPv6 brackets
+        return ""
     return name[4:] if name.startswith("www.") else name
 
 
@@ -43,25 +44,27 @@ def script_json(html: str, script_id: str, url_encoded: bool = False) -> Any:
         text = unquote(text.strip())
     try:
         return loads_lenient(text)
-    except ValueError:
+    except BadJson:
         return None
 
 
 def assigned_json(html: str, name: str) -> Any:
     """The JSON value assigned to a global: `window.NAME = {...}`, `window['NAME']={...}` or `var NAME = {...}`.
     Reads exactly one JSON value with a streaming decoder, so trailing script (`;(function(){...}())`)
-    does not matter. None when absent or malformed."""
+    does not matter. None when absent, malformed or nested too deep (the next assignment is tried)."""
     pattern = rf"""(?:window\.{re.escape(name)}|window\[["']{re.escape(name)}["']\]|var\s+{re.escape(name)})\s*=\s*"""
     for match in re.finditer(pattern, html):
         start = match.end()
         try:
-            value, _ = _DECODER.raw_decode(html, start)
-        except json.JSONDecodeError:
+            value, _ = raw_decode_json(html, start)
+        except BadJson as exc:
+            if exc.reason == "too_deep":
+                continue
             # JS-only literals (`undefined`) are the one tolerated deviation; retry on a cleaned slice.
             end = html.find("</script>", start)
             try:
                 value = loads_lenient(html[start : end if end > 0 else None])
-            except ValueError:
+            except BadJson:
                 continue
         return value
     return None
@@ -76,14 +79,24 @@ def first(*values: Any) -> Any:
 
 
 def text(value: Any) -> str | None:
-    """A non-empty stripped string, or None (numbers are turned into strings: ids often arrive as ints)."""
+    """A non-empty stripped string, or None (numbers are turned into strings: ids often arrive as ints).
+
+    The typed accessor for every JSON value used as a string - an id, a code, a status, a key to look up
+    (a dict or a list there is None, never an unhashable key); NaN and infinities are None."""
     if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, str):
         return value.strip() or None
     return None
+
+
+def integer(value: Any) -> int | None:
+    """An int (not a bool) as it is - a status or error code to look up; None for any other type."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def count(value: Any) -> int | None:
@@ -95,6 +108,13 @@ def count_positive(value: Any) -> int | None:
     """A counter where the platform writes 0 for "hidden" (Douyin's play_count for visitors): 0 -> None."""
     number = parse_count(value)
     return number if number else None
+
+
+def duration_ms(value: Any) -> int | None:
+    """Seconds from a duration in milliseconds (Douyin, Kuaishou: 12000 is 12 s); 0 ("not shown") and
+    durations beyond MAX_DURATION_S are None."""
+    number = parse_count(value)
+    return parse_duration(round(number / 1000)) if number else None
 
 
 def boolean(value: Any) -> bool | None:
@@ -119,8 +139,8 @@ def json_in_string(value: Any) -> Any:
         return value
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
+            return loads_json(value)
+        except BadJson:
             return None
     return None
 
@@ -132,7 +152,7 @@ def body_json(page: Page) -> Any:
         return None
     try:
         return loads_lenient(stripped)
-    except ValueError:
+    except BadJson:
         return None
 
 

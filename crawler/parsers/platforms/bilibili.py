@@ -17,6 +17,7 @@ from crawler.parsers.platforms._common import (
     find_signal,
     first,
     host_matches,
+    integer,
     list_or_empty,
     text,
 )
@@ -79,7 +80,7 @@ class BilibiliParser:
             return self._parse_api(page, data)
         state = assigned_json(page.text, "__INITIAL_STATE__")
         video = dig(state, "videoData")
-        if isinstance(video, dict) and video.get("bvid"):
+        if isinstance(video, dict) and text(video.get("bvid")):
             tags = [text(t.get("tag_name")) for t in list_or_empty(dig(state, "tags")) if isinstance(t, dict)]
             return ParseResult(items=[video_item(video, page.observed_iso, [t for t in tags if t])])
         if isinstance(state, dict):
@@ -92,29 +93,32 @@ class BilibiliParser:
     def _parse_api(self, page: Page, data: dict[str, Any]) -> ParseResult:
         code = data.get("code")
         if code != 0:
-            if code in BLOCKED_CODES:
+            if integer(code) in BLOCKED_CODES:
                 return ParseResult(blocked=BLOCKED_CODES[code])
-            return ParseResult(errors=[f"bilibili/unavailable:{code}"])
+            return ParseResult(errors=[f"bilibili/unavailable:{text(code) or 'bad_code'}"])
         payload = data.get("data")
         if not isinstance(payload, dict):
             return ParseResult(errors=["bilibili/empty_response"])
         if payload.get("bvid") or "stat" in payload:
-            if not payload.get("bvid"):
+            if not text(payload.get("bvid")):
                 return ParseResult(errors=["bilibili/unavailable"])
             tags = [text(t.get("tag_name")) for t in list_or_empty(payload.get("tag")) if isinstance(t, dict)]
             return ParseResult(items=[video_item(payload, page.observed_iso, [t for t in tags if t])])
-        if isinstance(payload.get("View"), dict):  # x/web-interface/view/detail wraps the view in "View"
+        view = payload.get("View")  # x/web-interface/view/detail wraps the view in "View"
+        if isinstance(view, dict) and text(view.get("bvid")):
             tags = [
                 text(t.get("tag_name")) for t in list_or_empty(payload.get("Tags")) if isinstance(t, dict)
             ]
-            return ParseResult(items=[video_item(payload["View"], page.observed_iso, [t for t in tags if t])])
+            return ParseResult(items=[video_item(view, page.observed_iso, [t for t in tags if t])])
         if "live_status" in payload and "room_id" in payload:
+            if not text(first(payload.get("room_id"), payload.get("short_id"))):
+                return ParseResult(errors=["bilibili/unavailable"])
             return ParseResult(items=[live_item(payload, page.observed_iso)])
         if isinstance(payload.get("list"), list):
             items = [
                 video_item(v, page.observed_iso)
                 for v in payload["list"]
-                if isinstance(v, dict) and v.get("bvid")
+                if isinstance(v, dict) and text(v.get("bvid"))
             ]
             return ParseResult(items=items, links=self._next_popular_page(page.url, payload))
         return ParseResult(errors=["bilibili/unrecognised_response"])
@@ -125,7 +129,8 @@ class BilibiliParser:
         if not parsed.path.endswith("/popular") or payload.get("no_more") is not False:
             return []
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-        page_number = int(query.get("pn", "1")) if str(query.get("pn", "1")).isdigit() else 1
+        pn = query.get("pn", "1")
+        page_number = int(pn) if re.fullmatch(r"[0-9]{1,6}", pn) else 1
         if page_number >= MAX_POPULAR_PAGES:
             return []
         query.update(pn=str(page_number + 1), ps=query.get("ps", "20"))

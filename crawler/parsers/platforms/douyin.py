@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from crawler.bounds import MAX_PRICE
 from crawler.items import CreatorRef, LiveInfo, LiveItem, Metrics, ProductRef, VideoItem, make_id
 from crawler.normalize import (
     extract_hashtags,
@@ -20,6 +21,7 @@ from crawler.parsers.platforms._common import (
     count,
     count_positive,
     dict_or_empty,
+    duration_ms,
     find_signal,
     first,
     host_matches,
@@ -107,9 +109,7 @@ class DouyinParser:
             res = dig(value, "videoInfoRes")
             if not isinstance(res, dict):
                 continue
-            items = [
-                a for a in list_or_empty(res.get("item_list")) if isinstance(a, dict) and pick(a, "aweme_id")
-            ]
+            items = [a for a in list_or_empty(res.get("item_list")) if isinstance(a, dict) and aweme_id(a)]
             if items:
                 return ParseResult(items=[video_item(a, page.observed_iso) for a in items])
             return ParseResult(errors=[unavailable_reason(res)])
@@ -125,20 +125,20 @@ class DouyinParser:
             if not isinstance(aweme, dict):
                 continue
             detail = aweme.get("detail")
-            if isinstance(detail, dict) and pick(detail, "aweme_id"):
+            if isinstance(detail, dict) and aweme_id(detail):
                 return ParseResult(items=[video_item(detail, page.observed_iso)])
             return ParseResult(errors=[unavailable_reason(aweme)])
         return ParseResult(errors=["douyin/unrecognised_state"])
 
     # -- JSON responses: aweme/v1/web/aweme/detail and webcast/room/web/enter ------------------------
     def _parse_api(self, page: Page, api: dict[str, Any]) -> ParseResult:
-        if isinstance(api.get("aweme_detail"), dict):
+        if isinstance(api.get("aweme_detail"), dict) and aweme_id(api["aweme_detail"]):
             return ParseResult(items=[video_item(api["aweme_detail"], page.observed_iso)])
         if isinstance(api.get("aweme_list"), list):
             items = [
                 video_item(a, page.observed_iso)
                 for a in api["aweme_list"]
-                if isinstance(a, dict) and pick(a, "aweme_id")
+                if isinstance(a, dict) and aweme_id(a)
             ]
             return ParseResult(items=items)
         rooms = dig(api, "data", "data")
@@ -214,13 +214,17 @@ def unavailable_reason(container: dict[str, Any]) -> str:
 
 
 # -- one aweme (snake or camel case) -> VideoItem ------------------------------------------------------
+def aweme_id(aweme: dict[str, Any]) -> str | None:
+    return text(pick(aweme, "aweme_id"))
+
+
 def video_item(aweme: dict[str, Any], observed_at: str) -> VideoItem:
-    aweme_id = text(pick(aweme, "aweme_id"))
+    native = aweme_id(aweme)
     description = text(pick(aweme, "desc"))
     return VideoItem(
-        id=make_id("douyin", "video", aweme_id),
+        id=make_id("douyin", "video", native),
         platform="douyin",
-        url=f"{BASE}/video/{aweme_id}",
+        url=f"{BASE}/video/{native}",
         title=text(pick(aweme, "item_title")) or description,
         description=description,
         hashtags=hashtags(aweme, description),
@@ -237,8 +241,7 @@ def video_item(aweme: dict[str, Any], observed_at: str) -> VideoItem:
 
 def duration_seconds(value: Any) -> int | None:
     """Douyin's video durations are milliseconds (352596 -> 353 s)."""
-    number = count(value)
-    return round(number / 1000) if number else None
+    return duration_ms(value)
 
 
 def author_ref(author: Any) -> CreatorRef | None:
@@ -332,7 +335,7 @@ def yuan(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return round(value / FEN_PER_YUAN, 2) if value > 0 else None
+        return round(value / FEN_PER_YUAN, 2) if 0 < value <= MAX_PRICE * FEN_PER_YUAN else None
     price = parse_price(value)
     return price.amount if price and price.amount > 0 else None
 

@@ -12,6 +12,7 @@ from crawler.parsers.platforms._common import (
     assigned_json,
     count,
     dict_or_empty,
+    duration_ms,
     find_signal,
     first,
     host_matches,
@@ -60,10 +61,13 @@ class KuaishouParser:
                 return ParseResult(blocked=blocked)
             return ParseResult(errors=["kuaishou/no_state"])
         photo_key = self._photo_key(client, page.url)
-        if photo_key is None:
+        if photo_key is None or not self._photo_id(client, photo_key):
             blocked = find_signal(page.text, BLOCK_SIGNALS)
             return ParseResult(blocked=blocked) if blocked else ParseResult(errors=["kuaishou/unavailable"])
         return ParseResult(items=[self._video(client, photo_key, page)])
+
+    def _photo_id(self, client: dict[str, Any], photo_key: str) -> str | None:
+        return text(client[photo_key].get("id")) or text(photo_key[len(PHOTO_PREFIX) :])
 
     def _photo_key(self, client: dict[str, Any], url: str) -> str | None:
         """The photo the page is about: the one the detail query points at, else the one named in the URL,
@@ -101,7 +105,7 @@ class KuaishouParser:
         for key, value in client.items():
             if key.startswith("$ROOT_QUERY.visionVideoDetail") and isinstance(value, dict):
                 for ref in list_or_empty(value.get("tags")):
-                    node = dict_or_empty(client.get(dict_or_empty(ref).get("id"))) or dict_or_empty(ref)
+                    node = dict_or_empty(client.get(text(dict_or_empty(ref).get("id")))) or dict_or_empty(ref)
                     name = text(node.get("name"))
                     if name:
                         names.append(name)
@@ -109,11 +113,10 @@ class KuaishouParser:
 
     def _video(self, client: dict[str, Any], photo_key: str, page: Page) -> VideoItem:
         photo = client[photo_key]
-        photo_id = text(photo.get("id")) or photo_key[len(PHOTO_PREFIX) :]
+        photo_id = self._photo_id(client, photo_key)
         author = self._author(client)
         author_id = text(author.get("id"))
         caption = text(photo.get("caption"))
-        duration_ms = count(photo.get("duration"))
         return VideoItem(
             id=make_id("kuaishou", "video", photo_id),
             platform="kuaishou",
@@ -123,8 +126,7 @@ class KuaishouParser:
             hashtags=normalise_hashtags(self._tags(client) + extract_hashtags(caption)),
             language=guess_language(caption),
             published_at=parse_datetime(photo.get("timestamp")),
-            # duration is milliseconds (12000 is 12 s)
-            duration_s=round(duration_ms / 1000) if duration_ms else None,
+            duration_s=duration_ms(photo.get("duration")),
             creator=CreatorRef(
                 id=author_id,
                 name=text(author.get("name")),

@@ -111,7 +111,7 @@ class TikTokParser:
         detail = dict_or_empty(detail)
         status = detail.get("statusCode")
         item = dig(detail, "itemInfo", "itemStruct")
-        if status not in (0, None, "0") or not isinstance(item, dict) or not item.get("id"):
+        if status not in (0, None, "0") or not isinstance(item, dict) or not text(item.get("id")):
             reason = UNAVAILABLE_STATUS.get(status if isinstance(status, int) else -1, "unavailable")
             return ParseResult(
                 errors=[f"tiktok/unavailable:{reason}" if reason != "unavailable" else "tiktok/unavailable"]
@@ -124,7 +124,7 @@ class TikTokParser:
         stats = dict_or_empty(dig(sigi, "UserModule", "stats"))
         items = []
         for raw in dict_or_empty(sigi.get("ItemModule")).values():
-            if not isinstance(raw, dict) or not raw.get("id"):
+            if not isinstance(raw, dict) or not text(raw.get("id")):
                 continue
             raw = dict(raw)
             handle = raw.get("author") if isinstance(raw.get("author"), str) else None
@@ -140,7 +140,9 @@ class TikTokParser:
     def _parse_user_detail(self, page: Page, detail: Any, html: str) -> ParseResult:
         detail = dict_or_empty(detail)
         user = dict_or_empty(dig(detail, "userInfo", "user"))
-        if detail.get("statusCode") not in (0, None) or not (user.get("uniqueId") or user.get("id")):
+        if detail.get("statusCode") not in (0, None) or not (
+            text(user.get("uniqueId")) or text(user.get("id"))
+        ):
             return ParseResult(errors=["tiktok/unavailable"])
         stats = dict_or_empty(dig(detail, "userInfo", "stats"))
         stats_v2 = dict_or_empty(dig(detail, "userInfo", "statsV2"))
@@ -170,8 +172,9 @@ class TikTokParser:
         )
         links = [f"{BASE}/@{h}/video/{vid}" for h, vid in _VIDEO_URL_RE.findall(html)]
         for raw in list_or_empty(dig(detail, "userInfo", "itemList")):
-            if isinstance(raw, dict) and raw.get("id") and handle:
-                links.append(f"{BASE}/@{handle}/video/{raw['id']}")
+            video_id = text(dict_or_empty(raw).get("id"))
+            if video_id and handle:
+                links.append(f"{BASE}/@{handle}/video/{video_id}")
         return ParseResult(items=[creator], links=list(dict.fromkeys(links)))
 
     # -- live --------------------------------------------------------------------------------------

@@ -66,7 +66,10 @@ _FEED_NS = {
 
 def video_id_from_url(url: str) -> str | None:
     """watch?v=ID, /shorts/ID, /live/ID, /embed/ID and youtu.be/ID all name the same video."""
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+    except ValueError:  # unbalanced `[` brackets in the host
+        return None
     if host(url) == "youtu.be":
         candidate = parsed.path.strip("/").split("/")[0]
         return candidate if _VIDEO_ID_RE.match(candidate or "") else None
@@ -113,21 +116,20 @@ class YouTubeParser:
             return ParseResult(errors=["youtube/no_state"])
         status = dict_or_empty(player.get("playabilityStatus"))
         details = dict_or_empty(player.get("videoDetails"))
-        if status.get("status") in UNAVAILABLE or not details.get("videoId"):
+        status_name = text(status.get("status"))
+        if status_name in UNAVAILABLE or not text(details.get("videoId")):
             reason = " ".join(
-                str(x)
+                x
                 for x in (
-                    status.get("reason"),
-                    dig(status, "errorScreen", "playerErrorMessageRenderer", "subreason", "simpleText"),
+                    text(status.get("reason")),
+                    text(dig(status, "errorScreen", "playerErrorMessageRenderer", "subreason", "simpleText")),
                 )
                 if x
             )
-            wall = find_signal(reason, WALL_REASONS) if status.get("status") == "LOGIN_REQUIRED" else None
+            wall = find_signal(reason, WALL_REASONS) if status_name == "LOGIN_REQUIRED" else None
             if wall:
                 return ParseResult(blocked=wall)
-            return ParseResult(
-                errors=[f"youtube/unavailable:{str(status.get('status') or 'no_video').lower()}"]
-            )
+            return ParseResult(errors=[f"youtube/unavailable:{(status_name or 'no_video').lower()}"])
         return ParseResult(items=[watch_item(player, dict_or_empty(initial), page)])
 
     # -- feeds ---------------------------------------------------------------------------------------
@@ -263,7 +265,7 @@ def creator_ref(details: dict[str, Any], micro: dict[str, Any], initial: dict[st
         handle=handle,
         url=f"{BASE}/@{handle}" if handle else (f"{BASE}/channel/{channel_id}" if channel_id else None),
         followers=count(dig(owner, "subscriberCountText", "simpleText")),
-        verified=True if any("VERIFIED" in str(b) for b in list_or_empty(owner.get("badges"))) else None,
+        verified=True if any(mentions(b, "VERIFIED") for b in list_or_empty(owner.get("badges"))) else None,
     )
 
 
@@ -281,6 +283,19 @@ def walk(node: Any, key: str, depth: int = 0):
         for v in node:
             if isinstance(v, (dict, list)):
                 yield from walk(v, key, depth + 1)
+
+
+def mentions(node: Any, needle: str, depth: int = 0) -> bool:
+    """True when a key or a string anywhere in a JSON tree (depth-limited) contains `needle`."""
+    if depth > MAX_WALK_DEPTH:
+        return False
+    if isinstance(node, str):
+        return needle in node
+    if isinstance(node, dict):
+        return any(needle in k or mentions(v, needle, depth + 1) for k, v in node.items())
+    if isinstance(node, list):
+        return any(mentions(v, needle, depth + 1) for v in node)
+    return False
 
 
 def like_count(initial: dict[str, Any]) -> int | None:
