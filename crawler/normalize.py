@@ -167,6 +167,8 @@ def parse_price(value: Any, default_currency: str | None = None) -> Price | None
     if not isinstance(value, str):
         return None
     text = value.strip()
+    if _SCIENTIFIC_RE.fullmatch(text):  # `1e400`, `-3.5`: a plain number written as a string
+        return parse_price(float(text), default_currency)
     match = _PRICE_RE.search(text)
     if match is None or _is_negated(text, match.start()):
         return None

@@ -9,6 +9,7 @@ import pytest
 from crawler.normalize import (
     MAX_COUNT,
     MAX_DURATION_S,
+    MAX_PRICE,
     Price,
     clean_text,
     extract_hashtags,
@@ -174,3 +175,40 @@ def test_clean_text():
     assert clean_text("  a\n\tb\x00c  ") == "a bc"
     assert clean_text("   ") is None and clean_text(5) is None
     assert clean_text("x" * 10, max_length=3) == "xxx"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1" * 400,
+        "1" * 400 + "万",
+        "9" * 400 + ".5亿",
+        10**400,
+        "9" * 5000,
+        MAX_COUNT + 1,
+        float("-inf"),
+    ],
+)
+def test_counts_beyond_any_float_or_the_bound_are_none(raw):
+    assert parse_count(raw) is None
+
+
+@pytest.mark.parametrize(
+    "raw", [float("inf"), float("nan"), 10**400, "¥" + "9" * 400, "1e400", "¥39-" + "9" * 400, MAX_PRICE + 1]
+)
+def test_prices_not_finite_or_beyond_the_bound_are_none(raw):
+    assert parse_price(raw) is None
+
+
+def test_price_ignores_a_default_currency_that_is_not_a_string():
+    assert parse_price(5, default_currency={"code": "CNY"}) == Price(5.0, None, None)
+
+
+def test_bounds_come_from_crawler_bounds():
+    from crawler import bounds
+
+    assert (MAX_COUNT, MAX_DURATION_S, MAX_PRICE) == (
+        bounds.MAX_COUNT,
+        bounds.MAX_DURATION_S,
+        bounds.MAX_PRICE,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,28 @@ def test_odd_types_give_none_not_zero():
     assert item.metrics.views == 2404179 and item.metrics.likes is None and item.metrics.comments is None
     assert item.metrics.shares is None  # -1 is not a count
     assert item.creator is None and item.published_at is None and item.duration_s is None
+
+
+@pytest.mark.parametrize("code", [{"a": 1}, [-412], "-412", None, True])
+def test_a_code_of_the_wrong_type_is_a_reason_not_a_crash(code):
+    body = json.dumps({"code": code, "message": "x", "ttl": 1, "data": None}).encode()
+    result = parse_page(Page(url=f"{API}/view?bvid=BV1", body=body), "bilibili")
+    assert result.items == [] and result.blocked is None
+    assert result.errors[0].startswith("bilibili/unavailable:") and len(result.errors[0]) < 40
+
+
+@pytest.mark.parametrize("bvid", [{"x": 1}, ["BV1"], "", None])
+def test_a_bvid_of_the_wrong_type_gives_no_item(bvid):
+    body = json.dumps(
+        {"code": 0, "ttl": 1, "data": {"list": [{"bvid": bvid, "title": "t"}], "no_more": True}}
+    )
+    assert parse_page(Page(url=f"{API}/popular?pn=1", body=body.encode()), "bilibili").items == []
+
+
+def test_deep_nesting_keeps_the_list_readable_or_is_a_reason():
+    body = '{"code": 0, "ttl": 1, "data": {"list": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    result = parse_page(Page(url=f"{API}/popular?pn=1", body=body.encode()), "bilibili")
+    assert result.items == [] and not any(e.endswith("/crash") for e in result.errors)
 
 
 def test_live_room():

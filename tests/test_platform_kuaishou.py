@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,14 @@ def test_odd_types_give_none_not_zero():
     item = parse("short-video-odd-types.html").items[0]
     assert item.metrics.views is None and item.metrics.likes is None
     assert item.creator is None and item.published_at is None and item.duration_s is None
+
+
+@pytest.mark.parametrize("ref", [["$ROOT_QUERY.x"], {"id": 1}, 7, None])
+def test_a_tag_ref_of_the_wrong_type_is_skipped(ref):
+    page = (FIXTURES / "short-video-odd-types.html").read_text(encoding="utf-8")
+    page = page.replace('"tags":[{"type":"id"', '"tags":[{"id":' + json.dumps(ref) + '},{"type":"id"', 1)
+    result = parse_page(Page(url=URL, body=page.encode()), "kuaishou")
+    assert result.items[0].hashtags[:2] == ["好物推荐", "冬季穿搭"]
 
 
 def test_deleted_and_captcha():

@@ -73,6 +73,14 @@ def test_private_video_is_an_error_not_an_item():
     assert result.errors == ["tiktok/unavailable:private"]
 
 
+@pytest.mark.parametrize("status", ['{"code": 10216}', "[10216]", '"10216"'])
+def test_a_status_of_the_wrong_type_is_a_reason_not_a_crash(status):
+    html = (FIXTURES / "video-private.html").read_text(encoding="utf-8")
+    html = html.replace('"statusCode":10216', '"statusCode":' + status, 1)
+    result = parse_page(Page(url=VIDEO_URL, body=html.encode()), "tiktok")
+    assert result.items == [] and result.errors == ["tiktok/unavailable"]
+
+
 def test_odd_types_give_none_not_zero():
     item = parse("video-odd-types.html").items[0].to_json()
     assert (

@@ -69,6 +69,18 @@ def test_unavailable_is_an_error_and_bot_check_is_blocked():
     assert parse("consent.html").blocked == "youtube/consent"
 
 
+@pytest.mark.parametrize("status", ['{"s": "ERROR"}', '["ERROR"]', "404"])
+def test_a_status_of_the_wrong_type_is_a_reason_not_a_crash(status):
+    html = (FIXTURES / "watch-unavailable.html").read_text(encoding="utf-8")
+    html = html.replace('"playabilityStatus":{"status":"ERROR"', '"playabilityStatus":{"status":' + status, 1)
+    result = parse_page(Page(url=WATCH_URL, body=html.encode()), "youtube")
+    assert result.items == [] and result.errors[0].startswith("youtube/unavailable:")
+
+
+def test_bad_brackets_in_a_url_name_no_video():
+    assert video_id_from_url("https://[www.youtube.com/watch?v=fJ9rUzIMcZQ") is None
+
+
 def test_odd_types_give_none_not_zero():
     item = parse("watch-odd-types.html", "https://www.youtube.com/shorts/fJ9rUzIMcZQ").items[0]
     assert item.metrics.views is None and item.metrics.likes is None

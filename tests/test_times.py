@@ -188,3 +188,66 @@ def test_local_day_words_use_the_given_zone():
 @pytest.mark.parametrize("raw", [None, "", "garbage", "yesterdayish", 0, -5, float("nan"), True, "13-45"])
 def test_datetimes_unknown(raw):
     assert parse_datetime(raw, NOW) is None
+
+
+# -- out of range and not believable: None, never an exception (issue 10) ---------------------------------
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "今天 25:00",
+        "昨天 23:60",
+        "11-20 99:99",
+        "0001-01-01T00:00:00+01:00",  # no UTC form: before the year 1
+        "9999-12-31T23:59:59-01:00",  # after the year 9999
+        "99999999999999天前",
+        "999999999999 hours ago",
+        "1" * 400,
+        10**400,
+        float("inf"),
+        "Mon, 99 Foo 2026 99:99:99 +9999",
+    ],
+)
+def test_datetimes_out_of_range_are_none(raw):
+    assert parse_datetime(raw, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        1e11,  # read as seconds: the year 5138; as milliseconds: 1973
+        100_000_000_000,
+        1e13,  # milliseconds of the year 2286
+        5,  # a tiny epoch: 1970
+        "123456789",  # 1973
+        "1970-01-01T00:00:00Z",
+        "1999-12-31T23:59:59Z",  # before bounds.EARLIEST_TIME
+        "2099-01-01",  # past now + bounds.FUTURE_SLACK
+        4_102_444_800,  # 2100 in epoch seconds
+        "30年前",
+    ],
+)
+def test_datetimes_outside_the_believable_range_are_none(raw):
+    assert parse_datetime(raw, NOW) is None
+
+
+def test_believable_range_is_relative_to_now():
+    assert parse_datetime("2027-06-01", NOW) == "2027-06-01T00:00:00Z"  # a scheduled live, months ahead
+    assert parse_datetime("2000-01-01T00:00:00Z", NOW) == "2000-01-01T00:00:00Z"
+    assert parse_datetime("2028-06-01", NOW) is None
+
+
+def test_resolve_time_keeps_old_dates_and_never_raises():
+    assert resolve_time("1999-01-01", now=NOW) == "1999-01-01T00:00:00Z"  # a filter, not a page value
+    for raw in ("999999999999h", "今天 25:00", "0001-01-01T00:00:00+01:00", "9" * 5000 + "d"):
+        assert resolve_time(raw, now=NOW) is None
+
+
+def test_iso_utc_pads_the_year():
+    assert iso_utc(datetime(1, 10, 1)) == "0001-10-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "raw", ["P" + "9" * 400 + "D", "PT1" + "0" * 400 + "S", "9" * 400, "9" * 5000 + ":30", 10**400]
+)
+def test_durations_beyond_any_float_are_none(raw):
+    assert parse_duration(raw) is None
