@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
 # How often ParentWatch checks that the parent still lives (s), and the finish reason when it does not.
 PARENT_POLL_S = 1.0
-PARENT_GONE = "parent_gone"
+PARENT_GONE_STAT = "trendcart/parent_gone"
 # The signal the kernel sends when the parent dies: one Scrapy does not use (SIGUSR2/SIGQUIT dump stacks).
 PARENT_DEATH_SIGNAL = signal.SIGUSR1
 
@@ -65,9 +65,9 @@ class ParentWatch:
 
     On Linux the kernel sends PARENT_DEATH_SIGNAL when the parent dies (PR_SET_PDEATHSIG); everywhere, the
     parent pid is also checked every TRENDCART_PARENT_POLL_S. Either way the spider is closed once, cleanly
-    (reason `parent_gone`: a job dir keeps its queue and stays resumable). Not SIGTERM: the kernel sends the
+    (as after one SIGINT: a job dir keeps its queue and stays resumable). Not SIGTERM: the kernel sends the
     signal again each time the child is handed to another thread of the dying parent, and a second SIGTERM
-    makes Scrapy force an unclean stop. Off unless TRENDCART_PARENT_PID is set (crawler/run.py sets it).
+    makes Scrapy force an unclean stop. The stat `trendcart/parent_gone` says why it stopped. Off unless TRENDCART_PARENT_PID is set (crawler/run.py sets it).
     """
 
     def __init__(self, crawler: Any, parent_pid: int, interval: float) -> None:
@@ -116,13 +116,15 @@ class ParentWatch:
         logger.warning("the parent process %d is gone: closing the crawl", self.parent_pid)
         if self.task is not None and self.task.running:
             self.task.stop()
+        self.crawler.stats.set_value(PARENT_GONE_STAT, 1)
+        # The path of one SIGINT (a graceful stop of the engine), so that what was in flight is finished
+        # and the job dir's queue is written; the finish reason is then `shutdown`, the stat says why.
         from scrapy.utils.defer import deferred_from_coro
 
-        engine = self.crawler.engine
-        if hasattr(engine, "close_spider_async"):
-            deferred_from_coro(engine.close_spider_async(reason=PARENT_GONE))
+        if hasattr(self.crawler, "stop_async"):
+            deferred_from_coro(self.crawler.stop_async())
         else:  # pragma: no cover - Scrapy < 2.14
-            engine.close_spider(self.crawler.spider, PARENT_GONE)
+            self.crawler.stop()
 
 
 def die_with_parent(signum: int) -> bool:

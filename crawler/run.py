@@ -38,8 +38,10 @@ POLL_INTERVAL = 0.25
 LOG_TAIL_LINES = 15
 # CrawlResult fields kept for close inspection but left out of its JSON summary (and the crawl log).
 RAW_FIELDS = ("stats", "stderr")
-# Scrapy's finish reason after SIGINT/SIGTERM, and ParentWatch's when the parent process is gone.
-INTERRUPTED_REASONS = ("shutdown", "parent_gone")
+# Scrapy's finish reason after SIGINT/SIGTERM, and ours when ParentWatch stopped a crawl whose parent died.
+PARENT_GONE = "parent_gone"
+PARENT_GONE_STAT = "trendcart/parent_gone"  # set by crawler.extensions.ParentWatch
+INTERRUPTED_REASONS = ("shutdown", PARENT_GONE)
 # What the parent sends its child on the Nth Ctrl-C: one SIGINT closes cleanly (Scrapy persists a job
 # dir's queue), a second makes Scrapy force an unclean stop, a third kills.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGINT, signal.SIGKILL)
@@ -137,6 +139,8 @@ class CrawlResult:
         self.pages = int(stats.get("response_received_count", self.pages) or 0)
         self.requests = int(stats.get("downloader/request_count", self.requests) or 0)
         self.finish_reason = stats.get("finish_reason", self.finish_reason)
+        if stats.get(PARENT_GONE_STAT) and self.finish_reason:
+            self.finish_reason = PARENT_GONE
         if self.finish_reason in INTERRUPTED_REASONS:
             self.interrupted = True
 

@@ -17,13 +17,15 @@ from crawler.localserver import HTML, LocalServer, Route, send
 
 REPO = Path(__file__).resolve().parents[1]
 # Settings for crawls of the local site: no politeness delay, a few requests at a time (so that a stop
-# leaves many pages scheduled and not yet fetched), short timeouts.
+# leaves many pages scheduled and not yet fetched). The timeout is long because the index pipeline embeds
+# inside the crawl's event loop (the model's first load takes seconds on a busy machine): a shorter one
+# would time out requests in flight meanwhile and fetch their pages twice (retried, not lost).
 CRAWL_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
     "DOWNLOAD_DELAY": "0",
     "CONCURRENT_REQUESTS": "8",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-    "DOWNLOAD_TIMEOUT": "10",
+    "DOWNLOAD_TIMEOUT": "60",
     "RETRY_TIMES": "1",
     "TELNETCONSOLE_ENABLED": "False",
 }
@@ -91,11 +93,17 @@ def crawl_command(site: ResumeSite, store: Path, job_dir: Path, out: Path, *extr
     return [*cmd, "--json", *extra]
 
 
+# Runs argv[1:] with SIGINT at its default (in place of this process: same pid). A job that a
+# non-interactive shell starts in the background (`bench_resume.py &`) inherits SIGINT ignored, and
+# Python then never raises KeyboardInterrupt.
+WITH_SIGINT = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+
+
 def start(cmd: list[str], cwd: Path) -> subprocess.Popen:
     """Start `cmd` as a terminal would run a job: in a process group of its own (Ctrl-C reaches the group)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     return subprocess.Popen(
-        cmd,
+        [sys.executable, "-c", WITH_SIGINT, *cmd],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
