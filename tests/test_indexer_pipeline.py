@@ -47,7 +47,7 @@ def test_items_are_indexed_in_batches_and_flushed_on_close(tmp_path, embedder, m
     store = SqliteStore(db)
     assert store.count() == 7
     assert [h.id for h in store.search("口红 3", mode="keyword", limit=1)] == ["douyin:video:v3"]
-    assert store.model_info() == (embedder.model_name, 384)
+    assert store.model_info() == (embedder.model_name, embedder.dim)
     store.close()
 
 

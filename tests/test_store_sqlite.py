@@ -266,11 +266,11 @@ def test_small_stores_and_read_only_folders_get_no_cache_file(tmp_path, monkeypa
     store.close()
 
 
-def test_capabilities_are_protocols_sqlite_prefetches_only(tmp_path):
+def test_capabilities_are_protocols_sqlite_prefetches_and_reindexes(tmp_path):
     store = SqliteStore(tmp_path / "s.db")
     try:
         assert isinstance(store, Prefetching)
-        assert not isinstance(store, HasOutbox) and not isinstance(store, Reindexable)
+        assert not isinstance(store, HasOutbox) and isinstance(store, Reindexable)
     finally:
         store.close()
 

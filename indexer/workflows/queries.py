@@ -37,15 +37,17 @@ def search_store(
     limit: int = 10,
     model_name: str | None = None,
     embedder: Embedder | None = None,
+    min_similarity: float | None = None,
 ) -> list[Hit]:
-    """Hits for `query`; keyword mode never builds (or loads) an embedder."""
+    """Hits for `query`; keyword mode never builds (or loads) an embedder. `min_similarity`: the floor of
+    hits that matched no keyword (None: TRENDCART_VECTOR_FLOOR or the model's own)."""
     from indexer.search import search
 
     mode = SearchMode(mode)
     with opened(spec, model_name) as store:  # reading never creates a store: StoreMissing (exit 3)
         if mode is not SearchMode.keyword and embedder is None:
             embedder = Embedder(model_name)
-        return search(store, query, mode, filters, limit, embedder=embedder)
+        return search(store, query, mode, filters, limit, embedder=embedder, min_similarity=min_similarity)
 
 
 def hit_rows(hits: list[Hit]) -> list[dict[str, Any]]:
