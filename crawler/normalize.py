@@ -247,6 +247,10 @@ def normalise_hashtags(tags: Any) -> list[str]:
     return out
 
 
+# In a Python string a surrogate code point is always a lone one (a pair is one code point above U+FFFF).
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _is_cjk_heavy(text: str) -> bool:
     return sum(1 for ch in text if _is_cjk(ch)) * 2 >= len(text)
 
@@ -272,9 +276,11 @@ def guess_language(text: str | None) -> str | None:
 
 
 def clean_text(value: Any, max_length: int = 5000) -> str | None:
-    """Collapse whitespace, drop control characters; None for empty or non-strings."""
+    """Collapse whitespace, drop control characters, replace lone surrogates (half of a JSON `\\ud83d\\ude00`
+    pair, cut) with U+FFFD as a decoder would; None for empty or non-strings."""
     if not isinstance(value, str):
         return None
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value)
+    text = _LONE_SURROGATE_RE.sub("\ufffd", value)
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text[:max_length] or None

@@ -212,3 +212,9 @@ def test_bounds_come_from_crawler_bounds():
         bounds.MAX_DURATION_S,
         bounds.MAX_PRICE,
     )
+
+
+def test_clean_text_replaces_lone_surrogates():
+    # A cut JSON escape pair (`\\ud83d` without its `\\ude00`) is not Unicode text: the JSON-form check refuses it.
+    assert clean_text("ok \ud83d cut \udc00") == "ok \ufffd cut \ufffd"
+    assert clean_text("emoji \U0001f600 kept") == "emoji \U0001f600 kept"
