@@ -111,6 +111,7 @@ class ProductRef:
     url: str | None = None
     shop: str | None = None
     sales: int | None = None
+    thumbnail: str | None = None  # the product image's URL (never fetched)
 
 
 @dataclass
@@ -148,6 +149,7 @@ class VideoItem(BaseItem):
     duration_s: int | None = None
     products: list[ProductRef] = field(default_factory=list)
     live: LiveInfo | None = None
+    thumbnail: str | None = None  # cover image URL (never fetched)
     kind = "video"
 
 
@@ -156,6 +158,7 @@ class LiveItem(BaseItem):
     live: LiveInfo = field(default_factory=LiveInfo)
     products: list[ProductRef] = field(default_factory=list)
     duration_s: int | None = None
+    thumbnail: str | None = None  # cover image URL (never fetched)
     kind = "live"
 
 
@@ -167,6 +170,7 @@ class ProductItem(BaseItem):
     shop: str | None = None
     category: str | None = None
     featured_in: list[str] = field(default_factory=list)
+    thumbnail: str | None = None  # cover image URL (never fetched)
     kind = "product"
 
 
@@ -284,6 +288,7 @@ STRING_FIELDS = (
     "category",
     "name",
     "handle",
+    "thumbnail",
 )
 LIST_FIELDS = ("hashtags", "products", "featured_in")
 # Lists whose elements are strings (tags, ids of the videos and lives featuring a product).
@@ -292,7 +297,7 @@ OBJECT_FIELDS = ("metrics", "creator", "live")
 PRICE_FIELDS = ("price", "price_max")
 # The nested objects: their string fields, count fields and flags.
 CREATOR_STRINGS = ("id", "name", "handle", "url")
-PRODUCT_STRINGS = ("id", "title", "currency", "url", "shop")
+PRODUCT_STRINGS = ("id", "title", "currency", "url", "shop", "thumbnail")
 LIVE_STRINGS = ("status", "started_at", "ended_at")
 # A document needs one of these to be searchable at all.
 TEXT_KEYS = ("title", "description", "name", "handle")
