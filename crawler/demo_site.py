@@ -20,6 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from crawler.localserver import LocalServer, Route
+from crawler.times import iso_utc, utc_now
 
 DEFAULT_SEED = 20261125
 DEFAULT_DAYS = 4
@@ -136,7 +137,7 @@ class DemoSite:
         if days < 2:
             raise ValueError("the demo needs at least 2 days of snapshots for trends")
         self.seed, self.days, self.small = seed, days, small
-        now = base or datetime.now(timezone.utc)
+        now = base or utc_now()
         self.base = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
         self.rng = random.Random(seed)
         self.videos: list[DemoVideo] = []
@@ -147,7 +148,7 @@ class DemoSite:
         return self.base - timedelta(days=self.days - 1 - day)
 
     def day_iso(self, day: int) -> str:
-        return self.day_time(day).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_utc(self.day_time(day))
 
     def _published_day(self, trend: str) -> int:
         # hot products keep gaining new videos during the replay; others were published before it
@@ -293,7 +294,7 @@ class DemoSite:
     def _published_iso(self, v: DemoVideo) -> str:
         # a few hours before that day's crawl, so "since publication" rates are finite
         when = self.day_time(v.published_day) - timedelta(hours=3 + (sum(map(ord, v.key)) % 9))
-        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_utc(when)
 
     @staticmethod
     def _product_url(index: int) -> str:
@@ -369,7 +370,7 @@ class DemoSite:
     def _jsonld_live(self, v: DemoVideo, day: int) -> str:
         url = f"{WEB}/live/{v.key}"
         node = self._video_node(v, day, url)
-        started = (self.day_time(day) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        started = iso_utc(self.day_time(day) - timedelta(hours=2))
         node["publication"] = {"@type": "BroadcastEvent", "isLiveBroadcast": True, "startDate": started}
         node["uploadDate"] = started if day >= v.published_day else node["uploadDate"]
         node["mentions"] = [self._product_node(i) for i in v.products]
