@@ -18,6 +18,9 @@ EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 # Scheduled lives are announced weeks ahead; a time further past the observation than this is absurd.
 FUTURE_SLACK = timedelta(days=400)
 
+# The highest rating scale we believe: schema.org's bestRating defaults to 5, shops use 10 and 100 as well; a
+# rating is never above its own bestRating (the parser's rule) and never above this (the JSON-form check's).
+MAX_RATING = 100
 # The longest string we keep in one field (a title, a description, a URL): the longest platform descriptions
 # are ~5,000 characters; a field of 100,000 is a page dumped into a field or a hostile line.
 MAX_TEXT_CHARS = 100_000

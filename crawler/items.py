@@ -15,6 +15,7 @@ from crawler.bounds import (
     MAX_DURATION_S,
     MAX_LIST_ITEMS,
     MAX_PRICE,
+    MAX_RATING,
     MAX_TEXT_CHARS,
     believable_time,
 )
@@ -24,6 +25,12 @@ PLATFORMS = ("douyin", "tiktok", "kuaishou", "bilibili", "youtube", "web")
 KINDS = ("video", "live", "product", "creator")
 LIVE_STATUSES = ("scheduled", "live", "ended")
 METRIC_NAMES = ("views", "likes", "comments", "shares", "collects", "viewers", "peak_viewers", "sales")
+# The two kinds of metric (docs/TRENDS.md "Gauges and counters"). A counter only grows (a total: views, likes,
+# comments, shares, collects, sales; on a live `views` is the total of viewers so far), so its change per hour is
+# a velocity. A gauge is a value *now* that goes up and down (a live's concurrent `viewers`, the platform's
+# published `peak_viewers`): it has a peak, a time-weighted average and a curve, never a velocity.
+GAUGES = ("viewers", "peak_viewers")
+COUNTERS = tuple(name for name in METRIC_NAMES if name not in GAUGES)
 
 
 def make_id(platform: str, kind: str, native_id: str | int) -> str:
@@ -112,6 +119,8 @@ class ProductRef:
     shop: str | None = None
     sales: int | None = None
     thumbnail: str | None = None  # the product image's URL (never fetched)
+    rating: float | None = None  # aggregateRating.ratingValue, on the page's own scale (<= its bestRating)
+    review_count: int | None = None  # ratingCount, else reviewCount
 
 
 @dataclass
@@ -171,6 +180,8 @@ class ProductItem(BaseItem):
     category: str | None = None
     featured_in: list[str] = field(default_factory=list)
     thumbnail: str | None = None  # cover image URL (never fetched)
+    rating: float | None = None  # aggregateRating.ratingValue, on the page's own scale (<= its bestRating)
+    review_count: int | None = None  # ratingCount, else reviewCount
     kind = "product"
 
 
@@ -340,9 +351,19 @@ def check_item(data: Any, now: datetime | None = None) -> dict[str, Any]:
             raise InvalidItem("products: expected a list of objects")
         _check_strings(product, PRODUCT_STRINGS, "products[].")
         _check_prices(product, "products[].")
-        products.append({**product, "sales": _count("products[].sales", product.get("sales"))})
+        _check_rating(product, "products[].")
+        products.append(
+            {
+                **product,
+                "sales": _count("products[].sales", product.get("sales")),
+                "review_count": _count("products[].review_count", product.get("review_count")),
+            }
+        )
     doc["products"] = products
     _check_prices(data, "")
+    _check_rating(data, "")
+    if "review_count" in doc:
+        doc["review_count"] = _count("review_count", doc["review_count"])
     if "followers" in doc:
         doc["followers"] = _count("followers", doc["followers"])
     if "duration_s" in doc:
@@ -422,6 +443,17 @@ def _check_prices(obj: Mapping[str, Any], prefix: str) -> None:
             raise InvalidItem(f"{prefix}{key}: expected a number or null, got {_shown(value)}")
         if not (math.isfinite(value) and 0 <= value <= MAX_PRICE):
             raise InvalidItem(f"{prefix}{key}: expected a finite number in [0, {MAX_PRICE}], got {value!r}")
+
+
+def _check_rating(obj: Mapping[str, Any], prefix: str) -> None:
+    """A rating is a finite number in [0, MAX_RATING] or null (the parser keeps it under its own bestRating)."""
+    value = obj.get("rating")
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidItem(f"{prefix}rating: expected a number or null, got {_shown(value)}")
+    if not (math.isfinite(value) and 0 <= value <= MAX_RATING):
+        raise InvalidItem(f"{prefix}rating: expected a finite number in [0, {MAX_RATING}], got {value!r}")
 
 
 def _check_strings(obj: Mapping[str, Any], names: tuple[str, ...], prefix: str) -> None:
