@@ -24,6 +24,34 @@ CASES = [
     GoldenCase(FIXTURES / "live-ended.html", url="https://www.tiktok.com/@illojuan/live", parser=None),
     GoldenCase(FIXTURES / "waf-challenge.html", url=VIDEO_URL, parser=None),
     GoldenCase(
+        FIXTURES / "api-item-detail-7571863205253778710.json",
+        url="https://www.tiktok.com/api/item/detail/?itemId=7571863205253778710",
+        parser=None,
+    ),
+    GoldenCase(
+        FIXTURES / "api-item-detail-not-found.json",
+        url="https://www.tiktok.com/api/item/detail/?itemId=7571863205253778710",
+        parser=None,
+    ),
+    GoldenCase(
+        FIXTURES / "api-post-item-list.json",
+        url="https://www.tiktok.com/api/post/item_list/?secUid=MS4wLjABAAAARpM8d0mtXFPytJwiiHvFcy1C&count=35",
+        parser=None,
+    ),
+    GoldenCase(
+        FIXTURES / "live-universal-data.html", url="https://www.tiktok.com/@illojuan/live", parser=None
+    ),
+    GoldenCase(
+        FIXTURES / "creative-center-popular-videos.html",
+        url="https://ads.tiktok.com/business/creativecenter/inspiration/popular/pc/en",
+        parser=None,
+    ),
+    GoldenCase(
+        FIXTURES / "creative-center-popular-hashtags.html",
+        url="https://ads.tiktok.com/business/creativecenter/inspiration/popular/hashtag/pc/en",
+        parser=None,
+    ),
+    GoldenCase(
         FIXTURES / "oembed-7571863205253778710.json",
         url=f"https://www.tiktok.com/oembed?url={VIDEO_URL}",
         parser=None,
@@ -147,3 +175,55 @@ def test_crawl_counts_items_links_and_blocked_pages(http_server, crawl):
     assert outcome.stat("trendcart/blocked/tiktok") == 1
     assert outcome.stat("trendcart/parse_error/tiktok/unavailable:private") == 1
     assert outcome.stat("trendcart/out_of_scope") == 18
+
+
+def test_api_item_detail_body_gives_the_page_video():
+    api = parse("api-item-detail-7571863205253778710.json").items[0].to_json()
+    page = parse("video-7571863205253778710.html").items[0].to_json()
+    assert api == page and api["thumbnail"].startswith("https://")
+    assert parse("api-item-detail-not-found.json").errors == ["tiktok/unavailable:not_found"]
+
+
+def test_item_list_placeholder_author_stats_are_unknown():
+    items = parse("api-post-item-list.json").items
+    assert [i.id for i in items] == ["tiktok:video:7571863205253778710", "tiktok:video:7570000000000000001"]
+    assert items[0].creator.followers == 783400
+    assert items[1].creator.followers is None  # authorStats all 0 before they load: unknown, not 0
+
+
+def test_live_in_universal_data_with_unloaded_user_stats():
+    live = parse("live-universal-data.html", "https://www.tiktok.com/@illojuan/live").items[0]
+    assert live.kind == "live" and live.live.status == "live" and live.live.started_at == live.published_at
+    assert (live.metrics.viewers, live.metrics.views, live.metrics.likes) == (3124, 48211, 90412)
+    assert live.creator.followers is None  # loadingState.getUserStat 0: the 0 is a placeholder
+    assert live.thumbnail == "https://p16-webcast.tiktokcdn.com/webcast-va/cover.webp"
+
+
+def test_creative_center_lists_seed_video_and_tag_pages():
+    videos = parse("creative-center-popular-videos.html", "https://ads.tiktok.com/business/creativecenter/x")
+    assert videos.items == [] and videos.links[0] == VIDEO_URL and len(videos.links) == 2
+    tags = parse("creative-center-popular-hashtags.html", "https://ads.tiktok.com/business/creativecenter/x")
+    assert tags.links == ["https://www.tiktok.com/tag/tortilla", "https://www.tiktok.com/tag/tarot"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "api-item-detail-7571863205253778710.json",
+        "api-post-item-list.json",
+        "live-universal-data.html",
+        "creative-center-popular-videos.html",
+    ],
+)
+def test_content_sniffing_recognises_api_bodies(name):
+    page = Page(url=(FIXTURES / name).resolve().as_uri(), body=(FIXTURES / name).read_bytes())
+    assert choose_parser(page).name == "tiktok"
+
+
+def test_discover_trending_seeds_creative_center():
+    from crawler.spiders.tiktok import CREATIVE_CENTER_URLS, TikTokSpider
+
+    spider = TikTokSpider(discover="trending")
+    assert spider.start_urls == list(CREATIVE_CENTER_URLS["trending"])
+    with pytest.raises(ValueError, match="discover"):
+        TikTokSpider(discover="nope")

@@ -1,9 +1,10 @@
-"""TikTok: video, profile and live pages (embedded state JSON) and oEmbed responses; see docs/PLATFORMS.md."""
+"""TikTok: video, profile and live pages (embedded state), API bodies, oEmbed, Creative Center lists; see docs/PLATFORMS.md."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from crawler.items import CreatorItem, CreatorRef, LiveInfo, LiveItem, Metrics, ProductRef, VideoItem, make_id
 from crawler.normalize import (
@@ -60,6 +61,10 @@ BLOCK_SIGNALS = (
     ("/login?redirect_url", "tiktok/login_wall"),
 )
 
+# TikTok Creative Center (ads.tiktok.com/business/creativecenter): public trending lists whose first page is
+# embedded in Next.js's __NEXT_DATA__; they give links to seed crawls, not items.
+CREATIVE_CENTER_HOST = "ads.tiktok.com"
+
 _VIDEO_URL_RE = re.compile(r"https?://(?:www\.)?tiktok\.com/@([\w.\-]+)/video/(\d+)")
 
 
@@ -75,9 +80,11 @@ class TikTokParser:
         head = page.text[:2_000_000]
         if "__UNIVERSAL_DATA_FOR_REHYDRATION__" in head or 'id="SIGI_STATE"' in head:
             return "webapp.app-context" in head or "AppContext" in head or "tiktok" in head.lower()
+        if 'id="__NEXT_DATA__"' in head and ("creativecenter" in head.lower() or "Creative Center" in head):
+            return True
         data = body_json(page) if page.text.lstrip()[:1] == "{" else None
         if isinstance(data, dict):
-            return data.get("provider_name") == "TikTok"
+            return data.get("provider_name") == "TikTok" or is_api_body(data)
         return sniff_block_page(page, BLOCK_SIGNALS[:3])
 
     def parse(self, page: Page) -> ParseResult:
@@ -85,6 +92,11 @@ class TikTokParser:
         data = body_json(page)
         if isinstance(data, dict) and ("provider_name" in data or "embed_product_id" in data):
             return self._parse_oembed(page, data)
+        if isinstance(data, dict) and is_api_body(data):
+            return self._parse_api(page, data)
+        next_data = script_json(html, "__NEXT_DATA__")
+        if isinstance(next_data, dict) and dig(next_data, "props", "pageProps") is not None:
+            return self._parse_creative_center(dict_or_empty(dig(next_data, "props", "pageProps")))
         universal = script_json(html, "__UNIVERSAL_DATA_FOR_REHYDRATION__")
         scope = dict_or_empty(dig(universal, "__DEFAULT_SCOPE__"))
         sigi = script_json(html, "SIGI_STATE") or assigned_json(html, "SIGI_STATE")
@@ -117,6 +129,42 @@ class TikTokParser:
                 errors=[f"tiktok/unavailable:{reason}" if reason != "unavailable" else "tiktok/unavailable"]
             )
         return ParseResult(items=[video_item(item, page.observed_iso)])
+
+    # -- API bodies: api/item/detail, api/post/item_list (and other itemList lists), api-live/user/room --
+    def _parse_api(self, page: Page, data: dict[str, Any]) -> ParseResult:
+        if "itemInfo" in data or ("statusCode" in data and "itemList" not in data and "data" not in data):
+            return self._parse_video_detail(page, data)
+        if isinstance(data.get("itemList"), list) or "hasMore" in data:
+            items = [
+                video_item(raw, page.observed_iso)
+                for raw in list_or_empty(data.get("itemList"))
+                if isinstance(raw, dict) and text(raw.get("id"))
+            ]
+            return ParseResult(items=items)
+        live = dict_or_empty(data.get("data"))
+        return self._parse_live(page, {"liveRoomUserInfo": live, "loadingState": data.get("loadingState")})
+
+    # -- Creative Center trending lists (discovery) ----------------------------------------------------
+    def _parse_creative_center(self, props: dict[str, Any]) -> ParseResult:
+        """popular videos (`data.videos[].itemUrl`) -> video pages; popular hashtags (`data.list[]
+        .hashtagName`) -> tag pages. Links only: a list row holds no counts worth an item."""
+        data = dict_or_empty(props.get("data"))
+        links = []
+        for video in list_or_empty(data.get("videos")):
+            video = dict_or_empty(video)
+            url = text(first(video.get("itemUrl"), video.get("item_url")))
+            video_id = text(first(video.get("itemId"), video.get("item_id"), video.get("id")))
+            if url and host_matches(url, DOMAINS):
+                links.append(url.split("?")[0])
+            elif video_id and video_id.isdigit():
+                links.append(f"{BASE}/video/{video_id}")
+        for tag in list_or_empty(data.get("list")):
+            name = text(first(dict_or_empty(tag).get("hashtagName"), dict_or_empty(tag).get("hashtag_name")))
+            if name:
+                links.append(f"{BASE}/tag/{quote(name)}")
+        if not links:
+            return ParseResult(errors=["tiktok/unrecognised_state"])
+        return ParseResult(links=list(dict.fromkeys(links)))
 
     def _parse_sigi_items(self, page: Page, sigi: dict[str, Any]) -> ParseResult:
         """The older SIGI_STATE layout: ItemModule {id: item} with authors in UserModule.users."""
@@ -180,7 +228,7 @@ class TikTokParser:
     # -- live --------------------------------------------------------------------------------------
     def _parse_live(self, page: Page, live_room: Any) -> ParseResult:
         live_room = dict_or_empty(live_room)
-        info = dict_or_empty(live_room.get("liveRoomUserInfo"))
+        info = dict_or_empty(live_room.get("liveRoomUserInfo")) or dict_or_empty(live_room.get("data"))
         user = dict_or_empty(info.get("user"))
         room = dict_or_empty(info.get("liveRoom"))
         handle = text(user.get("uniqueId"))
@@ -193,8 +241,11 @@ class TikTokParser:
         if native is None:
             return ParseResult(errors=["tiktok/unavailable"])
         stats = dict_or_empty(room.get("liveRoomStats"))
-        user_stats = dict_or_empty(info.get("stats"))
+        # Until the page loads them (loadingState.getUserStat 0), user stats are placeholder zeros: unknown.
+        loading = dict_or_empty(live_room.get("loadingState"))
+        user_stats = {} if loading.get("getUserStat") == 0 else dict_or_empty(info.get("stats"))
         title = text(room.get("title"))
+        started = parse_datetime(room.get("startTime"))
         item = LiveItem(
             id=make_id("tiktok", "live", native),
             platform="tiktok",
@@ -206,17 +257,17 @@ class TikTokParser:
                 name=text(user.get("nickname")),
                 handle=handle,
                 url=f"{BASE}/@{handle}" if handle else None,
-                followers=count(user_stats.get("followerCount")),
+                followers=None if placeholder_stats(user_stats) else count(user_stats.get("followerCount")),
                 verified=boolean(user.get("verified")),
             ),
-            live=LiveInfo(
-                status=status, started_at=parse_datetime(room.get("startTime")) if status else None
-            ),
+            live=LiveInfo(status=status, started_at=started if status else None),
             metrics=Metrics(
                 viewers=count(stats.get("userCount")) if status == "live" else None,
-                views=count(stats.get("enterCount")),
+                views=count(first(stats.get("totalUser"), stats.get("enterCount"))),
+                likes=count(stats.get("likeCount")),
             ),
-            published_at=parse_datetime(room.get("startTime")),
+            published_at=started,
+            thumbnail=text(first(room.get("coverUrl"), room.get("squareCoverImg"))),
             observed_at=page.observed_iso,
             source=self.name,
         )
@@ -267,6 +318,7 @@ def video_item(item: dict[str, Any], observed_at: str) -> VideoItem:
         creator=author,
         metrics=metrics(item),
         products=products(item),
+        thumbnail=text(first(dig(item, "video", "cover"), dig(item, "video", "originCover"))),
         observed_at=observed_at,
         source="tiktok",
     )
@@ -279,14 +331,35 @@ def author_ref(item: dict[str, Any]) -> CreatorRef | None:
     stats = dict_or_empty(item.get("authorStatsV2")) or dict_or_empty(item.get("authorStats"))
     fallback = dict_or_empty(item.get("authorStats"))
     handle = text(author.get("uniqueId"))
+    followers = first(count(stats.get("followerCount")), count(fallback.get("followerCount")))
     return CreatorRef(
         id=text(author.get("id")),
         name=text(author.get("nickname")),
         handle=handle,
         url=f"{BASE}/@{handle}" if handle else None,
-        followers=first(count(stats.get("followerCount")), count(fallback.get("followerCount"))),
+        followers=None if placeholder_stats(stats) and placeholder_stats(fallback) else followers,
         verified=boolean(author.get("verified")),
     )
+
+
+def is_api_body(data: dict[str, Any]) -> bool:
+    """TikTok's web API envelopes: `itemInfo` (api/item/detail), `itemList` (api/post/item_list and the
+    other lists), `data.liveRoom` (api-live/user/room); each with `statusCode`/`status_code` and no
+    Douyin `aweme_*` keys."""
+    if "aweme_list" in data or "aweme_detail" in data:
+        return False
+    if "itemInfo" in data or isinstance(data.get("itemList"), list):
+        return True
+    has_status = "statusCode" in data
+    return has_status and ("liveRoom" in dict_or_empty(data.get("data")) or "log_pb" in data)
+
+
+def placeholder_stats(stats: dict[str, Any]) -> bool:
+    """Stats sent before they load (follower, heart and video counts all 0): unknown, never 0 followers.
+    An empty dict is not a placeholder (nothing was said)."""
+    keys = ("followerCount", "heartCount", "heart", "videoCount")
+    present = [stats.get(k) for k in keys if k in stats]
+    return bool(present) and all(v in (0, "0") for v in present)
 
 
 def metrics(item: dict[str, Any]) -> Metrics:
@@ -368,8 +441,23 @@ def products(item: dict[str, Any]) -> list[ProductRef]:
                 url=(text(product.get("seo_url")) or "").split("?")[0] or f"{BASE}/view/product/{product_id}",
                 shop=text(first(product.get("shop_name"), dig(product, "seller_info", "shop_name"))),
                 sales=count(first(product.get("sold_count"), dig(product, "sold_info", "sold_count"))),
+                thumbnail=product_image(product),
             )
     return list(found.values())
+
+
+def product_image(product: dict[str, Any]) -> str | None:
+    """A shop product's image: `cover_url`/`cover`, else the first of `images`/`img_url` lists."""
+    for key in ("cover_url", "cover", "image", "img_url", "images"):
+        value = product.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            value = first(value.get("url"), *list_or_empty(value.get("url_list"))[:1])
+        found = text(value)
+        if found and found.startswith(("http://", "https://")):
+            return found
+    return None
 
 
 PARSER = TikTokParser()
