@@ -32,9 +32,14 @@ _MULTIPLIERS = {
     "億": 10**8,
     "b": 10**9,
     "bn": 10**9,
+    "thousand": 10**3,
+    "million": 10**6,
+    "billion": 10**9,
 }
+# A Latin unit letter counts only as a whole word: `1.2k likes` and `4.5M` are scaled, but the `w` of
+# `1,234 watching` and the `m` of `12 mins` are not units (YouTube's live counters read "N watching").
 _COUNT_RE = re.compile(
-    r"(?P<num>\d+(?:[.,]\d+)*)\s*(?P<unit>千万|百万|bn|[kmbw千万萬亿億])?\s*\+?",
+    r"(?P<num>\d+(?:[.,]\d+)*)\s*(?P<unit>千万|百万|thousand|million|billion|bn|[kmbw](?![a-z])|[千万萬亿億])?\s*\+?",
     re.IGNORECASE,
 )
 

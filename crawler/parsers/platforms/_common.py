@@ -178,3 +178,53 @@ def find_signal(html: str, signals: Iterable[tuple[str, str]]) -> str | None:
         if needle.lower() in lowered:
             return reason
     return None
+
+
+# Query parameters that only track a click (campaign tags, Google's srsltid, ad click ids): two links that
+# differ only in these name the same product.
+TRACKING_PARAMS = ("utm_", "srsltid", "gclid", "fbclid", "si", "feature", "ref_src")
+
+
+def strip_tracking(url: str | None) -> str | None:
+    """The URL without tracking query parameters (utm_*, srsltid, gclid, ...), for comparing links."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not any(k == p or (p.endswith("_") and k.startswith(p)) for p in TRACKING_PARAMS)
+    ]
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, urlencode(kept), ""))
+
+
+def dedupe_products(products: Iterable[Any]) -> list[Any]:
+    """Products listed twice on one page (a merch shelf and a product list, links differing only in utm_*
+    tags) kept once: the same URL without tracking parameters, or the same title and price, is the same
+    product. The first keeps its place; empty fields are filled from the later copies."""
+    kept: list[Any] = []
+    index: dict[tuple[Any, ...], Any] = {}
+    for product in products:
+        keys = []
+        url = strip_tracking(getattr(product, "url", None))
+        if url:
+            keys.append(("url", url))
+        title = (getattr(product, "title", None) or "").strip().casefold()
+        if title:
+            keys.append(("title", title, getattr(product, "price", None)))
+        same = next((index[k] for k in keys if k in index), None)
+        if same is None:
+            kept.append(product)
+            same = product
+        else:
+            for name, value in vars(product).items():
+                if getattr(same, name, None) is None and value is not None:
+                    setattr(same, name, value)
+        for key in keys:
+            index.setdefault(key, same)
+    return kept

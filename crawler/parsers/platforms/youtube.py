@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from crawler.items import CreatorRef, LiveInfo, LiveItem, Metrics, ProductRef, VideoItem, make_id
+from crawler.items import CreatorItem, CreatorRef, LiveInfo, LiveItem, Metrics, ProductRef, VideoItem, make_id
 from crawler.normalize import (
     extract_hashtags,
     guess_language,
@@ -20,7 +20,9 @@ from crawler.normalize import (
 from crawler.parsers.base import Page, ParseResult, dig
 from crawler.parsers.platforms._common import (
     assigned_json,
+    body_json,
     count,
+    dedupe_products,
     dict_or_empty,
     find_signal,
     first,
@@ -30,9 +32,28 @@ from crawler.parsers.platforms._common import (
     sniff_block_page,
     text,
 )
+from crawler.parsers.platforms.youtube_innertube import (
+    MAX_WALK_DEPTH,
+    best_thumbnail,
+    browse_items,
+    collaborators,
+    comment_count,
+    concurrent_viewers,
+    creator_id,
+    is_innertube,
+    like_count,
+    next_core,
+    next_creator,
+    next_video_id,
+    owner_renderer,
+    walk,
+    watch_results,
+)
 
 DOMAINS = ("youtube.com", "youtu.be", "youtube-nocookie.com")
 BASE = "https://www.youtube.com"
+# InnerTube's API host beside www.youtube.com/youtubei/v1: its bodies are ours, but it is no crawl scope.
+API_HOSTS = ("youtubei.googleapis.com",)
 
 # playabilityStatus.status values that mean "no video for a visitor" (deleted, private, region-blocked).
 UNAVAILABLE = {"ERROR", "UNPLAYABLE", "LOGIN_REQUIRED", "CONTENT_CHECK_REQUIRED", "AGE_CHECK_REQUIRED"}
@@ -53,8 +74,6 @@ BLOCK_SIGNALS = (
     ("consent.youtube.com", "youtube/consent"),
     ("Sign in to confirm", "youtube/bot_check"),
 )
-# How deep we walk ytInitialData looking for product shelves; the real tree is ~40 levels deep.
-MAX_WALK_DEPTH = 60
 
 _VIDEO_ID_RE = re.compile(r"^[\w-]{11}$")
 _FEED_NS = {
@@ -93,11 +112,13 @@ class YouTubeParser:
         # Channel and playlist feeds are RSS/Atom: the standards `feed` parser owns them when it exists.
         if is_feed_url(url) and _feed_parser() is not None:
             return False
-        return host_matches(url, DOMAINS)
+        return host_matches(url, DOMAINS) or host(url) in API_HOSTS
 
     def sniff(self, page: Page) -> bool:
         head = page.text[:3_000_000]
         if "ytInitialPlayerResponse" in head or "ytInitialData" in head:
+            return True
+        if head.lstrip()[:1] == "{" and is_innertube(body_json(page)):
             return True
         if "http://www.youtube.com/xml/schemas/2015" in head[:4000]:
             return _feed_parser() is None  # the standards feed parser owns feeds when it exists
@@ -107,6 +128,11 @@ class YouTubeParser:
         html = page.text
         if html.lstrip().startswith("<?xml") or "<feed" in html[:2000]:
             return self._parse_feed(page)
+        data = body_json(page)
+        if isinstance(data, dict):
+            if is_innertube(data):
+                return parse_innertube(data, page)
+            return ParseResult(errors=["youtube/unrecognised_response"])
         player = assigned_json(html, "ytInitialPlayerResponse")
         initial = assigned_json(html, "ytInitialData")
         if not isinstance(player, dict):
@@ -114,23 +140,7 @@ class YouTubeParser:
             if blocked:
                 return ParseResult(blocked=blocked)
             return ParseResult(errors=["youtube/no_state"])
-        status = dict_or_empty(player.get("playabilityStatus"))
-        details = dict_or_empty(player.get("videoDetails"))
-        status_name = text(status.get("status"))
-        if status_name in UNAVAILABLE or not text(details.get("videoId")):
-            reason = " ".join(
-                x
-                for x in (
-                    text(status.get("reason")),
-                    text(dig(status, "errorScreen", "playerErrorMessageRenderer", "subreason", "simpleText")),
-                )
-                if x
-            )
-            wall = find_signal(reason, WALL_REASONS) if status_name == "LOGIN_REQUIRED" else None
-            if wall:
-                return ParseResult(blocked=wall)
-            return ParseResult(errors=[f"youtube/unavailable:{(status_name or 'no_video').lower()}"])
-        return ParseResult(items=[watch_item(player, dict_or_empty(initial), page)])
+        return watch_result(player, dict_or_empty(initial), page)
 
     # -- feeds ---------------------------------------------------------------------------------------
     def _parse_feed(self, page: Page) -> ParseResult:
@@ -167,7 +177,7 @@ class YouTubeParser:
                     language=guess_language(" ".join(t for t in (title, description) if t)),
                     published_at=parse_datetime(entry.findtext("atom:published", namespaces=_FEED_NS)),
                     creator=CreatorRef(
-                        id=channel_id,
+                        id=creator_id(channel_id),
                         name=text(entry.findtext("atom:author/atom:name", namespaces=_FEED_NS))
                         or channel_name,
                         url=author_uri,
@@ -190,14 +200,65 @@ def _feed_parser() -> Any:
         return None
 
 
-# -- watch page -> item ----------------------------------------------------------------------------
+# -- watch page / player + next bodies -> items ----------------------------------------------------
+def parse_innertube(data: dict[str, Any], page: Page) -> ParseResult:
+    """A `youtubei/v1` body: player (or reel_item_watch's `playerResponse`), next, or browse."""
+    player = (
+        data
+        if ("videoDetails" in data or "playabilityStatus" in data)
+        else dict_or_empty(data.get("playerResponse"))
+    )
+    next_body = data if (watch_results(data) or "currentVideoEndpoint" in data) else {}
+    if player:
+        return watch_result(player, next_body, page)
+    if next_body:
+        if not next_video_id(next_body):
+            return ParseResult(errors=["youtube/no_video"])
+        return ParseResult(items=[watch_item({}, next_body, page), *collaborator_items(next_body, page)])
+    items = browse_items(data, page)
+    return ParseResult(items=items) if items else ParseResult(errors=["youtube/empty_list"])
+
+
+def watch_result(player: dict[str, Any], next_body: dict[str, Any], page: Page) -> ParseResult:
+    """A player response (+ the next body when there is one). Playability errors keep the metadata that
+    is present: an unplayable or age-gated video with its videoDetails is an item plus an error reason."""
+    status = dict_or_empty(player.get("playabilityStatus"))
+    details = dict_or_empty(player.get("videoDetails"))
+    status_name = text(status.get("status"))
+    video_id = text(details.get("videoId"))
+    if status_name in UNAVAILABLE or not video_id:
+        reason = " ".join(
+            x
+            for x in (
+                text(status.get("reason")),
+                text(dig(status, "errorScreen", "playerErrorMessageRenderer", "subreason", "simpleText")),
+            )
+            if x
+        )
+        wall = find_signal(reason, WALL_REASONS) if status_name == "LOGIN_REQUIRED" else None
+        error = wall or f"youtube/unavailable:{(status_name or 'no_video').lower()}"
+        if not (video_id and text(details.get("title"))) or wall == "youtube/bot_check":
+            return ParseResult(blocked=wall) if wall else ParseResult(errors=[error])
+        items = [watch_item(player, next_body, page), *collaborator_items(next_body, page)]
+        return ParseResult(items=items, errors=[error])
+    return ParseResult(items=[watch_item(player, next_body, page), *collaborator_items(next_body, page)])
+
+
 def watch_item(player: dict[str, Any], initial: dict[str, Any], page: Page) -> VideoItem | LiveItem:
+    """One video or live item from a player response and/or a next body (ytInitialData is one): the
+    player's fields first, the next body's rendered ones where the player has none."""
     details = dict_or_empty(player.get("videoDetails"))
     micro = dict_or_empty(dig(player, "microformat", "playerMicroformatRenderer"))
     broadcast = dict_or_empty(micro.get("liveBroadcastDetails"))
-    video_id = text(details.get("videoId"))
-    title = text(first(details.get("title"), dig(micro, "title", "simpleText")))
-    description = text(first(details.get("shortDescription"), dig(micro, "description", "simpleText")))
+    status = dict_or_empty(player.get("playabilityStatus"))
+    core = next_core(initial) if initial else {}
+    video_id = text(first(details.get("videoId"), core.get("video_id")))
+    title = text(first(details.get("title"), dig(micro, "title", "simpleText"), core.get("title")))
+    description = text(
+        first(
+            details.get("shortDescription"), dig(micro, "description", "simpleText"), core.get("description")
+        )
+    )
     common = dict(
         platform="youtube",
         url=f"{BASE}/shorts/{video_id}" if "/shorts/" in page.url else f"{BASE}/watch?v={video_id}",
@@ -209,28 +270,48 @@ def watch_item(player: dict[str, Any], initial: dict[str, Any], page: Page) -> V
         # ISO strings only: a bare number here is not an epoch but a broken field.
         published_at=parse_datetime(
             first(*(v for v in (micro.get("publishDate"), micro.get("uploadDate")) if isinstance(v, str)))
-        ),
+        )
+        or core.get("published_at"),
         duration_s=parse_duration(first(details.get("lengthSeconds"), micro.get("lengthSeconds"))) or None,
         creator=creator_ref(details, micro, initial),
         products=products(initial),
+        thumbnail=best_thumbnail(details.get("thumbnail")) or best_thumbnail(micro.get("thumbnail")),
         observed_at=page.observed_iso,
         source="youtube",
     )
     views = count(first(details.get("viewCount"), micro.get("viewCount")))
+    if views is None and not details and not micro:
+        views = core.get("views")
     likes = first(count(micro.get("likeCount")), like_count(initial))
     comments = comment_count(initial)
-    live_now = broadcast.get("isLiveNow") is True or details.get("isLive") is True
-    upcoming = details.get("isUpcoming") is True
+    live_now = (
+        broadcast.get("isLiveNow") is True or details.get("isLive") is True or core.get("is_live") is True
+    )
+    scheduled_at = parse_datetime(
+        dig(
+            status,
+            "liveStreamability",
+            "liveStreamabilityRenderer",
+            "offlineSlate",
+            "liveStreamOfflineSlateRenderer",
+            "scheduledStartTime",
+        )
+    )
+    upcoming = details.get("isUpcoming") is True or (
+        text(status.get("status")) == "LIVE_STREAM_OFFLINE" and scheduled_at is not None
+    )
     if live_now or upcoming:
         return LiveItem(
             id=make_id("youtube", "live", video_id),
             live=LiveInfo(
                 status="live" if live_now else "scheduled",
-                started_at=parse_datetime(broadcast.get("startTimestamp")),
+                started_at=(None if live_now else scheduled_at)
+                or parse_datetime(broadcast.get("startTimestamp")),
                 ended_at=parse_datetime(broadcast.get("endTimestamp")),
             ),
             metrics=Metrics(
-                views=views,
+                # A scheduled stream's "0" views are a placeholder: unknown until it airs.
+                views=views if live_now else (views or None),
                 likes=likes,
                 comments=comments,
                 viewers=concurrent_viewers(initial) if live_now else None,
@@ -253,14 +334,18 @@ def watch_item(player: dict[str, Any], initial: dict[str, Any], page: Page) -> V
 
 
 def creator_ref(details: dict[str, Any], micro: dict[str, Any], initial: dict[str, Any]) -> CreatorRef:
+    channel_id = text(first(details.get("channelId"), micro.get("externalChannelId")))
+    if not channel_id and not text(first(details.get("author"), micro.get("ownerChannelName"))):
+        from_next = next_creator(initial) if initial else None
+        if from_next:
+            return from_next
     profile = text(micro.get("ownerProfileUrl"))
     handle = None
     if profile and "/@" in profile:
         handle = profile.rsplit("/@", 1)[1].strip("/") or None
-    channel_id = text(first(details.get("channelId"), micro.get("externalChannelId")))
-    owner = next(walk(initial, "videoOwnerRenderer"), {})
+    owner = owner_renderer(initial) if initial else {}
     return CreatorRef(
-        id=channel_id,
+        id=creator_id(channel_id),
         name=text(first(details.get("author"), micro.get("ownerChannelName"))),
         handle=handle,
         url=f"{BASE}/@{handle}" if handle else (f"{BASE}/channel/{channel_id}" if channel_id else None),
@@ -269,20 +354,24 @@ def creator_ref(details: dict[str, Any], micro: dict[str, Any], initial: dict[st
     )
 
 
-def walk(node: Any, key: str, depth: int = 0):
-    """Every value stored under `key` anywhere in a nested JSON tree (depth-limited)."""
-    if depth > MAX_WALK_DEPTH:
-        return
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == key and isinstance(v, dict):
-                yield v
-            elif isinstance(v, (dict, list)):
-                yield from walk(v, key, depth + 1)
-    elif isinstance(node, list):
-        for v in node:
-            if isinstance(v, (dict, list)):
-                yield from walk(v, key, depth + 1)
+def collaborator_items(next_body: dict[str, Any], page: Page) -> list[CreatorItem]:
+    """Each creator of a collaboration video as a creator item (the video names the first as its creator)."""
+    return [
+        CreatorItem(
+            id=ref.id,
+            platform="youtube",
+            url=ref.url,
+            title=ref.name,
+            name=ref.name,
+            handle=ref.handle,
+            followers=ref.followers,
+            verified=ref.verified,
+            observed_at=page.observed_iso,
+            source="youtube",
+        )
+        for ref in (collaborators(next_body) if next_body else [])
+        if ref.id
+    ]
 
 
 def mentions(node: Any, needle: str, depth: int = 0) -> bool:
@@ -298,31 +387,6 @@ def mentions(node: Any, needle: str, depth: int = 0) -> bool:
     return False
 
 
-def like_count(initial: dict[str, Any]) -> int | None:
-    for entity in walk(initial, "likeCountEntity"):
-        exact = dig(entity, "expandedLikeCountIfIndifferent", "content")
-        if exact:
-            return count(exact)
-    return None
-
-
-def comment_count(initial: dict[str, Any]) -> int | None:
-    """The comments panel header shows a rounded count ("684K")."""
-    for panel in walk(initial, "engagementPanelSectionListRenderer"):
-        if panel.get("panelIdentifier") == "engagement-panel-comments-section":
-            runs = dig(panel, "header", "engagementPanelTitleHeaderRenderer", "contextualInfo", "runs")
-            return count(dig(runs, 0, "text"))
-    return None
-
-
-def concurrent_viewers(initial: dict[str, Any]) -> int | None:
-    for renderer in walk(initial, "videoViewCountRenderer"):
-        if renderer.get("isLive"):
-            runs = dig(renderer, "viewCount", "runs")
-            return count(first(dig(runs, 0, "text"), dig(renderer, "viewCount", "simpleText")))
-    return None
-
-
 def decimal_comma(value: Any) -> Any:
     """ "€19,99" -> "€19.99": YouTube localises prices, and a comma before exactly two digits is a decimal mark."""
     if isinstance(value, str) and "." not in value:
@@ -331,10 +395,11 @@ def decimal_comma(value: Any) -> Any:
 
 
 def products(initial: dict[str, Any]) -> list[ProductRef]:
-    """Product shelves in ytInitialData: `productListItemRenderer` (the "Products" panel of shopping
-    videos: title.simpleText, price string, merchantName) and `merchandiseItemRenderer` (the merch shelf:
-    title, price, vendorName). The price string carries its currency ("$24.99", "€19,99")."""
-    found: dict[str, ProductRef] = {}
+    """Product shelves in a next body: `productListItemRenderer` (the "Products" panel and the in-video
+    shopping overlay: title.simpleText, price string, merchantName) and `merchandiseItemRenderer` (the merch
+    shelf: title, price, vendorName). The price string carries its currency ("$24.99", "25,16 €"). One
+    product shown by several of them (links differing in utm_* tags) is kept once (dedupe_products)."""
+    found: list[ProductRef] = []
     for renderer in list(walk(initial, "productListItemRenderer")) + list(
         walk(initial, "merchandiseItemRenderer")
     ):
@@ -362,16 +427,19 @@ def products(initial: dict[str, Any]) -> list[ProductRef]:
             ),
             None,
         )
-        found[url or title] = ProductRef(
-            id=None,
-            title=title,
-            price=price.amount if price else None,
-            price_max=price.amount_max if price else None,
-            currency=price.currency if price else None,
-            url=url,
-            shop=text(first(renderer.get("merchantName"), renderer.get("vendorName"))),
+        found.append(
+            ProductRef(
+                id=None,
+                title=title,
+                price=price.amount if price else None,
+                price_max=price.amount_max if price else None,
+                currency=price.currency if price else None,
+                url=url,
+                shop=text(first(renderer.get("merchantName"), renderer.get("vendorName"))),
+                thumbnail=best_thumbnail(renderer.get("thumbnail")),
+            )
         )
-    return list(found.values())
+    return dedupe_products(found)
 
 
 PARSER = YouTubeParser()
