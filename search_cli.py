@@ -539,6 +539,100 @@ def demo(
     say(demo_next_steps(result))
 
 
+product_app = typer.Typer(
+    help="Canonical products: one product across sources and platforms, grouped by evidence, with overrides.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(product_app, name="product")
+CurrencyOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--currency", help="Also show prices in this ISO 4217 currency (ECB reference rate, dated)."
+    ),
+]
+
+
+def product_command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """`product_app.command(name)` with the library errors mapped as `command` does."""
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> None:
+            try:
+                func(*args, **kwargs)
+            except HANDLED as exc:
+                fail(str(exc), exit_code_for(exc))
+
+        return product_app.command(name)(run)
+
+    return register
+
+
+@product_command("list")
+def product_list(fmt: FormatOption = None, as_json: JsonAlias = False) -> None:
+    """List every canonical product: id, title, members (the source product ids), platforms, confidence.
+
+    New or changed product offers are grouped first (incremental; the model embeds their titles).
+
+    Example: trendcart product list --json
+    """
+    from indexer.workflows.products import list_products
+    from indexer.workflows.views import products_table
+
+    output = choose_format(fmt, as_json)
+    found = list_products(_spec(), state.model, _get_embedder())
+    emit(output, found, lambda: show(products_table(found)))
+
+
+@product_command("show")
+def product_show(
+    ident: str = typer.Argument(..., help="A canonical product id (cp-...) or the id of one of its offers."),
+    currency: CurrencyOption = None,
+    fmt: FormatOption = None,
+    as_json: JsonAlias = False,
+) -> None:
+    """Show one canonical product: members with match evidence, linking videos and lives, prices, sales.
+
+    Example: trendcart product show douyin:product:777 --currency CNY
+    """
+    from indexer.workflows.products import show_product
+    from indexer.workflows.views import product_lines
+
+    output = choose_format(fmt, as_json)
+    shown = show_product(_spec(), ident, state.model, _get_embedder(), currency.upper() if currency else None)
+    emit(output, shown, lambda: lines(product_lines(shown)))
+
+
+@product_command("merge")
+def product_merge(
+    first: str = typer.Argument(..., help="A canonical product id or an offer id."),
+    second: str = typer.Argument(..., help="Another one, to join with the first for good."),
+) -> None:
+    """Merge two canonical products into one; the override survives re-crawls (kept beside the store).
+
+    Example: trendcart product merge tiktok:product:555 douyin:product:777
+    """
+    from indexer.workflows.products import merge_products
+
+    print_json(merge_products(_spec(), first, second, state.model, _get_embedder()))
+
+
+@product_command("split")
+def product_split(
+    ident: str = typer.Argument(
+        ..., help="An offer id (taken out of its product) or a canonical id (all apart)."
+    ),
+) -> None:
+    """Split an offer out of its canonical product (or a whole product apart); it survives re-crawls.
+
+    Example: trendcart product split youtube:product:shelf-1
+    """
+    from indexer.workflows.products import split_product
+
+    print_json(split_product(_spec(), ident, state.model, _get_embedder()))
+
+
 class OutboxAction(str, Enum):
     status = "status"
     replay = "replay"

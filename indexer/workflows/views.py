@@ -236,3 +236,47 @@ def demo_next_steps(result: Any) -> str:
         f"  trendcart --store {spec} stats\n"
         f"  open {result.report}"
     )
+
+
+def products_table(products: list[dict[str, Any]]) -> TableView:
+    """Canonical products (products.list_products): id, platforms, members, confidence, title."""
+    rows = [
+        [
+            cell(p["id"]),
+            cell(", ".join(p["platforms"])),
+            str(len(p["members"])),
+            f"{p['confidence']:.2f}",
+            cell(p["title"], TREND_TITLE_WIDTH),
+        ]
+        for p in products
+    ]
+    return TableView(
+        ["id", "platforms", "members", "confidence", "title"],
+        rows,
+        "Canonical products",
+        {"members", "confidence"},
+    )
+
+
+def product_lines(product: dict[str, Any]) -> list[str]:
+    """One canonical product (products.show_product) as lines: members with their evidence, prices, links, sales."""
+    shown = [
+        f"{product['id']}  {safe_text(product['title'])}  ({', '.join(product['platforms'])})",
+        "members:",
+    ]
+    for m in product["members"]:
+        price = f"{m['price']} {m['currency']}" if m["price"] is not None else "no price"
+        rule = m["evidence"].get("rule", "")
+        shown.append(f"  {m['id']}  {price}  [{m['source']}, {m['confidence']:.2f}: {safe_text(rule)}]")
+        shown.append(f"      {safe_text(m['title'])}")
+    for currency, p in product["prices"]["by_currency"].items():
+        shown.append(f"price {currency}: {p['min']} - {p['max']} over {p['listings']} listing(s)")
+    if "converted" in product["prices"]:
+        c = product["prices"]["converted"]
+        shown.append(f"price in {c['currency']}: {c['min']} - {c['max']} (ECB rate of {c['rate_date']})")
+    shown.append(f"linked from {len(product['links'])} video(s)/live(s):")
+    for link in product["links"]:
+        shown.append(f"  {link['id']}  {safe_text(link['creator'] or '-')}  {safe_text(link['title'] or '')}")
+    if product["sales"]:
+        shown.append("sales: " + " -> ".join(f"{s['sales']:,}" for s in product["sales"]))
+    return shown

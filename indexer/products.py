@@ -1,0 +1,371 @@
+"""Canonical products: offers from every source grouped by evidence, kept with user overrides in a side file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crawler import times
+from indexer.product_match import Features, Match, Offer, conflicts, features, match, normalise
+from indexer.store import SearchFilters, Store, StoreError
+
+# Candidates per offer from the title embeddings (nearest first): the same product rarely has more than a
+# handful of listings among 100k, and a pair outside an offer's 20 nearest titles scores below the threshold.
+NEIGHBOURS = 20
+# Rows of the similarity product computed at once: 1024 x 100k float32 is 400 MB at most in flight.
+CHUNK = 1024
+# A group is checked against at most this many of its members before a join (conflicts: size, colour ...).
+CHECK_MEMBERS = 50
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS offers (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, platform TEXT, price REAL, currency TEXT, shop TEXT,
+    brand TEXT, url TEXT, source TEXT NOT NULL, vector BLOB, group_id TEXT, confidence REAL, evidence TEXT
+);
+CREATE INDEX IF NOT EXISTS offers_group ON offers(group_id);
+CREATE TABLE IF NOT EXISTS overrides (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, action TEXT NOT NULL, a TEXT NOT NULL, b TEXT, at TEXT NOT NULL
+);
+"""
+
+
+class ProductNotFound(StoreError):
+    """No canonical product and no offer has this id."""
+
+
+def canonical_id(anchor: str) -> str:
+    """A group's id, from the offer it was founded on: `cp-` and 10 hex digits, stable across re-crawls."""
+    return "cp-" + hashlib.sha1(anchor.encode("utf-8")).hexdigest()[:10]
+
+
+@dataclass
+class Member:
+    """One offer in a canonical product, with the match that put it there."""
+
+    offer: Offer
+    source: str  # "document" (a product document) or "link" (known only from a video's or live's link)
+    confidence: float
+    evidence: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        o = self.offer
+        return {
+            "id": o.id,
+            "title": o.title,
+            "platform": o.platform,
+            "price": o.price,
+            "currency": o.currency,
+            "shop": o.shop,
+            "url": o.url,
+            "source": self.source,
+            "confidence": self.confidence,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass
+class CanonicalProduct:
+    id: str
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The title of the product documents' best-known member (a document before a link, then the longest)."""
+        best = max(self.members, key=lambda m: (m.source == "document", len(m.offer.title), m.offer.id))
+        return best.offer.title
+
+    @property
+    def platforms(self) -> list[str]:
+        return sorted({m.offer.platform for m in self.members if m.offer.platform})
+
+    @property
+    def confidence(self) -> float:
+        return round(min(m.confidence for m in self.members), 4)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "members": sorted(m.offer.id for m in self.members),
+            "platforms": self.platforms,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass
+class GroupingResult:
+    offers: int
+    new: int
+    groups: int
+    seconds: float
+
+
+class _Groups:
+    """Union-find over offer indexes, each root holding its members; joins respect conflicts and overrides."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.members: dict[int, list[int]] = {i: [i] for i in range(n)}
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
+
+
+class ProductBook:
+    """The canonical products of one store: a small SQLite file beside it (backend-neutral: it holds offer
+    titles, title vectors, group assignments and the user's merge/split overrides, never documents)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path))
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the product file {self.path}: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- offers ------------------------------------------------------------------------------------
+    def offers(self) -> dict[str, tuple[Offer, str]]:
+        rows = self.db.execute(
+            "SELECT id, title, platform, price, currency, shop, brand, url, source FROM offers"
+        ).fetchall()
+        return {r[0]: (Offer(*r[:8]), r[8]) for r in rows}
+
+    def _vectors(self, ids: Sequence[str]) -> np.ndarray:
+        found = dict(self.db.execute("SELECT id, vector FROM offers"))
+        return np.stack([np.frombuffer(found[i], dtype=np.float32) for i in ids]) if ids else np.zeros((0, 0))
+
+    def add_offers(self, offers: Sequence[tuple[Offer, str]], embed: Callable[[list[str]], Any]) -> list[str]:
+        """Record new or changed offers (title, price, shop ...) and embed the new titles; returns the ids
+        whose title changed or that are new (they are matched again)."""
+        known = {r[0]: r[1] for r in self.db.execute("SELECT id, title FROM offers")}
+        changed = [(o, s) for o, s in offers if known.get(o.id) != o.title]
+        same = [(o, s) for o, s in offers if o.id in known and known[o.id] == o.title]
+        with self.db:
+            self.db.executemany(
+                "UPDATE offers SET platform=?, price=?, currency=?, shop=?, brand=?, url=?, source=? WHERE id=?",
+                [(o.platform, o.price, o.currency, o.shop, o.brand, o.url, s, o.id) for o, s in same],
+            )
+            if changed:
+                vectors = np.asarray(
+                    embed([normalise(o.title) or o.title for o, _ in changed]), dtype=np.float32
+                )
+                norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+                vectors = vectors / np.where(norms > 0, norms, 1.0)
+                self.db.executemany(
+                    "INSERT INTO offers (id, title, platform, price, currency, shop, brand, url, source, vector, "
+                    "group_id) VALUES (?,?,?,?,?,?,?,?,?,?,NULL) ON CONFLICT(id) DO UPDATE SET title=excluded.title, "
+                    "platform=excluded.platform, price=excluded.price, currency=excluded.currency, "
+                    "shop=excluded.shop, brand=excluded.brand, url=excluded.url, source=excluded.source, "
+                    "vector=excluded.vector, group_id=NULL",
+                    [
+                        (
+                            o.id,
+                            o.title,
+                            o.platform,
+                            o.price,
+                            o.currency,
+                            o.shop,
+                            o.brand,
+                            o.url,
+                            s,
+                            v.tobytes(),
+                        )
+                        for (o, s), v in zip(changed, vectors, strict=True)
+                    ],
+                )
+        return [o.id for o, _ in changed]
+
+    # -- overrides ---------------------------------------------------------------------------------
+    def overrides(self) -> list[tuple[str, str, str | None]]:
+        return [tuple(r) for r in self.db.execute("SELECT action, a, b FROM overrides ORDER BY seq")]
+
+    def add_override(self, action: str, a: str, b: str | None = None) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO overrides (action, a, b, at) VALUES (?,?,?,?)", (action, a, b, times.iso_utc(times.utc_now()))
+            )
+
+    # -- grouping ----------------------------------------------------------------------------------
+    def regroup(
+        self, convert: Callable[[float, str, str], float | None] | None = None, full: bool = False
+    ) -> int:
+        """Assign every ungrouped offer (all of them when `full`) to a canonical product; returns groups."""
+        rows = self.db.execute("SELECT id, group_id FROM offers ORDER BY id").fetchall()
+        ids = [r[0] for r in rows]
+        if not ids:
+            return 0
+        offers = self.offers()
+        new = {i for i, (_, g) in enumerate(rows) if full or g is None}
+        assignment = group_offers(
+            [offers[i][0] for i in ids],
+            self._vectors(ids),
+            new,
+            {} if full else {r[0]: r[1] for r in rows if r[1]},
+            self.overrides(),
+            convert,
+        )
+        with self.db:
+            self.db.executemany(
+                "UPDATE offers SET group_id=?, confidence=?, evidence=? WHERE id=?",
+                [(g, c, json.dumps(e, ensure_ascii=False), i) for i, (g, c, e) in assignment.items()],
+            )
+        return len({g for g, _, _ in assignment.values()})
+
+    def products(self) -> list[CanonicalProduct]:
+        rows = self.db.execute(
+            "SELECT id, title, platform, price, currency, shop, brand, url, source, group_id, confidence, "
+            "evidence FROM offers WHERE group_id IS NOT NULL ORDER BY group_id, id"
+        ).fetchall()
+        groups: dict[str, CanonicalProduct] = {}
+        for r in rows:
+            member = Member(
+                Offer(*r[:8]), r[8], r[10] if r[10] is not None else 1.0, json.loads(r[11] or "{}")
+            )
+            groups.setdefault(r[9], CanonicalProduct(r[9])).members.append(member)
+        return list(groups.values())
+
+    def group_of(self, offer_id: str) -> str | None:
+        row = self.db.execute("SELECT group_id FROM offers WHERE id=?", (offer_id,)).fetchone()
+        return row[0] if row else None
+
+    def product(self, ident: str) -> CanonicalProduct:
+        """A canonical product by its id or by the id of one of its offers; ProductNotFound otherwise."""
+        group = ident if ident.startswith("cp-") else self.group_of(ident)
+        found = [p for p in self.products() if p.id == group] if group else []
+        if not found:
+            raise ProductNotFound(
+                f"no canonical product or offer {ident!r}: run `trendcart product list` for ids"
+            )
+        return found[0]
+
+
+def _neighbours(vectors: np.ndarray, rows: Sequence[int], k: int) -> dict[int, list[tuple[int, float]]]:
+    """For each row, its k nearest other rows by cosine (vectors are unit length), best first."""
+    out: dict[int, list[tuple[int, float]]] = {}
+    if len(vectors) < 2:
+        return {r: [] for r in rows}
+    k = min(k, len(vectors) - 1)
+    rows = list(rows)
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        sims = vectors[chunk] @ vectors.T
+        sims[np.arange(len(chunk)), chunk] = -np.inf
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        for row, cand in enumerate(top):
+            order = cand[np.argsort(-sims[row, cand])]
+            out[chunk[row]] = [(int(j), float(sims[row, j])) for j in order]
+    return out
+
+
+def group_offers(
+    offers: Sequence[Offer],
+    vectors: np.ndarray,
+    new: Iterable[int],
+    existing: Mapping[str, str],
+    overrides: Sequence[tuple[str, str, str | None]] = (),
+    convert: Callable[[float, str, str], float | None] | None = None,
+) -> dict[str, tuple[str, float, dict[str, Any]]]:
+    """Canonical product of each offer: `{offer id: (group id, confidence, evidence)}` for every offer.
+
+    Only pairs with a `new` offer are scored (incremental: an earlier grouping, `existing` {offer id: group
+    id}, stands). Pairs that match join best first unless one group's members conflict with the other's
+    (a size, colour, year ...) or an override says `split` (that offer stays alone unless merged by hand);
+    `merge A B` joins two offers (or the groups they are in) whatever the evidence."""
+    n = len(offers)
+    index = {o.id: i for i, o in enumerate(offers)}
+    feats: list[Features] = [features(o.title) for o in offers]
+    groups = _Groups(n)
+    by_group: dict[str, list[int]] = {}
+    for offer_id, group in existing.items():
+        if offer_id in index:
+            by_group.setdefault(group, []).append(index[offer_id])
+    for members in by_group.values():
+        for other in members[1:]:
+            groups.union(members[0], other)
+    last_split = {a: seq for seq, (action, a, _) in enumerate(overrides) if action == "split"}
+    alone = {index[a] for a in last_split if a in index}
+    # A merge after a split brings the offer back; a split after a merge wins.
+    merges = [
+        (a, b)
+        for seq, (action, a, b) in enumerate(overrides)
+        if action == "merge" and b and all(last_split.get(x, -1) < seq for x in (a, b))
+    ]
+    # An offer the user split never joins by evidence again; a merge by hand is the only way back in.
+    new = sorted(set(new))
+    candidates: dict[tuple[int, int], Match] = {}
+    for i, near in _neighbours(vectors, new, NEIGHBOURS).items():
+        for j, cosine in near:
+            pair = (min(i, j), max(i, j))
+            if pair not in candidates:
+                candidates[pair] = match(
+                    offers[pair[0]], offers[pair[1]], cosine, feats[pair[0]], feats[pair[1]], convert
+                )
+    best: dict[int, tuple[float, dict[str, Any]]] = {}
+    for (i, j), verdict in sorted(candidates.items(), key=lambda kv: (-kv[1].score, kv[0])):
+        if not verdict.same or i in alone or j in alone:
+            continue
+        ri, rj = groups.find(i), groups.find(j)
+        if ri == rj:
+            continue
+        left, right = groups.members[ri][:CHECK_MEMBERS], groups.members[rj][:CHECK_MEMBERS]
+        if any(conflicts(feats[a], feats[b]) for a in left for b in right):
+            continue
+        groups.union(i, j)
+        for a, b in ((i, j), (j, i)):
+            if a not in best:
+                best[a] = (verdict.confidence, {**verdict.evidence, "matched": offers[b].id})
+    for a, b in merges:
+        if a in index and b in index:
+            groups.union(index[a], index[b])
+            for x, y in ((a, b), (b, a)):
+                best[index[x]] = (1.0, {"rule": "merged by the user", "matched": y})
+    result: dict[str, tuple[str, float, dict[str, Any]]] = {}
+    old_ids = {index[o]: g for o, g in existing.items() if o in index}
+    for members in groups.members.values():
+        kept = sorted(old_ids[m] for m in members if m in old_ids)
+        group_id = kept[0] if kept else canonical_id(min(offers[m].id for m in members))
+        for m in members:
+            if m in alone and len(members) == 1:  # (a merged one keeps the "merged by the user" evidence)
+                confidence, evidence = 1.0, {"rule": "split by the user"}
+            elif len(members) == 1:
+                confidence, evidence = 1.0, {"rule": "no other offer matched"}
+            else:
+                confidence, evidence = best.get(m, (1.0, {"rule": "grouped earlier"}))
+            result[offers[m].id] = (group_id, confidence, evidence)
+    return result
+
+
+def offers_in_store(store: Store) -> list[tuple[Offer, str]]:
+    """Every product offer a store knows: its product documents, and the products known only through the
+    links of videos and lives (their title, price and shop come from the linking content)."""
+    found: dict[str, tuple[Offer, str]] = {}
+    for doc in store.iter_documents(SearchFilters(kind="product")):
+        if doc.get("title"):
+            found[doc["id"]] = (Offer.from_doc(doc), "document")
+    for doc in store.iter_documents(SearchFilters(has_products=True)):
+        for ref in doc.get("products") or []:
+            if isinstance(ref, dict) and ref.get("id") and ref.get("title") and ref["id"] not in found:
+                found[ref["id"]] = (Offer.from_doc({**ref, "platform": doc.get("platform")}), "link")
+    return sorted(found.values(), key=lambda pair: pair[0].id)

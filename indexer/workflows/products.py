@@ -1,0 +1,158 @@
+"""`product list|show|merge|split`: canonical products of a store, refreshed from its documents first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from indexer.currency import CurrencyError, convert, convert_or_none
+from indexer.products import CanonicalProduct, ProductBook, offers_in_store
+from indexer.store import SearchFilters, Store
+from indexer.stores import CRAWL_LOG_NAME, StoreSpec
+from indexer.workflows.errors import BadRequest
+from indexer.workflows.opening import opened
+
+PRODUCTS_FILE = "products.sqlite"
+
+
+def book_path(spec: StoreSpec) -> Path:
+    """The product file beside the store, where the crawl log is: `<db>.products.sqlite`, or
+    `products.sqlite` in a store's folder (./trendcart-data/ for an Elasticsearch store)."""
+    log = spec.crawl_log_path
+    return log.with_name(log.name.replace(CRAWL_LOG_NAME, PRODUCTS_FILE))
+
+
+@contextmanager
+def refreshed(spec: StoreSpec, model_name: str | None, embedder: Any) -> Iterator[tuple[Store, ProductBook]]:
+    """The store and its product book, with new or changed offers embedded and grouped (incremental)."""
+    with opened(spec, model_name) as store:
+        book = ProductBook(book_path(spec))
+        try:
+            changed = book.add_offers(offers_in_store(store), embedder.embed_documents)
+            if changed:
+                book.regroup(convert_or_none)
+            yield store, book
+        finally:
+            book.close()
+
+
+def list_products(spec: StoreSpec, model_name: str | None, embedder: Any) -> list[dict[str, Any]]:
+    """Every canonical product (id, title, members, platforms, confidence), most platforms first."""
+    with refreshed(spec, model_name, embedder) as (_store, book):
+        found = [p.to_json() for p in book.products()]
+    return sorted(found, key=lambda p: (-len(p["platforms"]), -len(p["members"]), p["title"], p["id"]))
+
+
+def sales_series(store: Store, product: CanonicalProduct) -> list[dict[str, Any]]:
+    """The product's sales over time, never backwards: each listing's counter is its running maximum (two
+    sources reporting one listing differently cannot pull it down), and the product's value at each
+    observation is the sum of every listing's latest running maximum (docs/PRODUCTS.md "Sales")."""
+    latest: dict[str, int] = {}
+    points: list[tuple[str, str, int]] = []
+    for member in product.members:
+        for snap in store.snapshots(member.offer.id, "sales"):
+            value = snap.metrics.get("sales")
+            if value is not None:
+                points.append((snap.observed_at, member.offer.id, int(value)))
+    series: list[dict[str, Any]] = []
+    for at, listing, value in sorted(points):
+        latest[listing] = max(latest.get(listing, value), value)
+        total = sum(latest.values())
+        if series and series[-1]["at"] == at:
+            series[-1]["sales"] = total
+        else:
+            series.append({"at": at, "sales": total})
+    return series
+
+
+def _links(store: Store, member_ids: set[str]) -> list[dict[str, Any]]:
+    found = []
+    for doc in store.iter_documents(SearchFilters(has_products=True)):
+        refs = {r.get("id") for r in doc.get("products") or [] if isinstance(r, dict)}
+        if refs & member_ids:
+            creator = doc.get("creator") or {}
+            found.append(
+                {
+                    "id": doc["id"],
+                    "kind": doc.get("kind"),
+                    "platform": doc.get("platform"),
+                    "title": doc.get("title"),
+                    "creator": creator.get("name") or creator.get("handle") or creator.get("id"),
+                    "views": (doc.get("metrics") or {}).get("views"),
+                }
+            )
+    return sorted(found, key=lambda d: (-(d["views"] or 0), d["id"]))
+
+
+def _prices(product: CanonicalProduct, currency: str | None) -> dict[str, Any]:
+    by_currency: dict[str, list[float]] = {}
+    for m in product.members:
+        if m.offer.price is not None and m.offer.currency:
+            by_currency.setdefault(m.offer.currency, []).append(float(m.offer.price))
+    prices: dict[str, Any] = {
+        "by_currency": {
+            c: {"min": min(v), "max": max(v), "listings": len(v)} for c, v in sorted(by_currency.items())
+        }
+    }
+    if currency:
+        converted = [convert(p, c, currency) for c, values in by_currency.items() for p in values]
+        if converted:
+            prices["converted"] = {
+                "currency": currency,
+                "min": min(c.amount for c in converted),
+                "max": max(c.amount for c in converted),
+                "rate_date": max(c.rate_date for c in converted),
+            }
+    return prices
+
+
+def show_product(
+    spec: StoreSpec, ident: str, model_name: str | None, embedder: Any, currency: str | None = None
+) -> dict[str, Any]:
+    """One canonical product: members with their match evidence, the videos and lives that link it, its
+    prices per currency (and in `currency` at the ECB rate, with the rate's date) and its sales series."""
+    try:
+        if currency:
+            convert(1.0, currency, currency)
+    except CurrencyError as exc:
+        raise BadRequest(str(exc)) from None
+    with refreshed(spec, model_name, embedder) as (store, book):
+        product = book.product(ident)
+        members = {m.offer.id for m in product.members}
+        shown = product.to_json()
+        shown["members"] = [m.to_json() for m in sorted(product.members, key=lambda m: m.offer.id)]
+        shown["links"] = _links(store, members)
+        shown["prices"] = _prices(product, currency)
+        shown["sales"] = sales_series(store, product)
+    return shown
+
+
+def merge_products(
+    spec: StoreSpec, first: str, second: str, model_name: str | None, embedder: Any
+) -> dict[str, Any]:
+    """Join two canonical products (or the products of two offers) for good: the override is kept in the
+    product file and applied on every later grouping, whatever re-crawls bring."""
+    with refreshed(spec, model_name, embedder) as (_store, book):
+        a, b = book.product(first), book.product(second)
+        if a.id == b.id:
+            raise BadRequest(f"{first} and {second} are already one product ({a.id})")
+        book.add_override("merge", a.members[0].offer.id, b.members[0].offer.id)
+        book.regroup(convert_or_none)
+        return book.product(a.members[0].offer.id).to_json()
+
+
+def split_product(spec: StoreSpec, ident: str, model_name: str | None, embedder: Any) -> list[dict[str, Any]]:
+    """Take an offer out of its canonical product (or every offer of a canonical product, given its id):
+    each stays a product of its own on every later grouping, unless merged by hand."""
+    with refreshed(spec, model_name, embedder) as (_store, book):
+        product = book.product(ident)
+        offers = [m.offer.id for m in product.members] if ident.startswith("cp-") else [ident]
+        for offer_id in offers:
+            book.add_override("split", offer_id)
+        book.db.executemany("UPDATE offers SET group_id=NULL WHERE id=?", [(o,) for o in offers])
+        book.db.commit()
+        book.regroup(convert_or_none)
+        touched = {book.group_of(o) for o in [m.offer.id for m in product.members]}
+        return [p.to_json() for p in book.products() if p.id in touched]

@@ -1,0 +1,216 @@
+"""Canonical products: the matcher's rules, grouping (incremental, overrides), the labelled set's targets,
+sales that never run backwards, ECB conversion, and `product list|show|merge|split` through the CLI."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import search_cli
+from indexer.currency import CurrencyError, convert
+from indexer.product_match import Offer, conflicts, features, match
+from indexer.products import group_offers
+from indexer.sqlite_store import SqliteStore
+from search_cli import ExitCode, app
+
+ROOT = Path(__file__).resolve().parents[1]
+SET = ROOT / "tests" / "fixtures" / "products"
+T0, T1, T2 = "2026-11-24T00:00:00Z", "2026-11-24T12:00:00Z", "2026-11-25T00:00:00Z"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_matching", ROOT / "bench" / "bench_matching.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- features and rules (no model) ----------------------------------------------------------------
+def test_features_read_sizes_colours_years_packs_and_models():
+    f = features("【爆款】戴森 V12 无绳吸尘器 2024款 黑色 0.5L 3支装")
+    assert f.models == {"v12"} and f.colours == {"black"} and f.years == {"2024"} and f.packs == {"3"}
+    assert ("volume", 500.0) in f.sizes
+    assert features("扫地机器人Pro").variants == {"pro"}  # a Latin word touching Chinese is still a word
+
+
+@pytest.mark.parametrize(
+    "a,b,why",
+    [
+        ("Portable Blender 380ml", "Portable Blender 500ml", "size (volume)"),
+        ("耐克空军一号 白色", "耐克空军一号 黑色", "colour"),
+        ("Dyson V12 2023", "Dyson V12 2024款", "year"),
+        ("Roborock S8", "Roborock S8 Pro", "edition"),
+        ("Sony WH-1000XM5", "Sony WH-1000XM4", "model number"),
+    ],
+)
+def test_near_misses_conflict(a, b, why):
+    assert why in conflicts(features(a), features(b))
+
+
+def test_same_url_and_shared_model_number_are_evidence():
+    a = Offer("tiktok:product:555", "Hommly Portable Blender X2", "tiktok", 12.99, "USD", url="https://s/x")
+    b = Offer("douyin:product:777", "家美 便携榨汁杯 X2", "douyin", 89.0, "CNY", url="https://s/x")
+    assert match(a, b, 0.1).evidence["rule"] == "same url"
+    c = Offer("douyin:product:777", "家美 便携榨汁杯 X2", "douyin", 89.0, "CNY")
+    verdict = match(a, c, 0.3)
+    assert verdict.same and verdict.evidence["model_numbers"] == ["x2"]
+    far = Offer("web:product:1", "Hommly Portable Blender X2", "web", 99.0, "USD")
+    assert not match(a, far, 0.9).same and "price" in match(a, far, 0.9).evidence["conflicts"]
+
+
+def test_grouping_is_incremental_and_keeps_overrides():
+    offers = [
+        Offer("a:1", "Blender X2 380ml"),
+        Offer("b:2", "Blender X2 380ml"),
+        Offer("c:3", "Blender X2 500ml"),
+        Offer("d:4", "Lamp 1S"),
+    ]
+    vectors = np.eye(4, dtype=np.float32)
+    vectors[1] = vectors[2] = vectors[0]
+    first = group_offers(offers, vectors, range(4), {})
+    assert first["a:1"][0] == first["b:2"][0] != first["c:3"][0]  # 500ml conflicts
+    assert len({g for g, _, _ in first.values()}) == 3
+    existing = {o: g for o, (g, _, _) in first.items()}
+    again = group_offers(offers, vectors, [], existing)  # nothing new: nothing moves
+    assert {o: g for o, (g, _, _) in again.items()} == existing
+    merged = group_offers(offers, vectors, [], existing, [("merge", "a:1", "d:4")])
+    assert merged["d:4"][0] == merged["a:1"][0] and merged["d:4"][2]["rule"] == "merged by the user"
+    split = group_offers(
+        offers, vectors, [1], {k: v for k, v in existing.items() if k != "b:2"}, [("split", "b:2", None)]
+    )
+    assert split["b:2"][0] != split["a:1"][0] and split["b:2"][2]["rule"] == "split by the user"
+
+
+def test_currency_conversion_is_dated():
+    rate = convert(10, "USD", "CNY", "2024-01-06T10:00:00Z")  # a Saturday: Friday's rate
+    assert rate.rate_date == "2024-01-05" and 70 < rate.amount < 73
+    with pytest.raises(CurrencyError):
+        convert(1, "XXX", "CNY")
+
+
+# -- the labelled set (the real model) ------------------------------------------------------------
+@pytest.mark.model
+def test_labelled_set_meets_the_targets(embedder):
+    pairs = [json.loads(line) for line in (SET / "pairs.jsonl").read_text("utf-8").splitlines()]
+    offers = [json.loads(line) for line in (SET / "offers.jsonl").read_text("utf-8").splitlines()]
+    assert len(pairs) >= 300 and {o["platform"] for o in offers} >= {
+        "tiktok",
+        "douyin",
+        "youtube",
+        "kuaishou",
+    }
+    assert sum(not p["same"] for p in pairs if p["kind"].startswith("near miss")) >= 100
+    result = _bench().evaluate(offers, pairs, embedder)
+    assert result["precision"] >= 0.95 and result["recall"] >= 0.8, result
+
+
+# -- store, book and CLI ---------------------------------------------------------------------------
+def _product(pid, title, at, sales, price, currency, platform):
+    return {
+        "id": pid, "kind": "product", "platform": platform, "url": None, "title": title, "price": price,
+        "currency": currency, "shop": None, "metrics": {"sales": sales}, "observed_at": at, "featured_in": [],
+    }  # fmt: skip
+
+
+def _video(vid, at, views, products, creator):
+    return {
+        "id": vid, "kind": "video", "platform": vid.split(":")[0], "url": None, "title": "review " + vid,
+        "creator": {"id": creator, "name": creator}, "metrics": {"views": views}, "products": products,
+        "observed_at": at,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def product_store(tmp_path):
+    path = tmp_path / "products.db"
+    store = SqliteStore(path)
+    for at, s1, s2 in ((T0, 400, 100), (T1, 380, 150), (T2, 600, 170)):  # 380: a source that lags behind
+        store.upsert(
+            [
+                _product(
+                    "tiktok:product:555", "Hommly Portable Blender Cup 380ml", at, s1, 12.99, "USD", "tiktok"
+                ),
+                _product(
+                    "douyin:product:777", "家美 便携榨汁杯 380ml 官方旗舰店", at, s2, 89.0, "CNY", "douyin"
+                ),
+                _product("douyin:product:888", "小米 LED 台灯 1S", at, 10, 169.0, "CNY", "douyin"),
+            ]
+        )
+    link = {"id": "youtube:product:shelf-1", "title": "Hommly Portable Blender Cup 380ml", "price": 13.5,
+            "currency": "USD", "url": None, "shop": "Hommly"}  # fmt: skip
+    store.upsert([_video("youtube:video:v1", T2, 5000, [link], "BlendQueen")])
+    store.upsert([_video("tiktok:video:t1", T2, 9000, [{"id": "tiktok:product:555", "title": "x"}], "Lily")])
+    store.close()
+    return str(path)
+
+
+@pytest.fixture
+def cli(monkeypatch, embedder):
+    for name in ("TRENDCART_STORE", "TRENDCART_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(search_cli, "_get_embedder", lambda: embedder)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.model
+def test_product_commands_group_show_merge_split(cli, product_store, tmp_path):
+    listed = cli("--store", product_store, "product", "list", "--json")
+    assert listed.exit_code == ExitCode.OK, listed.output
+    products = json.loads(listed.stdout)
+    blender = products[0]
+    assert blender["members"] == ["douyin:product:777", "tiktok:product:555", "youtube:product:shelf-1"]
+    assert blender["platforms"] == ["douyin", "tiktok", "youtube"] and blender["id"].startswith("cp-")
+    assert (tmp_path / "products.db.products.sqlite").is_file()
+
+    shown = cli(
+        "--store", product_store, "product", "show", "tiktok:product:555", "--currency", "cny", "--json"
+    )
+    assert shown.exit_code == ExitCode.OK, shown.output
+    data = json.loads(shown.stdout)
+    assert data["id"] == blender["id"]
+    assert {m["id"]: m["source"] for m in data["members"]}["youtube:product:shelf-1"] == "link"
+    assert all("rule" in m["evidence"] for m in data["members"])
+    assert [link["creator"] for link in data["links"]] == ["Lily", "BlendQueen"]
+    # never backwards: 400+100 -> max(400,380)+150 -> 600+170
+    assert [s["sales"] for s in data["sales"]] == [500, 550, 770]
+    assert data["prices"]["by_currency"]["USD"] == {"min": 12.99, "max": 13.5, "listings": 2}
+    assert data["prices"]["converted"]["currency"] == "CNY" and data["prices"]["converted"]["rate_date"]
+    table = cli("--store", product_store, "product", "show", blender["id"])
+    assert table.exit_code == 0 and "linked from 2" in table.stdout
+
+    split = cli("--store", product_store, "product", "split", "youtube:product:shelf-1")
+    assert split.exit_code == ExitCode.OK, split.output
+    after = {
+        p["id"]: p["members"]
+        for p in json.loads(cli("--store", product_store, "product", "list", "--json").stdout)
+    }
+    assert ["youtube:product:shelf-1"] in after.values() and after[blender["id"]] == blender["members"][:2]
+
+    merged = cli(
+        "--store", product_store, "product", "merge", "youtube:product:shelf-1", "douyin:product:888"
+    )
+    assert merged.exit_code == ExitCode.OK, merged.output
+    assert json.loads(merged.stdout)["members"] == ["douyin:product:888", "youtube:product:shelf-1"]
+    # a re-crawl (new observations, a new offer) keeps the overrides
+    store = SqliteStore(product_store)
+    store.upsert(
+        [_product("web:product:9", "Hommly Portable Blender Cup 380ml", T2, None, 12.5, "USD", "web")]
+    )
+    store.close()
+    final = {
+        tuple(p["members"])
+        for p in json.loads(cli("--store", product_store, "product", "list", "--json").stdout)
+    }
+    assert ("douyin:product:888", "youtube:product:shelf-1") in final
+    assert ("douyin:product:777", "tiktok:product:555", "web:product:9") in final
+
+    missing = cli("--store", product_store, "product", "show", "nope:product:1")
+    assert missing.exit_code == ExitCode.STORE and "no canonical product" in missing.output
+    bad = cli("--store", product_store, "product", "show", blender["id"], "--currency", "XYZ")
+    assert bad.exit_code == ExitCode.USAGE
