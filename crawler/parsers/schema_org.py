@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import html
+import math
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.bounds import MAX_RATING
 from crawler.items import (
     BaseItem,
     CreatorRef,
@@ -33,7 +36,26 @@ from crawler.normalize import (
 from crawler.parsers.web import absolute_url, web_id, web_native_id
 
 VIDEO_TYPES = frozenset({"VideoObject"})
-PRODUCT_TYPES = frozenset({"Product", "ProductGroup", "IndividualProduct", "ProductModel", "SomeProducts"})
+# Product and its schema.org subtypes (a Car on a dealer's page, a ProductModel, a DietarySupplement are products).
+PRODUCT_TYPES = frozenset(
+    {
+        "Product",
+        "ProductGroup",
+        "ProductCollection",
+        "IndividualProduct",
+        "ProductModel",
+        "SomeProducts",
+        "Vehicle",
+        "Car",
+        "Motorcycle",
+        "MotorizedBicycle",
+        "BusOrCoach",
+        "DietarySupplement",
+    }
+)
+# schema.org's default bestRating when a Rating does not say (https://schema.org/bestRating).
+DEFAULT_BEST_RATING = 5.0
+_RATING_NUMBER_RE = re.compile(r"^\s*([0-9]{1,3}(?:[.,][0-9]{1,6})?)\s*$")
 CREATOR_TYPES = frozenset({"Person", "Organization", "Corporation", "Brand", "OnlineStore", "Store"})
 OFFER_TYPES = frozenset({"Offer", "AggregateOffer"})
 # interactionStatistic.interactionType -> our metric (BookmarkAction: a saved/collected video).
@@ -295,6 +317,7 @@ class SchemaOrgMapper:
             observed_at=self.observed_iso,
             source=self.source,
             duration_s=parse_duration(scalar(g.first(node, "duration"))),
+            thumbnail=self.image(node, "thumbnailUrl", "thumbnail", "image"),
         )
         if broadcast is not None:
             return LiveItem(live=self.live_info(broadcast), **fields)
@@ -453,6 +476,7 @@ class SchemaOrgMapper:
 
     def product_ref(self, node: dict[str, Any], product_id: str | None) -> ProductRef:
         low, high, currency = self.price(node)
+        rating, reviews = self.rating(node)
         return ProductRef(
             id=product_id,
             title=self.g.text(node, "name", max_length=500),
@@ -461,10 +485,41 @@ class SchemaOrgMapper:
             currency=currency,
             url=self.product_url(node, product_id),
             shop=self.shop(node),
+            thumbnail=self.image(node),
+            rating=rating,
+            review_count=reviews,
         )
+
+    def image(self, node: dict[str, Any], *names: str) -> str | None:
+        """The first image URL of `image` (or the given properties): a URL string or an ImageObject."""
+        for name in names or ("image",):
+            for value in self.g.get(node, name):
+                value = scalar(value)
+                if isinstance(value, dict):
+                    value = scalar(self.g.first(value, "url", "contentUrl", "thumbnailUrl"))
+                url = absolute_url(value, self.page_url)
+                if url:
+                    return url
+        return None
+
+    def rating(self, node: dict[str, Any]) -> tuple[float | None, int | None]:
+        """(ratingValue, ratingCount else reviewCount) of the node's aggregateRating. A value is kept only when
+        it is a finite number in [0, bestRating] (bestRating 5 when unsaid, at most MAX_RATING)."""
+        for aggregate in self.g.get(node, "aggregateRating"):
+            if not isinstance(aggregate, dict):
+                continue
+            best = rating_number(scalar(self.g.first(aggregate, "bestRating")))
+            best = best if best is not None and 0 < best <= MAX_RATING else DEFAULT_BEST_RATING
+            value = rating_number(scalar(self.g.first(aggregate, "ratingValue")))
+            reviews = parse_count(scalar(self.g.first(aggregate, "ratingCount")))
+            if reviews is None:
+                reviews = parse_count(scalar(self.g.first(aggregate, "reviewCount")))
+            return (value if value is not None and value <= best else None), reviews
+        return None, None
 
     def product_item(self, node: dict[str, Any], product_id: str, featured_in: list[str]) -> ProductItem:
         low, high, currency = self.price(node)
+        rating, reviews = self.rating(node)
         title = self.g.text(node, "name", max_length=500)
         description = self.g.text(node, "description")
         category = self.g.first(node, "category")
@@ -489,7 +544,22 @@ class SchemaOrgMapper:
             shop=self.shop(node),
             category=category,
             featured_in=featured_in,
+            thumbnail=self.image(node),
+            rating=rating,
+            review_count=reviews,
         )
+
+
+def rating_number(value: Any) -> float | None:
+    """A rating from a number or a string such as `4.5` or `4,5`; None for anything else, negative or not finite."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        match = _RATING_NUMBER_RE.match(value)
+        value = float(match.group(1).replace(",", ".")) if match else None
+    if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0:
+        return float(value)
+    return None
 
 
 def live_status(started: str | None, ended: str | None, now_iso: str | None) -> str | None:
