@@ -14,6 +14,7 @@ from crawler.bounds import MAX_DURATION_S as MAX_DURATION_S
 from crawler.bounds import MAX_PRICE as MAX_PRICE
 
 # Time helpers live in crawler.times; these names stay importable from here for the parsers.
+from crawler.language import latin_language
 from crawler.times import iso_utc as iso_utc
 from crawler.times import parse_datetime as parse_datetime
 from crawler.times import utc_now as utc_now
@@ -264,8 +265,13 @@ def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
 
 
+# Below this many letters lingua has too little to go on (`OK`, `4K`): such texts keep the plain guess.
+LANGUAGE_MIN_LETTERS = 8
+
+
 def guess_language(text: str | None) -> str | None:
-    """'zh' when Han characters dominate the letters, 'en' for Latin text, None when there is too little to tell."""
+    """'ja' for kana, 'zh' when Han characters dominate the letters; for Latin-script text the language lingua
+    finds (crawler/language.py: en, de, fr, es, ...), 'en' when it cannot tell; None when there is too little."""
     if not text or not isinstance(text, str):
         return None
     han = sum(1 for ch in text if _is_cjk(ch))
@@ -276,7 +282,8 @@ def guess_language(text: str | None) -> str | None:
     if han >= 2 and han * 2 >= latin / 3:
         return "zh"
     if latin >= 3:
-        return "en"
+        letters = sum(1 for ch in text if ch.isalpha())
+        return (latin_language(text) or "en") if letters >= LANGUAGE_MIN_LETTERS else "en"
     return None
 
 
