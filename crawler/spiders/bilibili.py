@@ -1,4 +1,5 @@
-"""`scrapy crawl bilibili`: the popular list and the ranking by default; or `-a urls=` / `-a bvids=` / `-a rooms=`."""
+"""`scrapy crawl bilibili`: the popular list and the ranking by default; or `-a urls=` / `-a bvids=` / `-a rooms=`
+/ `-a discover=live,area:PARENT[:AREA]` (the public live room lists)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,34 @@ from crawler.spiders.base import TrendcartSpider
 POPULAR_URL = f"{API}/x/web-interface/popular?ps=20&pn=1"
 RANKING_URL = f"{API}/x/web-interface/ranking/v2?rid=0&type=all"
 LIVE_INFO_URL = "https://api.live.bilibili.com/room/v1/Room/get_info?room_id={room}"
+# The public live room lists a visitor's browser opens without signing in (docs/PLATFORMS.md "Bilibili").
+LIVE_RECOMMEND_URL = (
+    "https://api.live.bilibili.com/xlive/web-interface/v1/webMain/getMoreRecList?platform=web"
+)
+LIVE_AREA_URL = (
+    "https://api.live.bilibili.com/xlive/web-interface/v1/second/getList"
+    "?platform=web&parent_area_id={parent}&area_id={area}&sort_type=&page=1"
+)
+DISCOVER_LISTS = {"popular": POPULAR_URL, "ranking": RANKING_URL, "live": LIVE_RECOMMEND_URL}
+_AREA_RE = re.compile(r"^area:(\d{1,6})(?::(\d{1,6}))?$")
 _BVID_RE = re.compile(r"/video/(BV[0-9A-Za-z]{10})")
 _ROOM_RE = re.compile(r"^/(\d+)")
+
+
+def discover_urls(discover: str | None) -> list[str]:
+    """`popular`, `ranking`, `live` (the live home page's recommended rooms) and `area:PARENT[:AREA]` (one live
+    area's rooms, area 0 = the whole parent area) -> their list URLs; ValueError names an unknown list."""
+    urls = []
+    for name in (n.strip().lower() for n in (discover or "").split(",") if n.strip()):
+        area = _AREA_RE.match(name)
+        if area:
+            urls.append(LIVE_AREA_URL.format(parent=area.group(1), area=area.group(2) or "0"))
+        elif name in DISCOVER_LISTS:
+            urls.append(DISCOVER_LISTS[name])
+        else:
+            known = ", ".join([*DISCOVER_LISTS, "area:PARENT[:AREA]"])
+            raise ValueError(f"unknown discover list {name!r}; known: {known}")
+    return urls
 
 
 def api_url(url: str) -> str:
@@ -48,9 +75,11 @@ class BilibiliSpider(TrendcartSpider):
         rooms: str | None = None,
         pages_as_api: str | None = None,
         urls: str | None = None,
+        discover: str | None = None,
         **kwargs: Any,
     ) -> None:
         extra = [view_api_url(b.strip()) for b in (bvids or "").split(",") if b.strip()]
+        extra += discover_urls(discover)
         extra += [LIVE_INFO_URL.format(room=r.strip()) for r in (rooms or "").split(",") if r.strip()]
         joined = ",".join(u for u in [urls or "", *extra] if u)
         super().__init__(urls=joined or None, **kwargs)

@@ -1,4 +1,4 @@
-"""Bilibili: the public web-interface JSON API (view, popular, ranking), live room info and video pages; see docs/PLATFORMS.md."""
+"""Bilibili: the public web-interface JSON API (view, popular, ranking), the live API bodies and video pages; see docs/PLATFORMS.md."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from crawler.items import CreatorRef, LiveInfo, LiveItem, Metrics, VideoItem, make_id
+from crawler.items import CreatorRef, Metrics, VideoItem, make_id
 from crawler.normalize import guess_language, normalise_hashtags, parse_datetime, parse_duration
 from crawler.parsers.base import Page, ParseResult, dig
+from crawler.parsers.platforms import bilibili_live
 from crawler.parsers.platforms._common import (
     assigned_json,
     body_json,
@@ -34,8 +35,6 @@ BLOCKED_CODES = {
     -352: "bilibili/risk_control",
     -401: "bilibili/login_required",
 }
-# live_status of room/v1/Room/get_info: 1 on air, 2 "轮播" (replaying old videos, i.e. not live), 0 off.
-LIVE_STATUS = {0: "ended", 1: "live", 2: "ended"}
 # The popular list pages by `pn`; stop following after this many pages (20 videos each).
 MAX_POPULAR_PAGES = 10
 
@@ -69,7 +68,7 @@ class BilibiliParser:
             return isinstance(payload, dict) and bool(
                 "no_more" in payload
                 or {"bvid", "aid", "stat"} & payload.keys()
-                or {"live_status", "room_id"} <= payload.keys()
+                or bilibili_live.recognise(payload) is not None
                 or any(isinstance(v, dict) and "bvid" in v for v in list_or_empty(payload.get("list"))[:1])
             )
         return "__INITIAL_STATE__" in page.text[:3_000_000] and "bilibili" in page.text[:200_000]
@@ -110,10 +109,9 @@ class BilibiliParser:
                 text(t.get("tag_name")) for t in list_or_empty(payload.get("Tags")) if isinstance(t, dict)
             ]
             return ParseResult(items=[video_item(view, page.observed_iso, [t for t in tags if t])])
-        if "live_status" in payload and "room_id" in payload:
-            if not text(first(payload.get("room_id"), payload.get("short_id"))):
-                return ParseResult(errors=["bilibili/unavailable"])
-            return ParseResult(items=[live_item(payload, page.observed_iso)])
+        live_form = bilibili_live.recognise(payload)
+        if live_form is not None:
+            return bilibili_live.parse_live(live_form, payload, page.url, page.observed_iso)
         if isinstance(payload.get("list"), list):
             items = [
                 video_item(v, page.observed_iso)
@@ -172,47 +170,6 @@ def video_item(data: dict[str, Any], observed_at: str, tags: list[str] | None = 
         observed_at=observed_at,
         source="bilibili",
     )
-
-
-def live_item(room: dict[str, Any], observed_at: str) -> LiveItem:
-    """room/v1/Room/get_info: uid, room_id, title, live_status, online, live_time ("0000-00-00 00:00:00" when off)."""
-    room_id = text(first(room.get("room_id"), room.get("short_id")))
-    status_code = room.get("live_status")
-    status = LIVE_STATUS.get(status_code if isinstance(status_code, int) else -1)
-    uid = text(room.get("uid"))
-    live_time = (
-        room.get("live_time")
-        if isinstance(room.get("live_time"), str) and not room["live_time"].startswith("0000")
-        else None
-    )
-    title = text(room.get("title"))
-    return LiveItem(
-        id=make_id("bilibili", "live", room_id),
-        platform="bilibili",
-        url=f"https://live.bilibili.com/{room_id}",
-        title=title,
-        description=text(re.sub(r"<[^>]+>", " ", room.get("description") or ""))
-        if isinstance(room.get("description"), str)
-        else None,
-        hashtags=normalise_hashtags(room.get("tags") if isinstance(room.get("tags"), str) else []),
-        language=guess_language(title),
-        creator=CreatorRef(
-            id=uid,
-            url=f"https://space.bilibili.com/{uid}" if uid else None,
-            followers=count(room.get("attention")),
-        ),
-        # live_time is Beijing time without a zone.
-        live=LiveInfo(status=status, started_at=_beijing(live_time) if status == "live" else None),
-        metrics=Metrics(viewers=count(room.get("online")) if status == "live" else None),
-        observed_at=observed_at,
-        source="bilibili",
-    )
-
-
-def _beijing(value: str | None) -> str | None:
-    if not value:
-        return None
-    return parse_datetime(value.replace(" ", "T") + "+08:00")
 
 
 def view_api_url(bvid: str) -> str:
