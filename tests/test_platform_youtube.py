@@ -283,3 +283,23 @@ def test_dedupe_products_on_url_without_tracking_or_title_and_price():
         ("Cap", None, 5.0, "https://img.example/cap.jpg"),
         ("Cap", None, 6.0, None),
     ]
+
+
+def test_a_channel_tab_page_reads_its_embedded_browse_body():
+    body = (FIXTURES / "browse-shorts-UCh8gHdtzO2tXd593_bjErWg.json").read_text(encoding="utf-8")
+    html = f"<html><script>var ytInitialData = {body};</script></html>"
+    url = "https://www.youtube.com/channel/UCh8gHdtzO2tXd593_bjErWg/shorts"
+    result = parse_page(Page.from_text(url, html))
+    assert result.errors == [] and result.items[0].id == "youtube:video:l-X5WbDSH2o"
+
+
+def test_discover_lists_are_channel_tabs_and_the_live_destination():
+    from crawler.spiders.youtube import discover_urls
+
+    assert discover_urls("live,shorts,live-now", "UCR-DXc1voovS8nhAvccRZhg") == [
+        "https://www.youtube.com/channel/UCR-DXc1voovS8nhAvccRZhg/streams",
+        "https://www.youtube.com/channel/UCR-DXc1voovS8nhAvccRZhg/shorts",
+        "https://www.youtube.com/channel/UC4R8DWoMoI7CAwX8_LjQHig/livetab",
+    ]
+    with pytest.raises(ValueError, match="unknown list 'hot'"):
+        discover_urls("hot", None)

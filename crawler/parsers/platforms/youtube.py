@@ -135,6 +135,10 @@ class YouTubeParser:
             return ParseResult(errors=["youtube/unrecognised_response"])
         player = assigned_json(html, "ytInitialPlayerResponse")
         initial = assigned_json(html, "ytInitialData")
+        if not isinstance(player, dict) and isinstance(initial, dict) and not watch_results(initial):
+            items = browse_items(initial, page)  # a channel tab page embeds its browse body
+            if items:
+                return ParseResult(items=items)
         if not isinstance(player, dict):
             blocked = find_signal(html, BLOCK_SIGNALS)
             if blocked:
