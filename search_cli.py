@@ -589,18 +589,45 @@ def product_list(fmt: FormatOption = None, as_json: JsonAlias = False) -> None:
 def product_show(
     ident: str = typer.Argument(..., help="A canonical product id (cp-...) or the id of one of its offers."),
     currency: CurrencyOption = None,
+    window: WindowOption = "7d",
+    now: NowOption = None,
+    top_kol: int = typer.Option(
+        1_000_000, "--top-kol-followers", min=1, help="FACT: followers from which a creator is a top KOL."
+    ),
+    field_account: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--field-account", help="FACT: a creator id or name that is the brand's own (repeatable)."
+        ),
+    ] = None,
+    campaigns: Optional[Path] = typer.Option(
+        None,
+        "--campaigns",
+        help="FACT: a TOML file of [[campaign]] name/start/end/tags added to the calendar.",
+    ),
     fmt: FormatOption = None,
     as_json: JsonAlias = False,
 ) -> None:
-    """Show one canonical product: members with match evidence, linking videos and lives, prices, sales.
+    """Show one canonical product: members with match evidence, linking videos and lives with their share
+    of the gain, prices, sales, and the FACT breakdown (field, alliance, top_kol; campaign) in the window.
 
-    Example: trendcart product show douyin:product:777 --currency CNY
+    Example: trendcart product show douyin:product:777 --currency CNY --window 7d
     """
-    from indexer.workflows.products import show_product
+    from indexer.workflows.products import FactOptions, show_product
     from indexer.workflows.views import product_lines
 
     output = choose_format(fmt, as_json)
-    shown = show_product(_spec(), ident, state.model, _get_embedder(), currency.upper() if currency else None)
+    options = FactOptions(top_kol, tuple(field_account or ()), str(campaigns) if campaigns else None)
+    shown = show_product(
+        _spec(),
+        ident,
+        state.model,
+        _get_embedder(),
+        currency.upper() if currency else None,
+        window,
+        _now(now),
+        options,
+    )
     emit(output, shown, lambda: lines(product_lines(shown)))
 
 

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crawler import times
+from indexer.campaigns import CampaignFileError, load_campaigns
 from indexer.currency import CurrencyError, convert, convert_or_none
+from indexer.fact import TOP_KOL_FOLLOWERS, breakdown, contributions, own_accounts
 from indexer.products import CanonicalProduct, ProductBook, offers_in_store
 from indexer.store import SearchFilters, Store
 from indexer.stores import CRAWL_LOG_NAME, StoreSpec
-from indexer.workflows.errors import BadRequest
+from indexer.trends import parse_window
+from indexer.workflows.errors import BadInput, BadRequest
 from indexer.workflows.opening import opened
 
 PRODUCTS_FILE = "products.sqlite"
+
+
+@dataclass
+class FactOptions:
+    """How FACT sorts creators: the head-creator threshold, accounts that are the brand's own, campaigns."""
+
+    top_kol_followers: int = TOP_KOL_FOLLOWERS
+    field_accounts: tuple[str, ...] = ()
+    campaigns_file: str | None = None
 
 
 def book_path(spec: StoreSpec) -> Path:
@@ -67,23 +82,34 @@ def sales_series(store: Store, product: CanonicalProduct) -> list[dict[str, Any]
     return series
 
 
-def _links(store: Store, member_ids: set[str]) -> list[dict[str, Any]]:
+def _linking(store: Store, member_ids: set[str]) -> list[dict[str, Any]]:
+    """The videos and lives that link one of the product's offers."""
     found = []
     for doc in store.iter_documents(SearchFilters(has_products=True)):
         refs = {r.get("id") for r in doc.get("products") or [] if isinstance(r, dict)}
         if refs & member_ids:
-            creator = doc.get("creator") or {}
-            found.append(
-                {
-                    "id": doc["id"],
-                    "kind": doc.get("kind"),
-                    "platform": doc.get("platform"),
-                    "title": doc.get("title"),
-                    "creator": creator.get("name") or creator.get("handle") or creator.get("id"),
-                    "views": (doc.get("metrics") or {}).get("views"),
-                }
-            )
-    return sorted(found, key=lambda d: (-(d["views"] or 0), d["id"]))
+            found.append(doc)
+    return found
+
+
+def _links(docs: list[dict[str, Any]], gains: dict[str, int], total: int) -> list[dict[str, Any]]:
+    found = []
+    for doc in docs:
+        creator = doc.get("creator") or {}
+        found.append(
+            {
+                "id": doc["id"],
+                "kind": doc.get("kind"),
+                "platform": doc.get("platform"),
+                "title": doc.get("title"),
+                "creator": creator.get("name") or creator.get("handle") or creator.get("id"),
+                "followers": creator.get("followers"),
+                "views": (doc.get("metrics") or {}).get("views"),
+                "gain": gains.get(doc["id"]),
+                "share": round(gains[doc["id"]] / total, 4) if total and doc["id"] in gains else None,
+            }
+        )
+    return sorted(found, key=lambda d: (-(d["gain"] or 0), -(d["views"] or 0), d["id"]))
 
 
 def _prices(product: CanonicalProduct, currency: str | None) -> dict[str, Any]:
@@ -109,10 +135,25 @@ def _prices(product: CanonicalProduct, currency: str | None) -> dict[str, Any]:
 
 
 def show_product(
-    spec: StoreSpec, ident: str, model_name: str | None, embedder: Any, currency: str | None = None
+    spec: StoreSpec,
+    ident: str,
+    model_name: str | None,
+    embedder: Any,
+    currency: str | None = None,
+    window: str = "7d",
+    now: datetime | None = None,
+    fact_options: FactOptions | None = None,
 ) -> dict[str, Any]:
-    """One canonical product: members with their match evidence, the videos and lives that link it, its
-    prices per currency (and in `currency` at the ECB rate, with the rate's date) and its sales series."""
+    """One canonical product: members with their match evidence, the videos and lives that link it (with
+    their share of the product's gain of views in the window), its prices per currency (and in `currency`
+    at the ECB rate, with the rate's date), its sales series and its FACT breakdown in the window."""
+    options = fact_options or FactOptions()
+    try:
+        campaigns = load_campaigns(options.campaigns_file)
+    except CampaignFileError as exc:
+        raise BadInput(str(exc)) from None
+    end = now or times.utc_now()
+    start = end - parse_window(window)
     try:
         if currency:
             convert(1.0, currency, currency)
@@ -123,7 +164,18 @@ def show_product(
         members = {m.offer.id for m in product.members}
         shown = product.to_json()
         shown["members"] = [m.to_json() for m in sorted(product.members, key=lambda m: m.offer.id)]
-        shown["links"] = _links(store, members)
+        docs = _linking(store, members)
+        found = contributions(store, docs, "views", start, end, campaigns)
+        gains = {c.content_id: c.gain for c in found}
+        total = sum(gains.values())
+        shown["window"] = {"start": times.iso_utc(start), "end": times.iso_utc(end)}
+        shown["links"] = _links(docs, gains, total)
+        own = own_accounts([m.to_json() for m in product.members], options.field_accounts)
+        by_id = {d["id"]: d for d in docs}
+        shown["fact"] = breakdown(found, by_id, own, "views", options.top_kol_followers).to_json()
+        sales = contributions(store, docs, "sales", start, end, campaigns)
+        if sales:
+            shown["fact_sales"] = breakdown(sales, by_id, own, "sales", options.top_kol_followers).to_json()
         shown["prices"] = _prices(product, currency)
         shown["sales"] = sales_series(store, product)
     return shown

@@ -279,4 +279,20 @@ def product_lines(product: dict[str, Any]) -> list[str]:
         shown.append(f"  {link['id']}  {safe_text(link['creator'] or '-')}  {safe_text(link['title'] or '')}")
     if product["sales"]:
         shown.append("sales: " + " -> ".join(f"{s['sales']:,}" for s in product["sales"]))
+    shown.extend(fact_lines(product.get("fact")))
+    return shown
+
+
+def fact_lines(fact: dict[str, Any] | None) -> list[str]:
+    """The FACT block: each part's share of the gain, its top contributors and its rule; then campaign."""
+    if not fact or not fact.get("total"):
+        return ["FACT: no gain in the window (needs two observations of a linking video or live)"]
+    shown = [f"FACT of {fact['total']:,} {fact['metric']} gained in the window:"]
+    for part in ("field", "alliance", "top_kol"):
+        p = fact[part]
+        who = ", ".join(f"{safe_text(c['creator'])} {c['gain']:,}" for c in p["contributors"][:3]) or "-"
+        shown.append(f"  {part:<9}{(p['share'] or 0):>7.1%}  {who}  ({p['rule']})")
+    c = fact["campaign"]
+    names = ", ".join(c["campaigns"]) or "none"
+    shown.append(f"  campaign {(c['share'] or 0):>7.1%}  {names}  ({c['rule']})")
     return shown
