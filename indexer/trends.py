@@ -280,6 +280,8 @@ class TrendEngine:
             kind = "product" if by is TrendBy.product else by.value
             cur, prev = (self._stats(metric, a, b, kind, platform) for a, b in windows)
             docs = self._docs(cur.keys())
+            if by is TrendBy.product:  # products known only through links: title, price, shop from the link
+                docs = {**self._linked_products(set(cur) - set(docs)), **docs}
             results, skipped = self._rank_entities(by, cur, prev, docs, start, end)
         else:
             results, skipped, cur = self._rank_groups(by, metric, windows, platform, start, end)
@@ -314,6 +316,29 @@ class TrendEngine:
             values = found
         docs = (_doc(d) for d in values if d is not None)
         return {d["id"]: d for d in docs if d.get("id")}
+
+    def _linked_products(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        """Product-like documents for product ids that only videos and lives link: the link's title, url,
+        price, currency and shop (the first linking document that has a title wins, by id)."""
+        if not ids:
+            return {}
+        found: dict[str, dict[str, Any]] = {}
+        for doc in self.store.iter_documents(SearchFilters(has_products=True)):
+            for ref in doc.get("products") or []:
+                if (
+                    isinstance(ref, dict)
+                    and ref.get("id") in ids
+                    and ref.get("title")
+                    and ref["id"] not in found
+                ):
+                    found[ref["id"]] = {
+                        "id": ref["id"],
+                        "kind": "product",
+                        "platform": doc.get("platform"),
+                        "metrics": {"sales": ref.get("sales")},
+                        **{k: ref.get(k) for k in ("title", "url", "price", "price_max", "currency", "shop")},
+                    }
+        return found
 
     # -- single entities (video, live, product by its own sales) ---------------------------------
     def _rank_entities(
@@ -358,6 +383,9 @@ class TrendEngine:
             extra = {"kind": doc.get("kind") or by.value, "creator": (doc.get("creator") or {}).get("name")}
             if doc.get("kind") == "product":
                 extra.update(price=doc.get("price"), currency=doc.get("currency"), shop=doc.get("shop"))
+                extra["sales"] = (doc.get("metrics") or {}).get("sales")
+                if extra["sales"] is None and now_obs.basis == "snapshots":
+                    extra["sales"] = now_obs.last_value
             results.append(
                 TrendResult(
                     rank=0,

@@ -214,3 +214,33 @@ def test_product_commands_group_show_merge_split(cli, product_store, tmp_path):
     assert missing.exit_code == ExitCode.STORE and "no canonical product" in missing.output
     bad = cli("--store", product_store, "product", "show", blender["id"], "--currency", "XYZ")
     assert bad.exit_code == ExitCode.USAGE
+
+
+def test_trending_sales_has_titles_and_sales_from_documents_and_links(tmp_path):
+    from crawler.items import Snapshot
+    from indexer.trends import TrendEngine
+
+    store = SqliteStore(tmp_path / "sales.db")
+    for at, sales in ((T0, 300), (T1, 350), (T2, 400)):
+        store.upsert(
+            [_product("tiktok:product:555", "Hommly Portable Blender Cup", at, sales, 12.99, "USD", "tiktok")]
+        )
+    store.add_snapshots([Snapshot("douyin:product:777", at, {"sales": s}) for at, s in ((T0, 10), (T2, 90))])
+    link = {
+        "id": "douyin:product:777",
+        "title": "家美 便携榨汁杯",
+        "price": 89.0,
+        "currency": "CNY",
+        "shop": "家美",
+    }
+    store.upsert([_video("douyin:video:d1", T2, 100, [link], "小美")])
+    report = TrendEngine(store, now=T2).trending("product", "2d", "sales")
+    store.close()
+    rows = {r["id"]: r for r in report.to_json()["results"]}
+    assert rows["tiktok:product:555"]["title"] == "Hommly Portable Blender Cup"
+    assert rows["tiktok:product:555"]["sales"] == 400
+    assert (
+        rows["douyin:product:777"]["title"] == "家美 便携榨汁杯"
+        and rows["douyin:product:777"]["shop"] == "家美"
+    )
+    assert rows["douyin:product:777"]["sales"] == 90 and rows["douyin:product:777"]["price"] == 89.0
