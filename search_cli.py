@@ -660,6 +660,36 @@ def product_split(
     print_json(split_product(_spec(), ident, state.model, _get_embedder()))
 
 
+creator_app = typer.Typer(
+    help="Creators: tier by followers, follower growth, the products they push, their videos and lives.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(creator_app, name="creator")
+
+
+@creator_app.command("show")
+def creator_show(
+    ident: str = typer.Argument(..., help="The creator's id, name or handle (case-insensitive, @ ignored)."),
+    fmt: FormatOption = None,
+    as_json: JsonAlias = False,
+) -> None:
+    """Show one creator: tier (top >= 1M followers, mid, micro, nano), followers over time, their videos and
+    lives, and the products they push.
+
+    Example: trendcart creator show @lily --json
+    """
+    from indexer.workflows.creators import show_creator
+    from indexer.workflows.views import creator_lines
+
+    try:
+        output = choose_format(fmt, as_json)
+        shown = show_creator(_spec(), ident, state.model)
+    except HANDLED as exc:
+        fail(str(exc), exit_code_for(exc))
+    emit(output, shown, lambda: lines(creator_lines(shown)))
+
+
 class OutboxAction(str, Enum):
     status = "status"
     replay = "replay"

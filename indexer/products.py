@@ -21,6 +21,13 @@ from indexer.store import SearchFilters, Store, StoreError
 NEIGHBOURS = 20
 # Rows of the similarity product computed at once: 1024 x 100k float32 is 400 MB at most in flight.
 CHUNK = 1024
+# Up to this many offers the neighbours are exact; beyond, an inverted file (k-means lists) cuts the work
+# ~sqrt(n)/NPROBE-fold. Same-product titles sit in one list or its nearest ones (bench: recall of the exact
+# neighbours, docs/BENCHMARKS.md "Product matching").
+EXACT_LIMIT = 20_000
+NPROBE = 4
+IVF_ROUNDS = 6
+IVF_SEED = 13
 # A group is checked against at most this many of its members before a join (conflicts: size, colour ...).
 CHECK_MEMBERS = 50
 SCHEMA = """
@@ -204,7 +211,8 @@ class ProductBook:
     def add_override(self, action: str, a: str, b: str | None = None) -> None:
         with self.db:
             self.db.execute(
-                "INSERT INTO overrides (action, a, b, at) VALUES (?,?,?,?)", (action, a, b, times.iso_utc(times.utc_now()))
+                "INSERT INTO overrides (action, a, b, at) VALUES (?,?,?,?)",
+                (action, a, b, times.iso_utc(times.utc_now())),
             )
 
     # -- grouping ----------------------------------------------------------------------------------
@@ -261,22 +269,70 @@ class ProductBook:
         return found[0]
 
 
-def _neighbours(vectors: np.ndarray, rows: Sequence[int], k: int) -> dict[int, list[tuple[int, float]]]:
-    """For each row, its k nearest other rows by cosine (vectors are unit length), best first."""
+def _top(
+    sims: np.ndarray, rows: Sequence[int], columns: np.ndarray, k: int
+) -> dict[int, list[tuple[int, float]]]:
+    """The k best columns of each row of a similarity block, best first (a row never lists itself)."""
     out: dict[int, list[tuple[int, float]]] = {}
-    if len(vectors) < 2:
+    kk = min(k, sims.shape[1] - 1)
+    if kk <= 0:
         return {r: [] for r in rows}
-    k = min(k, len(vectors) - 1)
-    rows = list(rows)
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        sims = vectors[chunk] @ vectors.T
-        sims[np.arange(len(chunk)), chunk] = -np.inf
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        for row, cand in enumerate(top):
-            order = cand[np.argsort(-sims[row, cand])]
-            out[chunk[row]] = [(int(j), float(sims[row, j])) for j in order]
+    top = (
+        np.argpartition(-sims, kk - 1, axis=1)[:, : kk + 1] if kk + 1 <= sims.shape[1] else np.argsort(-sims)
+    )
+    for i, row in enumerate(rows):
+        cand = top[i][np.argsort(-sims[i, top[i]])]
+        out[row] = [(int(columns[j]), float(sims[i, j])) for j in cand if columns[j] != row][:k]
     return out
+
+
+def _neighbours(vectors: np.ndarray, rows: Sequence[int], k: int) -> dict[int, list[tuple[int, float]]]:
+    """For each row, its k nearest other rows by cosine (vectors are unit length), best first: exact up to
+    EXACT_LIMIT vectors, then an inverted file (IVF: k-means lists, NPROBE nearest lists searched)."""
+    rows = list(rows)
+    if len(vectors) < 2 or not rows:
+        return {r: [] for r in rows}
+    everything = np.arange(len(vectors))
+    out: dict[int, list[tuple[int, float]]] = {}
+    if len(vectors) <= EXACT_LIMIT:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            out.update(_top(vectors[chunk] @ vectors.T, chunk, everything, k))
+        return out
+    centroids, lists = _inverted_file(vectors)
+    near = np.argsort(-(centroids @ centroids.T), axis=1)[:, :NPROBE]
+    primary = np.argmax(vectors[rows] @ centroids.T, axis=1)
+    for c in np.unique(primary):
+        queries = [r for r, p in zip(rows, primary, strict=True) if p == c]
+        columns = np.concatenate([lists[j] for j in near[c]])
+        for start in range(0, len(queries), CHUNK):
+            chunk = queries[start : start + CHUNK]
+            out.update(_top(vectors[chunk] @ vectors[columns].T, chunk, columns, k))
+    return out
+
+
+def _inverted_file(vectors: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Spherical k-means (sqrt(n) lists, a few rounds on a sample, seeded) and each vector's list."""
+    rng = np.random.default_rng(IVF_SEED)
+    n_lists = max(int(np.sqrt(len(vectors))), 1)
+    sample = vectors[rng.choice(len(vectors), min(len(vectors), 50 * n_lists), replace=False)]
+    centroids = sample[rng.choice(len(sample), n_lists, replace=False)].copy()
+    for _ in range(IVF_ROUNDS):
+        assign = np.argmax(sample @ centroids.T, axis=1)
+        for c in range(n_lists):
+            members = sample[assign == c]
+            if len(members):
+                centroids[c] = members.sum(axis=0)
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    assign = np.concatenate(
+        [
+            np.argmax(vectors[s : s + CHUNK * 8] @ centroids.T, axis=1)
+            for s in range(0, len(vectors), CHUNK * 8)
+        ]
+    )
+    order = np.argsort(assign, kind="stable")
+    bounds = np.searchsorted(assign[order], np.arange(n_lists + 1))
+    return centroids, [order[bounds[c] : bounds[c + 1]] for c in range(n_lists)]
 
 
 def group_offers(

@@ -296,3 +296,21 @@ def fact_lines(fact: dict[str, Any] | None) -> list[str]:
     names = ", ".join(c["campaigns"]) or "none"
     shown.append(f"  campaign {(c['share'] or 0):>7.1%}  {names}  ({c['rule']})")
     return shown
+
+
+def creator_lines(creator: dict[str, Any]) -> list[str]:
+    """One creator (creators.show_creator) as lines: who, tier and followers, products, videos and lives."""
+    name = safe_text(creator["name"] or creator["handle"] or creator["id"] or "?")
+    f = creator["followers"]
+    grow = f" ({f['growth']:+,} since {f['first_at']})" if f else ""
+    shown = [f"{name}  {', '.join(creator['platforms'])}  tier {creator['tier'] or '?'}"]
+    shown.append(f"followers: {f['latest']:,}{grow}" if f else "followers: unknown")
+    shown.append(f"products pushed: {len(creator['products'])}")
+    for p in creator["products"]:
+        shown.append(f"  {p['id']}  {safe_text(p['title'] or '')}  in {len(p['content'])} video(s)/live(s)")
+    for kind in ("videos", "lives"):
+        shown.append(f"{kind}: {len(creator[kind])}")
+        for c in creator[kind]:
+            views = f"{c['views']:,}" if c["views"] is not None else "-"
+            shown.append(f"  {c['id']}  {views} views  {safe_text(c['title'] or '')}")
+    return shown
