@@ -319,6 +319,9 @@ def trending(
     ),
     limit: int = typer.Option(20, "--limit", min=1, help="How many to show."),
     platform: PlatformOption = None,
+    query: Optional[str] = typer.Option(
+        None, "--query", help="Only what is like this text (hybrid search: semantic + keyword)."
+    ),
     now: NowOption = None,
     fmt: FormatOption = None,
     as_json: JsonAlias = False,
@@ -337,7 +340,10 @@ def trending(
 
     output = choose_format(fmt, as_json, as_csv, rows=True)
     platform_name = platform.value if platform else None
-    report = rank_trending(_spec(), by, window, metric.value, limit, platform_name, _now(now), state.model)
+    embedder = _get_embedder() if query else None
+    report = rank_trending(
+        _spec(), by, window, metric.value, limit, platform_name, _now(now), state.model, query, embedder
+    )
     draw = (lambda: show(trend_table(report))) if report.results else None
     emit(output, report.to_json(), draw, rows_of(report), COLUMNS)
     if not report.results:

@@ -83,30 +83,54 @@ def split_half(judged: list[tuple[dict, pm.Match]]) -> dict:
 
 
 def scale(n: int, offers: list[dict], embedder) -> dict:
-    from indexer.products import group_offers
+    """Group n generated offers: 80% distinct products (near the labelled titles' vectors, each with its own
+    size in grams), 20% second listings of one of them (the same title, a nearby vector). Measures the full
+    grouping of 99%, then the incremental grouping of the last 1%, the share of second listings found with
+    their first, the share of distinct products left apart, and the inverted file's recall of the exact
+    nearest neighbours."""
+    from indexer import products
 
     rng = np.random.default_rng(13)
-    base = title_vectors(offers, embedder)
-    seeds = list(base.values())
+    seeds = np.stack(list(title_vectors(offers, embedder).values()))
     titles = [o["title"] for o in offers]
-    vectors = np.stack([seeds[i % len(seeds)] for i in range(n)]) + rng.normal(0, 0.08, (n, len(seeds[0])))
-    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    generated = [
-        pm.Offer(
-            f"web:product:g{i}", f"{titles[i % len(titles)]} #{i // len(titles)}", "web", 10.0 + i % 7, "USD"
-        )
-        for i in range(n)
-    ]
+    n_base = int(n * 0.8)
+    vectors = np.empty((n, seeds.shape[1]), dtype=np.float32)
+    vectors[:n_base] = seeds[np.arange(n_base) % len(seeds)] + rng.normal(0, 0.03, (n_base, seeds.shape[1]))
+    twin_of = rng.integers(0, n_base, n - n_base)
+    vectors[n_base:] = vectors[twin_of] + rng.normal(0, 0.01, (n - n_base, seeds.shape[1]))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    # each distinct product states its own size (a near miss of its neighbours); a second listing repeats it
+    names = [f"{titles[i % len(titles)]} {100 + i}g" for i in range(n_base)]
+    names += [f"{titles[b % len(titles)]} {100 + b}g" for b in twin_of]
+    generated = [pm.Offer(f"web:product:g{i}", names[i], "web", 10.0 + i % 7, "USD") for i in range(n)]
+    order = rng.permutation(n)
+    generated, vectors = [generated[i] for i in order], vectors[order]
     fresh = int(n * 0.99)
     started = time.perf_counter()
-    first = group_offers(generated[:fresh], vectors[:fresh], range(fresh), {})
+    first = products.group_offers(generated[:fresh], vectors[:fresh], range(fresh), {})
     full_s = time.perf_counter() - started
     existing = {k: g for k, (g, _, _) in first.items()}
     started = time.perf_counter()
-    group_offers(generated, vectors, range(fresh, n), existing)
+    final = products.group_offers(generated, vectors, range(fresh, n), existing)
     incremental_s = time.perf_counter() - started
-    return {"documents": n, "full_s": round(full_s, 1), "incremental_new": n - fresh,
-            "incremental_s": round(incremental_s, 1), "groups": len(set(existing.values()))}  # fmt: skip
+    group = {k: g for k, (g, _, _) in final.items()}
+    found = np.mean(
+        [group[f"web:product:g{n_base + t}"] == group[f"web:product:g{b}"] for t, b in enumerate(twin_of)]
+    )
+    sizes: dict[str, int] = {}
+    for g in group.values():
+        sizes[g] = sizes.get(g, 0) + 1
+    base_groups = {group[f"web:product:g{i}"] for i in range(n_base)}
+    sample = list(range(0, n, max(n // 500, 1)))
+    approx = products._neighbours(vectors, sample, products.NEIGHBOURS)
+    limit, products.EXACT_LIMIT = products.EXACT_LIMIT, n + 1
+    exact = products._neighbours(vectors, sample, products.NEIGHBOURS)
+    products.EXACT_LIMIT = limit
+    recall = np.mean([len({j for j, _ in approx[r][:5]} & {j for j, _ in exact[r][:5]}) / 5 for r in sample])
+    return {"documents": n, "full_s": round(full_s, 1), "full_documents": fresh, "incremental_new": n - fresh,
+            "incremental_s": round(incremental_s, 1), "second_listings_found": round(float(found), 4),
+            "distinct_products_apart": round(len(base_groups) / n_base, 4), "largest_group": max(sizes.values()),
+            "ivf_recall_of_exact_top5": round(float(recall), 4)}  # fmt: skip
 
 
 def main() -> None:

@@ -118,3 +118,51 @@ def test_product_show_has_the_fact_block(tmp_path, monkeypatch, embedder):
     assert table.exit_code == 0 and "top_kol" in table.stdout and "BigStar" in table.stdout
     bad = CliRunner().invoke(app, [*args, "--campaigns", str(tmp_path / "missing.toml")])
     assert bad.exit_code == ExitCode.INPUT
+
+
+def test_trending_by_product_has_fact_and_query_narrows(tmp_path, monkeypatch):
+    for name in ("TRENDCART_STORE", "TRENDCART_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    store = SqliteStore(tmp_path / "fact.db")
+    fill(store)
+    store.upsert(
+        [
+            {
+                "id": "kuaishou:video:other",
+                "kind": "video",
+                "platform": "kuaishou",
+                "url": None,
+                "title": "口红试色 lipstick",
+                "creator": {"id": "z", "name": "Zoe"},
+                "metrics": {"views": v},
+                "products": [{"id": "kuaishou:product:lip", "title": "哑光口红"}],
+                "observed_at": at,
+            }  # fmt: skip
+            for at, v in zip(T, (0, 100, 200), strict=True)
+        ]
+    )
+    store.close()
+    args = [
+        "--store",
+        str(tmp_path / "fact.db"),
+        "trending",
+        "--by",
+        "product",
+        "--window",
+        "7d",
+        "--now",
+        NOW,
+    ]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == ExitCode.OK, result.output
+    rows = {r["id"]: r for r in json.loads(result.stdout)["results"]}
+    zh = rows["douyin:product:777"]["fact"]
+    assert zh["total"] == 35_000 and zh["field"]["gain"] == 30_000 and zh["alliance"]["gain"] == 5_000
+    assert rows["tiktok:product:555"]["fact"]["top_kol"]["share"] == 0.9091  # 25,000 of 27,500
+    narrowed = CliRunner().invoke(app, [*args, "--query", "blender", "--json"])
+    assert narrowed.exit_code == ExitCode.OK, narrowed.output
+    kept = json.loads(narrowed.stdout)["results"]
+    assert {r["id"] for r in kept} == {"douyin:product:777", "tiktok:product:555"}
+    assert [r["rank"] for r in kept] == [1, 2] and kept[0]["query"]["hits"]
+    nothing = CliRunner().invoke(app, [*args, "--query", "zzzqqq"])
+    assert nothing.exit_code == ExitCode.NOTHING

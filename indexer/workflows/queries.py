@@ -82,17 +82,26 @@ def rank_trending(
     platform: str | None = None,
     now: datetime | None = None,
     model_name: str | None = None,
+    query: str | None = None,
+    embedder: Embedder | None = None,
 ) -> TrendReport:
-    """The ranking as of `now` (default: the clock) from an existing store; BadRequest for a bad window/metric."""
+    """The ranking as of `now` (default: the clock) from an existing store; BadRequest for a bad window/metric.
+    `query`: only the rows related to what hybrid search finds for it (indexer.trend_query.narrow); product
+    rows carry their FACT split (`fact`)."""
+    from indexer.trend_query import add_fact, narrow
     from indexer.trends import TrendEngine
 
     with opened(spec, model_name) as store:
         try:
-            return TrendEngine(store).trending(
-                by=by, window=window, metric=metric, limit=limit, platform=platform, now=now
+            report = TrendEngine(store).trending(
+                by=by, window=window, metric=metric, limit=0 if query else limit, platform=platform, now=now
             )
         except ValueError as exc:
             raise BadRequest(str(exc)) from exc
+        if query:
+            report = narrow(store, report, query, embedder or Embedder(model_name), limit)
+        add_fact(store, report)
+        return report
 
 
 def write_store_report(

@@ -1,0 +1,90 @@
+"""Trend rankings narrowed to things like a query (`trending --query`), and the FACT object of product rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from indexer.campaigns import Campaign, load_campaigns
+from indexer.fact import breakdown, contributions, own_accounts
+from indexer.search import search
+from indexer.store import SearchFilters, SearchMode, Store
+from indexer.trends import TrendReport, TrendResult
+
+# Search hits a query brings before the ranking is narrowed to them: far more than a ranking shows, so that
+# a product linked from the 150th most similar video still counts; the model's similarity floor still holds.
+QUERY_HITS = 200
+
+
+def _creator_keys(doc: Mapping[str, Any]) -> set[str]:
+    creator = doc.get("creator") or {}
+    return {
+        str(creator.get(k)).strip().lower().lstrip("@") for k in ("id", "name", "handle") if creator.get(k)
+    }
+
+
+def _matches(result: TrendResult, hits: Mapping[str, Any]) -> list[str]:
+    """The ids of the hits that stand for a ranked row: the row itself, a hit that links the product, a hit
+    by the creator, or one carrying the hashtag."""
+    found = [result.key] if result.key in hits else []
+    for hit_id, doc in hits.items():
+        if hit_id == result.key:
+            continue
+        if result.by == "product":
+            refs = {r.get("id") or r.get("url") for r in doc.get("products") or [] if isinstance(r, dict)}
+            if result.key in refs:
+                found.append(hit_id)
+        elif result.by == "creator":
+            if result.key.strip().lower().lstrip("@") in _creator_keys(doc) or (
+                result.title and result.title.strip().lower() in _creator_keys(doc)
+            ):
+                found.append(hit_id)
+        elif result.by == "hashtag":
+            if result.key in {str(t).strip().lower() for t in doc.get("hashtags") or []}:
+                found.append(hit_id)
+    return found
+
+
+def narrow(store: Store, report: TrendReport, query: str, embedder: Any, limit: int) -> TrendReport:
+    """The ranked rows related to what hybrid search finds for `query` (semantic + keyword, the model's
+    floor), in their ranking order, each with `query` {hits, best_score}; ranks renumbered."""
+    hits = search(store, query, SearchMode.hybrid, None, QUERY_HITS, embedder=embedder)
+    by_id = {h.id: h.doc for h in hits}
+    scores = {h.id: h.score for h in hits}
+    kept: list[TrendResult] = []
+    for result in report.results:
+        related = _matches(result, by_id)
+        if related:
+            extra = {
+                **result.extra,
+                "query": {"hits": related[:10], "best_score": max(scores[i] for i in related)},
+            }
+            kept.append(replace(result, extra=extra, rank=len(kept) + 1))
+        if len(kept) >= limit:
+            break
+    return replace(report, results=kept)
+
+
+def add_fact(store: Store, report: TrendReport, campaigns: list[Campaign] | None = None) -> None:
+    """Give each product row a `fact` object: the FACT split of its videos' and lives' view gain in the
+    report's window (indexer.fact; docs/PRODUCTS.md "FACT")."""
+    rows = [r for r in report.results if r.by == "product"]
+    if not rows:
+        return
+    campaigns = load_campaigns() if campaigns is None else campaigns
+    wanted = {r.key for r in rows}
+    linking: dict[str, list[dict[str, Any]]] = {}
+    shops: dict[str, list[dict[str, Any]]] = {}
+    for doc in store.iter_documents(SearchFilters(has_products=True)):
+        for ref in doc.get("products") or []:
+            key = ref.get("id") or ref.get("url") if isinstance(ref, dict) else None
+            if key in wanted:
+                linking.setdefault(key, []).append(doc)
+                shops.setdefault(key, []).append(ref)
+    products = store.get_many(sorted(k for k in wanted if ":" in k))
+    for row in rows:
+        docs = linking.get(row.key, [])
+        found = contributions(store, docs, "views", report.start, report.now, campaigns)
+        own = own_accounts([*shops.get(row.key, []), products.get(row.key) or {}])
+        row.extra["fact"] = breakdown(found, {d["id"]: d for d in docs}, own).to_json()
