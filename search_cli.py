@@ -72,6 +72,11 @@ def fail(message: str, code: ExitCode = ExitCode.ERROR) -> None:
 
 def command(func: Callable[..., None]) -> Callable[..., None]:
     """`app.command()` whose library errors become one line and their documented exit code."""
+    return app.command()(handled(func))
+
+
+def handled(func: Callable[..., None]) -> Callable[..., None]:
+    """`func` with its library errors as one line and their documented exit code."""
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> None:
@@ -82,7 +87,7 @@ def command(func: Callable[..., None]) -> Callable[..., None]:
                 str(exc) + (" (or pass --store)" if isinstance(exc, StoreMissing) else ""), exit_code_for(exc)
             )
 
-    return app.command()(run)
+    return run
 
 
 def _spec() -> StoreSpec:
@@ -334,7 +339,7 @@ def trending(
 
     Example: trendcart trending --by product --window 7d --metric likes --platform douyin
     """
-    from indexer.reports import COLUMNS, rows_of
+    from indexer.reports import columns_of, rows_of
     from indexer.workflows.queries import rank_trending
     from indexer.workflows.views import trend_table
 
@@ -345,7 +350,7 @@ def trending(
         _spec(), by, window, metric.value, limit, platform_name, _now(now), state.model, query, embedder
     )
     draw = (lambda: show(trend_table(report))) if report.results else None
-    emit(output, report.to_json(), draw, rows_of(report), COLUMNS)
+    emit(output, report.to_json(), draw, rows_of(report), columns_of(report))
     if not report.results:
         members = by.value if by in (TrendBy.video, TrendBy.live) else "member"
         err.print(
@@ -747,6 +752,73 @@ def reindex(
             progress=lambda n: say(f"reindex: {n} documents"),
         )
     print_json(dataclasses.asdict(done))
+
+
+live_app = typer.Typer(
+    help="Live rooms: watch them over time (viewers, products), show one.", no_args_is_help=True
+)
+app.add_typer(live_app, name="live", rich_help_panel=None)
+
+
+@live_app.command("watch")
+@handled
+def live_watch(
+    sources: list[str] = typer.Argument(
+        ..., metavar="URL_OR_FILE...", help="Room URLs, or saved pages re-read."
+    ),
+    every: str = typer.Option("60s", "--every", help="Sample every room this often (30s, 5m)."),
+    for_: Optional[str] = typer.Option(None, "--for", help="Stop after this long (3h)."),
+    samples: Optional[int] = typer.Option(None, "--samples", min=1, help="Stop a room after N samples."),
+    until_ended: bool = typer.Option(
+        False, "--until-ended", help="Run until every room has ended (default)."
+    ),
+    fmt: FormatOption = None,
+    as_json: JsonAlias = False,
+) -> None:
+    """Sample live rooms on a steady tick, indexing every sample as a snapshot (docs/CLI.md "live watch").
+
+    Example: trendcart live watch https://live.douyin.com/123 --every 60s --for 3h
+    """
+    from indexer.workflows.live import progress_line, watch_rooms
+
+    output = choose_format(fmt, as_json)
+    report = watch_rooms(
+        _spec(),
+        sources,
+        every,
+        for_=for_,
+        samples=samples,
+        until_ended=until_ended,
+        model_name=state.model,
+        embedder=_get_embedder(),
+        on_sample=lambda room: say(progress_line(room)),
+    )
+    summary = report.to_json()
+    done = f"live watch: {report.stored} samples stored, {report.failed} failed, {report.ticks} ticks"
+    emit(output, summary, lambda: lines([done, *(progress_line(r) for r in report.rooms)]))
+    if report.interrupted:
+        err.print("interrupted: every sample taken so far is stored")
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
+    if report.stored == 0:
+        raise typer.Exit(int(ExitCode.NOTHING))
+
+
+@live_app.command("show")
+@handled
+def live_show(
+    live_id: str = typer.Argument(..., help="The live's id, e.g. douyin:live:7300000000."),
+    fmt: FormatOption = None,
+    as_json: JsonAlias = False,
+) -> None:
+    """A live room: status, times, its viewer series and sparkline, peak / average / viewer-minutes, products.
+
+    Example: trendcart live show douyin:live:7300000000 --json
+    """
+    from indexer.workflows.live import live_show_lines, show_live
+
+    output = choose_format(fmt, as_json)
+    detail = show_live(_spec(), live_id, state.model)
+    emit(output, detail, lambda: lines(live_show_lines(detail)))
 
 
 def main() -> None:

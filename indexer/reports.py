@@ -13,6 +13,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from crawler.items import GAUGES
 from crawler.times import iso_utc, parse_iso
 from indexer.safetext import csv_document, markdown_text, safe_text
 from indexer.store import Store
@@ -23,6 +24,9 @@ DEFAULT_TITLE = "trendcart report"
 # How many rows each section shows, and how many leaders get a metric curve.
 SECTION_LIMIT = 10
 CURVE_LEADERS = 5
+# The top live rooms that get a section of their own (viewer curve, peak, products), and its product rows.
+LIVE_ROOMS = 3
+LIVE_ROOM_PRODUCTS = 10
 # Fonts that carry CJK glyphs, tried in order; without one, chart labels use ASCII ids only.
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -59,6 +63,7 @@ class ReportData:
     curves: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
     curve_titles: dict[str, str | None] = field(default_factory=dict)
     platform: str | None = None
+    live_rooms: list[dict[str, Any]] = field(default_factory=list)  # lives.live_detail of the top lives
 
 
 def format_for(path: Path) -> str:
@@ -82,7 +87,9 @@ def build_report(
     parse_window(window)
     engine = TrendEngine(store, now=now)
     sections = {
-        by.value: engine.trending(by=by, window=window, metric=metric, limit=limit, platform=platform)
+        by.value: engine.trending(
+            by=by, window=window, metric=_section_metric(by, metric), limit=limit, platform=platform
+        )
         for by, _ in SECTIONS
     }
     mix, kinds = store_counts(store, platform)
@@ -97,13 +104,26 @@ def build_report(
         platform=platform,
     )
     start = now - 2 * parse_window(window)  # the curves span this window and the previous one
-    leaders = sections["video"].results[:CURVE_LEADERS] + sections["live"].results[:2]
-    for result in leaders:
+    # Videos only: a live's viewers are a gauge with their own curve (its section below), and one live's
+    # millions would flatten the video curves.
+    for result in sections["video"].results[:CURVE_LEADERS]:
         points = snapshot_points(store, result.key, data.metric, start, now)
         if points:
             data.curves[result.key] = points
             data.curve_titles[result.key] = result.title
+    from indexer.lives import live_detail
+
+    for result in sections["live"].results[:LIVE_ROOMS]:
+        detail = live_detail(store, result.key)
+        if detail is not None:
+            detail["products"] = detail["products"][:LIVE_ROOM_PRODUCTS]
+            data.live_rooms.append(detail)
     return data
+
+
+def _section_metric(by: TrendBy, metric: str | None) -> str | None:
+    """A gauge (viewers) ranks lives only; the other sections then rank by the default counter."""
+    return metric if metric not in GAUGES or by is TrendBy.live else None
 
 
 def store_counts(store: Store, platform: str | None = None) -> tuple[dict[str, int], dict[str, int]]:
@@ -142,6 +162,8 @@ def snapshot_points(
 
 
 # -- rendering: shared rows -------------------------------------------------------------------------
+# The live numbers (indexer/lives.py) that rows of lives carry beside the common columns.
+LIVE_COLUMNS = ("peak_viewers", "peak_at", "avg_viewers", "viewer_minutes", "minutes_live", "views_per_hour")
 COLUMNS = (
     "rank",
     "id",
@@ -178,9 +200,15 @@ def rows_of(report: TrendReport) -> list[dict[str, Any]]:
                 "new_items": c.get("new_items"),
                 "creators": c.get("creators"),
                 "platforms": ",".join(r.platforms),
+                **({k: c.get(k) for k in LIVE_COLUMNS} if report.by == TrendBy.live.value else {}),
             }
         )
     return rows
+
+
+def columns_of(report: TrendReport) -> tuple[str, ...]:
+    """The CSV columns of a ranking: COLUMNS, and for lives LIVE_COLUMNS too."""
+    return COLUMNS + (LIVE_COLUMNS if report.by == TrendBy.live.value else ())
 
 
 def fmt(value: Any) -> str:
@@ -197,7 +225,7 @@ def fmt(value: Any) -> str:
 def render_csv(data: ReportData) -> str:
     """Every section's rows; text cells spreadsheet-safe (safetext.csv_cell: a formula stays text)."""
     rows = ({"by": by, **row} for by, report in data.sections.items() for row in rows_of(report))
-    return csv_document(("by", *COLUMNS), rows)
+    return csv_document(("by", *COLUMNS, *LIVE_COLUMNS), rows)
 
 
 # -- Markdown ---------------------------------------------------------------------------------------
@@ -242,6 +270,7 @@ def render_markdown(data: ReportData) -> str:
         for row in rows:
             lines.append("| " + " | ".join(_md_cell(row[c]) for c in cols) + " |")
         lines.append("")
+    lines += _markdown_live_rooms(data.live_rooms)
     if data.platform_mix:
         lines += ["## Platform mix", "", "| platform | documents |", "|---|---|"]
         lines += [f"| {_md_cell(k)} | {v} |" for k, v in data.platform_mix.items()] + [""]
@@ -250,6 +279,48 @@ def render_markdown(data: ReportData) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _room_numbers(room: dict[str, Any]) -> str:
+    stats = room["stats"]
+    return (
+        f"status {fmt(room['status'])} · peak {fmt(stats['peak_viewers'])} viewers"
+        + (f" at {stats['peak_at']}" if stats["peak_at"] else "")
+        + f" · average {fmt(stats['avg_viewers'])} · {fmt(stats['viewer_minutes'])} viewer-minutes"
+        + f" · {fmt(stats['minutes_live'])} min live · {stats['samples']} samples"
+    )
+
+
+def _markdown_live_rooms(rooms: list[dict[str, Any]]) -> list[str]:
+    from indexer.lives import sparkline
+
+    lines: list[str] = []
+    for room in rooms:
+        lines += [
+            f"### Live room: {_md_cell(room['title'] or room['id'])}",
+            "",
+            _md_cell(_room_numbers(room)),
+            "",
+        ]
+        curve = sparkline([s["viewers"] for s in room["samples"]])
+        if curve.strip():
+            lines += [f"Viewers: `{curve}`", ""]
+        if room["products"]:
+            lines += [
+                "| product | price | sales during the live | first seen | last seen |",
+                "|---|---|---|---|---|",
+            ]
+            for p in room["products"]:
+                cells = (
+                    p["title"] or p["id"],
+                    p["price_last"],
+                    p["sales_delta"],
+                    p["first_seen"],
+                    p["last_seen"],
+                )
+                lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+            lines.append("")
+    return lines
 
 
 # -- HTML -------------------------------------------------------------------------------------------
@@ -325,6 +396,16 @@ def render_charts(data: ReportData) -> dict[str, str]:
             ax.legend(fontsize=7, loc="upper left")
             fig.autofmt_xdate()
             charts["curves"] = _png(fig)
+        for i, room in enumerate(data.live_rooms):
+            points = [(parse_iso(s["at"]), s["viewers"]) for s in room["samples"] if s["viewers"] is not None]
+            if not points:
+                continue
+            fig, ax = plt.subplots(figsize=(7, 2.8))
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color="#8e44ad")
+            ax.set_ylabel("concurrent viewers")
+            ax.set_title(f"Viewers of {chart_label(i + 1, room['title'], room['id'], bool(font))}")
+            fig.autofmt_xdate()
+            charts[f"live-{i}"] = _png(fig)
         if data.platform_mix:
             fig, ax = plt.subplots(figsize=(5, 3))
             ax.bar(list(data.platform_mix), list(data.platform_mix.values()), color="#5b8def")
@@ -388,6 +469,32 @@ def _html_table(report: TrendReport) -> str:
     return "\n".join(out)
 
 
+def _html_live_rooms(rooms: list[dict[str, Any]], charts: dict[str, str]) -> list[str]:
+    """A section per top live room: its numbers, its own viewer curve, its products."""
+    parts = []
+    for i, room in enumerate(rooms):
+        parts.append(f"<h3>Live room: {_html(room['title'] or room['id'])}</h3>")
+        parts.append(f'<p class="muted">{_html(_room_numbers(room))}</p>')
+        if f"live-{i}" in charts:
+            parts.append(f'<img alt="viewers over time" src="data:image/png;base64,{charts[f"live-{i}"]}">')
+        if room["products"]:
+            head = ("product", "price", "sales during the live", "first seen", "last seen")
+            parts.append(
+                "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead>"
+            )
+            for p in room["products"]:
+                cells = (
+                    p["title"] or p["id"],
+                    p["price_last"],
+                    p["sales_delta"],
+                    p["first_seen"],
+                    p["last_seen"],
+                )
+                parts.append("<tr>" + "".join(f"<td>{_html(fmt(c))}</td>" for c in cells) + "</tr>")
+            parts.append("</table>")
+    return parts
+
+
 def render_html(data: ReportData) -> str:
     charts = render_charts(data)
     parts = [
@@ -406,7 +513,7 @@ def render_html(data: ReportData) -> str:
     ]
     captions = {
         "products": "Top trending products by score",
-        "curves": f"{data.metric} over time of the leading videos and livestreams",
+        "curves": f"{data.metric} over time of the leading videos (live rooms: their own curves)",
         "platforms": "Documents per platform",
     }
     for by, heading in SECTIONS:
@@ -420,6 +527,8 @@ def render_html(data: ReportData) -> str:
                 f'<img alt="{escape(captions["curves"])}" src="data:image/png;base64,{charts["curves"]}">'
             )
         parts.append(_html_table(data.sections[by.value]))
+        if by is TrendBy.live:
+            parts += _html_live_rooms(data.live_rooms, charts)
     if "platforms" in charts:
         parts.append("<h2>Platform mix</h2>")
         parts.append(

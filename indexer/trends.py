@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 from crawler.bounds import MAX_WINDOW_S
-from crawler.items import METRIC_NAMES
+from crawler.items import GAUGES, METRIC_NAMES
 from crawler.times import iso_utc, parse_duration, parse_iso, utc_now
 from indexer.store import SearchFilters, Store
 
@@ -269,6 +269,11 @@ class TrendEngine:
         metric = metric or DEFAULT_METRIC
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+        if metric in GAUGES and by is not TrendBy.live:
+            raise ValueError(
+                f"{metric} is a gauge (a live's viewers now, up and down): it has a peak and an average, never "
+                f"a velocity; rank lives by it with --by live --metric {metric} (docs/TRENDS.md)"
+            )
         span = parse_window(window) if isinstance(window, str) else window
         window_text = window if isinstance(window, str) else f"{span.total_seconds() / 3600:g}h"
         end = parse_iso(now) if now is not None else self.now()
@@ -276,7 +281,9 @@ class TrendEngine:
         slack = span * WINDOW_SLACK
         windows = ((start - slack, end), (start - span - slack, start))
 
-        if by in (TrendBy.video, TrendBy.live) or (by is TrendBy.product and metric == "sales"):
+        if by is TrendBy.live and metric in GAUGES:
+            results, skipped, cur = self._rank_lives_by_gauge(metric, windows[0], platform, start, end)
+        elif by in (TrendBy.video, TrendBy.live) or (by is TrendBy.product and metric == "sales"):
             kind = "product" if by is TrendBy.product else by.value
             cur, prev = (self._stats(metric, a, b, kind, platform) for a, b in windows)
             docs = self._docs(cur.keys())
@@ -285,6 +292,8 @@ class TrendEngine:
             results, skipped = self._rank_entities(by, cur, prev, docs, start, end)
         else:
             results, skipped, cur = self._rank_groups(by, metric, windows, platform, start, end)
+        if by is TrendBy.live:
+            self._add_live_numbers(results, windows[0])
         results.sort(key=lambda r: (-r.score, -(r.components.get("velocity") or 0.0), r.key))
         for i, result in enumerate(results[:limit] if limit else results, start=1):
             result.rank = i
@@ -400,6 +409,67 @@ class TrendEngine:
                 )
             )
         return results, skipped
+
+    # -- lives: viewers are a gauge (indexer/lives.py) -------------------------------------------
+    def _live_stats(self, live_id: str, doc: dict[str, Any], window: tuple[datetime, datetime]) -> Any:
+        from indexer.lives import live_stats, samples_of
+
+        samples = samples_of(self.store.snapshots(live_id, since=iso(window[0]), until=iso(window[1])))
+        live = doc.get("live") or {}
+        return live_stats(samples, live.get("started_at"), live.get("ended_at"))
+
+    def _add_live_numbers(self, results: list[TrendResult], window: tuple[datetime, datetime]) -> None:
+        """Every live's gauge numbers beside its counter components: peak (and when), time-weighted average,
+        viewer-minutes, minutes live, total viewers and likes per hour."""
+        docs = self._docs(r.key for r in results)
+        for result in results:
+            doc = docs.get(result.key, {})
+            stats = self._live_stats(result.key, doc, window).to_json()
+            result.components.update({k: v for k, v in stats.items() if k not in ("first_at", "last_at")})
+            result.extra["status"] = (doc.get("live") or {}).get("status")
+
+    def _rank_lives_by_gauge(
+        self,
+        metric: str,
+        window: tuple[datetime, datetime],
+        platform: str | None,
+        start: datetime,
+        end: datetime,
+    ) -> tuple[list[TrendResult], int, dict[str, Any]]:
+        """Lives ranked by their viewer curve in the window (lives.gauge_score), never by a gauge's change."""
+        from indexer.lives import gauge_score
+
+        cur = self._stats(metric, *window, "live", platform)
+        docs = self._docs(cur.keys())
+        results: list[TrendResult] = []
+        for live_id in cur:
+            doc = docs.get(live_id, {})
+            stats = self._live_stats(live_id, doc, window)
+            if stats.peak_viewers is None:
+                continue
+            components = {
+                "velocity": None,
+                "growth": None,
+                "acceleration": None,
+                "velocity_prev": None,
+                "basis": "gauge",
+                "new": _is_new(doc, start, end),
+                "factors": {"viewer_minutes": stats.to_json()["viewer_minutes"]},
+            }
+            results.append(
+                TrendResult(
+                    rank=0,
+                    key=live_id,
+                    by=TrendBy.live.value,
+                    title=doc.get("title"),
+                    score=gauge_score(stats),
+                    components=components,
+                    platforms=[doc.get("platform") or live_id.split(":")[0]],
+                    url=doc.get("url"),
+                    extra={"kind": "live", "creator": (doc.get("creator") or {}).get("name")},
+                )
+            )
+        return results, len(cur) - len(results), cur
 
     # -- groups (products by their videos/lives, creators, hashtags) -----------------------------
     def _rank_groups(

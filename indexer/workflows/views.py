@@ -120,6 +120,14 @@ def trend_table(report: TrendReport) -> TableView:
         f"trending {report.by}s · {report.metric} · last {report.window} · as of {report.to_json()['now']}"
     )
     right = {"#", "score", rate, "growth %/day", "accel %", "creators", "new"}
+    if report.by == "live":  # viewers are a gauge: peak, average, viewer-minutes beside the counter's rate
+        live = {"peak": "peak_viewers", "avg viewers": "avg_viewers", "viewer-min": "viewer_minutes"}
+        live["min live"] = "minutes_live"
+        rows = rows_of(report)
+        for row_cells, row in zip(cells, rows, strict=True):
+            row_cells[-2:-2] = [fmt(row[key]) for key in live.values()]
+        columns += list(live)
+        right |= set(live)
     return TableView([*columns, "platforms", "id"], cells, title, right)
 
 
@@ -279,6 +287,14 @@ def product_lines(product: dict[str, Any]) -> list[str]:
         shown.append(f"  {link['id']}  {safe_text(link['creator'] or '-')}  {safe_text(link['title'] or '')}")
     if product["sales"]:
         shown.append("sales: " + " -> ".join(f"{s['sales']:,}" for s in product["sales"]))
+    g = product.get("gmv") or {}
+    if g.get("by_currency"):
+        est = ", ".join(f"{amount:,.2f} {code}" for code, amount in g["by_currency"].items())
+        conv = g.get("converted")
+        conv_text = (
+            f" = {conv['amount']:,.2f} {conv['currency']} (ECB rate of {conv['rate_date']})" if conv else ""
+        )
+        shown.append(f"GMV in the window (sales gained x price): {est}{conv_text}")
     shown.extend(fact_lines(product.get("fact")))
     return shown
 
