@@ -199,6 +199,7 @@ class Offer:
     shop: str | None = None
     brand: str | None = None
     url: str | None = None
+    observed_at: str | None = None  # when this price was seen (the document's latest observation)
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Offer:
@@ -211,6 +212,7 @@ class Offer:
             shop=doc.get("shop"),
             brand=doc.get("brand"),
             url=doc.get("url"),
+            observed_at=doc.get("last_seen") or doc.get("observed_at"),
         )
 
 

@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS offers (
     brand TEXT, url TEXT, source TEXT NOT NULL, vector BLOB, group_id TEXT, confidence REAL, evidence TEXT
 );
 CREATE INDEX IF NOT EXISTS offers_group ON offers(group_id);
+CREATE TABLE IF NOT EXISTS prices (
+    id TEXT NOT NULL, at TEXT NOT NULL, price REAL NOT NULL, currency TEXT, PRIMARY KEY (id, at)
+);
 CREATE TABLE IF NOT EXISTS overrides (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, action TEXT NOT NULL, a TEXT NOT NULL, b TEXT, at TEXT NOT NULL
 );
@@ -166,6 +169,7 @@ class ProductBook:
     def add_offers(self, offers: Sequence[tuple[Offer, str]], embed: Callable[[list[str]], Any]) -> list[str]:
         """Record new or changed offers (title, price, shop ...) and embed the new titles; returns the ids
         whose title changed or that are new (they are matched again)."""
+        self._record_prices([o for o, _ in offers])
         known = {r[0]: r[1] for r in self.db.execute("SELECT id, title FROM offers")}
         changed = [(o, s) for o, s in offers if known.get(o.id) != o.title]
         same = [(o, s) for o, s in offers if o.id in known and known[o.id] == o.title]
@@ -203,6 +207,35 @@ class ProductBook:
                     ],
                 )
         return [o.id for o, _ in changed]
+
+    # -- prices ------------------------------------------------------------------------------------
+    def _record_prices(self, offers: Sequence[Offer]) -> None:
+        """A price observation for each offer whose price or currency differs from the last one recorded
+        (prices are snapshots: a change is kept, a repeat is not)."""
+        last = {
+            r[0]: (r[1], r[2])
+            for r in self.db.execute(
+                "SELECT p.id, p.price, p.currency FROM prices p JOIN (SELECT id, MAX(at) AS at FROM prices "
+                "GROUP BY id) m ON p.id = m.id AND p.at = m.at"
+            )
+        }
+        rows = [
+            (o.id, o.observed_at, float(o.price), o.currency)
+            for o in offers
+            if o.price is not None and o.observed_at and last.get(o.id) != (float(o.price), o.currency)
+        ]
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO prices (id, at, price, currency) VALUES (?,?,?,?)", rows
+            )
+
+    def price_history(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Recorded price observations of these offers, oldest first: {listing, at, price, currency}."""
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT id, at, price, currency FROM prices WHERE id IN ({marks}) ORDER BY at, id", list(ids)
+        ).fetchall()
+        return [{"listing": r[0], "at": r[1], "price": r[2], "currency": r[3]} for r in rows]
 
     # -- overrides ---------------------------------------------------------------------------------
     def overrides(self) -> list[tuple[str, str, str | None]]:
@@ -423,5 +456,9 @@ def offers_in_store(store: Store) -> list[tuple[Offer, str]]:
     for doc in store.iter_documents(SearchFilters(has_products=True)):
         for ref in doc.get("products") or []:
             if isinstance(ref, dict) and ref.get("id") and ref.get("title") and ref["id"] not in found:
-                found[ref["id"]] = (Offer.from_doc({**ref, "platform": doc.get("platform")}), "link")
+                seen = doc.get("last_seen") or doc.get("observed_at")
+                found[ref["id"]] = (
+                    Offer.from_doc({**ref, "platform": doc.get("platform"), "observed_at": seen}),
+                    "link",
+                )
     return sorted(found.values(), key=lambda pair: pair[0].id)

@@ -169,8 +169,9 @@ def test_product_commands_group_show_merge_split(cli, product_store, tmp_path):
     assert (tmp_path / "products.db.products.sqlite").is_file()
 
     shown = cli(
-        "--store", product_store, "product", "show", "tiktok:product:555", "--currency", "cny", "--json"
-    )
+        "--store", product_store, "product", "show", "tiktok:product:555", "--currency", "cny", "--json",
+        "--window", "2d", "--now", "2026-11-25T06:00:00Z",
+    )  # fmt: skip
     assert shown.exit_code == ExitCode.OK, shown.output
     data = json.loads(shown.stdout)
     assert data["id"] == blender["id"]
@@ -179,8 +180,13 @@ def test_product_commands_group_show_merge_split(cli, product_store, tmp_path):
     assert [link["creator"] for link in data["links"]] == ["Lily", "BlendQueen"]
     # never backwards: 400+100 -> max(400,380)+150 -> 600+170
     assert [s["sales"] for s in data["sales"]] == [500, 550, 770]
-    assert data["prices"]["by_currency"]["USD"] == {"min": 12.99, "max": 13.5, "listings": 2}
+    usd = data["prices"]["by_currency"]["USD"]
+    assert {k: usd[k] for k in ("min", "max", "listings")} == {"min": 12.99, "max": 13.5, "listings": 2}
     assert data["prices"]["converted"]["currency"] == "CNY" and data["prices"]["converted"]["rate_date"]
+    # GMV: 200 more sold at 12.99 USD (400 -> 600, the lagging 380 ignored), 70 more at 89 CNY
+    assert data["gmv"]["sales_gained"] == 270
+    assert data["gmv"]["by_currency"] == {"USD": 2598.0, "CNY": 6230.0}
+    assert data["gmv"]["converted"]["currency"] == "CNY" and data["gmv"]["converted"]["amount"] > 6230.0
     table = cli("--store", product_store, "product", "show", blender["id"])
     assert table.exit_code == 0 and "linked from 2" in table.stdout
 
@@ -244,3 +250,28 @@ def test_trending_sales_has_titles_and_sales_from_documents_and_links(tmp_path):
         and rows["douyin:product:777"]["shop"] == "家美"
     )
     assert rows["douyin:product:777"]["sales"] == 90 and rows["douyin:product:777"]["price"] == 89.0
+
+
+@pytest.mark.model
+def test_price_history_keeps_every_change(tmp_path, embedder):
+    from indexer.products import ProductBook, offers_in_store
+    from indexer.workflows.products import _prices
+
+    store = SqliteStore(tmp_path / "p.db")
+    book = ProductBook(tmp_path / "p.db.products.sqlite")
+    for at, price in ((T0, 39.99), (T1, 29.99), ("2026-11-24T18:00:00Z", 29.99), (T2, 19.99)):
+        store.upsert(
+            [_product("tiktok:product:1", "Hommly Portable Blender", at, None, price, "USD", "tiktok")]
+        )
+        book.add_offers(offers_in_store(store), embedder.embed_documents)
+    book.regroup()
+    product = book.product("tiktok:product:1")
+    usd = _prices(product, None, book.price_history(["tiktok:product:1"]))["by_currency"]["USD"]
+    book.close()
+    store.close()
+    assert [h["price"] for h in usd["history"]] == [
+        39.99,
+        29.99,
+        19.99,
+    ]  # the repeat of 29.99 is not a change
+    assert (usd["current"], usd["lowest_seen"], usd["highest_seen"]) == (19.99, 19.99, 39.99)

@@ -92,6 +92,38 @@ def _linking(store: Store, member_ids: set[str]) -> list[dict[str, Any]]:
     return found
 
 
+def gmv(
+    store: Store, product: CanonicalProduct, start: datetime, end: datetime, currency: str | None
+) -> dict[str, Any]:
+    """Estimated GMV in the window: per listing, its sales gain (running maximum, last - first observation in
+    [start, end]) x its current price, summed per currency; with `currency`, the sum converted at the ECB
+    rate of `end` (the rate's date shown). Listings without a price or two sales observations add nothing."""
+    by_currency: dict[str, float] = {}
+    gained = 0
+    for member in product.members:
+        offer = member.offer
+        values = [s.metrics["sales"] for s in store.snapshots(offer.id, "sales", since=start, until=end)]
+        if len(values) < 2 or offer.price is None or not offer.currency:
+            continue
+        high = values[0]
+        for value in values[1:]:
+            high = max(high, value)
+        gain = high - values[0]
+        gained += gain
+        by_currency[offer.currency] = round(
+            by_currency.get(offer.currency, 0.0) + gain * float(offer.price), 2
+        )
+    result: dict[str, Any] = {"sales_gained": gained, "by_currency": by_currency}
+    if currency and by_currency:
+        parts = [convert(amount, code, currency, end) for code, amount in by_currency.items()]
+        result["converted"] = {
+            "currency": currency,
+            "amount": round(sum(c.amount for c in parts), 2),
+            "rate_date": max(c.rate_date for c in parts),
+        }
+    return result
+
+
 def _links(docs: list[dict[str, Any]], gains: dict[str, int], total: int) -> list[dict[str, Any]]:
     found = []
     for doc in docs:
@@ -112,7 +144,9 @@ def _links(docs: list[dict[str, Any]], gains: dict[str, int], total: int) -> lis
     return sorted(found, key=lambda d: (-(d["gain"] or 0), -(d["views"] or 0), d["id"]))
 
 
-def _prices(product: CanonicalProduct, currency: str | None) -> dict[str, Any]:
+def _prices(product: CanonicalProduct, currency: str | None, history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per currency: the lowest and highest current price over the listings, how many listings, and the
+    price history (every recorded change: listing, time, price; `current` the latest observed)."""
     by_currency: dict[str, list[float]] = {}
     for m in product.members:
         if m.offer.price is not None and m.offer.currency:
@@ -122,6 +156,13 @@ def _prices(product: CanonicalProduct, currency: str | None) -> dict[str, Any]:
             c: {"min": min(v), "max": max(v), "listings": len(v)} for c, v in sorted(by_currency.items())
         }
     }
+    for code, entry in prices["by_currency"].items():
+        changes = [{k: h[k] for k in ("listing", "at", "price")} for h in history if h["currency"] == code]
+        entry["history"] = changes
+        if changes:
+            entry["current"] = changes[-1]["price"]
+            entry["lowest_seen"] = min(h["price"] for h in changes)
+            entry["highest_seen"] = max(h["price"] for h in changes)
     if currency:
         converted = [convert(p, c, currency) for c, values in by_currency.items() for p in values]
         if converted:
@@ -176,8 +217,9 @@ def show_product(
         sales = contributions(store, docs, "sales", start, end, campaigns)
         if sales:
             shown["fact_sales"] = breakdown(sales, by_id, own, "sales", options.top_kol_followers).to_json()
-        shown["prices"] = _prices(product, currency)
+        shown["prices"] = _prices(product, currency, book.price_history(sorted(members)))
         shown["sales"] = sales_series(store, product)
+        shown["gmv"] = gmv(store, product, start, end, currency)
     return shown
 
 

@@ -278,7 +278,9 @@ def product_lines(product: dict[str, Any]) -> list[str]:
         shown.append(f"  {m['id']}  {price}  [{m['source']}, {m['confidence']:.2f}: {safe_text(rule)}]")
         shown.append(f"      {safe_text(m['title'])}")
     for currency, p in product["prices"]["by_currency"].items():
-        shown.append(f"price {currency}: {p['min']} - {p['max']} over {p['listings']} listing(s)")
+        seen = " -> ".join(str(h["price"]) for h in p.get("history", [])[-6:])
+        history = f"; seen {seen}" if seen else ""
+        shown.append(f"price {currency}: {p['min']} - {p['max']} over {p['listings']} listing(s){history}")
     if "converted" in product["prices"]:
         c = product["prices"]["converted"]
         shown.append(f"price in {c['currency']}: {c['min']} - {c['max']} (ECB rate of {c['rate_date']})")
