@@ -141,8 +141,12 @@ def product_store(tmp_path):
                 _product("douyin:product:888", "小米 LED 台灯 1S", at, 10, 169.0, "CNY", "douyin"),
             ]
         )
+    rated = _product(
+        "tiktok:product:555", "Hommly Portable Blender Cup 380ml", T2, 600, 12.99, "USD", "tiktok"
+    )
+    store.upsert([{**rated, "rating": 4.6, "review_count": 120}])
     link = {"id": "youtube:product:shelf-1", "title": "Hommly Portable Blender Cup 380ml", "price": 13.5,
-            "currency": "USD", "url": None, "shop": "Hommly"}  # fmt: skip
+            "currency": "USD", "url": None, "shop": "Hommly", "rating": 4.0, "review_count": 30}  # fmt: skip
     store.upsert([_video("youtube:video:v1", T2, 5000, [link], "BlendQueen")])
     store.upsert([_video("tiktok:video:t1", T2, 9000, [{"id": "tiktok:product:555", "title": "x"}], "Lily")])
     store.close()
@@ -183,6 +187,9 @@ def test_product_commands_group_show_merge_split(cli, product_store, tmp_path):
     usd = data["prices"]["by_currency"]["USD"]
     assert {k: usd[k] for k in ("min", "max", "listings")} == {"min": 12.99, "max": 13.5, "listings": 2}
     assert data["prices"]["converted"]["currency"] == "CNY" and data["prices"]["converted"]["rate_date"]
+    assert (
+        data["quality"]["rating"] == 4.48 and data["quality"]["review_count"] == 150
+    )  # (4.6x120 + 4x30)/150
     # GMV: 200 more sold at 12.99 USD (400 -> 600, the lagging 380 ignored), 70 more at 89 CNY
     assert data["gmv"]["sales_gained"] == 270
     assert data["gmv"]["by_currency"] == {"USD": 2598.0, "CNY": 6230.0}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,6 +124,26 @@ def gmv(
     return result
 
 
+def quality(docs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Public quality signals per listing (rating on the page's own scale, review count) from the product
+    documents, else from the links that carry them; the review-weighted rating where counts are known."""
+    listings = []
+    for listing_id, doc in sorted(docs.items()):
+        if doc.get("rating") is not None or doc.get("review_count") is not None:
+            listings.append(
+                {"id": listing_id, "rating": doc.get("rating"), "review_count": doc.get("review_count")}
+            )
+    weighted = [
+        (x["rating"], x["review_count"]) for x in listings if x["rating"] is not None and x["review_count"]
+    ]
+    reviews = sum(n for _, n in weighted)
+    return {
+        "listings": listings,
+        "review_count": sum(x["review_count"] or 0 for x in listings) if listings else None,
+        "rating": round(sum(r * n for r, n in weighted) / reviews, 3) if reviews else None,
+    }
+
+
 def _links(docs: list[dict[str, Any]], gains: dict[str, int], total: int) -> list[dict[str, Any]]:
     found = []
     for doc in docs:
@@ -220,6 +240,12 @@ def show_product(
         shown["prices"] = _prices(product, currency, book.price_history(sorted(members)))
         shown["sales"] = sales_series(store, product)
         shown["gmv"] = gmv(store, product, start, end, currency)
+        member_docs = store.get_many(sorted(members))
+        for doc in docs:  # a listing known only through a link: the link's own rating, if any
+            for ref in doc.get("products") or []:
+                if isinstance(ref, dict) and ref.get("id") in members and ref["id"] not in member_docs:
+                    member_docs[ref["id"]] = ref
+        shown["quality"] = quality(member_docs)
     return shown
 
 

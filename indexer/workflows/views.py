@@ -297,6 +297,12 @@ def product_lines(product: dict[str, Any]) -> list[str]:
             f" = {conv['amount']:,.2f} {conv['currency']} (ECB rate of {conv['rate_date']})" if conv else ""
         )
         shown.append(f"GMV in the window (sales gained x price): {est}{conv_text}")
+    q = product.get("quality") or {}
+    if q.get("listings"):
+        rating = f"rating {q['rating']} (review-weighted)" if q.get("rating") is not None else "no rating"
+        shown.append(
+            f"quality: {rating}, {q['review_count'] or 0:,} reviews over {len(q['listings'])} listing(s)"
+        )
     shown.extend(fact_lines(product.get("fact")))
     return shown
 
