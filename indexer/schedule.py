@@ -60,6 +60,22 @@ class ReportSettings:
         return [Path(self.out_dir) / job / f"{stem}.{fmt}" for fmt in self.formats]
 
 
+# Job kinds: `crawl` runs a spider; `live` watches live rooms for a while (indexer/workflows/live.py).
+JOB_KINDS = ("crawl", "live")
+# A live job without `for` or `samples` watches this long (or until its rooms end), so the next run can start.
+DEFAULT_LIVE_FOR = "1h"
+
+
+@dataclass
+class LiveSettings:
+    """A `live` job's watch: its rooms (URLs or saved pages), tick, and how long."""
+
+    urls: list[str]
+    every: str = "60s"
+    for_: str | None = DEFAULT_LIVE_FOR
+    samples: int | None = None
+
+
 @dataclass
 class Job:
     name: str
@@ -68,6 +84,8 @@ class Job:
     args: dict[str, str] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
     report: ReportSettings = field(default_factory=ReportSettings)
+    kind: str = "crawl"
+    live: LiveSettings | None = None
 
     def next_time(self, after: datetime) -> datetime:
         from croniter import croniter
@@ -133,9 +151,13 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> ScheduleConf
         )
         if not isinstance(raw, dict):
             raise ScheduleError(f"{label}: must be a table")
-        for key in ("name", "spider", "cron"):
+        kind = raw.get("kind", "crawl")
+        if kind not in JOB_KINDS:
+            raise ScheduleError(f"{label}: `kind` must be one of {', '.join(JOB_KINDS)}, got {kind!r}")
+        for key in ("name", "cron") if kind == "live" else ("name", "spider", "cron"):
             if not isinstance(raw.get(key), str) or not raw[key].strip():
                 raise ScheduleError(f"{label}: `{key}` is required (a string)")
+        live = _live_settings(raw, label, path.parent if path else Path(".")) if kind == "live" else None
         name = raw["name"].strip()
         if not name.replace("-", "").replace("_", "").isalnum():
             raise ScheduleError(f"{label}: `name` may hold letters, digits, - and _ only (it names a folder)")
@@ -173,11 +195,13 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> ScheduleConf
         jobs.append(
             Job(
                 name=name,
-                spider=raw["spider"].strip(),
+                spider=raw["spider"].strip() if kind == "crawl" else "live",
                 cron=raw["cron"].strip(),
                 args={str(k): _arg(v, base if k == "urls_file" else None) for k, v in args.items()},
                 settings={str(k): str(v) for k, v in settings.items()},
                 report=report,
+                kind=kind,
+                live=live,
             )
         )
     names = [j.name for j in jobs]
@@ -186,6 +210,35 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> ScheduleConf
     lock = Path(str(data.get("lock_file") or DEFAULT_LOCK)).expanduser()
     return ScheduleConfig(
         jobs=jobs, store=data.get("store"), lock_file=lock if lock.is_absolute() else base / lock, path=path
+    )
+
+
+def _live_settings(raw: dict[str, Any], label: str, base: Path) -> LiveSettings:
+    """A live job's `urls` (a list or a comma-separated string; relative file paths are relative to the
+    schedule file), `every`, `for` and `samples`."""
+    from crawler.times import parse_duration
+
+    urls = raw.get("urls")
+    urls = [u.strip() for u in urls.split(",")] if isinstance(urls, str) else urls
+    if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u.strip() for u in urls):
+        raise ScheduleError(f"{label}: a live job needs `urls` (room URLs or saved pages)")
+    urls = [
+        u if u.startswith(("http://", "https://")) or Path(u).is_absolute() else str(base / u) for u in urls
+    ]
+    for key in ("every", "for"):
+        value = raw.get(key)
+        if value is not None and (
+            not isinstance(value, str) or not parse_duration(value, forms=("compact",))
+        ):
+            raise ScheduleError(f"{label}: `{key}` must be a duration such as 30s, 5m, 3h")
+    samples = raw.get("samples")
+    if samples is not None and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
+        raise ScheduleError(f"{label}: `samples` must be a whole number of at least 1")
+    return LiveSettings(
+        urls=urls,
+        every=raw.get("every", "60s"),
+        for_=raw.get("for", None if samples else DEFAULT_LIVE_FOR),
+        samples=samples,
     )
 
 

@@ -328,3 +328,24 @@ def test_report_has_a_section_per_live_room(store, tmp_path):
     assert LIVE_ID not in data.curves  # the live's curve is its own, not mixed into the videos'
     md = render_markdown(data)
     assert "### Live room:" in md and "peak 26000 viewers" in md and "Viewers: `" in md
+
+
+def test_schedule_live_job_watches_rooms(tmp_path):
+    from indexer.schedule import ScheduleError, parse_config
+    from indexer.workflows.scheduled import run_schedule
+
+    page = tmp_path / "room.html"
+    page.write_text(room_page("https://shoplive.example/live/7", 10, "ended"), encoding="utf-8")
+    config = tmp_path / "schedule.toml"
+    config.write_text(
+        '[[jobs]]\nname = "rooms"\nkind = "live"\ncron = "*/5 * * * *"\nurls = ["room.html"]\nevery = "30s"\n'
+        'samples = 3\n[jobs.report]\nformats = ["md"]\nout_dir = "reports"\n',
+        encoding="utf-8",
+    )
+    (run,) = run_schedule(config, store=str(tmp_path / "s.db"), once=True)
+    assert run.error is None and run.crawl.stored == 1  # the room had ended: one sample, then it stops
+    assert run.crawl.rooms[0].end_reason == "ended" and run.reports[0].endswith(".md")
+    with pytest.raises(ScheduleError, match="urls"):
+        parse_config({"jobs": [{"name": "x", "kind": "live", "cron": "* * * * *"}]})
+    with pytest.raises(ScheduleError, match="kind"):
+        parse_config({"jobs": [{"name": "x", "kind": "stream", "cron": "* * * * *", "spider": "s"}]})

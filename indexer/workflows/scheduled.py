@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from crawler.run import CrawlError, CrawlResult, run_spider
 from indexer.crawl_log import record_crawl
@@ -31,7 +32,9 @@ def crawl_job(
     stopped by Ctrl-C is logged as interrupted, then KeyboardInterrupt stops the scheduler."""
     target = spec.resolved()
 
-    def crawl(job: Job) -> CrawlResult:
+    def crawl(job: Job) -> Any:
+        if job.kind == "live" and job.live is not None:
+            return live_job(job)
         result = run_spider(
             job.spider,
             job.args,
@@ -50,6 +53,26 @@ def crawl_job(
         if result.returncode != 0:
             raise CrawlError(f"scrapy exited with {result.returncode}")
         return result
+
+    def live_job(job: Job) -> Any:
+        from indexer.workflows.live import watch_rooms
+
+        assert job.live is not None
+        report = watch_rooms(
+            target,
+            job.live.urls,
+            job.live.every,
+            for_=job.live.for_,
+            samples=job.live.samples,
+            model_name=model_name,
+        )
+        say(
+            f"{job.name}: watched {len(job.live.urls)} live rooms, {report.stored} samples stored, "
+            f"{report.failed} failed" + (" (interrupted)" if report.interrupted else "")
+        )
+        if report.interrupted:
+            raise KeyboardInterrupt
+        return report
 
     return crawl
 
