@@ -533,7 +533,7 @@ def demo(
     Example: trendcart demo
     """
     from indexer.workflows.demo import run_demo
-    from indexer.workflows.views import demo_next_steps, search_lines, trend_table
+    from indexer.workflows.views import demo_next_steps, product_lines, search_lines, trend_table
 
     output = choose_format(fmt, as_json)
     # The demo's own store starts afresh; a store you named (--store, TRENDCART_STORE) is only added to.
@@ -545,7 +545,15 @@ def demo(
     emit(
         output,
         result.to_json(),
-        lambda: (show(trend_table(result.trending)), lines(search_lines(result.searches))),
+        lambda: (
+            show(trend_table(result.trending)),
+            lines(search_lines(result.searches)),
+            lines(
+                ["", "One product on several platforms:", *product_lines(result.product)]
+                if result.product
+                else []
+            ),
+        ),
     )
     say(demo_next_steps(result))
 

@@ -49,7 +49,8 @@ PRODUCTS = [
 ]
 TIKTOK_PRODUCTS = [
     ("1729384756001", "Hydrating lip oil 唇油", "GlowLab Store", "12.99", "hot"),
-    ("1729384756002", "Mini waffle maker", "KitchenHacks Shop", "24.99", "steady"),
+    # the web's portable blender cup (PRODUCTS[4]) sold on TikTok too: one product on several platforms
+    ("1729384756002", "KitchenJoy Portable Blender Cup", "KitchenJoy", "29.99", "steady"),
     ("1729384756003", "Phone tripod 手机支架", "TechTom Gear", "15.99", "fading"),
 ]
 GROWTH = {"hot": 1.7, "steady": 1.0, "fading": 0.6}

@@ -70,6 +70,7 @@ def test_demo_end_to_end(tmp_path, monkeypatch, embedder):
     assert summary["snapshots"] > summary["documents"] > 20
     assert all(summary["searches"][q] for q in ("口红", "wireless earbuds"))
     assert "口红" in summary["searches"]["口红"][0]["title"]
+    assert len(summary["product"]["platforms"]) >= 2 and summary["product"]["fact"]["total"] > 0  # issue 13
     report = tmp_path / "demo-report.html"
     parser = HTMLParser()
     parser.feed(report.read_text(encoding="utf-8"))  # parses

@@ -38,6 +38,7 @@ DEMO_QUERIES = ("口红", "零食礼包", "wireless earbuds")
 DEMO_WINDOW = "24h"
 DEMO_TOP = 10  # trending products shown
 DEMO_HITS = 3  # hits per demo search
+DEMO_FACT_WINDOW = "14d"  # the FACT split of the demo's multi-platform product covers every replayed day
 # Files of the demo's own store (SQLite and its WAL, the crawl log), removed so that each demo starts afresh.
 OWN_STORE_SUFFIXES = ("", "-wal", "-shm", ".crawls.jsonl")
 
@@ -54,6 +55,8 @@ class DemoResult:
     snapshots: int
     trending: TrendReport
     searches: dict[str, list[Hit]]
+    # the canonical product found on the most platforms, with its FACT split (workflows.products.show_product)
+    product: dict[str, Any] | None = None
 
     @property
     def base(self) -> str:
@@ -70,6 +73,7 @@ class DemoResult:
             "snapshots": self.snapshots,
             "trending": self.trending.to_json(),
             "searches": {q: [h.to_json() for h in hits] for q, hits in self.searches.items()},
+            "product": self.product,
         }
 
 
@@ -113,6 +117,7 @@ def run_demo(
         counts = store.stats()
     finally:
         store.close()
+    product = _multi_platform_product(spec, model_name, embedder, now)
     return DemoResult(
         store=spec,
         report=report,
@@ -122,7 +127,21 @@ def run_demo(
         snapshots=counts.snapshots,
         trending=ranking,
         searches=searches,
+        product=product,
     )
+
+
+def _multi_platform_product(
+    spec: StoreSpec, model_name: str | None, embedder: Embedder, now: Any
+) -> dict[str, Any] | None:
+    """The canonical product seen on the most platforms (docs/PRODUCTS.md), shown with its FACT split over
+    the replayed days; None when no product is on two platforms."""
+    from indexer.workflows.products import list_products, show_product
+
+    found = [p for p in list_products(spec, model_name, embedder) if len(p["platforms"]) > 1]
+    if not found:
+        return None
+    return show_product(spec, found[0]["id"], model_name, embedder, window=DEMO_FACT_WINDOW, now=now)
 
 
 def replay(

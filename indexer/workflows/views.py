@@ -278,7 +278,8 @@ def product_lines(product: dict[str, Any]) -> list[str]:
         shown.append(f"  {m['id']}  {price}  [{m['source']}, {m['confidence']:.2f}: {safe_text(rule)}]")
         shown.append(f"      {safe_text(m['title'])}")
     for currency, p in product["prices"]["by_currency"].items():
-        seen = " -> ".join(str(h["price"]) for h in p.get("history", [])[-6:])
+        changes = p.get("history", [])
+        seen = " -> ".join(str(h["price"]) for h in changes[-6:]) if len(changes) > p["listings"] else ""
         history = f"; seen {seen}" if seen else ""
         shown.append(f"price {currency}: {p['min']} - {p['max']} over {p['listings']} listing(s){history}")
     if "converted" in product["prices"]:
