@@ -92,6 +92,9 @@ def build_report(
         )
         for by, _ in SECTIONS
     }
+    from indexer.trend_query import add_fact
+
+    add_fact(store, sections["product"])  # each product row's FACT split (docs/PRODUCTS.md "FACT")
     mix, kinds = store_counts(store, platform)
     data = ReportData(
         title=title or DEFAULT_TITLE,
@@ -270,6 +273,7 @@ def render_markdown(data: ReportData) -> str:
         for row in rows:
             lines.append("| " + " | ".join(_md_cell(row[c]) for c in cols) + " |")
         lines.append("")
+    lines += _markdown_fact(data.sections["product"])
     lines += _markdown_live_rooms(data.live_rooms)
     if data.platform_mix:
         lines += ["## Platform mix", "", "| platform | documents |", "|---|---|"]
@@ -279,6 +283,26 @@ def render_markdown(data: ReportData) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _markdown_fact(report: TrendReport) -> list[str]:
+    """The FACT table of the product rows that have a gain: shares of field, alliance, top_kol, campaign."""
+    rows = [r for r in report.results if (r.extra.get("fact") or {}).get("total")]
+    if not rows:
+        return []
+    lines = [
+        "## FACT: who drives each product",
+        "",
+        "| rank | title | gain | field | alliance | top_kol | campaign |",
+    ]
+    lines.append("|---|---|---|---|---|---|---|")
+    for r in rows:
+        f = r.extra["fact"]
+        shares = [f"{(f[p]['share'] or 0):.0%}" for p in ("field", "alliance", "top_kol", "campaign")]
+        lines.append(
+            f"| {r.rank} | {_md_cell(r.title or r.key)} | {f['total']} | " + " | ".join(shares) + " |"
+        )
+    return [*lines, ""]
 
 
 def _room_numbers(room: dict[str, Any]) -> str:
@@ -384,6 +408,9 @@ def render_charts(data: ReportData) -> dict[str, str]:
             ax.set_xlabel("trend score")
             ax.set_title(f"Top trending products ({data.window}, {data.metric})")
             charts["products"] = _png(fig)
+        facts = [r for r in products if (r.extra.get("fact") or {}).get("total")]
+        if facts:
+            charts["fact"] = _fact_chart(plt, facts, data.window, bool(font))
         if data.curves:
             fig, ax = plt.subplots(figsize=(7, 3.5))
             ranks = {r.key: r.rank for r in data.sections["video"].results + data.sections["live"].results}
@@ -413,6 +440,31 @@ def render_charts(data: ReportData) -> dict[str, str]:
             ax.set_title("Platform mix")
             charts["platforms"] = _png(fig)
     return charts
+
+
+# FACT parts in the stacked bar, with their colours: the brand's own, the creator matrix, the head creators.
+FACT_PARTS = (("field", "#2e86de"), ("alliance", "#10ac84"), ("top_kol", "#ee5253"))
+
+
+def _fact_chart(plt: Any, facts: list[Any], window: str, cjk: bool) -> str:
+    """A stacked bar per top product: the shares of its view gain by field, alliance and top_kol; the
+    campaign share (a separate dimension) in the label."""
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(facts) + 1.2))
+    rows = facts[::-1]
+    labels = [
+        f"{chart_label(r.rank, r.title, r.key, cjk)} (campaign {(r.extra['fact']['campaign']['share'] or 0):.0%})"
+        for r in rows
+    ]
+    left = [0.0] * len(rows)
+    for part, colour in FACT_PARTS:
+        shares = [r.extra["fact"][part]["share"] or 0.0 for r in rows]
+        ax.barh(labels, shares, left=left, color=colour, label=part)
+        left = [a + b for a, b in zip(left, shares, strict=True)]
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the view gain")
+    ax.set_title(f"FACT: who drives each product ({window})")
+    ax.legend(fontsize=7, loc="lower right")
+    return _png(fig)
 
 
 _CSS = """body{font-family:system-ui,-apple-system,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;
@@ -513,6 +565,7 @@ def render_html(data: ReportData) -> str:
     ]
     captions = {
         "products": "Top trending products by score",
+        "fact": "FACT: shares of each product's view gain by field, alliance and top_kol",
         "curves": f"{data.metric} over time of the leading videos (live rooms: their own curves)",
         "platforms": "Documents per platform",
     }
@@ -521,6 +574,10 @@ def render_html(data: ReportData) -> str:
         if by is TrendBy.product and "products" in charts:
             parts.append(
                 f'<img alt="{escape(captions["products"])}" src="data:image/png;base64,{charts["products"]}">'
+            )
+        if by is TrendBy.product and "fact" in charts:
+            parts.append(
+                f'<img alt="{escape(captions["fact"])}" src="data:image/png;base64,{charts["fact"]}">'
             )
         if by is TrendBy.video and "curves" in charts:
             parts.append(

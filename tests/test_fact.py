@@ -166,3 +166,18 @@ def test_trending_by_product_has_fact_and_query_narrows(tmp_path, monkeypatch):
     assert [r["rank"] for r in kept] == [1, 2] and kept[0]["query"]["hits"]
     nothing = CliRunner().invoke(app, [*args, "--query", "zzzqqq"])
     assert nothing.exit_code == ExitCode.NOTHING
+
+
+def test_reports_show_the_fact_split(tmp_path):
+    from indexer.reports import write_report
+
+    store = SqliteStore(tmp_path / "fact.db")
+    fill(store)
+    for name in ("r.md", "r.html"):
+        write_report(store, tmp_path / name, now=_utc(NOW), window="7d")
+    store.close()
+    md = (tmp_path / "r.md").read_text("utf-8")
+    assert "## FACT: who drives each product" in md
+    assert "| 35000 | 86% | 14% | 0% | 34% |" in md  # 30,000 field + 5,000 alliance; 12,000 in Black Friday
+    html = (tmp_path / "r.html").read_text("utf-8")
+    assert 'alt="FACT: shares of each product' in html

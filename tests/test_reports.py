@@ -59,7 +59,7 @@ def test_html_escapes_scraped_text_and_embeds_charts(store):
     parsed = Collector()
     parsed.feed(html)
     assert "script" not in parsed.tags  # no scraped <script> became an element
-    assert parsed.tags.count("img") == len(parsed.images) == 3  # products, curves, platform mix
+    assert parsed.tags.count("img") == len(parsed.images) == 4  # products, FACT split, curves, platforms
     assert all(src.startswith("data:image/png;base64,") for src in parsed.images)
     text = "".join(parsed.text)
     assert EVIL in text and "Daily <report>" in text  # shown as text, exactly
