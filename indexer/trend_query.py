@@ -10,7 +10,7 @@ from indexer.campaigns import Campaign, load_campaigns
 from indexer.fact import breakdown, contributions, own_accounts
 from indexer.search import search
 from indexer.store import SearchFilters, SearchMode, Store
-from indexer.trends import TrendReport, TrendResult
+from indexer.trends import TrendReport, TrendResult, creator_key_of
 
 # Search hits a query brings before the ranking is narrowed to them: far more than a ranking shows, so that
 # a product linked from the 150th most similar video still counts; the model's similarity floor still holds.
@@ -88,3 +88,28 @@ def add_fact(store: Store, report: TrendReport, campaigns: list[Campaign] | None
         found = contributions(store, docs, "views", report.start, report.now, campaigns)
         own = own_accounts([*shops.get(row.key, []), products.get(row.key) or {}])
         row.extra["fact"] = breakdown(found, {d["id"]: d for d in docs}, own).to_json()
+
+
+def add_creator_products(store: Store, report: TrendReport) -> None:
+    """Give each creator row `products`: the products behind the creator's gain in the window (each linked
+    product with the view gain of the creator's videos and lives that link it, largest first)."""
+    rows = {r.key: r for r in report.results if r.by == "creator"}
+    if not rows:
+        return
+    content: dict[str, list[dict[str, Any]]] = {}
+    for doc in store.iter_documents(SearchFilters(has_products=True)):
+        key = creator_key_of(doc)
+        if key in rows:
+            content.setdefault(key, []).append(doc)
+    for key, row in rows.items():
+        docs = content.get(key, [])
+        gains = {c.content_id: c.gain for c in contributions(store, docs, "views", report.start, report.now)}
+        products: dict[str, dict[str, Any]] = {}
+        for doc in docs:
+            for ref in doc.get("products") or []:
+                if isinstance(ref, dict) and ref.get("id"):
+                    entry = products.setdefault(
+                        ref["id"], {"id": ref["id"], "title": ref.get("title"), "gain": 0}
+                    )
+                    entry["gain"] += gains.get(doc["id"], 0)
+        row.extra["products"] = sorted(products.values(), key=lambda p: (-p["gain"], p["id"]))

@@ -161,6 +161,9 @@ def _creator_key(doc: dict[str, Any]) -> str | None:
     return None
 
 
+creator_key_of = _creator_key  # the key `--by creator` ranks by, for callers outside this module
+
+
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 

@@ -181,3 +181,29 @@ def test_reports_show_the_fact_split(tmp_path):
     assert "| 35000 | 86% | 14% | 0% | 34% |" in md  # 30,000 field + 5,000 alliance; 12,000 in Black Friday
     html = (tmp_path / "r.html").read_text("utf-8")
     assert 'alt="FACT: shares of each product' in html
+
+
+def test_trending_by_creator_names_the_products_behind_the_gain(tmp_path, monkeypatch):
+    for name in ("TRENDCART_STORE", "TRENDCART_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    store = SqliteStore(tmp_path / "fact.db")
+    fill(store)
+    store.close()
+    args = [
+        "--store",
+        str(tmp_path / "fact.db"),
+        "trending",
+        "--by",
+        "creator",
+        "--window",
+        "7d",
+        "--now",
+        NOW,
+    ]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == ExitCode.OK, result.output
+    rows = {r["id"]: r for r in json.loads(result.stdout)["results"]}
+    assert rows["tiktok:bigstar"]["title"] == "BigStar"
+    assert rows["tiktok:bigstar"]["products"] == [
+        {"id": "tiktok:product:555", "title": "Hommly Portable Blender Cup 380ml", "gain": 25_000}
+    ]

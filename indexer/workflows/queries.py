@@ -87,8 +87,8 @@ def rank_trending(
 ) -> TrendReport:
     """The ranking as of `now` (default: the clock) from an existing store; BadRequest for a bad window/metric.
     `query`: only the rows related to what hybrid search finds for it (indexer.trend_query.narrow); product
-    rows carry their FACT split (`fact`)."""
-    from indexer.trend_query import add_fact, narrow
+    rows carry their FACT split (`fact`), creator rows the products behind their gain (`products`)."""
+    from indexer.trend_query import add_creator_products, add_fact, narrow
     from indexer.trends import TrendEngine
 
     with opened(spec, model_name) as store:
@@ -101,6 +101,7 @@ def rank_trending(
         if query:
             report = narrow(store, report, query, embedder or Embedder(model_name), limit)
         add_fact(store, report)
+        add_creator_products(store, report)
         return report
 
 
