@@ -282,3 +282,32 @@ def test_price_history_keeps_every_change(tmp_path, embedder):
         19.99,
     ]  # the repeat of 29.99 is not a change
     assert (usd["current"], usd["lowest_seen"], usd["highest_seen"]) == (19.99, 19.99, 39.99)
+
+
+@pytest.mark.model
+def test_mentions_are_shown_apart_from_links(cli, tmp_path, embedder):
+    from indexer.ingest import ingest_jsonl
+
+    docs = [
+        _product("douyin:product:777", "便携榨汁杯 Portable Blender Cup", T2, 100, 89.0, "CNY", "douyin"),
+        _video("douyin:video:link", T2, 100, [{"id": "douyin:product:777", "title": "便携榨汁杯"}], "小美"),
+        {
+            **_video("youtube:video:hype", T2, 900, [], "Tom"),
+            "title": "Portable blender cup: worth the hype?",
+        },
+        {
+            **_video("youtube:video:coat", T2, 900, [], "Ann"),
+            "title": "Winter down jacket haul, 3 coats compared",
+        },
+    ]
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), "utf-8")
+    store = SqliteStore(tmp_path / "m.db")
+    ingest_jsonl(path, store, embedder)
+    store.close()
+    shown = cli("--store", tmp_path / "m.db", "product", "show", "douyin:product:777", "--now", T2, "--json")
+    assert shown.exit_code == ExitCode.OK, shown.output
+    data = json.loads(shown.stdout)
+    assert [link["id"] for link in data["links"]] == ["douyin:video:link"]
+    assert [m["id"] for m in data["mentions"]] == ["youtube:video:hype"]
+    assert 0.3 <= data["mentions"][0]["confidence"] <= 1.0 and data["mentions"][0]["creator"] == "Tom"

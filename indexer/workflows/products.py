@@ -14,13 +14,20 @@ from indexer.campaigns import CampaignFileError, load_campaigns
 from indexer.currency import CurrencyError, convert, convert_or_none
 from indexer.fact import TOP_KOL_FOLLOWERS, breakdown, contributions, own_accounts
 from indexer.products import CanonicalProduct, ProductBook, offers_in_store
-from indexer.store import SearchFilters, Store
+from indexer.search import search
+from indexer.store import SearchFilters, SearchMode, Store
 from indexer.stores import CRAWL_LOG_NAME, StoreSpec
 from indexer.trends import parse_window
 from indexer.workflows.errors import BadInput, BadRequest
 from indexer.workflows.opening import opened
 
 PRODUCTS_FILE = "products.sqlite"
+# Mentions: hits per member title and kind, and the cosine (title vs the content's text) a hit needs: 0.5
+# alone (well above the default model's similarity floor, so unrelated content stays out), 0.3 with a
+# keyword match as well.
+MENTION_HITS = 20
+MENTION_MIN_COSINE = 0.5
+MENTION_KEYWORD_COSINE = 0.3
 
 
 @dataclass
@@ -30,6 +37,7 @@ class FactOptions:
     top_kol_followers: int = TOP_KOL_FOLLOWERS
     field_accounts: tuple[str, ...] = ()
     campaigns_file: str | None = None
+    mentions: bool = True  # look for content that names the product without linking it (needs the model)
 
 
 def book_path(spec: StoreSpec) -> Path:
@@ -144,6 +152,38 @@ def quality(docs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def mentions(
+    store: Store, product: CanonicalProduct, embedder: Any, linked: set[str]
+) -> list[dict[str, Any]]:
+    """Videos and lives that name the product without linking it: hybrid search for each distinct member
+    title among content without product links, a hit kept at a cosine >= MENTION_MIN_COSINE (or a keyword
+    match with a cosine >= MENTION_KEYWORD_COSINE); confidence = that cosine. Always shown apart from links."""
+    found: dict[str, dict[str, Any]] = {}
+    for title in sorted({m.offer.title for m in product.members}):
+        for kind in ("video", "live"):
+            filters = SearchFilters(kind=kind, has_products=False)
+            for hit in search(store, title, SearchMode.hybrid, filters, MENTION_HITS, embedder=embedder):
+                cosine = hit.explain.get("vector_score")
+                keyword = hit.explain.get("keyword_rank") is not None
+                if hit.id in linked or cosine is None:
+                    continue
+                if cosine < (MENTION_KEYWORD_COSINE if keyword else MENTION_MIN_COSINE):
+                    continue
+                creator = hit.doc.get("creator") or {}
+                if hit.id not in found or found[hit.id]["confidence"] < cosine:
+                    found[hit.id] = {
+                        "id": hit.id,
+                        "kind": hit.doc.get("kind"),
+                        "platform": hit.doc.get("platform"),
+                        "title": hit.doc.get("title"),
+                        "creator": creator.get("name") or creator.get("handle") or creator.get("id"),
+                        "confidence": round(float(cosine), 4),
+                        "matched_title": title,
+                        "keyword_match": keyword,
+                    }
+    return sorted(found.values(), key=lambda m: (-m["confidence"], m["id"]))
+
+
 def _links(docs: list[dict[str, Any]], gains: dict[str, int], total: int) -> list[dict[str, Any]]:
     found = []
     for doc in docs:
@@ -246,6 +286,8 @@ def show_product(
                 if isinstance(ref, dict) and ref.get("id") in members and ref["id"] not in member_docs:
                     member_docs[ref["id"]] = ref
         shown["quality"] = quality(member_docs)
+        if options.mentions:
+            shown["mentions"] = mentions(store, product, embedder, {d["id"] for d in docs})
     return shown
 
 

@@ -288,6 +288,11 @@ def product_lines(product: dict[str, Any]) -> list[str]:
     shown.append(f"linked from {len(product['links'])} video(s)/live(s):")
     for link in product["links"]:
         shown.append(f"  {link['id']}  {safe_text(link['creator'] or '-')}  {safe_text(link['title'] or '')}")
+    if product.get("mentions"):
+        shown.append(f"mentioned without a link in {len(product['mentions'])} video(s)/live(s):")
+        for m in product["mentions"]:
+            who = safe_text(m["creator"] or "-")
+            shown.append(f"  {m['id']}  {who}  [{m['confidence']:.2f}]  {safe_text(m['title'] or '')}")
     if product["sales"]:
         shown.append("sales: " + " -> ".join(f"{s['sales']:,}" for s in product["sales"]))
     g = product.get("gmv") or {}
