@@ -113,3 +113,20 @@ def add_creator_products(store: Store, report: TrendReport) -> None:
                     )
                     entry["gain"] += gains.get(doc["id"], 0)
         row.extra["products"] = sorted(products.values(), key=lambda p: (-p["gain"], p["id"]))
+
+
+def add_canonical(report: TrendReport, book: Any) -> None:
+    """Give each product row `canonical` {id, members, platforms} from a product book (indexer.products
+    .ProductBook, as last grouped: nothing is embedded here); rows of ungrouped products get none."""
+    rows = [r for r in report.results if r.by == "product"]
+    if not rows:
+        return
+    groups = {m.offer.id: p for p in book.products() for m in p.members}
+    for row in rows:
+        product = groups.get(row.key)
+        if product is not None:
+            row.extra["canonical"] = {
+                "id": product.id,
+                "members": sorted(m.offer.id for m in product.members),
+                "platforms": product.platforms,
+            }

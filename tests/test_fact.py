@@ -118,6 +118,10 @@ def test_product_show_has_the_fact_block(tmp_path, monkeypatch, embedder):
     assert table.exit_code == 0 and "top_kol" in table.stdout and "BigStar" in table.stdout
     bad = CliRunner().invoke(app, [*args, "--campaigns", str(tmp_path / "missing.toml")])
     assert bad.exit_code == ExitCode.INPUT
+    ranked = CliRunner().invoke(app, [args[0], args[1], "trending", "--window", "7d", "--now", NOW, "--json"])
+    rows = {r["id"]: r for r in json.loads(ranked.stdout)["results"]}  # the product file names the group
+    assert rows["tiktok:product:555"]["canonical"]["members"] == ["douyin:product:777", "tiktok:product:555"]
+    assert rows["douyin:product:777"]["canonical"]["id"] == data["id"]
 
 
 def test_trending_by_product_has_fact_and_query_narrows(tmp_path, monkeypatch):

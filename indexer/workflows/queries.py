@@ -102,7 +102,23 @@ def rank_trending(
             report = narrow(store, report, query, embedder or Embedder(model_name), limit)
         add_fact(store, report)
         add_creator_products(store, report)
-        return report
+    _add_canonical(spec, report)
+    return report
+
+
+def _add_canonical(spec: StoreSpec, report: TrendReport) -> None:
+    """Product rows name their canonical product when the store has a product file (docs/PRODUCTS.md)."""
+    from indexer.products import ProductBook
+    from indexer.trend_query import add_canonical
+    from indexer.workflows.products import book_path
+
+    path = book_path(spec)
+    if report.by == "product" and path.is_file():
+        book = ProductBook(path)
+        try:
+            add_canonical(report, book)
+        finally:
+            book.close()
 
 
 def write_store_report(
