@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS offers (
     brand TEXT, url TEXT, source TEXT NOT NULL, vector BLOB, group_id TEXT, confidence REAL, evidence TEXT
 );
 CREATE INDEX IF NOT EXISTS offers_group ON offers(group_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS prices (
     id TEXT NOT NULL, at TEXT NOT NULL, price REAL NOT NULL, currency TEXT, PRIMARY KEY (id, at)
 );
@@ -166,10 +167,19 @@ class ProductBook:
         found = dict(self.db.execute("SELECT id, vector FROM offers"))
         return np.stack([np.frombuffer(found[i], dtype=np.float32) for i in ids]) if ids else np.zeros((0, 0))
 
-    def add_offers(self, offers: Sequence[tuple[Offer, str]], embed: Callable[[list[str]], Any]) -> list[str]:
+    def add_offers(
+        self, offers: Sequence[tuple[Offer, str]], embed: Callable[[list[str]], Any], model: str | None = None
+    ) -> list[str]:
         """Record new or changed offers (title, price, shop ...) and embed the new titles; returns the ids
-        whose title changed or that are new (they are matched again)."""
+        whose title changed or that are new (they are matched again). Title vectors of another `model` than
+        the one recorded are all made again, and every offer is grouped again (overrides stay)."""
         self._record_prices([o for o, _ in offers])
+        recorded = self.db.execute("SELECT value FROM meta WHERE key='model'").fetchone()
+        if model is not None and (recorded is None or recorded[0] != model):
+            with self.db:
+                if recorded is not None:
+                    self.db.execute("DELETE FROM offers")  # another model: embed and group all again
+                self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('model', ?)", (model,))
         known = {r[0]: r[1] for r in self.db.execute("SELECT id, title FROM offers")}
         changed = [(o, s) for o, s in offers if known.get(o.id) != o.title]
         same = [(o, s) for o, s in offers if o.id in known and known[o.id] == o.title]

@@ -53,7 +53,7 @@ def refreshed(spec: StoreSpec, model_name: str | None, embedder: Any) -> Iterato
     with opened(spec, model_name) as store:
         book = ProductBook(book_path(spec))
         try:
-            changed = book.add_offers(offers_in_store(store), embedder.embed_documents)
+            changed = book.add_offers(offers_in_store(store), embedder.embed_documents, embedder.model_name)
             if changed:
                 book.regroup(convert_or_none)
             yield store, book
