@@ -3,27 +3,45 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Any, Optional
 
 import typer
 
 from crawler.bounds import MAX_COUNT, MAX_PRICE
-from crawler.items import KINDS, PLATFORMS
 from crawler.run import CrawlResult
-from crawler.times import parse_iso, resolve_time, utc_now
 from indexer import terminal
+from indexer.cli import common
+from indexer.cli.common import (
+    MODEL_HELP,
+    STORE_HELP,
+    CsvAlias,
+    FormatOption,
+    JsonAlias,
+    KindChoice,
+    Metric,
+    NowOption,
+    PlatformOption,
+    WindowOption,
+    as_of,
+    check_now,
+    check_time,
+    fail,
+    handled,
+    spec,
+    state,
+)
+from indexer.cli.live import live_app
+from indexer.cli.products import creator_app, product_app
 from indexer.models import DEFAULT
 from indexer.store import HasOutbox, Reindexable, SearchMode
-from indexer.stores import StoreSpec
 from indexer.terminal import emit, err, lines, print_json, say, show
-from indexer.trends import METRICS, TrendBy, parse_window
-from indexer.workflows.errors import HANDLED, ExitCode, StoreMissing, exit_code_for
+from indexer.trends import TrendBy
+from indexer.workflows.errors import ExitCode
 from indexer.workflows.views import OutputFormat, choose_format
 
 app = typer.Typer(
@@ -34,40 +52,8 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-PlatformChoice = Enum("PlatformChoice", {p: p for p in PLATFORMS}, type=str)  # type: ignore[misc]
-KindChoice = Enum("KindChoice", {k: k for k in KINDS}, type=str)  # type: ignore[misc]
-Metric = Enum("Metric", {name: name for name in METRICS}, type=str)  # type: ignore[misc]
-STORE_HELP = (
-    "Where documents live: a SQLite file path (default ./trendcart-data/trendcart.db) "
-    "or an Elasticsearch URL (http://127.0.0.1:9200)."
-)
-MODEL_HELP = (
-    "Sentence-transformers model name or path (default: use-multilingual-v3, Chinese and English, offline; "
-    "a store keeps the model it was built with; others: minilm, multilingual-e5-small)."
-)
-WINDOW_HELP = "Time window: a number and a unit m/h/d/w (24h, 7d, 1d12h); compared with the window before it."
 # Errors shown per file after `index`; the --json summary has them all (up to the ingest limit).
 SHOWN_INDEX_ERRORS = 10
-
-
-@dataclasses.dataclass
-class State:
-    """The global options, set by main_options before any command runs."""
-
-    store: Optional[str] = None
-    model: Optional[str] = None
-    debug: bool = False
-
-
-state = State()
-
-
-def fail(message: str, code: ExitCode = ExitCode.ERROR) -> None:
-    """One line on stderr and a non-zero exit; the traceback only with --debug."""
-    if state.debug and sys.exc_info()[0] is not None:
-        err.print_exception()
-    terminal.error(message)
-    raise typer.Exit(int(code))
 
 
 def command(func: Callable[..., None]) -> Callable[..., None]:
@@ -75,75 +61,9 @@ def command(func: Callable[..., None]) -> Callable[..., None]:
     return app.command()(handled(func))
 
 
-def handled(func: Callable[..., None]) -> Callable[..., None]:
-    """`func` with its library errors as one line and their documented exit code."""
-
-    @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> None:
-        try:
-            func(*args, **kwargs)
-        except HANDLED as exc:
-            fail(
-                str(exc) + (" (or pass --store)" if isinstance(exc, StoreMissing) else ""), exit_code_for(exc)
-            )
-
-    return run
-
-
-def _spec() -> StoreSpec:
-    """The store named by --store/TRENDCART_STORE (or the default)."""
-    return StoreSpec.parse(state.store)
-
-
-def _check_time(value: Optional[str]) -> Optional[str]:
-    """--since/--until: ISO times, `24h`/`7d`/`2w` ago and the relative forms pages use (`3天前`), as ISO UTC."""
-    if value is not None and (resolved := resolve_time(value)) is None:
-        raise typer.BadParameter(f"cannot read {value!r} as a time (try 2026-11-20, 7d or 24h)")
-    return None if value is None else resolved
-
-
-def _check_window(value: str) -> str:
-    try:
-        parse_window(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    return value
-
-
-def _check_now(value: Optional[str]) -> Optional[str]:
-    if value is not None and parse_iso(value) is None:
-        raise typer.BadParameter(f"not an ISO 8601 time: {value!r} (e.g. 2026-11-25T12:00:00Z)")
-    return value
-
-
-def _now(value: Optional[str]) -> Any:
-    return parse_iso(value) if value else utc_now()
-
-
-def _get_embedder() -> Any:
-    """The embedder for commands that write vectors (one per process; tests substitute theirs)."""
-    from indexer.embedder import Embedder
-
-    return Embedder(state.model)
-
-
-# Options shared by several commands, declared once; --json and --csv stay as aliases of --format.
-FormatOption = Annotated[
-    Optional[OutputFormat],
-    typer.Option(
-        "--format",
-        help="Output on stdout: table (default), json, or csv where the output has rows "
-        "(search, trending, stats).",
-    ),
-]
-JsonAlias = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
-CsvAlias = Annotated[bool, typer.Option("--csv", help="Same as --format csv.")]
-PlatformOption = Annotated[Optional[PlatformChoice], typer.Option("--platform", help="Only this platform.")]
-WindowOption = Annotated[str, typer.Option("--window", callback=_check_window, help=WINDOW_HELP)]
-NowOption = Annotated[
-    Optional[str],
-    typer.Option("--now", callback=_check_now, help="As of this ISO 8601 time (default: the clock)."),
-]
+app.add_typer(product_app, name="product")
+app.add_typer(creator_app, name="creator")
+app.add_typer(live_app, name="live", rich_help_panel=None)
 
 
 @app.callback()
@@ -219,7 +139,7 @@ def index(
         tasks: dict[Path, Any] = {}
         run = index_files(
             paths,
-            _spec(),
+            spec(),
             state.model,
             batch_size=batch_size,
             on_file=lambda path, size: tasks.update(
@@ -249,11 +169,11 @@ def search(
     since: Optional[str] = typer.Option(
         None,
         "--since",
-        callback=_check_time,
+        callback=check_time,
         help="Published at or after: ISO date/time, or relative: 24h, 7d, 2w, '3天前'.",
     ),
     until: Optional[str] = typer.Option(
-        None, "--until", callback=_check_time, help="Published at or before (same forms as --since)."
+        None, "--until", callback=check_time, help="Published at or before (same forms as --since)."
     ),
     min_views: Optional[int] = typer.Option(
         None, "--min-views", min=0, max=MAX_COUNT, help="At least this many views."
@@ -303,7 +223,7 @@ def search(
         creator=creator,
     )
     hits = search_store(
-        _spec(), query, mode, filters, limit, model_name=state.model, min_similarity=min_similarity
+        spec(), query, mode, filters, limit, model_name=state.model, min_similarity=min_similarity
     )
     if output is OutputFormat.table and not hits:
         err.print("no results")
@@ -345,9 +265,9 @@ def trending(
 
     output = choose_format(fmt, as_json, as_csv, rows=True)
     platform_name = platform.value if platform else None
-    embedder = _get_embedder() if query else None
+    embedder = common.get_embedder() if query else None
     report = rank_trending(
-        _spec(), by, window, metric.value, limit, platform_name, _now(now), state.model, query, embedder
+        spec(), by, window, metric.value, limit, platform_name, as_of(now), state.model, query, embedder
     )
     draw = (lambda: show(trend_table(report))) if report.results else None
     emit(output, report.to_json(), draw, rows_of(report), columns_of(report))
@@ -385,7 +305,7 @@ def report(
     output = choose_format(fmt, as_json)
     platform_name = platform.value if platform else None
     shown = write_store_report(
-        _spec(), out, _now(now), window, metric.value, title, limit, platform_name, state.model
+        spec(), out, as_of(now), window, metric.value, title, limit, platform_name, state.model
     )
     err.print(
         f"wrote {out} ("
@@ -405,7 +325,7 @@ def stats(fmt: FormatOption = None, as_json: JsonAlias = False) -> None:
     from indexer.workflows.views import matrix_table, stats_lines
 
     output = choose_format(fmt, as_json, rows=True)
-    info = store_overview(_spec(), state.model)
+    info = store_overview(spec(), state.model)
     emit(
         output,
         info,
@@ -433,7 +353,7 @@ def crawl(
     now: Optional[str] = typer.Option(
         None,
         "--now",
-        callback=_check_now,
+        callback=check_now,
         help="A fixed observation time (replays only; default: the clock).",
     ),
     job_dir: Optional[Path] = typer.Option(
@@ -469,7 +389,7 @@ def crawl(
             progress.update(task, description=crawl_progress(result))
 
         result = crawl_and_index(
-            spider, args, _spec(), index=not no_index, model_name=state.model, out=out, now=now,
+            spider, args, spec(), index=not no_index, model_name=state.model, out=out, now=now,
             settings=settings, on_progress=on_progress, job_dir=job_dir,
         )  # fmt: skip
     emit(output, result.to_json(), lambda: (lines([crawl_headline(result)]), show(crawl_table(result))))
@@ -539,8 +459,8 @@ def demo(
     # The demo's own store starts afresh; a store you named (--store, TRENDCART_STORE) is only added to.
     named = state.store is not None or bool(os.environ.get("TRENDCART_STORE"))
     result = run_demo(
-        out_dir, days=days, small=small, seed=seed, spec=_spec() if named else None,
-        model_name=state.model, embedder=_get_embedder(), say=say,
+        out_dir, days=days, small=small, seed=seed, spec=spec() if named else None,
+        model_name=state.model, embedder=common.get_embedder(), say=say,
     )  # fmt: skip
     emit(
         output,
@@ -556,157 +476,6 @@ def demo(
         ),
     )
     say(demo_next_steps(result))
-
-
-product_app = typer.Typer(
-    help="Canonical products: one product across sources and platforms, grouped by evidence, with overrides.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-app.add_typer(product_app, name="product")
-CurrencyOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--currency", help="Also show prices in this ISO 4217 currency (ECB reference rate, dated)."
-    ),
-]
-
-
-def product_command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """`product_app.command(name)` with the library errors mapped as `command` does."""
-
-    def register(func: Callable[..., None]) -> Callable[..., None]:
-        @functools.wraps(func)
-        def run(*args: Any, **kwargs: Any) -> None:
-            try:
-                func(*args, **kwargs)
-            except HANDLED as exc:
-                fail(str(exc), exit_code_for(exc))
-
-        return product_app.command(name)(run)
-
-    return register
-
-
-@product_command("list")
-def product_list(fmt: FormatOption = None, as_json: JsonAlias = False) -> None:
-    """List every canonical product: id, title, members (the source product ids), platforms, confidence.
-
-    New or changed product offers are grouped first (incremental; the model embeds their titles).
-
-    Example: trendcart product list --json
-    """
-    from indexer.workflows.products import list_products
-    from indexer.workflows.views import products_table
-
-    output = choose_format(fmt, as_json)
-    found = list_products(_spec(), state.model, _get_embedder())
-    emit(output, found, lambda: show(products_table(found)))
-
-
-@product_command("show")
-def product_show(
-    ident: str = typer.Argument(..., help="A canonical product id (cp-...) or the id of one of its offers."),
-    currency: CurrencyOption = None,
-    window: WindowOption = "7d",
-    now: NowOption = None,
-    top_kol: int = typer.Option(
-        1_000_000, "--top-kol-followers", min=1, help="FACT: followers from which a creator is a top KOL."
-    ),
-    field_account: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--field-account", help="FACT: a creator id or name that is the brand's own (repeatable)."
-        ),
-    ] = None,
-    campaigns: Optional[Path] = typer.Option(
-        None,
-        "--campaigns",
-        help="FACT: a TOML file of [[campaign]] name/start/end/tags added to the calendar.",
-    ),
-    fmt: FormatOption = None,
-    as_json: JsonAlias = False,
-) -> None:
-    """Show one canonical product: members with match evidence, linking videos and lives with their share
-    of the gain, prices, sales, and the FACT breakdown (field, alliance, top_kol; campaign) in the window.
-
-    Example: trendcart product show douyin:product:777 --currency CNY --window 7d
-    """
-    from indexer.workflows.products import FactOptions, show_product
-    from indexer.workflows.views import product_lines
-
-    output = choose_format(fmt, as_json)
-    options = FactOptions(top_kol, tuple(field_account or ()), str(campaigns) if campaigns else None)
-    shown = show_product(
-        _spec(),
-        ident,
-        state.model,
-        _get_embedder(),
-        currency.upper() if currency else None,
-        window,
-        _now(now),
-        options,
-    )
-    emit(output, shown, lambda: lines(product_lines(shown)))
-
-
-@product_command("merge")
-def product_merge(
-    first: str = typer.Argument(..., help="A canonical product id or an offer id."),
-    second: str = typer.Argument(..., help="Another one, to join with the first for good."),
-) -> None:
-    """Merge two canonical products into one; the override survives re-crawls (kept beside the store).
-
-    Example: trendcart product merge tiktok:product:555 douyin:product:777
-    """
-    from indexer.workflows.products import merge_products
-
-    print_json(merge_products(_spec(), first, second, state.model, _get_embedder()))
-
-
-@product_command("split")
-def product_split(
-    ident: str = typer.Argument(
-        ..., help="An offer id (taken out of its product) or a canonical id (all apart)."
-    ),
-) -> None:
-    """Split an offer out of its canonical product (or a whole product apart); it survives re-crawls.
-
-    Example: trendcart product split youtube:product:shelf-1
-    """
-    from indexer.workflows.products import split_product
-
-    print_json(split_product(_spec(), ident, state.model, _get_embedder()))
-
-
-creator_app = typer.Typer(
-    help="Creators: tier by followers, follower growth, the products they push, their videos and lives.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-app.add_typer(creator_app, name="creator")
-
-
-@creator_app.command("show")
-def creator_show(
-    ident: str = typer.Argument(..., help="The creator's id, name or handle (case-insensitive, @ ignored)."),
-    fmt: FormatOption = None,
-    as_json: JsonAlias = False,
-) -> None:
-    """Show one creator: tier (top >= 1M followers, mid, micro, nano), followers over time, their videos and
-    lives, and the products they push.
-
-    Example: trendcart creator show @lily --json
-    """
-    from indexer.workflows.creators import show_creator
-    from indexer.workflows.views import creator_lines
-
-    try:
-        output = choose_format(fmt, as_json)
-        shown = show_creator(_spec(), ident, state.model)
-    except HANDLED as exc:
-        fail(str(exc), exit_code_for(exc))
-    emit(output, shown, lambda: lines(creator_lines(shown)))
 
 
 class OutboxAction(str, Enum):
@@ -728,10 +497,10 @@ def outbox(
     """
     from indexer.workflows.opening import opened, require
 
-    with opened(_spec(), state.model, must_exist=False) as store:
+    with opened(spec(), state.model, must_exist=False) as store:
         queue = require(store, HasOutbox, "outbox")
         if action is OutboxAction.replay:
-            say(f"replayed {queue.replay_outbox()} queued batch(es) into {_spec()}")
+            say(f"replayed {queue.replay_outbox()} queued batch(es) into {spec()}")
         print_json({"pending": queue.outbox_pending(), "outbox": queue.outbox_location()})
 
 
@@ -752,81 +521,14 @@ def reindex(
     """
     from indexer.workflows.opening import opened, require
 
-    with opened(_spec(), state.model, must_exist=True) as store:
+    with opened(spec(), state.model, must_exist=True) as store:
         done = require(store, Reindexable, "reindex").reindex(
-            _get_embedder(),
+            common.get_embedder(),
             batch=batch,
             keep_old=keep_old,
             progress=lambda n: say(f"reindex: {n} documents"),
         )
     print_json(dataclasses.asdict(done))
-
-
-live_app = typer.Typer(
-    help="Live rooms: watch them over time (viewers, products), show one.", no_args_is_help=True
-)
-app.add_typer(live_app, name="live", rich_help_panel=None)
-
-
-@live_app.command("watch")
-@handled
-def live_watch(
-    sources: list[str] = typer.Argument(
-        ..., metavar="URL_OR_FILE...", help="Room URLs, or saved pages re-read."
-    ),
-    every: str = typer.Option("60s", "--every", help="Sample every room this often (30s, 5m)."),
-    for_: Optional[str] = typer.Option(None, "--for", help="Stop after this long (3h)."),
-    samples: Optional[int] = typer.Option(None, "--samples", min=1, help="Stop a room after N samples."),
-    until_ended: bool = typer.Option(
-        False, "--until-ended", help="Run until every room has ended (default)."
-    ),
-    fmt: FormatOption = None,
-    as_json: JsonAlias = False,
-) -> None:
-    """Sample live rooms on a steady tick, indexing every sample as a snapshot (docs/CLI.md "live watch").
-
-    Example: trendcart live watch https://live.douyin.com/123 --every 60s --for 3h
-    """
-    from indexer.workflows.live import progress_line, watch_rooms
-
-    output = choose_format(fmt, as_json)
-    report = watch_rooms(
-        _spec(),
-        sources,
-        every,
-        for_=for_,
-        samples=samples,
-        until_ended=until_ended,
-        model_name=state.model,
-        embedder=_get_embedder(),
-        on_sample=lambda room: say(progress_line(room)),
-    )
-    summary = report.to_json()
-    done = f"live watch: {report.stored} samples stored, {report.failed} failed, {report.ticks} ticks"
-    emit(output, summary, lambda: lines([done, *(progress_line(r) for r in report.rooms)]))
-    if report.interrupted:
-        err.print("interrupted: every sample taken so far is stored")
-        raise typer.Exit(int(ExitCode.INTERRUPTED))
-    if report.stored == 0:
-        raise typer.Exit(int(ExitCode.NOTHING))
-
-
-@live_app.command("show")
-@handled
-def live_show(
-    live_id: str = typer.Argument(..., help="The live's id, e.g. douyin:live:7300000000."),
-    fmt: FormatOption = None,
-    as_json: JsonAlias = False,
-) -> None:
-    """A live room: status, times, its viewer series and sparkline, peak / average / viewer-minutes, products.
-
-    Example: trendcart live show douyin:live:7300000000 --json
-    """
-    from indexer.workflows.live import live_show_lines, show_live
-
-    output = choose_format(fmt, as_json)
-    detail = show_live(_spec(), live_id, state.model)
-    emit(output, detail, lambda: lines(live_show_lines(detail)))
 
 
 def main() -> None:

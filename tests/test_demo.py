@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import pytest
 from typer.testing import CliRunner
 
-import search_cli
 from crawler.demo_site import DemoSite
+from indexer.cli import common as cli_common
 from search_cli import ExitCode, app
 
 BASE = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
@@ -55,7 +55,7 @@ def test_site_pages_parse_with_the_real_parsers():
 @pytest.mark.model
 def test_demo_end_to_end(tmp_path, monkeypatch, embedder):
     monkeypatch.delenv("TRENDCART_STORE", raising=False)
-    monkeypatch.setattr(search_cli, "_get_embedder", lambda: embedder)  # one model load per test session
+    monkeypatch.setattr(cli_common, "get_embedder", lambda: embedder)  # one model load per test session
     result = CliRunner().invoke(app, ["demo", "--days", "3", "--small", "--out-dir", str(tmp_path), "--json"])
     assert result.exit_code == ExitCode.OK, result.output
     summary = json.loads(result.stdout)

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pytest
 from typer.testing import CliRunner
 
-import search_cli
 from indexer.campaigns import CampaignFileError, load_campaigns
+from indexer.cli import common as cli_common
 from indexer.fact import breakdown, classify, contributions, own_accounts
 from indexer.sqlite_store import SqliteStore
 from search_cli import ExitCode, app
@@ -103,7 +103,7 @@ def test_campaign_file_extends_the_calendar(tmp_path):
 def test_product_show_has_the_fact_block(tmp_path, monkeypatch, embedder):
     for name in ("TRENDCART_STORE", "TRENDCART_MODEL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(search_cli, "_get_embedder", lambda: embedder)
+    monkeypatch.setattr(cli_common, "get_embedder", lambda: embedder)
     store = SqliteStore(tmp_path / "fact.db")
     fill(store)
     store.close()

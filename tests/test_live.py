@@ -277,10 +277,10 @@ def test_watch_for_limit_network_errors_and_interrupt(tmp_path):
 def test_live_show_and_the_cli(tmp_path, store, embedder, monkeypatch):
     from typer.testing import CliRunner
 
-    import search_cli
+    from indexer.cli import common as cli_common
     from search_cli import app
 
-    monkeypatch.setattr(search_cli, "_get_embedder", lambda: embedder)  # one model load per test session
+    monkeypatch.setattr(cli_common, "get_embedder", lambda: embedder)  # one model load per test session
 
     spec = StoreSpec.parse(str(tmp_path / "live.db"))
     detail = show_live(spec, LIVE_ID)

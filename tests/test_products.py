@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import search_cli
+from indexer.cli import common as cli_common
 from indexer.currency import CurrencyError, convert
 from indexer.product_match import Offer, conflicts, features, match
 from indexer.products import group_offers
@@ -157,7 +157,7 @@ def product_store(tmp_path):
 def cli(monkeypatch, embedder):
     for name in ("TRENDCART_STORE", "TRENDCART_MODEL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(search_cli, "_get_embedder", lambda: embedder)
+    monkeypatch.setattr(cli_common, "get_embedder", lambda: embedder)
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [str(a) for a in args])
 
