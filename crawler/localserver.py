@@ -22,6 +22,10 @@ CONTENT_TYPES = {
 OCTET_STREAM = "application/octet-stream"
 # How often the serve loop checks for shutdown (s): `stop()` returns within this; idle cost stays negligible.
 SHUTDOWN_POLL_S = 0.05
+# Connections waiting to be accepted. socketserver's default of 5 is below one crawler's burst (16 concurrent
+# requests): on a busy machine the kernel then drops SYNs, the client resends them a second later, and
+# requests time out before the server ever sees them (a flaky 2 s-timeout test showed exactly that).
+LISTEN_BACKLOG = 128
 
 
 @dataclass
@@ -41,6 +45,11 @@ Hook = Callable[["LocalServer", BaseHTTPRequestHandler], bool]
 
 def content_type_of(path: Path | str) -> str:
     return CONTENT_TYPES.get(Path(path).suffix, OCTET_STREAM)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
 
 
 def send(request: BaseHTTPRequestHandler, route: Route) -> None:
@@ -123,7 +132,7 @@ class LocalServer:
     # -- life cycle --------------------------------------------------------------------------------
     def _bind(self) -> ThreadingHTTPServer:
         if self._httpd is None:
-            self._httpd = ThreadingHTTPServer(self._address, self._handler_class())
+            self._httpd = _Server(self._address, self._handler_class())
             self._httpd.daemon_threads = True
         return self._httpd
 
