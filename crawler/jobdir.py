@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from crawler.pidlock import PidLockBusy, pid_lock
 
 # trendcart's own files in a job dir, beside Scrapy's (requests.seen, requests.queue/, spider.state).
 STATE_FILE = "trendcart-job.json"
@@ -35,23 +36,13 @@ class JobDir:
 
     # -- the lock ----------------------------------------------------------------------------------
     def __enter__(self) -> JobDir:
-        self.path.mkdir(parents=True, exist_ok=True)
-        handle = (self.path / LOCK_FILE).open("a+", encoding="utf-8")
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            owner = handle.read().strip() or "unknown"
-            handle.close()
+            self.handle = pid_lock(self.path / LOCK_FILE)
+        except PidLockBusy as busy:
             raise JobDirInUse(
-                f"another crawl is using the job dir {self.path} (started by pid {owner}): "
+                f"another crawl is using the job dir {self.path} (started by pid {busy.owner}): "
                 "wait for it to finish or stop it first"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self.handle = handle
         return self
 
     def __exit__(self, *exc: object) -> None:

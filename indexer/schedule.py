@@ -7,7 +7,6 @@ callable that runs `crawler.run.run_spider` in a subprocess; tests pass a fake. 
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sys
 import time
@@ -17,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from crawler.pidlock import PidLockBusy, pid_lock
 from crawler.times import iso_utc, utc_now
 from indexer.reports import FORMATS, write_report
 from indexer.store import Store
@@ -271,19 +271,10 @@ class ScheduleLock:
         return tuple(sorted(cls._held))
 
     def __enter__(self) -> ScheduleLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            owner = handle.read().strip() or "unknown"
-            handle.close()
-            raise AlreadyRunning(_busy_message(owner, self.path)) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+            handle = pid_lock(self.path)
+        except PidLockBusy as busy:
+            raise AlreadyRunning(_busy_message(busy.owner, self.path)) from None
         self.handle = handle
         ScheduleLock._held.add(handle.fileno())
         return self
