@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bench.fields import MISSING, at, same
 from crawler.normalize import parse_datetime
 from crawler.parsers import parse_page
 from crawler.parsers.base import Page
@@ -25,23 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BILI = ROOT / "tests" / "fixtures" / "platforms" / "bilibili"
 REAL_WEB = ROOT / "tests" / "fixtures" / "standards"
 OBSERVED = datetime(2026, 11, 25, 10, tzinfo=timezone.utc)
-MISSING = object()
 PLACEHOLDERS = (None, "", 0, "0000-00-00 00:00:00", "0")
-
-
-def at(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if isinstance(data, list):
-            data = data[int(part)] if part.isdigit() and int(part) < len(data) else MISSING
-        elif isinstance(data, dict):
-            data = data.get(part, MISSING)
-        else:
-            return MISSING
-    return data
-
-
-def same(value: Any) -> Any:
-    return value
 
 
 def text(value: Any) -> Any:

@@ -15,29 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.fields import MISSING, at, same
 from crawler.normalize import parse_datetime
 from crawler.parsers import parse_page
 from crawler.parsers.base import Page
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "platforms"
-MISSING = object()
-
-
-def at(data: Any, path: str) -> Any:
-    """`a|b.c|d.e`: keys before the last `|` are literal (TikTok's `webapp.video-detail`), the rest dotted."""
-    *literal, dotted = path.split("|")
-    for part in [*literal, *dotted.split(".")]:
-        if isinstance(data, list):
-            data = data[int(part)] if part.isdigit() and int(part) < len(data) else MISSING
-        elif isinstance(data, dict):
-            data = data.get(part, MISSING)
-        else:
-            return MISSING
-    return data
-
-
-def same(value: Any) -> Any:
-    return value
 
 
 def iso(value: Any) -> Any:

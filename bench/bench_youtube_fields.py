@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.fields import MISSING, at, same
 from crawler.normalize import parse_count, parse_datetime
 from crawler.parsers import parse_page
 from crawler.parsers.base import Page
 from crawler.parsers.platforms._common import assigned_json, body_json
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "platforms" / "youtube"
-MISSING = object()
 API = "https://www.youtube.com/youtubei/v1/"
 
 NEXT_RESULTS = "contents.twoColumnWatchNextResults.results.results.contents"
@@ -33,21 +33,6 @@ LIKE_TEXT = (
     ".accessibilityText"
 )
 MICRO = "microformat.playerMicroformatRenderer"
-
-
-def at(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if isinstance(data, list):
-            data = data[int(part)] if part.isdigit() and int(part) < len(data) else MISSING
-        elif isinstance(data, dict):
-            data = data.get(part, MISSING)
-        else:
-            return MISSING
-    return data
-
-
-def same(value: Any) -> Any:
-    return value
 
 
 def creator(value: Any) -> Any:
