@@ -48,13 +48,13 @@ def test_jsonld_spider_counts_every_failure(http_server, crawl):
         s.add("/std/j/plain.html", "<html><head><title>Nothing here</title></head><body>hi</body></html>"),
         s.url("/status/404?std"),
         s.url("/status/500?std"),
-        s.url("/delay/5/std/slow?std"),
+        s.url("/delay/20/std/slow?std"),  # well past the timeout, even on a loaded machine
         s.url("/drop?std"),
         s.url("/truncated?std"),
         s.url("/private/std.html"),
     ]
     out = crawl(
-        "jsonld", args={"urls": ",".join(urls)}, settings={"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "1"}
+        "jsonld", args={"urls": ",".join(urls)}, settings={"DOWNLOAD_TIMEOUT": "6", "RETRY_TIMES": "1"}
     )
     items = out.by_id()
     host = s.url("/")[len("http://") :].rstrip("/")
