@@ -77,7 +77,9 @@ def main_options(
 
 @command
 def extract(
-    source: str = typer.Argument(..., help="A saved page/response file, or a URL fetched once."),
+    source: Optional[str] = typer.Argument(
+        None, help="A saved page/response file, or a URL fetched once (not needed with --list)."
+    ),
     url: Optional[str] = typer.Option(
         None,
         "--url",
@@ -97,6 +99,8 @@ def extract(
     if list_parsers:
         typer.echo("\n".join(p.name for p in registry()))
         return
+    if source is None:
+        raise typer.BadParameter("give a saved page or a URL (or --list)", param_hint="SOURCE")
     result = extract_page(source, url, parser)
     print_json(result)
     if result["blocked"]:

@@ -56,6 +56,14 @@ def test_extract_forced_parser_and_listing():
     assert data["parser"] == "feed" and data["items"]
 
 
+def test_extract_list_needs_no_source():
+    result = runner.invoke(app, ["extract", "--list"])
+    assert result.exit_code == 0, result.output
+    assert "jsonld" in result.stdout.split()
+    result = runner.invoke(app, ["extract"])  # no source and no --list: a usage error naming what is missing
+    assert result.exit_code == 2 and "SOURCE" in result.output
+
+
 def test_extract_errors_are_one_line_with_exit_codes():
     result = runner.invoke(app, ["extract", "/no/such/page.html"])
     assert result.exit_code == 4
