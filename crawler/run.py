@@ -66,6 +66,8 @@ class CrawlResult:
     errors: dict[str, int] = field(default_factory=dict)
     blocked: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    # Pages a parser understood but found nothing in, by parser (crawl health: indexer/health.py).
+    empty: dict[str, int] = field(default_factory=dict)
     pages: int = 0
     requests: int = 0
     indexed: int | None = None
@@ -118,6 +120,7 @@ class CrawlResult:
         errors: dict[str, int] = {}
         blocked: dict[str, int] = {}
         dropped: dict[str, int] = {}
+        empty: dict[str, int] = {}
         for key, value in stats.items():
             if not key.startswith(STATS_PREFIX) or not isinstance(value, (int, float)):
                 continue
@@ -133,9 +136,12 @@ class CrawlResult:
                 blocked[name] = int(value)
             elif group == "dropped":
                 dropped[name] = int(value)
+            elif group == "empty_page":
+                empty[name] = int(value)
             elif group == "indexed":
                 self.indexed = int(value)
         self.items, self.errors, self.blocked, self.dropped = items, errors, blocked, dropped
+        self.empty = empty
         self.pages = int(stats.get("response_received_count", self.pages) or 0)
         self.requests = int(stats.get("downloader/request_count", self.requests) or 0)
         self.finish_reason = stats.get("finish_reason", self.finish_reason)
