@@ -349,3 +349,82 @@ def test_schedule_live_job_watches_rooms(tmp_path):
         parse_config({"jobs": [{"name": "x", "kind": "live", "cron": "* * * * *"}]})
     with pytest.raises(ScheduleError, match="kind"):
         parse_config({"jobs": [{"name": "x", "kind": "stream", "cron": "* * * * *", "spider": "s"}]})
+
+
+# -- sales during a live (a real store, a series of samples) ----------------------------------------
+SALES_LIVE = "douyin:live:sales1"
+# Per sample: {product id: (price, sales)} in the room's list at that time.
+SALES_SAMPLES = (
+    {"douyin:product:p1": (59.9, 100), "douyin:product:p3": (9.9, 7)},
+    {"douyin:product:p1": (59.9, 140), "douyin:product:p2": (19.9, 10)},
+    {"douyin:product:p1": (49.9, 190), "douyin:product:p2": (19.9, 10)},
+    {"douyin:product:p1": (49.9, 260), "douyin:product:p2": (24.9, 25)},
+)
+
+
+def sales_live_doc(i: int, listed: dict, status: str = "live") -> dict:
+    return {
+        **live_doc(T0 + i * STEP, 1_000 * (i + 1)),
+        "id": SALES_LIVE,
+        "url": "https://live.douyin.com/sales1",
+        "live": {"status": status, "started_at": iso_utc(T0), "ended_at": None},
+        "products": [
+            {"id": pid, "title": f"商品 {pid[-2:]}", "price": price, "currency": "CNY", "sales": sales}
+            for pid, (price, sales) in listed.items()
+        ],
+    }
+
+
+def fill_sales_live(store) -> None:
+    """Four samples of one room: p1 on sale throughout (its price cut at the third), p2 from the second,
+    p3 only in the first; another room lists p1 in between with its own (higher) count and price."""
+    from indexer.lives import product_snapshots
+
+    for i, listed in enumerate(SALES_SAMPLES):
+        doc = sales_live_doc(i, listed)
+        store.upsert([doc])
+        store.add_snapshots(product_snapshots(doc))
+    other = {
+        **live_doc(T0 + STEP + timedelta(minutes=5), 50),
+        "id": "douyin:live:other",
+        "products": [{"id": "douyin:product:p1", "title": "商品 p1", "price": 39.9, "sales": 5_000}],
+    }
+    store.upsert([other])
+    store.add_snapshots(product_snapshots(other))
+
+
+def check_sales_live(store) -> None:
+    detail = live_detail(store, SALES_LIVE)
+    products = {p["id"]: p for p in detail["products"]}
+    p1, p2, p3 = (products[f"douyin:product:{n}"] for n in ("p1", "p2", "p3"))
+    times = [s["at"] for s in detail["samples"]]
+    assert len(times) == 4
+    # sales during the live: first and last count seen while this room listed it (the other room's 5,000
+    # falls at a time this room did not list p1 and is left out)
+    assert (p1["sales_first"], p1["sales_last"], p1["sales_delta"]) == (100, 260, 160)
+    assert (p2["sales_first"], p2["sales_last"], p2["sales_delta"]) == (10, 25, 15)
+    assert (p3["sales_first"], p3["sales_last"], p3["sales_delta"]) == (7, 7, 0)
+    assert (p1["first_seen"], p1["last_seen"], p1["samples_listed"]) == (times[0], times[3], 4)
+    assert (p2["first_seen"], p2["last_seen"], p2["samples_listed"]) == (times[1], times[3], 3)
+    assert (p3["first_seen"], p3["last_seen"], p3["samples_listed"]) == (times[0], times[0], 1)
+    assert p1["price_changes"] == [{"at": times[2], "from": 59.9, "to": 49.9}]
+    assert (p1["price_first"], p1["price_last"]) == (59.9, 49.9)  # the other room's 39.9 is its own
+    assert p2["price_changes"] == [{"at": times[3], "from": 19.9, "to": 24.9}] and p3["price_changes"] == []
+    assert p1["listed_now"] and p2["listed_now"] and not p3["listed_now"]
+    assert p3["title"] is None or p3["title"].startswith("商品")  # gone from the list: its own doc, if any
+    assert [p["id"] for p in detail["products"]] == [
+        "douyin:product:p1",
+        "douyin:product:p2",
+        "douyin:product:p3",
+    ]  # largest sales during the live first
+
+
+def test_sales_first_last_seen_and_price_changes_during_a_live(tmp_path):
+    store = SqliteStore(tmp_path / "sales.db")
+    try:
+        fill_sales_live(store)
+        check_sales_live(store)
+        text = "\n".join(live_show_lines(live_detail(store, SALES_LIVE)))
+        assert "(1 changes)" in text and "160" in text
+    finally:
+        store.close()
