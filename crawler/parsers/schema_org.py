@@ -72,6 +72,9 @@ LEGACY_INTERACTIONS = {"UserPlays": "views", "UserLikes": "likes", "UserComments
 # Properties that link a video to the products it shows, and a product to the videos that show it.
 VIDEO_TO_PRODUCT = ("about", "mentions", "itemListElement", "subjectOf")
 PRODUCT_TO_VIDEO = ("subjectOf", "video", "associatedMedia", "mentions")
+# A live BroadcastEvent lists what is on sale in the room: its `offers` (an Offer of a Product, or an Offer that
+# names the product itself) and the products among its `workFeatured`; a VideoObject there is the stream.
+EVENT_TO_PRODUCT = ("offers", "workFeatured", "about")
 # Hostile pages nest objects thousands deep; real pages stay under ten.
 MAX_DEPTH = 32
 # How far a link may pass through ItemList / ListItem / Offer wrappers before reaching a product.
@@ -198,13 +201,54 @@ class SchemaOrgMapper:
         self.observed_iso = parse_datetime(observed_at.isoformat())
         self.source = source
         self.host = (urlsplit(canonical).hostname or "").lower().removeprefix("www.")
+        # Offers a product was found through (an Offer whose itemOffered is the product, on a live event):
+        # their price, URL and seller stand for the product's own when it has no offers of its own.
+        self.wrapping: dict[int, list[dict[str, Any]]] = {}
+        self.events = self._live_events()
 
     # -- which nodes -------------------------------------------------------------------------------
     def videos(self) -> list[dict[str, Any]]:
-        return _unique(n for n in self.g.nodes if types_of(n) & VIDEO_TYPES)
+        """VideoObjects, and each live BroadcastEvent that no VideoObject stands for (the event is the live)."""
+        videos = [n for n in self.g.nodes if types_of(n) & VIDEO_TYPES]
+        covered = {id(event) for video in videos if (event := self.live_broadcast(video)) is not None}
+        standalone = [e for e in self.events.values() if id(e) not in covered]
+        return _unique([*videos, *standalone])
 
     def products(self) -> list[dict[str, Any]]:
         return _unique(n for n in self.g.nodes if types_of(n) & PRODUCT_TYPES)
+
+    def _live_events(self) -> dict[int, dict[str, Any]]:
+        """Live BroadcastEvents by id(): every one with isLiveBroadcast true (top level, in a `@graph`, or a
+        VideoObject's `publication`)."""
+        return {
+            id(n): n
+            for n in self.g.nodes
+            if "BroadcastEvent" in types_of(n) and truthy(self.g.first(n, "isLiveBroadcast"))
+        }
+
+    def event_products(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """What a live event sells: Products among its offers (through Offer.itemOffered), workFeatured and
+        about; an Offer that offers no Product but names one (a name and a URL or SKU) is that product."""
+        found: list[dict[str, Any]] = []
+        for prop in EVENT_TO_PRODUCT:
+            for value in self.g.get(event, prop):
+                value = self.g.resolve(value)
+                if types_of(value) & PRODUCT_TYPES:
+                    found.append(value)
+                    continue
+                if not types_of(value) & OFFER_TYPES:
+                    continue
+                offered = [
+                    p
+                    for p in (self.g.resolve(v) for v in self.g.get(value, "itemOffered"))
+                    if types_of(p) & PRODUCT_TYPES
+                ]
+                for product in offered:
+                    self.wrapping.setdefault(id(product), []).append(value)
+                found.extend(offered)
+                if not offered and self.g.text(value, "name") and self.g.first(value, "url", "sku", "gtin13"):
+                    found.append(value)
+        return _unique(found)
 
     def _collect(self, values: list[Any], wanted: frozenset[str], hops: int = 0) -> list[dict[str, Any]]:
         """Nodes of the wanted types among values, looking through ItemList/ListItem/Offer wrappers."""
@@ -231,6 +275,9 @@ class SchemaOrgMapper:
         for video in videos:
             for prop in VIDEO_TO_PRODUCT:
                 linked[id(video)].extend(self._collect(self.g.get(video, prop), PRODUCT_TYPES))
+            event = self.live_broadcast(video)
+            if event is not None:
+                linked[id(video)].extend(self.event_products(event))
         for product in products:
             for prop in PRODUCT_TO_VIDEO:
                 for video in self._collect(self.g.get(product, prop), VIDEO_TYPES):
@@ -251,6 +298,8 @@ class SchemaOrgMapper:
     def items(self) -> list[BaseItem]:
         videos, products = self.videos(), self.products()
         links = self.links(videos, products)
+        # Offers that are the product themselves (on a live event) are products of the page too.
+        products = _unique([*products, *(p for linked in links.values() for p in linked)])
         top_products = [p for p in products if any(p is t for t in self.g.top)]
         # The page's main product (its id falls back to the canonical URL): the only product, on a page
         # whose videos, if any, are nested in it rather than beside it.
@@ -312,7 +361,7 @@ class SchemaOrgMapper:
             published_at=parse_datetime(
                 scalar(g.first(node, "uploadDate", "datePublished", "dateCreated")), self.observed_at
             ),
-            creator=self.creator(g.first(node, "author", "creator")),
+            creator=self.creator(g.first(node, "author", "creator", "organizer", "performer")),
             metrics=self.metrics(node),
             observed_at=self.observed_iso,
             source=self.source,
@@ -320,7 +369,11 @@ class SchemaOrgMapper:
             thumbnail=self.image(node, "thumbnailUrl", "thumbnail", "image"),
         )
         if broadcast is not None:
-            return LiveItem(live=self.live_info(broadcast), **fields)
+            live = self.live_info(broadcast)
+            # A live's published_at is its start (the scheduled start of a scheduled live) on every platform
+            # (docs/DATA_MODEL.md): the upload date of a page says when the page was made, not the live.
+            fields["published_at"] = live.started_at
+            return LiveItem(live=live, **fields)
         return VideoItem(**fields)
 
     def hashtags(self, node: dict[str, Any], title: str | None, description: str | None) -> list[str]:
@@ -381,8 +434,15 @@ class SchemaOrgMapper:
         )
 
     def live_broadcast(self, node: dict[str, Any]) -> dict[str, Any] | None:
+        """The live BroadcastEvent of a node: the node itself, its `publication`, or an event whose
+        `workFeatured` is this video."""
+        if id(node) in self.events:
+            return node
         for event in self.g.get(node, "publication"):
-            if "BroadcastEvent" in types_of(event) and truthy(event.get("isLiveBroadcast")):
+            if id(self.g.resolve(event)) in self.events:
+                return self.g.resolve(event)
+        for event in self.events.values():
+            if any(self.g.resolve(v) is node for v in self.g.get(event, "workFeatured")):
                 return event
         return None
 
@@ -415,7 +475,11 @@ class SchemaOrgMapper:
         return None
 
     def offers(self, node: dict[str, Any]) -> list[dict[str, Any]]:
-        return [o for o in self.g.get(node, "offers") if isinstance(o, dict)]
+        """The node's offers; else the offers it was found through; an Offer standing for a product is its own."""
+        if types_of(node) & OFFER_TYPES and not types_of(node) & PRODUCT_TYPES:
+            return [node]
+        own = [o for o in self.g.get(node, "offers") if isinstance(o, dict)]
+        return own or self.wrapping.get(id(node), [])
 
     def offer_url(self, node: dict[str, Any]) -> str | None:
         for offer in self.offers(node):
