@@ -295,6 +295,20 @@ class HasOutbox(Protocol):
 
 
 @runtime_checkable
+class HasMetadata(Protocol):
+    """A store that keeps a few named text values about itself beside its model (SqliteStore: its `meta`
+    table; ElasticStore: the docs mapping's `_meta`), such as the clock of the demo that made it."""
+
+    def get_meta(self, key: str) -> str | None:
+        """The value recorded under `key`, or None."""
+        ...
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Record `value` under `key` (None removes it)."""
+        ...
+
+
+@runtime_checkable
 class Reindexable(Protocol):
     """A store that can re-embed every document with another model in place (ElasticStore: a new versioned
     index, then an alias swap; SqliteStore: new vectors staged aside, then swapped in one transaction).

@@ -386,6 +386,20 @@ class StoreContract:
             store.set_model("model-a", 512)
         assert isinstance(excinfo.value, StoreError)
 
+    def test_metadata_is_kept_beside_the_model(self, store: Store) -> None:
+        from indexer.store import HasMetadata
+
+        assert isinstance(store, HasMetadata) and store.get_meta("demo_clock") is None
+        store.set_meta("demo_clock", "2026-11-25T12:00:00Z")
+        store.set_model("model-a", 384)  # recording the model keeps the metadata, and the reverse
+        store.set_meta("other", "x")
+        assert store.get_meta("demo_clock") == "2026-11-25T12:00:00Z" and store.model_info() == (
+            "model-a",
+            384,
+        )
+        store.set_meta("demo_clock", None)
+        assert store.get_meta("demo_clock") is None and store.get_meta("other") == "x"
+
     def test_vectors_of_the_wrong_dimension_are_refused(self, store: Store) -> None:
         import numpy as np
 

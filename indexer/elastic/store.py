@@ -142,7 +142,7 @@ class ElasticStore:
             self.client.indices.put_mapping(
                 index=self.docs_alias,
                 properties={"vector": vector_mapping(dim, self.config.vector_index)},
-                meta=model_meta(name, dim, self.config.vector_index),
+                meta={**self._all_meta(), **model_meta(name, dim, self.config.vector_index)},
             )
         except Exception as exc:
             current = self._read_model()  # another process set a model first
@@ -157,6 +157,23 @@ class ElasticStore:
 
     def _mismatch(self, stored: tuple[str, int], offered: tuple[str, int | None]) -> ElasticModelMismatch:
         return ElasticModelMismatch(stored, offered, self.config.where())
+
+    # -------------------------------------------------------------------------------------- metadata
+    # HasMetadata: under `trendcart_meta` in the docs mapping's `_meta` (put_mapping replaces the whole
+    # `_meta`, so the model's entry is read and written back with it).
+
+    def get_meta(self, key: str) -> str | None:
+        return self._all_meta().get("trendcart_meta", {}).get(key)
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        meta = self._all_meta()
+        values = {k: v for k, v in meta.get("trendcart_meta", {}).items() if k != key}
+        meta["trendcart_meta"] = values if value is None else {**values, key: value}
+        self.cluster.call(lambda: self.client.indices.put_mapping(index=self.docs_alias, meta=meta))
+
+    def _all_meta(self) -> dict[str, Any]:
+        found = self.cluster.call(lambda: self.client.indices.get_mapping(index=self.docs_alias))
+        return next((dict(b.get("mappings", {}).get("_meta") or {}) for b in found.values()), {})
 
     # ----------------------------------------------------------------------------------------- writes
 
