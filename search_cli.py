@@ -37,6 +37,7 @@ from indexer.cli.common import (
 )
 from indexer.cli.live import live_app
 from indexer.cli.products import creator_app, product_app
+from indexer.cli.watch import health_command, watch_app
 from indexer.models import DEFAULT
 from indexer.store import HasOutbox, Reindexable, SearchMode
 from indexer.terminal import emit, err, lines, print_json, say, show
@@ -64,6 +65,8 @@ def command(func: Callable[..., None]) -> Callable[..., None]:
 app.add_typer(product_app, name="product")
 app.add_typer(creator_app, name="creator")
 app.add_typer(live_app, name="live", rich_help_panel=None)
+app.add_typer(watch_app, name="watch")
+app.command("health")(health_command)
 
 
 @app.callback()
@@ -479,7 +482,7 @@ def demo(
             ),
         ),
     )
-    say(demo_next_steps(result))
+    say(demo_next_steps(result, common.program()))
 
 
 class OutboxAction(str, Enum):

@@ -1,0 +1,456 @@
+"""Saved watches: queries over trend rankings kept beside a store, checked for breakouts (docs/ALERTS.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crawler.times import iso_utc, parse_iso
+from indexer.alerts import Alert
+from indexer.models import floor_from_env
+from indexer.querytext import clean_query
+from indexer.store import Hit, SearchMode, Store
+from indexer.trend_query import QUERY_HITS, _creator_keys, _matches
+from indexer.trends import TrendBy, TrendEngine, TrendReport, TrendResult, parse_window
+
+DEFAULT_TOP = 10
+DEFAULT_WINDOW = "24h"
+# A breakout stays "out" (no second alert) until its row falls below the top RELEASE_FACTOR × N of the
+# watch, below the min score, or out of the ranking: a row that wobbles between #10 and #11 alerts once.
+RELEASE_FACTOR = 2
+# The alert history kept in the watch file (oldest dropped first): reports and the API read the recent ones.
+MAX_ALERTS_KEPT = 10_000
+# Names are what `watch rm` and the API take: short, printable.
+MAX_NAME = 80
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS watches (
+    name TEXT PRIMARY KEY, query TEXT NOT NULL, by_ TEXT NOT NULL, platform TEXT, min_score REAL,
+    top INTEGER NOT NULL, window TEXT NOT NULL, created_at TEXT NOT NULL, checked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS members (
+    watch TEXT NOT NULL, key TEXT NOT NULL, rank INTEGER, score REAL, out INTEGER NOT NULL,
+    PRIMARY KEY (watch, key)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+    body TEXT NOT NULL, delivery TEXT
+);
+CREATE INDEX IF NOT EXISTS alerts_at ON alerts (at);
+CREATE TABLE IF NOT EXISTS health_state (key TEXT PRIMARY KEY, since TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS query_vectors (
+    model TEXT NOT NULL, query TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, query)
+);
+"""
+
+
+class WatchError(ValueError):
+    """A watch that cannot be added or found (a duplicate name, a bad window, no such watch)."""
+
+
+class WatchFileError(Exception):
+    """The watch file cannot be opened or written (its reason in the message)."""
+
+
+@dataclass
+class SavedWatch:
+    """A saved query over a trend ranking: `by` rows like `query`, on `platform`, in `window`; a row breaks
+    out when it enters the watch's `top` with at least `min_score`."""
+
+    name: str
+    query: str
+    by: str = TrendBy.product.value
+    platform: str | None = None
+    min_score: float | None = None
+    top: int = DEFAULT_TOP
+    window: str = DEFAULT_WINDOW
+    created_at: str = ""
+    checked_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "query": self.query,
+            "by": self.by,
+            "platform": self.platform,
+            "min_score": self.min_score,
+            "top": self.top,
+            "window": self.window,
+            "created_at": self.created_at,
+            "checked_at": self.checked_at,
+        }
+
+    def check(self) -> SavedWatch:
+        """Itself, or WatchError naming what is wrong."""
+        if not clean_query(self.query):
+            raise WatchError("a watch needs a query with something to search")
+        if not self.name.strip() or len(self.name) > MAX_NAME or not self.name.isprintable():
+            raise WatchError(f"a watch name is 1 to {MAX_NAME} printable characters, got {self.name!r}")
+        try:
+            TrendBy(self.by)
+            parse_window(self.window)
+        except ValueError as exc:
+            raise WatchError(str(exc)) from None
+        if self.top < 1:
+            raise WatchError("--top must be at least 1")
+        return self
+
+
+@dataclass
+class WatchRow:
+    """One row of a watch's ranking with its standing before this check."""
+
+    result: TrendResult
+    qualifies: bool  # in the top N with at least the min score
+    previous_rank: int | None
+    previous_score: float | None
+    breakout: bool
+    # Broken out (alerted, or noted at the baseline) and not yet released: no new alert while it holds.
+    held: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.result.to_json(),
+            "qualifies": self.qualifies,
+            "previous_rank": self.previous_rank,
+            "previous_score": self.previous_score,
+            "breakout": self.breakout,
+        }
+
+
+@dataclass
+class WatchCheck:
+    """One watch checked once: its rows (top N first, then the rest of the tracked depth), its breakouts."""
+
+    watch: SavedWatch
+    at: str
+    rows: list[WatchRow] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    baseline: bool = False  # the watch's first check: its rows are noted, not alerted
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "watch": self.watch.to_json(),
+            "at": self.at,
+            "baseline": self.baseline,
+            "rows": [r.to_json() for r in self.rows if r.qualifies],
+            "breakouts": [a.to_json() for a in self.alerts],
+        }
+
+
+class WatchBook:
+    """The watch file beside a store (SQLite): the watches, each one's rows at its last check, the alert
+    history (breakouts and crawl-health alerts), the open health episodes and the queries' vectors."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path), timeout=30)
+            self.db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise WatchFileError(f"cannot open the watch file {self.path}: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> WatchBook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- watches ------------------------------------------------------------------------------------
+    def add(self, watch: SavedWatch) -> SavedWatch:
+        watch.check()
+        try:
+            with self.db:
+                self.db.execute(
+                    "INSERT INTO watches (name, query, by_, platform, min_score, top, window, created_at) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        watch.name,
+                        watch.query,
+                        watch.by,
+                        watch.platform,
+                        watch.min_score,
+                        watch.top,
+                        watch.window,
+                        watch.created_at,
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise WatchError(f"a watch named {watch.name!r} exists: choose another --name") from None
+        return watch
+
+    def watches(self) -> list[SavedWatch]:
+        rows = self.db.execute(
+            "SELECT name, query, by_, platform, min_score, top, window, created_at, checked_at FROM watches "
+            "ORDER BY created_at, name"
+        )
+        return [SavedWatch(*row) for row in rows]
+
+    def get(self, name: str) -> SavedWatch:
+        found = [w for w in self.watches() if w.name == name]
+        if not found:
+            known = ", ".join(w.name for w in self.watches()) or "none yet"
+            raise WatchError(f"no watch named {name!r} (watches: {known})")
+        return found[0]
+
+    def remove(self, name: str) -> SavedWatch:
+        watch = self.get(name)
+        with self.db:
+            self.db.execute("DELETE FROM watches WHERE name = ?", (name,))
+            self.db.execute("DELETE FROM members WHERE watch = ?", (name,))
+        return watch
+
+    # -- a watch's rows at its last check --------------------------------------------------------------
+    def members(self, name: str) -> dict[str, tuple[int | None, float | None, bool]]:
+        rows = self.db.execute("SELECT key, rank, score, out FROM members WHERE watch = ?", (name,))
+        return {key: (rank, score, bool(out)) for key, rank, score, out in rows}
+
+    def save_check(self, check: WatchCheck) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM members WHERE watch = ?", (check.watch.name,))
+            self.db.executemany(
+                "INSERT INTO members (watch, key, rank, score, out) VALUES (?,?,?,?,?)",
+                [
+                    (check.watch.name, r.result.key, r.result.rank, r.result.score, int(r.held))
+                    for r in check.rows
+                ],
+            )
+            self.db.execute("UPDATE watches SET checked_at = ? WHERE name = ?", (check.at, check.watch.name))
+
+    # -- the alert history -------------------------------------------------------------------------------
+    def record_alerts(self, alerts: Sequence[Alert]) -> list[int]:
+        """Append alerts to the history; their sequence numbers."""
+        seqs = []
+        with self.db:
+            for alert in alerts:
+                cur = self.db.execute(
+                    "INSERT INTO alerts (at, kind, key, body) VALUES (?,?,?,?)",
+                    (alert.at, alert.kind, alert.key, json.dumps(alert.to_json(), ensure_ascii=False)),
+                )
+                seqs.append(int(cur.lastrowid or 0))
+            self.db.execute(
+                "DELETE FROM alerts WHERE seq <= (SELECT MAX(seq) FROM alerts) - ?", (MAX_ALERTS_KEPT,)
+            )
+        return seqs
+
+    def record_delivery(self, seqs: Sequence[int], delivery: Mapping[str, Any]) -> None:
+        with self.db:
+            self.db.executemany(
+                "UPDATE alerts SET delivery = ? WHERE seq = ?", [(json.dumps(delivery), s) for s in seqs]
+            )
+
+    def alerts(
+        self, since: str | datetime | None = None, kind: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The recent alerts, newest first: Alert.to_json with `seq` and `delivery` (None before delivery)."""
+        where, params = ["1=1"], []
+        if since is not None:
+            where.append("at >= ?")
+            params.append(iso_utc(since) if isinstance(since, datetime) else str(since))
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        rows = self.db.execute(
+            f"SELECT seq, body, delivery FROM alerts WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
+            [*params, int(limit)],
+        )
+        return [
+            {"seq": seq, **json.loads(body), "delivery": json.loads(delivery) if delivery else None}
+            for seq, body, delivery in rows
+        ]
+
+    # -- open health episodes ------------------------------------------------------------------------------
+    def open_episodes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, since FROM health_state"))
+
+    def set_episodes(self, opened: Mapping[str, str], closed: Iterable[str]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO health_state (key, since) VALUES (?,?)", list(opened.items())
+            )
+            self.db.executemany("DELETE FROM health_state WHERE key = ?", [(k,) for k in closed])
+
+    # -- query vectors ----------------------------------------------------------------------------------
+    def query_vector(self, model: str, query: str) -> np.ndarray | None:
+        row = self.db.execute(
+            "SELECT vector FROM query_vectors WHERE model = ? AND query = ?", (model, query)
+        ).fetchone()
+        return None if row is None else np.frombuffer(row[0], dtype=np.float32)
+
+    def save_query_vector(self, model: str, query: str, vector: Any) -> None:
+        blob = np.asarray(vector, dtype=np.float32).tobytes()
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO query_vectors (model, query, vector) VALUES (?,?,?)",
+                (model, query, blob),
+            )
+
+
+# -- evaluation --------------------------------------------------------------------------------------
+QueryVector = Callable[[str], Any]
+
+
+def related_rows(results: Sequence[TrendResult], hits: Sequence[Hit], limit: int) -> list[TrendResult]:
+    """indexer.trend_query.narrow over a whole ranking at once: the rows related to the hits, in ranking
+    order, each with `query` {hits, best_score}, ranks renumbered; only rows a hit names are tested."""
+    by_id = {h.id: h.doc for h in hits}
+    scores = {h.id: h.score for h in hits}
+    named: set[str] = set(by_id)
+    for doc in by_id.values():
+        named.update(r.get("id") or r.get("url") for r in doc.get("products") or [] if isinstance(r, dict))
+        named.update(_creator_keys(doc))
+        named.update(str(t).strip().lower() for t in doc.get("hashtags") or [])
+    kept: list[TrendResult] = []
+    for result in results:
+        title = (result.title or "").strip().lower()
+        if (
+            result.key not in named
+            and result.key.strip().lower().lstrip("@") not in named
+            and title not in named
+        ):
+            continue
+        related = _matches(result, by_id)
+        if related:
+            extra = {
+                **result.extra,
+                "query": {"hits": related[:10], "best_score": max(scores[i] for i in related)},
+            }
+            kept.append(replace(result, extra=extra, rank=len(kept) + 1))
+            if len(kept) >= limit:
+                break
+    return kept
+
+
+class Evaluator:
+    """Checks watches against one store as of `now`: each ranking (by, platform, window) is computed once
+    however many watches share it, and each query's vector comes from `query_vector` (cached by the caller)."""
+
+    def __init__(self, store: Store, now: datetime, query_vector: QueryVector | None = None) -> None:
+        self.store, self.now = store, now
+        self.query_vector = query_vector
+        self.engine = TrendEngine(store, now=now)
+        self._rankings: dict[tuple[str, str | None, str], TrendReport] = {}
+        self._floor = floor_from_env(os.environ)
+        self._has_vectors = store.model_info() is not None
+
+    def ranking(self, watch: SavedWatch) -> TrendReport:
+        key = (watch.by, watch.platform, watch.window)
+        if key not in self._rankings:
+            self._rankings[key] = self.engine.trending(
+                by=watch.by, window=watch.window, limit=0, platform=watch.platform
+            )
+        return self._rankings[key]
+
+    def hits(self, watch: SavedWatch) -> list[Hit]:
+        query = clean_query(watch.query)
+        vector = self.query_vector(query) if self._has_vectors and self.query_vector is not None else None
+        mode = SearchMode.hybrid if vector is not None else SearchMode.keyword
+        return self.store.search(query, vector, mode, None, QUERY_HITS, min_similarity=self._floor)
+
+    def check(
+        self, watch: SavedWatch, previous: Mapping[str, tuple[int | None, float | None, bool]]
+    ) -> WatchCheck:
+        """The watch's rows now and its breakouts against `previous` (WatchBook.members): see breakout_rows."""
+        depth = watch.top * RELEASE_FACTOR
+        rows = related_rows(self.ranking(watch).results, self.hits(watch), depth)
+        at = iso_utc(self.now)
+        check = WatchCheck(watch=watch, at=at, baseline=watch.checked_at is None)
+        for result in rows:
+            qualifies = result.rank <= watch.top and (
+                watch.min_score is None or result.score >= watch.min_score
+            )
+            before = previous.get(result.key)
+            was_out = bool(before and before[2])
+            breakout = qualifies and not was_out and not check.baseline
+            # Held from when it qualifies until it falls below the tracked depth (then it is not kept here
+            # at all) or under the min score.
+            held = qualifies or (was_out and (watch.min_score is None or result.score >= watch.min_score))
+            row = WatchRow(
+                result,
+                qualifies,
+                before[0] if before else None,
+                before[1] if before else None,
+                breakout,
+                held,
+            )
+            check.rows.append(row)
+            if breakout:
+                check.alerts.append(breakout_alert(watch, row, at, self.ranking(watch).metric))
+        return check
+
+
+def breakout_alert(watch: SavedWatch, row: WatchRow, at: str, metric: str = "views") -> Alert:
+    """The alert of one breakout, its message saying the numbers (docs/ALERTS.md "Breakouts")."""
+    r, c = row.result, row.result.components
+    numbers = [f"score {r.score:.2f}" + (f" ≥ {watch.min_score:g}" if watch.min_score is not None else "")]
+    if c.get("velocity") is not None:
+        numbers.append(f"{c['velocity']:,.0f} {metric}/h")
+    if c.get("growth") is not None:
+        numbers.append(f"growth {c['growth'] * 24 * 100:+.0f} %/day")
+    if c.get("acceleration") is not None:
+        numbers.append(f"acceleration {c['acceleration'] * 100:+.0f} %")
+    if c.get("creators") is not None:
+        numbers.append(f"{c['creators']} creators")
+    if row.previous_rank is None:
+        before = "not in its ranking at the last check"
+    elif row.previous_rank > watch.top:
+        before = f"#{row.previous_rank} at the last check"
+    else:
+        before = f"#{row.previous_rank} with score {row.previous_score:.2f} at the last check"
+    where = f"{watch.by}s" + (f" on {watch.platform}" if watch.platform else "")
+    title = (r.title or r.key)[:80]
+    message = (
+        f"watch {watch.name!r} ({where} like {watch.query!r}, {watch.window}): {title} broke out at "
+        f"#{r.rank} of the top {watch.top} ({', '.join(numbers)}); {before}"
+    )
+    detail = {
+        "watch": watch.name,
+        "query": watch.query,
+        "by": watch.by,
+        "platform": watch.platform,
+        "window": watch.window,
+        "top": watch.top,
+        "min_score": watch.min_score,
+        "row": r.to_json(),
+        "previous_rank": row.previous_rank,
+        "previous_score": row.previous_score,
+    }
+    return Alert(kind="breakout", key=f"watch:{watch.name}:{r.key}", at=at, message=message, detail=detail)
+
+
+def check_watches(
+    store: Store,
+    book: WatchBook,
+    now: datetime,
+    query_vector: QueryVector | None,
+    names: Sequence[str] | None = None,
+) -> list[WatchCheck]:
+    """Check every watch (or the named ones) and save each one's rows: the breakouts are in the checks'
+    `alerts` (not yet recorded or delivered: indexer.workflows.watches does that)."""
+    watches = [book.get(n) for n in names] if names else book.watches()
+    evaluator = Evaluator(store, now, query_vector)
+    checks = []
+    for watch in watches:
+        check = evaluator.check(watch, book.members(watch.name))
+        book.save_check(check)
+        checks.append(check)
+    return checks
+
+
+def parse_time(value: str | datetime) -> datetime:
+    parsed = parse_iso(value) if isinstance(value, str) else value
+    if parsed is None:
+        raise WatchError(f"not an ISO 8601 time: {value!r}")
+    return parsed

@@ -1,0 +1,258 @@
+"""Saved watches and alerts as one call each: add / list / remove / check, and evaluate_after_run after crawls."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.times import iso_utc, utc_now
+from indexer.alerts import Alert, AlertConfig, AlertConfigError, Delivery, config_from_env, deliver
+from indexer.health import HealthReport, health, health_alerts, read_runs
+from indexer.store import Store
+from indexer.stores import CRAWL_LOG_NAME, StoreSpec
+from indexer.watches import (
+    DEFAULT_TOP,
+    DEFAULT_WINDOW,
+    SavedWatch,
+    WatchBook,
+    WatchCheck,
+    WatchError,
+    WatchFileError,
+    check_watches,
+)
+from indexer.workflows.errors import BadInput, BadRequest, NothingFound
+from indexer.workflows.opening import opened
+
+WATCHES_FILE = "watches.sqlite"
+OnAlert = Callable[[Alert], None]
+
+
+def watch_book_path(spec: StoreSpec) -> Path:
+    """The watch file beside the store, where the crawl log is: `<db>.watches.sqlite`, or `watches.sqlite`
+    in a store's folder (./trendcart-data/ for an Elasticsearch store)."""
+    log = spec.crawl_log_path
+    return log.with_name(log.name.replace(CRAWL_LOG_NAME, WATCHES_FILE))
+
+
+@contextmanager
+def watch_book(spec: StoreSpec) -> Iterator[WatchBook]:
+    try:
+        book = WatchBook(watch_book_path(spec))
+    except WatchFileError as exc:
+        raise BadInput(str(exc)) from exc
+    try:
+        yield book
+    finally:
+        book.close()
+
+
+def query_vectors(book: WatchBook, store: Store, embedder: Any = None) -> Callable[[str], Any]:
+    """The vector of a watch's query on the store's model: from the watch file when it was embedded once,
+    else embedded now (the model is loaded only then) and kept."""
+    from indexer.embedder import Embedder, embedder_for
+
+    stored = store.model_info()
+    state: dict[str, Any] = {"embedder": embedder}
+
+    def vector(query: str) -> Any:
+        if stored is None:
+            return None
+        cached = book.query_vector(stored[0], query)
+        if cached is not None:
+            return cached
+        if state["embedder"] is None or state["embedder"].model_name != stored[0]:
+            state["embedder"] = embedder_for(stored, state["embedder"] or Embedder())
+        found = state["embedder"].embed_query(query)
+        book.save_query_vector(stored[0], query, found)
+        return found
+
+    return vector
+
+
+def add_watch(
+    spec: StoreSpec,
+    query: str,
+    *,
+    by: str = "product",
+    platform: str | None = None,
+    min_score: float | None = None,
+    name: str | None = None,
+    top: int = DEFAULT_TOP,
+    window: str = DEFAULT_WINDOW,
+    now: datetime | None = None,
+    model_name: str | None = None,
+    embedder: Any = None,
+) -> dict[str, Any]:
+    """Save a watch; when the store exists, check it once as its baseline (what is in its top now is noted,
+    not alerted). Returns {watch, baseline: WatchCheck.to_json or None}. BadRequest for a bad watch or a
+    name in use."""
+    now = now or utc_now()
+    watch = SavedWatch(
+        name=(name or query).strip(),
+        query=query,
+        by=by,
+        platform=platform,
+        min_score=min_score,
+        top=top,
+        window=window,
+        created_at=iso_utc(now),
+    )
+    with watch_book(spec) as book:
+        try:
+            book.add(watch)
+        except WatchError as exc:
+            raise BadRequest(str(exc)) from exc
+        baseline = None
+        if spec.exists():
+            with opened(spec, model_name) as store:
+                checks = check_watches(store, book, now, query_vectors(book, store, embedder), [watch.name])
+            baseline = checks[0].to_json()
+        return {"watch": book.get(watch.name).to_json(), "baseline": baseline}
+
+
+def list_watches(spec: StoreSpec) -> list[dict[str, Any]]:
+    """The saved watches (SavedWatch.to_json), each with `breakouts`: how many it has alerted."""
+    path = watch_book_path(spec)
+    if not path.is_file():
+        return []
+    with watch_book(spec) as book:
+        counts: dict[str, int] = {}
+        for alert in book.alerts(kind="breakout", limit=1_000_000):
+            name = (alert.get("detail") or {}).get("watch")
+            counts[name] = counts.get(name, 0) + 1
+        return [{**w.to_json(), "breakouts": counts.get(w.name, 0)} for w in book.watches()]
+
+
+def remove_watch(spec: StoreSpec, name: str) -> dict[str, Any]:
+    """Forget a watch and its rows (its past alerts stay in the history); NothingFound when unknown."""
+    if not watch_book_path(spec).is_file():
+        raise NothingFound(f"no watch named {name!r}: no watches yet (trendcart watch add QUERY)")
+    with watch_book(spec) as book:
+        try:
+            return book.remove(name).to_json()
+        except WatchError as exc:
+            raise NothingFound(str(exc)) from exc
+
+
+def recent_alerts(spec: StoreSpec, since: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The alert history, newest first (WatchBook.alerts): what reports and the API show."""
+    if not watch_book_path(spec).is_file():
+        return []
+    with watch_book(spec) as book:
+        return book.alerts(since=since, limit=limit)
+
+
+@dataclass
+class AfterRun:
+    """What one evaluation did: the watches checked, crawl health, the new alerts and their delivery, and
+    the errors met (an evaluation never fails the run it follows)."""
+
+    at: str
+    checks: list[WatchCheck] = field(default_factory=list)
+    health: HealthReport | None = None
+    alerts: list[Alert] = field(default_factory=list)
+    delivery: Delivery = field(default_factory=Delivery)
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "watches": [c.to_json() for c in self.checks],
+            "health": self.health.to_json() if self.health else None,
+            "alerts": [a.to_json() for a in self.alerts],
+            "delivery": self.delivery.to_json(),
+            "errors": self.errors,
+        }
+
+
+def alert_config(config: AlertConfig | None = None, environ: Mapping[str, str] = os.environ) -> AlertConfig:
+    """`config` merged with the sinks named in the environment (TRENDCART_ALERT_JSONL, ...)."""
+    try:
+        from_env = config_from_env(environ)
+    except AlertConfigError as exc:
+        raise BadRequest(str(exc)) from exc
+    return (config or AlertConfig()).merged(from_env)
+
+
+def _raise(book: WatchBook, result: AfterRun, config: AlertConfig, on_alert: OnAlert | None) -> None:
+    """Record the new alerts in the history first (never lost), then tell the terminal and every sink."""
+    if not result.alerts:
+        return
+    seqs = book.record_alerts(result.alerts)
+    for alert in result.alerts:
+        if on_alert is not None:
+            on_alert(alert)
+    result.delivery = deliver(result.alerts, config.sinks())
+    book.record_delivery(seqs, result.delivery.to_json())
+
+
+def check_now(
+    spec: StoreSpec,
+    *,
+    watches: bool = True,
+    crawl_health: bool = True,
+    names: Sequence[str] = (),
+    config: AlertConfig | None = None,
+    now: datetime | None = None,
+    model_name: str | None = None,
+    embedder: Any = None,
+    on_alert: OnAlert | None = None,
+) -> AfterRun:
+    """Check the watches (or the named ones) and crawl health as of `now`, record and deliver the new
+    alerts; errors of the store or the watch file are raised (a command asked for this)."""
+    now = now or utc_now()
+    config = alert_config(config)
+    result = AfterRun(at=iso_utc(now))
+    if crawl_health:
+        result.health = health(read_runs(spec.crawl_log_path), now)
+    if not watch_book_path(spec).is_file() and not names and not (result.health and result.health.firing):
+        return result  # nothing watched and nothing to alert: no watch file is made
+    with watch_book(spec) as book:
+        if result.health is not None:
+            new, opened_, closed = health_alerts(result.health, book.open_episodes())
+            book.set_episodes(opened_, closed)
+            result.alerts += new
+        if watches and (names or book.watches()):
+            with opened(spec, model_name) as store:
+                try:
+                    result.checks = check_watches(
+                        store, book, now, query_vectors(book, store, embedder), list(names) or None
+                    )
+                except WatchError as exc:
+                    raise NothingFound(str(exc)) from exc
+            result.alerts += [a for c in result.checks for a in c.alerts]
+        _raise(book, result, config, on_alert)
+    return result
+
+
+def evaluate_after_run(
+    spec: StoreSpec,
+    *,
+    config: AlertConfig | None = None,
+    now: datetime | None = None,
+    model_name: str | None = None,
+    embedder: Any = None,
+    on_alert: OnAlert | None = None,
+) -> AfterRun:
+    """After a crawl, a live-watch tick batch or a scheduled run: check every watch and crawl health, and
+    deliver new alerts. Never raises: what went wrong is in `errors` (and a failing sink in `delivery`)."""
+    at = now or utc_now()
+    try:
+        if not watch_book_path(spec).is_file() and not spec.crawl_log_path.is_file():
+            return AfterRun(at=iso_utc(at))  # nothing watched, nothing crawled: not even a file is made
+        return check_now(
+            spec,
+            watches=spec.exists(),
+            config=config,
+            now=at,
+            model_name=model_name,
+            embedder=embedder,
+            on_alert=on_alert,
+        )
+    except Exception as exc:  # noqa: BLE001 - alerts are never worth the crawl they follow
+        return AfterRun(at=iso_utc(at), errors=[f"{type(exc).__name__}: {exc}"])
