@@ -428,3 +428,25 @@ def test_sales_first_last_seen_and_price_changes_during_a_live(tmp_path):
         assert "(1 changes)" in text and "160" in text
     finally:
         store.close()
+
+
+def test_a_lives_published_at_is_its_start_on_every_platform():
+    """docs/DATA_MODEL.md: every parser's live items (the golden outputs of the real captures) publish
+    their start as published_at, never an upload or page date; YouTube's next body knows only the day."""
+    from pathlib import Path
+
+    checked = set()
+    for path in sorted(Path("tests/fixtures").glob("**/expected/*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for item in data.get("items", []) if isinstance(data, dict) else data:
+            if not isinstance(item, dict) or item.get("kind") != "live":
+                continue
+            started = (item.get("live") or {}).get("started_at")
+            if path.name == "next-X4VbdwhkE10.json.json":
+                assert (
+                    started is None and item["published_at"] == "2026-06-04T00:00:00Z"
+                )  # "Started streaming on"
+                continue
+            assert item.get("published_at") == started, (path.name, item["id"])
+            checked.add(item["platform"])
+    assert {"youtube", "douyin", "tiktok", "bilibili", "web"} <= checked

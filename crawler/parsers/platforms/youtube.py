@@ -305,14 +305,18 @@ def watch_item(player: dict[str, Any], initial: dict[str, Any], page: Page) -> V
         text(status.get("status")) == "LIVE_STREAM_OFFLINE" and scheduled_at is not None
     )
     if live_now or upcoming:
+        info = LiveInfo(
+            status="live" if live_now else "scheduled",
+            started_at=(None if live_now else scheduled_at)
+            or parse_datetime(broadcast.get("startTimestamp")),
+            ended_at=parse_datetime(broadcast.get("endTimestamp")),
+        )
+        # A live's published_at is its start (the scheduled start of a scheduled one) as on every platform
+        # (docs/DATA_MODEL.md), never publishDate; else the next body's "Started streaming on <day>".
+        common["published_at"] = info.started_at or (core.get("published_at") if live_now else None)
         return LiveItem(
             id=make_id("youtube", "live", video_id),
-            live=LiveInfo(
-                status="live" if live_now else "scheduled",
-                started_at=(None if live_now else scheduled_at)
-                or parse_datetime(broadcast.get("startTimestamp")),
-                ended_at=parse_datetime(broadcast.get("endTimestamp")),
-            ),
+            live=info,
             metrics=Metrics(
                 # A scheduled stream's "0" views are a placeholder: unknown until it airs.
                 views=views if live_now else (views or None),
