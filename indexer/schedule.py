@@ -109,6 +109,8 @@ class JobRun:
     crawl: Any = None
     reports: list[str] = field(default_factory=list)
     error: str | None = None
+    # The time the reports are computed as of: the end of the crawl, so they include what it indexed.
+    report_as_of: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         crawl = self.crawl.to_json() if hasattr(self.crawl, "to_json") else self.crawl
@@ -118,6 +120,7 @@ class JobRun:
             "finished_at": iso_utc(self.finished_at) if self.finished_at else None,
             "crawl": crawl,
             "reports": self.reports,
+            "report_as_of": iso_utc(self.report_as_of) if self.report_as_of else None,
             "error": self.error,
         }
 
@@ -324,16 +327,19 @@ class Scheduler:
         self.now, self.sleep, self.log = now, sleep, log
 
     def run_job(self, job: Job) -> JobRun:
-        """One run: crawl (and index), then every report format; a failing crawl still gets its error logged."""
+        """One run: crawl (and index), then every report format, computed as of the end of the crawl (the
+        crawl's observations are stamped after the run started) and named after the run's start; a failing
+        crawl still gets its error logged."""
         run = JobRun(job=job.name, started_at=self.now())
         self.log(f"{iso_utc(run.started_at)} {job.name}: crawl {job.spider}")
         try:
             run.crawl = self.crawl(job)
+            run.report_as_of = self.now()
             for path in job.report.paths(job.name, run.started_at):
                 write_report(
                     self.store,
                     path,
-                    now=run.started_at,
+                    now=run.report_as_of,
                     window=job.report.window,
                     metric=job.report.metric,
                     title=job.report.title or f"{job.name} — trendcart",
@@ -345,7 +351,7 @@ class Scheduler:
             self.log(f"{job.name}: failed: {run.error}")
         run.finished_at = self.now()
         if run.reports:
-            self.log(f"{job.name}: wrote {', '.join(run.reports)}")
+            self.log(f"{job.name}: wrote {', '.join(run.reports)} (as of {iso_utc(run.report_as_of)})")
         return run
 
     def run_once(self, jobs: list[str] | None = None) -> list[JobRun]:

@@ -189,3 +189,57 @@ def test_ctrl_c_stops_cleanly(config, store):
     assert runs == []
     with ScheduleLock(config.lock_file):  # the lock was released
         pass
+
+
+def test_a_report_includes_the_crawl_it_follows(config, store, tmp_path):
+    """The crawl's observations are stamped after the run started: the report is computed as of the crawl's
+    end, so the first report already shows what the first crawl found (it was empty, one run behind)."""
+    clock = FakeClock(START)
+
+    def crawl(job):
+        clock.now += timedelta(minutes=3)  # the pages are fetched (and stamped) during the crawl
+        store.upsert(
+            [
+                {
+                    "id": f"web:video:{job.name}-first",
+                    "kind": "video",
+                    "platform": "web",
+                    "title": f"first crawl of {job.name}",
+                    "published_at": (START - timedelta(hours=10)).isoformat(),
+                    "observed_at": clock().isoformat(),
+                    "metrics": {"views": 5000},
+                }
+            ]
+        )
+        clock.now += timedelta(minutes=1)
+        return {"items": 1}
+
+    runs = Scheduler(config, crawl, store, now=clock, sleep=clock.sleep).run_once(["daily"])
+    assert runs[0].error is None and runs[0].report_as_of == START + timedelta(minutes=4)
+    assert runs[0].to_json()["report_as_of"] == "2026-11-25T05:54:00Z"
+    md = (tmp_path / "reports" / "daily" / "2026-11-25.md").read_text(encoding="utf-8")
+    assert "first crawl of daily" in md  # in the first report, not the next one
+    assert "Generated for 2026-11-25T05:54:00Z" in md
+
+
+def test_the_log_gives_error_reasons():
+    from crawler.run import CrawlResult
+    from indexer.workflows.scheduled import crawl_failure, crawl_summary
+
+    result = CrawlResult(
+        spider="jsonld",
+        items={"video": 2},
+        errors={"request_failed/http_503": 2, "parse_error/no_jsonld": 1},
+        blocked={"douyin": 1},
+    )
+    line = crawl_summary("daily", result)
+    assert line == (
+        "daily: 2 items, 3 errors (request_failed/http_503 ×2, parse_error/no_jsonld ×1), 1 blocked pages (douyin 1)"
+    )
+    assert "1 error (" in crawl_summary("daily", CrawlResult(spider="x", errors={"index_error/store": 1}))
+    assert crawl_summary("daily", CrawlResult(spider="x")) == "daily: 0 items, 0 errors, 0 blocked pages"
+    result.returncode, result.finish_reason = 1, "shutdown"
+    result.stderr = "2026-11-25 06:00:01 [scrapy] INFO: start\nValueError: bad urls_file\n\n"
+    why = crawl_failure(result)
+    assert why.startswith("scrapy exited with 1; finish reason shutdown; errors: request_failed/http_503 ×2")
+    assert why.endswith("last log line: ValueError: bad urls_file")

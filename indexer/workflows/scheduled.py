@@ -44,14 +44,11 @@ def crawl_job(
             inherit_fds=ScheduleLock.held_fds(),
         )
         record_crawl(target, result)
-        say(
-            f"{job.name}: {result.items_total} items, {result.errors_total} errors, "
-            f"{result.blocked_total} blocked pages" + (" (interrupted)" if result.interrupted else "")
-        )
+        say(crawl_summary(job.name, result))
         if result.interrupted:
             raise KeyboardInterrupt
         if result.returncode != 0:
-            raise CrawlError(f"scrapy exited with {result.returncode}")
+            raise CrawlError(crawl_failure(result))
         return result
 
     def live_job(job: Job) -> Any:
@@ -75,6 +72,43 @@ def crawl_job(
         return report
 
     return crawl
+
+
+# A log line names at most this many error reasons (the most frequent first), then "and N more".
+REASONS_SHOWN = 5
+
+
+def error_reasons(errors: dict[str, int]) -> str:
+    """`request_failed/http_503 ×2, parse_error/no_jsonld ×1`: the reasons of a crawl's errors, most first."""
+    ranked = sorted(errors.items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{reason} ×{n}" for reason, n in ranked[:REASONS_SHOWN])
+    return shown + (f" and {len(ranked) - REASONS_SHOWN} more" if len(ranked) > REASONS_SHOWN else "")
+
+
+def crawl_summary(job: str, result: CrawlResult) -> str:
+    """The schedule log's line for one crawl: items, errors with their reasons, blocked pages."""
+    n = result.errors_total
+    errors = f"{n} error{'' if n == 1 else 's'}" + (f" ({error_reasons(result.errors)})" if n else "")
+    blocked = ", ".join(f"{platform} {count}" for platform, count in sorted(result.blocked.items()))
+    return (
+        f"{job}: {result.items_total} items, {errors}, {result.blocked_total} blocked pages"
+        + (f" ({blocked})" if blocked else "")
+        + (" (interrupted)" if result.interrupted else "")
+    )
+
+
+def crawl_failure(result: CrawlResult) -> str:
+    """Why a crawl failed: Scrapy's exit status, its finish reason, the error reasons and the last line it
+    wrote to stderr."""
+    parts = [f"scrapy exited with {result.returncode}"]
+    if result.finish_reason and result.finish_reason != "finished":
+        parts.append(f"finish reason {result.finish_reason}")
+    if result.errors:
+        parts.append(f"errors: {error_reasons(result.errors)}")
+    last = next((line.strip() for line in reversed(result.stderr.splitlines()) if line.strip()), "")
+    if last:
+        parts.append(f"last log line: {last[:300]}")
+    return "; ".join(parts)
 
 
 def run_schedule(
