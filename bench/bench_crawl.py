@@ -1,12 +1,17 @@
-"""Pages per second through the whole Scrapy stack: the `jsonld` spider vs a bare link-following spider.
+"""Pages per second through the whole Scrapy stack: the `jsonld` spider vs a bare link-following spider,
+or (`--spider tiktok`) the `tiktok` spider on ~500 KB pages with today's readers vs the old ones.
 
     python bench/bench_crawl.py [--pages 2000] [--rounds 2]
+    python bench/bench_crawl.py --spider tiktok [--pages 600] [--rounds 2]
 
 Generates the pages (each with a schema.org VideoObject and a linked Product), serves them from the
 shared local server on 127.0.0.1 (`crawler/localserver.py`), then crawls the same pages with each spider
 in turn, each in its own `scrapy` process with the project's settings (robots.txt, pipelines, feed
-export) except for politeness delays, which would measure the delay rather than the stack. Results go to
-stdout (and --json PATH).
+export) except for politeness delays, which would measure the delay rather than the stack. With
+`--spider tiktok` the pages are the TikTok fixtures (video, live, profile pages of 480-540 KB, cycled)
+and the three crawls are: `fetch` (a spider that only fetches them), `tiktok-old` (the spider with the
+readers as they were before issue #16, `bench/legacy_readers.py`) and `tiktok` (as shipped); all three in
+one run, so that the ratio holds under the machine's load. Results go to stdout (and --json PATH).
 """
 
 from __future__ import annotations
@@ -89,6 +94,28 @@ def make_page(n: int, base: str) -> bytes:
     ).encode("utf-8")
 
 
+# The TikTok fixtures the `--spider tiktok` crawl serves, cycled (block and list pages left out: a few KB).
+TIKTOK_FIXTURES = REPO / "tests" / "fixtures" / "platforms" / "tiktok"
+TIKTOK_PAGE_MIN_BYTES = 400_000
+
+
+class TikTokSite(LocalServer):
+    """`pages` TikTok pages at /t/N.html (the big fixtures, cycled) and a robots.txt; `urls_file` lists them."""
+
+    def __init__(self, pages: int, out_dir: str) -> None:
+        super().__init__()
+        bodies = [
+            f.read_bytes()
+            for f in sorted(TIKTOK_FIXTURES.glob("*.html"))
+            if f.stat().st_size >= TIKTOK_PAGE_MIN_BYTES
+        ]
+        self.add("/robots.txt", b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+        urls = [self.add(f"/t/{n}.html", bodies[n % len(bodies)]) for n in range(pages)]
+        self.page_bytes = sum(len(bodies[n % len(bodies)]) for n in range(pages)) // max(pages, 1)
+        self.urls_file = Path(out_dir) / "tiktok-urls.txt"
+        self.urls_file.write_text("\n".join(urls) + "\n", encoding="utf-8")
+
+
 class Site(LocalServer):
     """The generated pages on the shared local server: a home page, index pages, video pages, robots.txt."""
 
@@ -131,22 +158,52 @@ def run_child(kind: str, start: str, out_dir: str) -> None:
             for link in self.link_extractor.extract_links(response):
                 yield scrapy.Request(link.url)
 
+    class FetchSpider(scrapy.Spider):
+        """Fetches the listed URLs and yields nothing: the cost of the pages without parsing them."""
+
+        name = "fetch"
+
+        def __init__(self, urls_file: str, **kwargs: object) -> None:
+            super().__init__(**kwargs)
+            self.start_urls = Path(urls_file).read_text(encoding="utf-8").split()
+
+        def parse(self, response, **kwargs):
+            return iter(())
+
+    if kind == "tiktok-old":
+        sys.path.insert(0, str(REPO / "bench"))
+        import legacy_readers
+
+        legacy_readers.install()
+
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     settings = get_project_settings()
     for key, value in BENCH_SETTINGS.items():
         settings.set(key, value, priority="cmdline")
     stats_file = Path(out_dir) / f"{kind}-stats.json"
     settings.set("TRENDCART_STATS_FILE", str(stats_file), priority="cmdline")
-    if kind == "jsonld":
+    if kind != "bare" and kind != "fetch":
         settings.set(
             "FEEDS",
-            {str(Path(out_dir) / "items.jsonl"): {"format": "jsonlines", "overwrite": True}},
+            {str(Path(out_dir) / f"{kind}-items.jsonl"): {"format": "jsonlines", "overwrite": True}},
             priority="cmdline",
         )
+    if kind == "jsonld":
         settings.set("TRENDCART_FOLLOW_DEPTH", 2, priority="cmdline")
+    # The language detector loads its models on first use (seconds on a busy machine): once per crawl, not
+    # per page, so it is loaded before the clock starts rather than charged to the first pages.
+    from crawler.language import latin_language
+
+    latin_language("warm up the detector before the crawl")
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler("jsonld" if kind == "jsonld" else BareSpider)
-    process.crawl(crawler, urls=start)
+    if kind.startswith("tiktok") or kind == "fetch":
+        # `start` is the URL list; scope 127.0.0.1 keeps the profile page's tiktok.com links unfetched.
+        crawler = process.create_crawler("tiktok" if kind != "fetch" else FetchSpider)
+        extra = {"scope": "127.0.0.1"} if kind != "fetch" else {}
+        process.crawl(crawler, urls_file=start, **extra)
+    else:
+        crawler = process.create_crawler("jsonld" if kind == "jsonld" else BareSpider)
+        process.crawl(crawler, urls=start)
     process.start()
     stats = crawler.stats.get_stats()
     result = {
@@ -203,31 +260,85 @@ def machine() -> dict:
     }
 
 
+# Default page count for `--spider tiktok`: ~300 MB served per crawl, several seconds at today's speed.
+TIKTOK_PAGES = 600
+
+
+def report_run(kind: str, run: dict) -> None:
+    print(
+        f"{kind:10s} {run['responses']} responses, {run['items']} items, "
+        f"{run['elapsed_s']:.2f} s, {run['pages_per_s']:.1f} pages/s",
+        flush=True,
+    )
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def main_tiktok(pages: int, rounds: int, json_path: Path | None) -> int:
+    """fetch, tiktok-old, tiktok in turn, `rounds` times; the best of each and the ratios, with the load."""
+    kinds = ("fetch", "tiktok-old", "tiktok")
+    runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
+    loads = [load_average()]
+    with tempfile.TemporaryDirectory() as tmp, TikTokSite(pages, tmp) as site:
+        for _ in range(rounds):
+            for kind in kinds:
+                runs[kind].append(crawl(kind, str(site.urls_file), tmp))
+                report_run(kind, runs[kind][-1])
+            loads.append(load_average())
+        exported = {
+            kind: (Path(tmp) / f"{kind}-items.jsonl").read_text(encoding="utf-8").count("\n")
+            for kind in kinds[1:]
+        }
+    best = {kind: max(r["pages_per_s"] for r in results) for kind, results in runs.items()}
+    summary = {
+        "spider": "tiktok",
+        "pages": pages,
+        "page_bytes_mean": site.page_bytes,
+        "rounds": rounds,
+        "best_pages_per_s": best,
+        "ratio_new_to_old": best["tiktok"] / best["tiktok-old"],
+        "ratio_new_to_fetch": best["tiktok"] / best["fetch"],
+        "exported_lines": exported,
+        "load_average": loads,
+        "runs": runs,
+        "machine": machine(),
+    }
+    print(json.dumps({k: v for k, v in summary.items() if k != "runs"}, indent=2))
+    if json_path:
+        json_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         run_child(*sys.argv[2:5])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--spider", choices=("jsonld", "tiktok"), default="jsonld")
+    parser.add_argument("--pages", type=int, help="pages to crawl (default: 2000 jsonld, 600 tiktok)")
     parser.add_argument(
         "--rounds", type=int, default=2, help="alternating rounds; the best of each is reported"
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    if args.spider == "tiktok":
+        return main_tiktok(args.pages or TIKTOK_PAGES, args.rounds, args.json)
+    pages = args.pages or 2000
     runs: dict[str, list[dict]] = {"bare": [], "jsonld": []}
-    with Site(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
+    with Site(pages) as site, tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.rounds):
             for kind in ("bare", "jsonld"):
                 runs[kind].append(crawl(kind, site.base + "/", tmp))
-                print(
-                    f"{kind:7s} {runs[kind][-1]['responses']} responses, {runs[kind][-1]['items']} items, "
-                    f"{runs[kind][-1]['elapsed_s']:.2f} s, {runs[kind][-1]['pages_per_s']:.0f} pages/s",
-                    flush=True,
-                )
-        exported = sum(1 for _ in open(Path(tmp) / "items.jsonl", encoding="utf-8"))
+                report_run(kind, runs[kind][-1])
+        exported = sum(1 for _ in open(Path(tmp) / "jsonld-items.jsonl", encoding="utf-8"))
     best = {kind: max(r["pages_per_s"] for r in results) for kind, results in runs.items()}
     summary = {
-        "pages": args.pages,
+        "pages": pages,
         "rounds": args.rounds,
         "best_pages_per_s": best,
         "ratio_jsonld_to_bare": best["jsonld"] / best["bare"],

@@ -70,5 +70,5 @@ TRENDCART_PROGRESS_FILE = ""
 TRENDCART_PROGRESS_INTERVAL = 1.0
 # ParentWatch: the pid of the process that started the crawl (set by crawler/run.py); when it is gone the
 # crawl closes (reason `parent_gone`). Checked every TRENDCART_PARENT_POLL_S seconds.
-TRENDCART_PARENT_PID = ""
+TRENDCART_PARENT_PID = 0  # 0: not set (an int, since ParentWatch reads it with getint)
 TRENDCART_PARENT_POLL_S = 1.0

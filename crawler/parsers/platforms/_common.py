@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -26,12 +27,47 @@ def host_matches(url: str, domains: Iterable[str]) -> bool:
     return any(name == d or name.endswith("." + d) for d in domains)
 
 
-def script_text(html: str, script_id: str) -> str | None:
-    """The text of `<script id="ID" ...>...</script>`, or None."""
-    match = re.search(
-        rf'<script[^>]*\bid=["\']{re.escape(script_id)}["\'][^>]*>(.*?)</script>', html, re.S | re.I
+# The end of a script block, matched as the one-pattern reader matched it (case-insensitive, so the same
+# Unicode case folding applies). Every match starts with the two non-letters `</`, so only the places
+# where they occur are tried (a state blob of 270 KB holds a handful), instead of every character.
+_SCRIPT_END_RE = re.compile(r"</script>", re.I)
+
+
+@functools.lru_cache(maxsize=64)
+def _script_open_re(script_id: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The opening tag `<script ... id="ID" ...>` and the id alone (both case-insensitive), compiled once."""
+    return (
+        re.compile(rf'<script[^>]*\bid=["\']{re.escape(script_id)}["\'][^>]*>', re.I),
+        re.compile(re.escape(script_id), re.I),
     )
-    return match.group(1) if match else None
+
+
+def _script_end(html: str, start: int) -> int:
+    """Where the first `</script>` (any case) at or after `start` begins; -1 when there is none."""
+    at = html.find("</", start)
+    while at != -1:
+        if _SCRIPT_END_RE.match(html, at):
+            return at
+        at = html.find("</", at + 2)
+    return -1
+
+
+def script_text(html: str, script_id: str) -> str | None:
+    """The text of `<script id="ID" ...>...</script>`, or None.
+
+    The same text as the one pattern `<tag>(.*?)</script>` (re.S | re.I), read in steps that skip most of
+    a big page: a page without the id in any case has no such tag (the literal id is looked for first,
+    the case-insensitive scan only when it is missing); then the first opening tag; then the first
+    `</script>` after it. A tag ends at the first `>` after `<script`, so the first matching tag is the
+    pattern's match whenever a `</script>` follows it, and none follows a later tag when none follows it."""
+    opening_re, id_re = _script_open_re(script_id)
+    if script_id not in html and id_re.search(html) is None:
+        return None
+    opening = opening_re.search(html)
+    if opening is None:
+        return None
+    end = _script_end(html, opening.end())
+    return html[opening.end() : end] if end != -1 else None
 
 
 def script_json(html: str, script_id: str, url_encoded: bool = False) -> Any:
@@ -48,12 +84,20 @@ def script_json(html: str, script_id: str, url_encoded: bool = False) -> Any:
         return None
 
 
+@functools.lru_cache(maxsize=64)
+def _assignment_re(name: str) -> re.Pattern[str]:
+    """`window.NAME =`, `window['NAME'] =` or `var NAME =`, compiled once per name."""
+    escaped = re.escape(name)
+    return re.compile(rf"""(?:window\.{escaped}|window\[["']{escaped}["']\]|var\s+{escaped})\s*=\s*""")
+
+
 def assigned_json(html: str, name: str) -> Any:
     """The JSON value assigned to a global: `window.NAME = {...}`, `window['NAME']={...}` or `var NAME = {...}`.
     Reads exactly one JSON value with a streaming decoder, so trailing script (`;(function(){...}())`)
     does not matter. None when absent, malformed or nested too deep (the next assignment is tried)."""
-    pattern = rf"""(?:window\.{re.escape(name)}|window\[["']{re.escape(name)}["']\]|var\s+{re.escape(name)})\s*=\s*"""
-    for match in re.finditer(pattern, html):
+    if name not in html:  # every form names the global literally: no need to scan a page without it
+        return None
+    for match in _assignment_re(name).finditer(html):
         start = match.end()
         try:
             value, _ = raw_decode_json(html, start)
@@ -145,13 +189,22 @@ def json_in_string(value: Any) -> Any:
     return None
 
 
+# How much of a page's start is looked at for its first non-blank character before the whole text is stripped.
+_LEAD_CHARS = 256
+
+
+def first_char(text: str) -> str:
+    """The first non-whitespace character of `text` ('' when blank), without copying a big page to find it."""
+    head = text[:_LEAD_CHARS].lstrip()
+    return head[:1] if head or len(text) <= _LEAD_CHARS else text.lstrip()[:1]
+
+
 def body_json(page: Page) -> Any:
     """The body as JSON when it is a JSON document (API responses), else None."""
-    stripped = page.text.lstrip()
-    if stripped[:1] not in ("{", "["):
+    if first_char(page.text) not in ("{", "["):
         return None
     try:
-        return loads_lenient(stripped)
+        return loads_lenient(page.text.lstrip())
     except BadJson:
         return None
 

@@ -99,12 +99,13 @@ class TikTokParser:
             return self._parse_creative_center(dict_or_empty(dig(next_data, "props", "pageProps")))
         universal = script_json(html, "__UNIVERSAL_DATA_FOR_REHYDRATION__")
         scope = dict_or_empty(dig(universal, "__DEFAULT_SCOPE__"))
-        sigi = script_json(html, "SIGI_STATE") or assigned_json(html, "SIGI_STATE")
-        sigi = dict_or_empty(sigi)
         if "webapp.video-detail" in scope:
             return self._parse_video_detail(page, scope["webapp.video-detail"])
         if "webapp.user-detail" in scope:
             return self._parse_user_detail(page, scope["webapp.user-detail"], html)
+        # The older SIGI_STATE layout, looked for only when the current state holds no video or profile
+        # (two more scans of a 500 KB page otherwise).
+        sigi = dict_or_empty(script_json(html, "SIGI_STATE") or assigned_json(html, "SIGI_STATE"))
         if sigi.get("LiveRoom"):
             return self._parse_live(page, sigi["LiveRoom"])
         if sigi.get("ItemModule"):
