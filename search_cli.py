@@ -37,7 +37,7 @@ from indexer.cli.common import (
 )
 from indexer.cli.live import live_app
 from indexer.cli.products import creator_app, product_app
-from indexer.cli.watch import health_command, watch_app
+from indexer.cli.watch import health_command, say_after_run, watch_app
 from indexer.models import DEFAULT
 from indexer.store import HasOutbox, Reindexable, SearchMode
 from indexer.terminal import emit, err, lines, print_json, say, show
@@ -397,7 +397,7 @@ def crawl(
 
         result = crawl_and_index(
             spider, args, spec(), index=not no_index, model_name=state.model, out=out, now=now,
-            settings=settings, on_progress=on_progress, job_dir=job_dir,
+            settings=settings, on_progress=on_progress, job_dir=job_dir, after_run=say_after_run,
         )  # fmt: skip
     emit(output, result.to_json(), lambda: (lines([crawl_headline(result)]), show(crawl_table(result))))
     if out:

@@ -143,3 +143,24 @@ def test_evaluate_after_run_raises_health_alerts_into_the_environment_sinks(spec
     result = evaluate_after_run(spec, now=NOW)
     assert result.errors == [] and [a.key for a in result.alerts] == ["health:tiktok/tiktok:blocked"]
     assert result.delivery.to_json()["sinks"][0]["sent"] == 1 and out.is_file()
+
+
+def test_a_real_crawl_of_empty_pages_raises_a_health_alert(tmp_path, http_server, monkeypatch):
+    urls = [
+        http_server.add(f"/health/empty-{i}.html", "<html><body><p>nothing here</p></body></html>")
+        for i in range(MIN_PAGES)
+    ]
+    out = tmp_path / "alerts.jsonl"
+    monkeypatch.setenv("TRENDCART_ALERT_JSONL", str(out))
+    for name in ("TRENDCART_STORE", "TRENDCART_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    args = ["--store", str(tmp_path / "c.db"), "crawl", "jsonld", "--urls", ",".join(urls), "--no-index"]
+    settings = ["--set", "AUTOTHROTTLE_ENABLED=False", "--set", "DOWNLOAD_DELAY=0", "--set", "RETRY_TIMES=0"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "items.jsonl"), *settings, "--json"])
+    assert result.exit_code == ExitCode.NOTHING, result.output  # no items: exit 5, as before
+    assert json.loads(result.stdout)["empty"] == {"jsonld": MIN_PAGES}
+    (alert,) = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert alert["key"] == "health:web/jsonld:empty"
+    # The pages received include robots.txt: 20 empty pages of 21.
+    assert alert["message"].startswith("web: 20 of 21 pages empty today (95%), no baseline yet")
+    assert "alert: web: 20 of 21 pages empty" in result.stderr

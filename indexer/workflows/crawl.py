@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from crawler.run import CrawlResult, run_spider
+from crawler.times import parse_iso
 from indexer.crawl_log import record_crawl
 from indexer.stores import StoreSpec
 from indexer.workflows.errors import BadInput, BadRequest
@@ -54,12 +56,15 @@ def crawl_and_index(
     settings: Mapping[str, str] | None = None,
     on_progress: Callable[[CrawlResult], None] | None = None,
     job_dir: Path | None = None,
+    after_run: Callable[[Any], None] | None = None,
 ) -> CrawlResult:
     """Crawl, indexing as it goes (unless `index` is False: then `out` must keep the items), and append the
     summary to the crawl log beside `spec`. UnknownSpider / CrawlError from crawler.run when it cannot run.
 
     job_dir (or `settings["JOBDIR"]`): resumable: Ctrl-C returns a result with `interrupted` set, and the
-    same call resumes where it stopped, appending to `out`. A relative JOBDIR is the caller's, not the child's."""
+    same call resumes where it stopped, appending to `out`. A relative JOBDIR is the caller's, not the child's.
+    Then the watches and crawl health are evaluated (indexer.workflows.watches.evaluate_after_run, never
+    raising); `after_run` gets what that did (new alerts, failed sinks)."""
     if not index and out is None:
         raise BadRequest("--no-index without --out would keep nothing")
     settings = dict(settings or {})
@@ -78,4 +83,9 @@ def crawl_and_index(
         job_dir=job_dir.resolve() if job_dir else None,
     )
     record_crawl(spec, result)
+    from indexer.workflows.watches import evaluate_after_run
+
+    evaluated = evaluate_after_run(spec, now=parse_iso(now) if now else None, model_name=model_name)
+    if after_run is not None:
+        after_run(evaluated)
     return result
