@@ -450,3 +450,44 @@ def test_a_lives_published_at_is_its_start_on_every_platform():
             assert item.get("published_at") == started, (path.name, item["id"])
             checked.add(item["platform"])
     assert {"youtube", "douyin", "tiktok", "bilibili", "web"} <= checked
+
+
+def test_watch_reads_redirects_from_the_status_and_location(http_server, tmp_path):
+    base = "/live-watch-redirect"
+    real = http_server.add(f"{base}/real", room_page("https://shoplive.example/live/real", 40))
+    http_server.add(f"{base}/short", "", status=302, headers={"Location": f"{base}/real"})
+    http_server.add(f"{base}/login", "", status=302, headers={"Location": "/passport/login?next=/live/1"})
+    http_server.add(f"{base}/home", "", status=301, headers={"Location": "/"})
+    http_server.add(f"{base}/loop", "", status=302, headers={"Location": f"{base}/loop2"})
+    http_server.add(f"{base}/loop2", "", status=302, headers={"Location": f"{base}/loop"})
+    other = http_server.add(f"{base}/other", room_page("https://shoplive.example/live/other", 5))
+    moving = http_server.url(f"{base}/moving")
+    http_server.add(f"{base}/moving", room_page("https://shoplive.example/live/moving", 70))
+
+    def serve(tick: int) -> None:  # from the second sample on, the room URL redirects to another room
+        http_server.add(f"{base}/moving", "", status=302, headers={"Location": other})
+
+    sources = [http_server.url(f"{base}/{n}") for n in ("short", "login", "home", "loop")] + [moving]
+    db = SqliteStore(tmp_path / "r.db")
+    try:
+        clock = FakeClock(utc_now() - timedelta(hours=1), on_sleep=serve)
+        report = Watch(db, sources, 30, samples=2, for_s=5 * 30, clock=clock).run()
+        rooms = {r.source.rsplit("/", 1)[-1]: r for r in report.rooms}
+        # a redirect to a room page is followed: the room is sampled, and where it went is said
+        assert rooms["short"].samples == 2 and rooms["short"].redirected_to == real
+        assert rooms["short"].live_id == "web:live:shoplive.example/live/real"
+        # to a login page or a home page: known from the status and Location, counted, stopped after 3
+        assert dict(rooms["login"].failures) == {"redirect_login": MAX_MISSES}
+        assert rooms["login"].end_reason.startswith("redirect_login") and "/passport/login" in (
+            rooms["login"].last_error or ""
+        )
+        assert dict(rooms["home"].failures) == {"redirect_home": MAX_MISSES}
+        assert dict(rooms["loop"].failures) == {"redirect": MAX_MISSES}
+        # a room URL that now redirects to another room: `moved`, with where it went
+        assert rooms["moving"].samples == 1 and rooms["moving"].failures["moved"] >= 1
+        assert "redirected to" in rooms["moving"].last_error and other in rooms["moving"].last_error
+        summary = report.to_json()
+        assert summary["failures"]["redirect_login"]["means"].startswith("the room URL redirects")
+        assert summary["rooms"][0]["redirected_to"] == real
+    finally:
+        db.close()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
 
 from crawler.items import Snapshot, to_json
 from crawler.parsers import Page, parse_page
@@ -36,6 +37,13 @@ LAG_WINDOW = 1000
 # HTTP statuses that say the room is not there: before any sample, the id never existed; after, it is gone.
 GONE_STATUSES = (404, 410)
 PRIVATE_STATUSES = (401, 403)
+# A room URL that answers a redirect is read from its status and Location, not only from the page it leads
+# to: a login page means private, a home page means the room is gone; another page is followed (at most
+# this many hops) and its room compared with the one watched.
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 3
+# Path or host words of a login / verification page (Douyin passport, TikTok /login, Google accounts ...).
+LOGIN_WORDS = ("login", "signin", "sign-in", "sign_in", "passport", "accounts", "auth", "verify", "sso")
 # What each counted failure means, for the summary and docs/CLI.md.
 REASONS = {
     "network": "the request failed (connection, timeout): retried at the next tick",
@@ -45,6 +53,9 @@ REASONS = {
     "malformed": "the page or its JSON could not be read",
     "no_live": "the page holds no live room (ended and removed, or a redirect to another page)",
     "moved": "the URL now shows another live room than the one watched (a redirect)",
+    "redirect_login": "the room URL redirects (HTTP 3xx) to a login page: the room is private or needs a login",
+    "redirect_home": "the room URL redirects (HTTP 3xx) to the site's home page: the room ended or is gone",
+    "redirect": "the room URL redirects (HTTP 3xx) to a page with no live room, or redirects too often",
     "invalid": "the live item failed the JSON-form check",
     "not_found": "404/410 before any sample: no such room",
     "gone": "404/410 after samples: the room was removed",
@@ -52,7 +63,8 @@ REASONS = {
     "unreadable": "the file cannot be read",
 }
 
-Fetch = Callable[[str], tuple[int, str | None, bytes]]
+# A room's fetch: (status, content type, body) or (status, content type, body, Location), redirects unfollowed.
+Fetch = Callable[[str], tuple[Any, ...]]
 
 
 class Clock(Protocol):
@@ -95,6 +107,7 @@ class Room:
     done: bool = False
     end_reason: str | None = None
     last_error: str | None = None
+    redirected_to: str | None = None  # where the room URL last redirected to (a room followed there)
 
     @property
     def is_url(self) -> bool:
@@ -117,6 +130,7 @@ class Room:
             "failures": dict(sorted(self.failures.items())),
             "stopped": self.end_reason,
             "last_error": self.last_error,
+            "redirected_to": self.redirected_to,
         }
 
 
@@ -208,6 +222,7 @@ class Watch:
         fetch: Fetch | None = None,
         on_sample: Callable[[Room], None] | None = None,
         obey_robots: bool = True,
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
         if every_s < MIN_EVERY_S:
             raise BadRequest(f"--every must be at least {MIN_EVERY_S:g}s")
@@ -222,6 +237,7 @@ class Watch:
         self.ingestor = Ingestor(store, embedder)
         self.fetch = fetch or (lambda url: _fetch(url, obey_robots))
         self.on_sample = on_sample
+        self.after_batch = after_batch  # after each tick's samples are stored: the watches' evaluation
         self.report = WatchReport(rooms=[Room(source=s) for s in dict.fromkeys(sources)], every_s=every_s)
         self._snapshots: list[Snapshot] = []  # the listed products' snapshots of the samples not yet written
 
@@ -254,6 +270,8 @@ class Watch:
                         at = start_wall + timedelta(seconds=clock.monotonic() - start_mono)
                         self.sample(room, at)
                 self.flush()
+                if self.after_batch is not None:
+                    self.after_batch()
                 if all(room.done for room in report.rooms):
                     report.stopped_by = "samples" if self.samples else "ended"
                     break
@@ -279,7 +297,7 @@ class Watch:
     def sample(self, room: Room, at: datetime) -> None:
         """Read one room once; a sample is queued for the store, a failure is counted with its reason."""
         try:
-            status, content_type, body = self._read(room)
+            status, content_type, body, url = self._read(room)
         except PermissionError as exc:
             return self._fail(room, "robots", str(exc), stop=True)
         except FileNotFoundError as exc:
@@ -291,9 +309,10 @@ class Watch:
             return self._fail(room, "gone" if room.samples else "not_found", f"HTTP {status}", stop=True)
         if status in PRIVATE_STATUSES:
             return self._miss(room, "private", f"HTTP {status}")
+        if status in REDIRECT_STATUSES:
+            return self._miss(room, *redirect_kind(room.source, url, status))
         if status != 200:
             return self._fail(room, "http", f"HTTP {status}")
-        url = room.source if room.is_url else Path(room.source).resolve().as_uri()
         result = parse_page(
             Page(url=url, body=body, content_type=content_type, observed_at=at, status=status)
         )
@@ -306,7 +325,8 @@ class Watch:
             return self._miss(room, kind, errors)
         live = next((i for i in lives if i.id == room.live_id), None) if room.live_id else lives[0]
         if live is None:
-            return self._miss(room, "moved", f"now {lives[0].id}")
+            via = f" (redirected to {url})" if url != room.source and room.is_url else ""
+            return self._miss(room, "moved", f"now {lives[0].id}{via}")
         item = to_json(live)
         item["observed_at"] = iso_utc(at)
         item["metrics"]["peak_viewers"] = filled_peak(item["metrics"], room.peak)
@@ -319,6 +339,7 @@ class Watch:
                 self.ingestor.add(data)
         self._snapshots.extend(product_snapshots(item))
         room.live_id, room.title, room.misses = item["id"], item.get("title"), 0
+        room.redirected_to = url if room.is_url and url != room.source else None
         room.status = (item.get("live") or {}).get("status")
         room.viewers, room.peak = item["metrics"].get("viewers"), item["metrics"]["peak_viewers"]
         room.products = len(item.get("products") or [])
@@ -330,10 +351,24 @@ class Watch:
             room.stop("samples")
         self._said(room)
 
-    def _read(self, room: Room) -> tuple[int, str | None, bytes]:
-        if room.is_url:
-            return self.fetch(room.source)
-        return 200, None, Path(room.source).read_bytes()
+    def _read(self, room: Room) -> tuple[int, str | None, bytes, str]:
+        """(status, content type, body, the URL answered): a redirect to another page is followed (up to
+        MAX_REDIRECTS hops); one to a login or home page, or one hop too many, comes back as the 3xx with
+        its target as the URL."""
+        if not room.is_url:
+            return 200, None, Path(room.source).read_bytes(), Path(room.source).resolve().as_uri()
+        url = room.source
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = tuple(self.fetch(url))
+            status, content_type, body = answer[:3]
+            location = answer[3] if len(answer) > 3 else None
+            if status not in REDIRECT_STATUSES:
+                return status, content_type, body, url
+            target = urljoin(url, location) if location else url
+            if redirect_kind(room.source, target, status)[0] != "redirect" or target == url:
+                return status, content_type, body, target
+            url = target
+        return status, content_type, body, url
 
     def _fail(self, room: Room, kind: str, message: str, stop: bool = False) -> None:
         room.failures[kind] += 1
@@ -354,10 +389,22 @@ class Watch:
             self.on_sample(room)
 
 
-def _fetch(url: str, obey_robots: bool) -> tuple[int, str | None, bytes]:
-    from crawler.fetch import fetch_once
+def redirect_kind(source: str, target: str, status: int) -> tuple[str, str]:
+    """Why a room URL's redirect is a miss: (`redirect_login` | `redirect_home` | `redirect`, message)."""
+    parts = urlsplit(target)
+    words = f"{parts.hostname or ''} {parts.path} {parts.query}".lower()
+    message = f"HTTP {status} to {target}"
+    if any(word in words for word in LOGIN_WORDS):
+        return "redirect_login", message
+    if parts.path.strip("/") == "" or (parts.path.rstrip("/") in ("/live", "/home", "/index.html")):
+        return "redirect_home", message
+    return "redirect", message
 
-    return fetch_once(url, obey_robots=obey_robots)
+
+def _fetch(url: str, obey_robots: bool) -> tuple[Any, ...]:
+    from crawler.fetch import fetch_response
+
+    return tuple(fetch_response(url, obey_robots=obey_robots, follow_redirects=False))
 
 
 def watch_rooms(
@@ -374,9 +421,13 @@ def watch_rooms(
     fetch: Fetch | None = None,
     on_sample: Callable[[Room], None] | None = None,
     obey_robots: bool = True,
+    after_run: Callable[[Any], None] | None = None,
+    alerts: Any = None,
 ) -> WatchReport:
     """Watch rooms (URLs, or files re-read each tick) into the store at `spec` (created if missing).
-    BadRequest for bad options, BadInput for a file source that does not exist; StoreError from the store."""
+    BadRequest for bad options, BadInput for a file source that does not exist; StoreError from the store.
+    The watches are evaluated every few minutes and at the end (BatchEvaluator; `alerts`: an AlertConfig),
+    `after_run` getting each evaluation."""
     if not sources:
         raise BadRequest("name at least one room URL or file")
     for source in sources:
@@ -384,6 +435,9 @@ def watch_rooms(
             raise BadInput(f"no such file: {source} (a room is an http(s) URL or a saved page)")
     every_s = every if isinstance(every, (int, float)) else parse_every(every)
     for_s = parse_every(for_, "--for") if for_ else None
+    from indexer.workflows.watches import BatchEvaluator
+
+    evaluator = BatchEvaluator(spec, config=alerts, model_name=model_name, after_run=after_run)
     with opened(spec, model_name, must_exist=False) as store:
         if embedder is None and model_name is not None:
             embedder = Embedder(model_name)
@@ -399,8 +453,11 @@ def watch_rooms(
             fetch=fetch,
             on_sample=on_sample,
             obey_robots=obey_robots,
+            after_batch=evaluator.tick,
         )
-        return watch.run()
+        report = watch.run()
+    evaluator.close()
+    return report
 
 
 def show_live(spec: StoreSpec, live_id: str, model_name: str | None = None) -> dict[str, Any]:
