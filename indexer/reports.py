@@ -1,12 +1,9 @@
-"""Trend reports: self-contained HTML (charts as embedded PNG), Markdown and CSV (see docs/TRENDS.md)."""
+"""Trend reports: self-contained HTML (charts as embedded PNG, indexer/charts.py), Markdown and CSV (docs/REPORTS.md)."""
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 import secrets
-import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -15,6 +12,8 @@ from typing import Any
 
 from crawler.items import GAUGES
 from crawler.times import iso_utc, parse_iso
+from indexer import formatting
+from indexer.fonts import CSS_FONT_STACK
 from indexer.safetext import csv_document, markdown_text, safe_text
 from indexer.store import Store
 from indexer.trends import DEFAULT_WINDOW, TrendBy, TrendEngine, TrendReport, parse_window
@@ -27,19 +26,6 @@ CURVE_LEADERS = 5
 # The top live rooms that get a section of their own (viewer curve, peak, products), and its product rows.
 LIVE_ROOMS = 3
 LIVE_ROOM_PRODUCTS = 10
-# Fonts that carry CJK glyphs, tried in order; without one, chart labels use ASCII ids only.
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "SimHei",
-    "Heiti SC",
-    "Arial Unicode MS",
-)
 SECTIONS = (
     (TrendBy.product, "Trending products"),
     (TrendBy.video, "Trending videos"),
@@ -184,6 +170,7 @@ COLUMNS = (
 
 
 def rows_of(report: TrendReport) -> list[dict[str, Any]]:
+    """A ranking's rows with snake_case keys (the CLI's `trending --format csv` and its views)."""
     rows = []
     for r in report.results:
         c = r.components
@@ -224,11 +211,234 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+# -- rendering: the report's own columns (human names, links, prices) ------------------------------
+# What each section's first text column holds.
+TITLE_HEADERS = {
+    "product": "Product",
+    "video": "Video",
+    "live": "Live room",
+    "hashtag": "Hashtag",
+    "creator": "Creator",
+}
+# The report table columns of each section, in order (keys of report_rows). A creator row counts its videos
+# and lives ("items"), never "creators" (always 1 for a creator).
+SECTION_COLUMNS = {
+    "product": (
+        "rank",
+        "title",
+        "price",
+        "score",
+        "velocity",
+        "growth_pct_day",
+        "acceleration_pct",
+        "basis",
+        "creators",
+        "items",
+        "new_items",
+        "platforms",
+    ),
+    "video": (
+        "rank",
+        "title",
+        "creator",
+        "score",
+        "velocity",
+        "growth_pct_day",
+        "acceleration_pct",
+        "basis",
+        "platforms",
+    ),
+    "live": (
+        "rank",
+        "title",
+        "creator",
+        "score",
+        "peak_viewers",
+        "avg_viewers",
+        "viewer_minutes",
+        "velocity",
+        "basis",
+        "platforms",
+    ),
+    "hashtag": (
+        "rank",
+        "title",
+        "score",
+        "velocity",
+        "growth_pct_day",
+        "acceleration_pct",
+        "basis",
+        "creators",
+        "items",
+        "new_items",
+        "platforms",
+    ),
+    "creator": (
+        "rank",
+        "title",
+        "score",
+        "velocity",
+        "growth_pct_day",
+        "acceleration_pct",
+        "basis",
+        "items",
+        "new_items",
+        "platforms",
+    ),
+}
+# Every CSV column of the report: the section ("ranking") first, then the union of the sections' columns.
+CSV_COLUMNS = (
+    "by",
+    "rank",
+    "id",
+    "title",
+    "url",
+    "price",
+    "price_max",
+    "currency",
+    "creator",
+    "score",
+    "velocity",
+    "growth_pct_day",
+    "acceleration_pct",
+    "basis",
+    "items",
+    "new_items",
+    "creators",
+    "platforms",
+    *LIVE_COLUMNS,
+)
+
+
+def headers(metric: str) -> dict[str, str]:
+    """The column names a reader sees, for a ranking by `metric`."""
+    return {
+        "by": "Ranking",
+        "rank": "#",
+        "id": "ID",
+        "title": "Title",
+        "url": "Link",
+        "price": "Price",
+        "price_max": "Highest price",
+        "currency": "Currency",
+        "creator": "Creator",
+        "score": "Trend score",
+        "velocity": f"{metric.capitalize()} per hour",
+        "growth_pct_day": "Growth % per day",
+        "acceleration_pct": "Acceleration %",
+        "basis": "Basis",
+        "items": "Videos and lives",
+        "new_items": "New in window",
+        "creators": "Creators",
+        "platforms": "Platforms",
+        "peak_viewers": "Peak viewers",
+        "peak_at": "Peak at",
+        "avg_viewers": "Average viewers",
+        "viewer_minutes": "Viewer-minutes",
+        "minutes_live": "Minutes live",
+        "views_per_hour": "Live views per hour",
+    }
+
+
+# What each basis means, said in the report itself wherever the basis appears (never a link to the docs).
+BASIS_NOTES = {
+    "snapshots": "measured: the gain between the first and the last observation in the window, per hour",
+    "since_published": "estimated from a single observation: its total divided by the hours since "
+    "publication (a rough rate; it firms up at the next crawl)",
+    "mixed": "a group (product, hashtag or creator) whose videos and lives are partly measured "
+    "(snapshots) and partly estimated since publication (since_published)",
+    "gauge": "a live room ranked by its viewer curve (peak, average, viewer-minutes), not by a growth rate",
+    "none": "no rate could be computed",
+}
+SCORE_NOTE = (
+    "Trend score = log10(1 + velocity) × growth factor × acceleration factor × breadth factor. Velocity is "
+    "the {metric} gained per hour in the window; growth is that gain relative to where it started (% per "
+    "day); acceleration compares the velocity with the window before (+ speeding up, − slowing down); "
+    "breadth rewards products and hashtags that several creators carry. “New in window”: published (or "
+    "first seen) inside the window."
+)
+
+
+def report_rows(report: TrendReport) -> list[dict[str, Any]]:
+    """rows_of plus what a reader of the report needs: the link, the price and its currency, the creator."""
+    rows = []
+    for row, r in zip(rows_of(report), report.results, strict=True):
+        extra = r.extra
+        rows.append(
+            {
+                **row,
+                "url": r.url if r.url and r.url.startswith(("http://", "https://")) else None,
+                "price": extra.get("price"),
+                "price_max": extra.get("price_max"),
+                "currency": extra.get("currency"),
+                "creator": extra.get("creator"),
+            }
+        )
+    return rows
+
+
+def shown(key: str, row: dict[str, Any]) -> str:
+    """One cell as text, in the number format of its quantity (indexer/formatting.py)."""
+    value = row.get(key)
+    if key == "price":
+        return price_range(row)
+    if key == "title":
+        return str(value or row.get("id") or formatting.MISSING)
+    if key in ("velocity", "views_per_hour"):
+        return formatting.rate(value)
+    if key in ("growth_pct_day",):
+        return formatting.percent(value)
+    if key == "acceleration_pct":
+        return formatting.percent(value, signed=True)
+    if key == "score":
+        return formatting.score(value)
+    if key in (
+        "items",
+        "new_items",
+        "creators",
+        "peak_viewers",
+        "avg_viewers",
+        "viewer_minutes",
+        "minutes_live",
+    ):
+        return formatting.count(value)
+    return formatting.MISSING if value in (None, "") else str(value)
+
+
+def price_range(row: dict[str, Any]) -> str:
+    """12.50 CNY, or 12.50–19.90 CNY for a range; – without a price."""
+    low, high, currency = row.get("price"), row.get("price_max"), row.get("currency")
+    if not isinstance(low, (int, float)):
+        return formatting.MISSING
+    if isinstance(high, (int, float)) and high > low:
+        return f"{formatting.price(low)}–{formatting.price(high, currency)}"
+    return formatting.price(low, currency)
+
+
+def bases_shown(data: ReportData) -> list[str]:
+    """The bases that appear in the report's tables, in BASIS_NOTES order."""
+    seen = {r.components.get("basis") for report in data.sections.values() for r in report.results}
+    return [basis for basis in BASIS_NOTES if basis in seen]
+
+
+def reading_notes(data: ReportData) -> list[str]:
+    """How to read the report: the score, then every basis that appears (the reader has no docs)."""
+    notes = [SCORE_NOTE.format(metric=data.metric)]
+    notes += [f"Basis “{basis}”: {BASIS_NOTES[basis]}." for basis in bases_shown(data)]
+    return notes
+
+
 # -- CSV --------------------------------------------------------------------------------------------
 def render_csv(data: ReportData) -> str:
-    """Every section's rows; text cells spreadsheet-safe (safetext.csv_cell: a formula stays text)."""
-    rows = ({"by": by, **row} for by, report in data.sections.items() for row in rows_of(report))
-    return csv_document(("by", *COLUMNS, *LIVE_COLUMNS), rows)
+    """Every section's rows under human column names, numbers raw (a spreadsheet computes with them), with
+    links, prices and currencies; text cells spreadsheet-safe (safetext.csv_cell: a formula stays text)."""
+    names = headers(data.metric)
+    rows = (
+        {names[k]: row.get(k) for k in CSV_COLUMNS if k != "by"} | {names["by"]: by}
+        for by, report in data.sections.items()
+        for row in report_rows(report)
+    )
+    return csv_document(tuple(names[k] for k in CSV_COLUMNS), rows)
 
 
 # -- Markdown ---------------------------------------------------------------------------------------
@@ -248,40 +458,29 @@ def render_markdown(data: ReportData) -> str:
     ]
     if data.kind_counts:
         lines += ["Documents: " + ", ".join(f"{k} {v}" for k, v in data.kind_counts.items()), ""]
+    names = headers(data.metric)
     for by, heading in SECTIONS:
         report = data.sections[by.value]
         lines += [f"## {heading}", ""]
-        rows = rows_of(report)
+        rows = report_rows(report)
         if not rows:
             lines += ["Nothing with a measurable rate in this window.", ""]
             continue
-        cols = (
-            "rank",
-            "title",
-            "score",
-            "velocity",
-            "growth_pct_day",
-            "acceleration_pct",
-            "basis",
-            "creators",
-            "new_items",
-            "platforms",
-            "id",
-        )
-        lines.append("| " + " | ".join(cols) + " |")
-        lines.append("|" + "---|" * len(cols))
+        # The link as text (never Markdown link syntax: a scraped URL stays inert), then the id.
+        cols = (*SECTION_COLUMNS[by.value], "url", "id")
+        head = [TITLE_HEADERS[by.value] if c == "title" else names[c] for c in cols]
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "---|" * len(head))
         for row in rows:
-            lines.append("| " + " | ".join(_md_cell(row[c]) for c in cols) + " |")
+            lines.append("| " + " | ".join(markdown_text(shown(c, row)) for c in cols) + " |")
         lines.append("")
     lines += _markdown_fact(data.sections["product"])
     lines += _markdown_live_rooms(data.live_rooms)
     if data.platform_mix:
-        lines += ["## Platform mix", "", "| platform | documents |", "|---|---|"]
-        lines += [f"| {_md_cell(k)} | {v} |" for k, v in data.platform_mix.items()] + [""]
-    lines += [
-        "Scores: log10(1 + velocity) × growth × acceleration × breadth factors; see docs/TRENDS.md.",
-        "",
-    ]
+        lines += ["## Platform mix", "", "| Platform | Documents |", "|---|---|"]
+        lines += [f"| {_md_cell(k)} | {formatting.count(v)} |" for k, v in data.platform_mix.items()] + [""]
+    lines += ["## How to read this report", ""]
+    lines += [f"- {note}" for note in reading_notes(data)] + [""]
     return "\n".join(lines)
 
 
@@ -293,14 +492,19 @@ def _markdown_fact(report: TrendReport) -> list[str]:
     lines = [
         "## FACT: who drives each product",
         "",
-        "| rank | title | gain | field | alliance | top_kol | campaign |",
+        "Shares of each product's view gain: field (the brand's own accounts), alliance (the creator "
+        "matrix), top KOL (head creators); campaign is a separate share (content tagged with a campaign).",
+        "",
+        "| # | Product | View gain | Field | Alliance | Top KOL | Campaign |",
     ]
     lines.append("|---|---|---|---|---|---|---|")
     for r in rows:
         f = r.extra["fact"]
-        shares = [f"{(f[p]['share'] or 0):.0%}" for p in ("field", "alliance", "top_kol", "campaign")]
+        shares = [formatting.share(f[p]["share"] or 0) for p in ("field", "alliance", "top_kol", "campaign")]
         lines.append(
-            f"| {r.rank} | {_md_cell(r.title or r.key)} | {f['total']} | " + " | ".join(shares) + " |"
+            f"| {r.rank} | {_md_cell(r.title or r.key)} | {formatting.count(f['total'])} | "
+            + " | ".join(shares)
+            + " |"
         )
     return [*lines, ""]
 
@@ -308,10 +512,24 @@ def _markdown_fact(report: TrendReport) -> list[str]:
 def _room_numbers(room: dict[str, Any]) -> str:
     stats = room["stats"]
     return (
-        f"status {fmt(room['status'])} · peak {fmt(stats['peak_viewers'])} viewers"
+        f"status {fmt(room['status'])} · peak {formatting.count(stats['peak_viewers'])} viewers"
         + (f" at {stats['peak_at']}" if stats["peak_at"] else "")
-        + f" · average {fmt(stats['avg_viewers'])} · {fmt(stats['viewer_minutes'])} viewer-minutes"
-        + f" · {fmt(stats['minutes_live'])} min live · {stats['samples']} samples"
+        + f" · average {formatting.count(stats['avg_viewers'])}"
+        + f" · {formatting.count(stats['viewer_minutes'])} viewer-minutes"
+        + f" · {formatting.count(stats['minutes_live'])} min live · {stats['samples']} samples"
+    )
+
+
+ROOM_PRODUCT_HEADERS = ("Product", "Price", "Sales during the live", "First seen", "Last seen")
+
+
+def _room_product_cells(p: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        p["title"] or p["id"],
+        formatting.price(p["price_last"], p.get("currency")),
+        formatting.count(p["sales_delta"]),
+        p["first_seen"] or formatting.MISSING,
+        p["last_seen"] or formatting.MISSING,
     )
 
 
@@ -330,148 +548,37 @@ def _markdown_live_rooms(rooms: list[dict[str, Any]]) -> list[str]:
         if curve.strip():
             lines += [f"Viewers: `{curve}`", ""]
         if room["products"]:
-            lines += [
-                "| product | price | sales during the live | first seen | last seen |",
-                "|---|---|---|---|---|",
-            ]
+            lines += ["| " + " | ".join(ROOM_PRODUCT_HEADERS) + " |", "|---|---|---|---|---|"]
             for p in room["products"]:
-                cells = (
-                    p["title"] or p["id"],
-                    p["price_last"],
-                    p["sales_delta"],
-                    p["first_seen"],
-                    p["last_seen"],
-                )
-                lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+                lines.append("| " + " | ".join(_md_cell(c) for c in _room_product_cells(p)) + " |")
             lines.append("")
     return lines
 
 
 # -- HTML -------------------------------------------------------------------------------------------
-def _cjk_font() -> str | None:
-    from matplotlib import font_manager
-
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in names), None)
-
-
-def chart_label(rank: int, title: str | None, key: str, cjk: bool) -> str:
-    """A chart label that the font can draw: the title when it can, else the rank and an ASCII id."""
-    text = (title or "").strip()
-    if text and (cjk or text.isascii()):
-        return f"#{rank} {text[:28]}"
-    ascii_key = key.encode("ascii", "replace").decode()
-    # Keep the platform and the end of the native id, where ids differ: tiktok:...00000003
-    if len(ascii_key) > 28:
-        platform, _, rest = ascii_key.partition(":")
-        ascii_key = (
-            f"{platform}:...{rest[-(24 - len(platform)) :]}" if len(platform) < 20 else ascii_key[-28:]
-        )
-    return f"#{rank} {ascii_key}"
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    # No Software/date metadata: the same data gives the same bytes.
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def render_charts(data: ReportData) -> dict[str, str]:
-    """Base64 PNGs: top products, metric curves of the leaders, platform mix (only those with data)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    font = _cjk_font()
-    charts: dict[str, str] = {}
-    with (
-        matplotlib.rc_context(
-            {
-                "font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
-                "svg.hashsalt": "trendcart",
-                "path.simplify": True,
-            }
-        ),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore", UserWarning)  # missing-glyph warnings, should a label slip through
-        products = data.sections["product"].results
-        if products:
-            fig, ax = plt.subplots(figsize=(7, 0.45 * len(products) + 1))
-            labels = [chart_label(r.rank, r.title, r.key, bool(font)) for r in products][::-1]
-            ax.barh(labels, [r.score for r in products][::-1], color="#d9534f")
-            ax.set_xlabel("trend score")
-            ax.set_title(f"Top trending products ({data.window}, {data.metric})")
-            charts["products"] = _png(fig)
-        facts = [r for r in products if (r.extra.get("fact") or {}).get("total")]
-        if facts:
-            charts["fact"] = _fact_chart(plt, facts, data.window, bool(font))
-        if data.curves:
-            fig, ax = plt.subplots(figsize=(7, 3.5))
-            ranks = {r.key: r.rank for r in data.sections["video"].results + data.sections["live"].results}
-            for key, points in data.curves.items():
-                label = chart_label(ranks.get(key, 0), data.curve_titles.get(key), key, bool(font))
-                label = ("live " if ":live:" in key else "video ") + label
-                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
-            ax.set_ylabel(data.metric)
-            ax.set_title(f"{data.metric} of the leaders")
-            ax.legend(fontsize=7, loc="upper left")
-            fig.autofmt_xdate()
-            charts["curves"] = _png(fig)
-        for i, room in enumerate(data.live_rooms):
-            points = [(parse_iso(s["at"]), s["viewers"]) for s in room["samples"] if s["viewers"] is not None]
-            if not points:
-                continue
-            fig, ax = plt.subplots(figsize=(7, 2.8))
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color="#8e44ad")
-            ax.set_ylabel("concurrent viewers")
-            ax.set_title(f"Viewers of {chart_label(i + 1, room['title'], room['id'], bool(font))}")
-            fig.autofmt_xdate()
-            charts[f"live-{i}"] = _png(fig)
-        if data.platform_mix:
-            fig, ax = plt.subplots(figsize=(5, 3))
-            ax.bar(list(data.platform_mix), list(data.platform_mix.values()), color="#5b8def")
-            ax.set_ylabel("documents")
-            ax.set_title("Platform mix")
-            charts["platforms"] = _png(fig)
-    return charts
-
-
-# FACT parts in the stacked bar, with their colours: the brand's own, the creator matrix, the head creators.
-FACT_PARTS = (("field", "#2e86de"), ("alliance", "#10ac84"), ("top_kol", "#ee5253"))
-
-
-def _fact_chart(plt: Any, facts: list[Any], window: str, cjk: bool) -> str:
-    """A stacked bar per top product: the shares of its view gain by field, alliance and top_kol; the
-    campaign share (a separate dimension) in the label."""
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(facts) + 1.2))
-    rows = facts[::-1]
-    labels = [
-        f"{chart_label(r.rank, r.title, r.key, cjk)} (campaign {(r.extra['fact']['campaign']['share'] or 0):.0%})"
-        for r in rows
-    ]
-    left = [0.0] * len(rows)
-    for part, colour in FACT_PARTS:
-        shares = [r.extra["fact"][part]["share"] or 0.0 for r in rows]
-        ax.barh(labels, shares, left=left, color=colour, label=part)
-        left = [a + b for a, b in zip(left, shares, strict=True)]
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of the view gain")
-    ax.set_title(f"FACT: who drives each product ({window})")
-    ax.legend(fontsize=7, loc="lower right")
-    return _png(fig)
-
-
-_CSS = """body{font-family:system-ui,-apple-system,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;
-margin:2em auto;max-width:1100px;color:#222}table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}
+_CSS = (
+    "body{font-family:" + CSS_FONT_STACK + ";"
+    """margin:2em auto;max-width:1100px;color:#222}table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}
 th,td{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;font-size:13px;vertical-align:top}
-th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#777;font-size:12px}
-img{max-width:100%}.flag{color:#b36b00}"""
+th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.muted{color:#777;font-size:12px}
+img{max-width:100%}.flag{color:#b36b00;border-bottom:1px dotted #b36b00}dl.notes dt{font-weight:600}
+dl.notes dd{margin:0 0 .4em 1.2em}"""
+)
+NUMERIC = {
+    "rank",
+    "score",
+    "velocity",
+    "growth_pct_day",
+    "acceleration_pct",
+    "items",
+    "new_items",
+    "creators",
+    "peak_viewers",
+    "avg_viewers",
+    "viewer_minutes",
+    "minutes_live",
+    "price",
+}
 
 
 def _html(value: Any) -> str:
@@ -479,43 +586,31 @@ def _html(value: Any) -> str:
     return escape(safe_text(value))
 
 
-def _html_table(report: TrendReport) -> str:
-    rows = rows_of(report)
+def _html_table(report: TrendReport, metric: str) -> str:
+    rows = report_rows(report)
     if not rows:
         return '<p class="muted">Nothing with a measurable rate in this window.</p>'
-    head = (
-        "#",
-        "title",
-        "score",
-        "velocity /h",
-        "growth %/day",
-        "accel. %",
-        "basis",
-        "creators",
-        "new",
-        "platforms",
-    )
+    names = headers(metric)
+    cols = SECTION_COLUMNS[report.by]
+    head = [TITLE_HEADERS[report.by] if c == "title" else names[c] for c in cols]
     out = ["<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"]
-    urls = {r.key: r.url for r in report.results}
     for row in rows:
-        title = _html(row["title"] or row["id"])
-        url = urls.get(row["id"])
-        if url and url.startswith(("http://", "https://")):
-            title = f'<a href="{escape(url)}" rel="noopener noreferrer">{title}</a>'
-        basis = escape(str(row["basis"]))
-        if row["basis"] != "snapshots":
-            basis = f'<span class="flag" title="rate since publication: only one snapshot">{basis}</span>'
-        cells = [
-            f'<td class="num">{row["rank"]}</td>',
-            f'<td>{title}<br><span class="muted">{_html(row["id"])}</span></td>',
-            *(
-                f'<td class="num">{escape(fmt(row[c]))}</td>'
-                for c in ("score", "velocity", "growth_pct_day", "acceleration_pct")
-            ),
-            f"<td>{basis}</td>",
-            *(f'<td class="num">{escape(fmt(row[c]))}</td>' for c in ("creators", "new_items")),
-            f"<td>{_html(row['platforms'])}</td>",
-        ]
+        cells = []
+        for c in cols:
+            if c == "title":
+                title = _html(row["title"] or row["id"])
+                if row["url"]:
+                    title = f'<a href="{escape(row["url"])}" rel="noopener noreferrer">{title}</a>'
+                cells.append(f'<td>{title}<br><span class="muted">{_html(row["id"])}</span></td>')
+            elif c == "basis":
+                basis = escape(str(row["basis"]))
+                if row["basis"] != "snapshots":
+                    note = escape(BASIS_NOTES.get(str(row["basis"]), ""))
+                    basis = f'<span class="flag" title="{note}">{basis}</span>'
+                cells.append(f"<td>{basis}</td>")
+            else:
+                css = ' class="num"' if c in NUMERIC else ""
+                cells.append(f"<td{css}>{_html(shown(c, row))}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
@@ -530,24 +625,22 @@ def _html_live_rooms(rooms: list[dict[str, Any]], charts: dict[str, str]) -> lis
         if f"live-{i}" in charts:
             parts.append(f'<img alt="viewers over time" src="data:image/png;base64,{charts[f"live-{i}"]}">')
         if room["products"]:
-            head = ("product", "price", "sales during the live", "first seen", "last seen")
             parts.append(
-                "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead>"
+                "<table><thead><tr>"
+                + "".join(f"<th>{escape(h)}</th>" for h in ROOM_PRODUCT_HEADERS)
+                + "</tr></thead>"
             )
             for p in room["products"]:
-                cells = (
-                    p["title"] or p["id"],
-                    p["price_last"],
-                    p["sales_delta"],
-                    p["first_seen"],
-                    p["last_seen"],
+                parts.append(
+                    "<tr>" + "".join(f"<td>{_html(c)}</td>" for c in _room_product_cells(p)) + "</tr>"
                 )
-                parts.append("<tr>" + "".join(f"<td>{_html(fmt(c))}</td>" for c in cells) + "</tr>")
             parts.append("</table>")
     return parts
 
 
 def render_html(data: ReportData) -> str:
+    from indexer.charts import render_charts
+
     charts = render_charts(data)
     parts = [
         "<!DOCTYPE html>",
@@ -583,7 +676,7 @@ def render_html(data: ReportData) -> str:
             parts.append(
                 f'<img alt="{escape(captions["curves"])}" src="data:image/png;base64,{charts["curves"]}">'
             )
-        parts.append(_html_table(data.sections[by.value]))
+        parts.append(_html_table(data.sections[by.value], data.metric))
         if by is TrendBy.live:
             parts += _html_live_rooms(data.live_rooms, charts)
     if "platforms" in charts:
@@ -591,10 +684,9 @@ def render_html(data: ReportData) -> str:
         parts.append(
             f'<img alt="{escape(captions["platforms"])}" src="data:image/png;base64,{charts["platforms"]}">'
         )
+    parts.append("<h2>How to read this report</h2>")
     parts.append(
-        '<p class="muted">score = log10(1 + velocity) × growth factor × acceleration factor × breadth '
-        "factor; “since_published” marks a rate from a single snapshot (metric ÷ hours since "
-        "publication). Definitions: docs/TRENDS.md.</p>"
+        '<ul class="muted">' + "".join(f"<li>{escape(n)}</li>" for n in reading_notes(data)) + "</ul>"
     )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -182,7 +182,8 @@ def test_reports_show_the_fact_split(tmp_path):
     store.close()
     md = (tmp_path / "r.md").read_text("utf-8")
     assert "## FACT: who drives each product" in md
-    assert "| 35000 | 86% | 14% | 0% | 34% |" in md  # 30,000 field + 5,000 alliance; 12,000 in Black Friday
+    # 30,000 field + 5,000 alliance; 12,000 in Black Friday
+    assert "| 35,000 | 85.7% | 14.3% | 0.0% | 34.3% |" in md
     html = (tmp_path / "r.html").read_text("utf-8")
     assert 'alt="FACT: shares of each product' in html
 

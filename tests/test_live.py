@@ -327,7 +327,7 @@ def test_report_has_a_section_per_live_room(store, tmp_path):
     assert [room["id"] for room in data.live_rooms] == [LIVE_ID]
     assert LIVE_ID not in data.curves  # the live's curve is its own, not mixed into the videos'
     md = render_markdown(data)
-    assert "### Live room:" in md and "peak 26000 viewers" in md and "Viewers: `" in md
+    assert "### Live room:" in md and "peak 26,000 viewers" in md and "Viewers: `" in md
 
 
 def test_schedule_live_job_watches_rooms(tmp_path):

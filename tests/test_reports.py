@@ -85,10 +85,10 @@ def test_markdown_escapes_and_has_sections(store):
 
 def test_csv_rows(store):
     rows = list(csv.DictReader(io.StringIO(render_csv(build_report(store, now=NOW)))))
-    products = [r for r in rows if r["by"] == "product"]
-    assert products[0]["id"] == "web:product:p2" and float(products[0]["velocity"]) == 350.0
-    assert {r["by"] for r in rows} == {"product", "video", "live", "hashtag", "creator"}
-    assert any(r["title"] == EVIL for r in rows)  # CSV keeps the raw text; it is data, not markup
+    products = [r for r in rows if r["Ranking"] == "product"]
+    assert products[0]["ID"] == "web:product:p2" and float(products[0]["Views per hour"]) == 350.0
+    assert {r["Ranking"] for r in rows} == {"product", "video", "live", "hashtag", "creator"}
+    assert any(r["Title"] == EVIL for r in rows)  # CSV keeps the raw text; it is data, not markup
 
 
 def test_write_report_by_extension(store, tmp_path):
@@ -124,7 +124,7 @@ def hostile_store(tmp_path):
 def test_csv_neutralises_formulas_and_quotes_line_breaks(hostile_store):
     text = render_csv(build_report(hostile_store, now=NOW, limit=20))
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    titles = {r["title"] for r in rows if r["by"] == "video"}
+    titles = {r["Title"] for r in rows if r["Ranking"] == "video"}
     for formula in FORMULAS:
         shown = "'" + formula.replace("\r", "\n")
         assert shown in titles, shown  # a leading apostrophe: spreadsheets show it as text
@@ -132,7 +132,7 @@ def test_csv_neutralises_formulas_and_quotes_line_breaks(hostile_store):
     assert "line1\nline2\nline3" in titles  # line breaks inside a cell are quoted, never a new row
     assert all(len(r) == len(rows[0]) for r in rows) and len(text.splitlines()) > len(rows)
     assert "\x1b" not in text and "osc" in "".join(titles)  # escape sequences removed, their text kept
-    velocities = [r["acceleration_pct"] for r in rows if r["acceleration_pct"].startswith("-")]
+    velocities = [r["Acceleration %"] for r in rows if r["Acceleration %"].startswith("-")]
     assert all(v.lstrip("-").replace(".", "").isdigit() for v in velocities)  # numbers stay numbers
 
 
