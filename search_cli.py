@@ -554,5 +554,25 @@ def main() -> None:
         raise SystemExit(int(ExitCode.ERROR)) from None
 
 
+def run() -> None:
+    """`main`, then exit without the interpreter's teardown (~1 s after torch and the model were imported:
+    module and thread cleanup nobody waits for) once the output is flushed; the exit code is kept. Only the
+    `trendcart` script and `python search_cli.py` take this path; callers of main() get SystemExit."""
+    code: int | str | None = 0
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: nothing left to say
+        pass
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    main()
+    run()
