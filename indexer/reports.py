@@ -13,7 +13,25 @@ from typing import Any
 from crawler.items import GAUGES
 from crawler.times import iso_utc, parse_iso
 from indexer import formatting
+from indexer.alerts import html_section, markdown_section
 from indexer.fonts import CSS_FONT_STACK
+
+# Rows and columns (indexer/report_rows.py); rows_of, columns_of and fmt stay importable from here for the CLI.
+from indexer.report_rows import (  # noqa: F401
+    BASIS_NOTES,
+    COLUMNS,
+    CSV_COLUMNS,
+    LIVE_COLUMNS,
+    SECTION_COLUMNS,
+    TITLE_HEADERS,
+    columns_of,
+    fmt,
+    headers,
+    reading_notes,
+    report_rows,
+    rows_of,
+    shown,
+)
 from indexer.safetext import csv_document, markdown_text, safe_text
 from indexer.store import Store
 from indexer.trends import DEFAULT_WINDOW, TrendBy, TrendEngine, TrendReport, parse_window
@@ -50,6 +68,7 @@ class ReportData:
     curve_titles: dict[str, str | None] = field(default_factory=dict)
     platform: str | None = None
     live_rooms: list[dict[str, Any]] = field(default_factory=list)  # lives.live_detail of the top lives
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # raised in the window (indexer.alerts)
 
 
 def format_for(path: Path) -> str:
@@ -150,284 +169,6 @@ def snapshot_points(
     return sorted(points)
 
 
-# -- rendering: shared rows -------------------------------------------------------------------------
-# The live numbers (indexer/lives.py) that rows of lives carry beside the common columns.
-LIVE_COLUMNS = ("peak_viewers", "peak_at", "avg_viewers", "viewer_minutes", "minutes_live", "views_per_hour")
-COLUMNS = (
-    "rank",
-    "id",
-    "title",
-    "score",
-    "velocity",
-    "growth_pct_day",
-    "acceleration_pct",
-    "basis",
-    "items",
-    "new_items",
-    "creators",
-    "platforms",
-)
-
-
-def rows_of(report: TrendReport) -> list[dict[str, Any]]:
-    """A ranking's rows with snake_case keys (the CLI's `trending --format csv` and its views)."""
-    rows = []
-    for r in report.results:
-        c = r.components
-        rows.append(
-            {
-                "rank": r.rank,
-                "id": r.key,
-                "title": r.title or "",
-                "score": r.score,
-                "velocity": c.get("velocity"),
-                "growth_pct_day": None if c.get("growth") is None else round(c["growth"] * 24 * 100, 1),
-                "acceleration_pct": None
-                if c.get("acceleration") is None
-                else round(c["acceleration"] * 100, 1),
-                "basis": c.get("basis"),
-                "items": c.get("items"),
-                "new_items": c.get("new_items"),
-                "creators": c.get("creators"),
-                "platforms": ",".join(r.platforms),
-                **({k: c.get(k) for k in LIVE_COLUMNS} if report.by == TrendBy.live.value else {}),
-            }
-        )
-    return rows
-
-
-def columns_of(report: TrendReport) -> tuple[str, ...]:
-    """The CSV columns of a ranking: COLUMNS, and for lives LIVE_COLUMNS too."""
-    return COLUMNS + (LIVE_COLUMNS if report.by == TrendBy.live.value else ())
-
-
-def fmt(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return (
-            f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}" if abs(value) >= 100 else f"{value:.2f}"
-        )
-    return str(value)
-
-
-# -- rendering: the report's own columns (human names, links, prices) ------------------------------
-# What each section's first text column holds.
-TITLE_HEADERS = {
-    "product": "Product",
-    "video": "Video",
-    "live": "Live room",
-    "hashtag": "Hashtag",
-    "creator": "Creator",
-}
-# The report table columns of each section, in order (keys of report_rows). A creator row counts its videos
-# and lives ("items"), never "creators" (always 1 for a creator).
-SECTION_COLUMNS = {
-    "product": (
-        "rank",
-        "title",
-        "price",
-        "score",
-        "velocity",
-        "growth_pct_day",
-        "acceleration_pct",
-        "basis",
-        "creators",
-        "items",
-        "new_items",
-        "platforms",
-    ),
-    "video": (
-        "rank",
-        "title",
-        "creator",
-        "score",
-        "velocity",
-        "growth_pct_day",
-        "acceleration_pct",
-        "basis",
-        "platforms",
-    ),
-    "live": (
-        "rank",
-        "title",
-        "creator",
-        "score",
-        "peak_viewers",
-        "avg_viewers",
-        "viewer_minutes",
-        "velocity",
-        "basis",
-        "platforms",
-    ),
-    "hashtag": (
-        "rank",
-        "title",
-        "score",
-        "velocity",
-        "growth_pct_day",
-        "acceleration_pct",
-        "basis",
-        "creators",
-        "items",
-        "new_items",
-        "platforms",
-    ),
-    "creator": (
-        "rank",
-        "title",
-        "score",
-        "velocity",
-        "growth_pct_day",
-        "acceleration_pct",
-        "basis",
-        "items",
-        "new_items",
-        "platforms",
-    ),
-}
-# Every CSV column of the report: the section ("ranking") first, then the union of the sections' columns.
-CSV_COLUMNS = (
-    "by",
-    "rank",
-    "id",
-    "title",
-    "url",
-    "price",
-    "price_max",
-    "currency",
-    "creator",
-    "score",
-    "velocity",
-    "growth_pct_day",
-    "acceleration_pct",
-    "basis",
-    "items",
-    "new_items",
-    "creators",
-    "platforms",
-    *LIVE_COLUMNS,
-)
-
-
-def headers(metric: str) -> dict[str, str]:
-    """The column names a reader sees, for a ranking by `metric`."""
-    return {
-        "by": "Ranking",
-        "rank": "#",
-        "id": "ID",
-        "title": "Title",
-        "url": "Link",
-        "price": "Price",
-        "price_max": "Highest price",
-        "currency": "Currency",
-        "creator": "Creator",
-        "score": "Trend score",
-        "velocity": f"{metric.capitalize()} per hour",
-        "growth_pct_day": "Growth % per day",
-        "acceleration_pct": "Acceleration %",
-        "basis": "Basis",
-        "items": "Videos and lives",
-        "new_items": "New in window",
-        "creators": "Creators",
-        "platforms": "Platforms",
-        "peak_viewers": "Peak viewers",
-        "peak_at": "Peak at",
-        "avg_viewers": "Average viewers",
-        "viewer_minutes": "Viewer-minutes",
-        "minutes_live": "Minutes live",
-        "views_per_hour": "Live views per hour",
-    }
-
-
-# What each basis means, said in the report itself wherever the basis appears (never a link to the docs).
-BASIS_NOTES = {
-    "snapshots": "measured: the gain between the first and the last observation in the window, per hour",
-    "since_published": "estimated from a single observation: its total divided by the hours since "
-    "publication (a rough rate; it firms up at the next crawl)",
-    "mixed": "a group (product, hashtag or creator) whose videos and lives are partly measured "
-    "(snapshots) and partly estimated since publication (since_published)",
-    "gauge": "a live room ranked by its viewer curve (peak, average, viewer-minutes), not by a growth rate",
-    "none": "no rate could be computed",
-}
-SCORE_NOTE = (
-    "Trend score = log10(1 + velocity) × growth factor × acceleration factor × breadth factor. Velocity is "
-    "the {metric} gained per hour in the window; growth is that gain relative to where it started (% per "
-    "day); acceleration compares the velocity with the window before (+ speeding up, − slowing down); "
-    "breadth rewards products and hashtags that several creators carry. “New in window”: published (or "
-    "first seen) inside the window."
-)
-
-
-def report_rows(report: TrendReport) -> list[dict[str, Any]]:
-    """rows_of plus what a reader of the report needs: the link, the price and its currency, the creator."""
-    rows = []
-    for row, r in zip(rows_of(report), report.results, strict=True):
-        extra = r.extra
-        rows.append(
-            {
-                **row,
-                "url": r.url if r.url and r.url.startswith(("http://", "https://")) else None,
-                "price": extra.get("price"),
-                "price_max": extra.get("price_max"),
-                "currency": extra.get("currency"),
-                "creator": extra.get("creator"),
-            }
-        )
-    return rows
-
-
-def shown(key: str, row: dict[str, Any]) -> str:
-    """One cell as text, in the number format of its quantity (indexer/formatting.py)."""
-    value = row.get(key)
-    if key == "price":
-        return price_range(row)
-    if key == "title":
-        return str(value or row.get("id") or formatting.MISSING)
-    if key in ("velocity", "views_per_hour"):
-        return formatting.rate(value)
-    if key in ("growth_pct_day",):
-        return formatting.percent(value)
-    if key == "acceleration_pct":
-        return formatting.percent(value, signed=True)
-    if key == "score":
-        return formatting.score(value)
-    if key in (
-        "items",
-        "new_items",
-        "creators",
-        "peak_viewers",
-        "avg_viewers",
-        "viewer_minutes",
-        "minutes_live",
-    ):
-        return formatting.count(value)
-    return formatting.MISSING if value in (None, "") else str(value)
-
-
-def price_range(row: dict[str, Any]) -> str:
-    """12.50 CNY, or 12.50–19.90 CNY for a range; – without a price."""
-    low, high, currency = row.get("price"), row.get("price_max"), row.get("currency")
-    if not isinstance(low, (int, float)):
-        return formatting.MISSING
-    if isinstance(high, (int, float)) and high > low:
-        return f"{formatting.price(low)}–{formatting.price(high, currency)}"
-    return formatting.price(low, currency)
-
-
-def bases_shown(data: ReportData) -> list[str]:
-    """The bases that appear in the report's tables, in BASIS_NOTES order."""
-    seen = {r.components.get("basis") for report in data.sections.values() for r in report.results}
-    return [basis for basis in BASIS_NOTES if basis in seen]
-
-
-def reading_notes(data: ReportData) -> list[str]:
-    """How to read the report: the score, then every basis that appears (the reader has no docs)."""
-    notes = [SCORE_NOTE.format(metric=data.metric)]
-    notes += [f"Basis “{basis}”: {BASIS_NOTES[basis]}." for basis in bases_shown(data)]
-    return notes
-
-
 # -- CSV --------------------------------------------------------------------------------------------
 def render_csv(data: ReportData) -> str:
     """Every section's rows under human column names, numbers raw (a spreadsheet computes with them), with
@@ -476,11 +217,12 @@ def render_markdown(data: ReportData) -> str:
         lines.append("")
     lines += _markdown_fact(data.sections["product"])
     lines += _markdown_live_rooms(data.live_rooms)
+    lines += markdown_section(data.alerts)
     if data.platform_mix:
         lines += ["## Platform mix", "", "| Platform | Documents |", "|---|---|"]
         lines += [f"| {_md_cell(k)} | {formatting.count(v)} |" for k, v in data.platform_mix.items()] + [""]
     lines += ["## How to read this report", ""]
-    lines += [f"- {note}" for note in reading_notes(data)] + [""]
+    lines += [f"- {note}" for note in reading_notes(data.sections, data.metric)] + [""]
     return "\n".join(lines)
 
 
@@ -686,8 +428,11 @@ def render_html(data: ReportData) -> str:
         )
     parts.append("<h2>How to read this report</h2>")
     parts.append(
-        '<ul class="muted">' + "".join(f"<li>{escape(n)}</li>" for n in reading_notes(data)) + "</ul>"
+        '<ul class="muted">'
+        + "".join(f"<li>{escape(n)}</li>" for n in reading_notes(data.sections, data.metric))
+        + "</ul>"
     )
+    parts += html_section(data.alerts)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -704,13 +449,16 @@ def write_report(
     title: str | None = None,
     limit: int = SECTION_LIMIT,
     platform: str | None = None,
+    alerts: list[dict[str, Any]] | None = None,
 ) -> ReportData:
-    """Build the report and write it in the format the extension names; returns what it showed."""
+    """Build the report and write it in the format the extension names; returns what it showed. `alerts`
+    (Alert.to_json each, newest first) fill its Alerts section (docs/ALERTS.md)."""
     out = Path(out)
     kind = format_for(out)
     data = build_report(
         store, now=now, window=window, metric=metric, title=title, limit=limit, platform=platform
     )
+    data.alerts = list(alerts or [])
     write_whole(out, RENDERERS[kind](data))
     return data
 
