@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from crawler.items import Snapshot, is_count
-from indexer import sqlite_reindex
+from indexer import sqlite_reindex, vector_log
+from indexer.ann import ANN_MIN_VECTORS, MERGE_AFTER, AnnFiles, AnnIndex, ann_mode
 from indexer.documents import filter_number, filter_time, lower_key, platform_kind, prepare_document
 from indexer.fts_bounded import bounded_top
 from indexer.sqlite_reindex import SqliteReindexResult
@@ -38,6 +39,7 @@ from indexer.store import (
     to_iso,
 )
 from indexer.textsearch import BM25_WEIGHTS, TEXT_FIELDS, fts_phrases
+from indexer.vector_matrix import VectorMatrix
 from indexer.vectors import document_vectors, unit_vector
 
 # SQLite waits this long for another writer (a crawl indexing while the CLI searches) before failing.
@@ -45,6 +47,13 @@ BUSY_TIMEOUT_MS = 10_000
 # The vector cache beside the store (docs/INDEXER.md, "Vector cache"): written for stores with at least this
 # many vectors (below it, reading the blobs takes a few milliseconds anyway).
 VECTOR_CACHE_MIN_ROWS = 2000
+# A filtered vector search above the ANN threshold scores the allowed documents exactly (their blobs) when
+# they are at most this many (~40 MB of 512-d blobs, tens of ms); more go through the graph, oversampled.
+FILTERED_EXACT_MAX = 20_000
+# The most graph candidates a filtered search asks for before it falls back to the exact allowed set.
+FILTERED_ANN_MAX = 4096
+# Blobs read per query when rescoring a candidate set exactly (SQLite's json_each keeps one query cheap).
+RESCORE_CHUNK = 5000
 
 # Numbered migrations: schema_version holds the last one applied. Append, never edit.
 MIGRATIONS: list[str] = [
@@ -106,6 +115,9 @@ MIGRATIONS: list[str] = [
         UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'vectors_token';
     END;
     """,
+    # 3: the vectors' change log (indexer/vector_log.py): a warm reader applies what changed since its
+    # position instead of reloading every vector.
+    vector_log.MIGRATION,
 ]
 
 
@@ -130,9 +142,11 @@ class SqliteStore:
         except (sqlite3.Error, OSError, ValueError) as exc:
             raise StoreUnavailable(f"cannot open SQLite store {str(self.path)!r}: {_reason(exc)}") from exc
         self._lock = threading.RLock()
-        self._matrix: np.ndarray | None = None
-        self._matrix_pks: np.ndarray | None = None
-        self._matrix_version: int | None = None
+        # The vector side: the exact matrix below the ANN threshold, the ANN index above it (one of them),
+        # and the PRAGMA data_version they were last checked against the log at (None: check at next use).
+        self._exact: VectorMatrix | None = None
+        self._ann: AnnIndex | None = None
+        self._vectors_version: int | None = None
 
     # ------------------------------------------------------------------------------ schema and plumbing
 
@@ -196,7 +210,7 @@ class SqliteStore:
 
     def close(self) -> None:
         with self._lock:
-            self._matrix = None
+            self._exact = self._ann = None
             self._conn.close()
 
     def __enter__(self) -> SqliteStore:
@@ -335,7 +349,7 @@ class SqliteStore:
                     row["snapshots"],
                 )
         if vectors_changed:
-            self._matrix = None
+            self._vectors_version = None  # own writes do not move data_version: read the log next search
         return result
 
     def _existing(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -394,7 +408,7 @@ class SqliteStore:
             conn.execute(
                 "DELETE FROM snapshots WHERE entity_id IN (SELECT value FROM json_each(?))", (payload,)
             )
-        self._matrix = None
+        self._vectors_version = None
         return len(pks)
 
     def prune(self, before: str | datetime) -> int:
@@ -559,7 +573,7 @@ class SqliteStore:
         """After a reindex: the new model, and no cached matrix of the old vectors."""
         with self._lock:
             self._model = model
-            self._matrix = None
+            self._exact = self._ann = None
 
     # ----------------------------------------------------------------------------------------- search
 
@@ -649,73 +663,155 @@ class SqliteStore:
         q = unit_vector(query_vector, self._model)
         if q is None:
             return []  # no direction: nothing is similar to it
-        matrix, pks = self._vector_index()
-        if matrix.shape[0] == 0:
-            return []
-        # einsum, not `matrix @ q`: BLAS would spread this memory-bound product over threads that then
-        # spin and steal the cores from the embedding model (measured: query embedding 10 ms -> 50-350 ms
-        # on 2 cores); einsum's single-threaded SIMD loop is as fast here (6.6 vs 5.9 ms at 100k x 384).
-        scores = np.einsum("ij,j->i", matrix, q)
+        allowed: np.ndarray | None = None
         if filters is not None and not filters.is_empty():
             allowed = np.fromiter(
                 (r[0] for r in self._query(f"SELECT pk FROM documents d WHERE {where}", params)),
                 dtype=np.int64,
             )
-            scores = np.where(np.isin(pks, allowed, assume_unique=True), scores, -np.inf)
-            valid = int(np.isfinite(scores).sum())
+        side = self._vector_side()
+        if isinstance(side, AnnIndex):
+            scored = self._ann_top(side, q, allowed, limit)
         else:
-            valid = scores.shape[0]
-        k = min(limit, valid)
-        if k <= 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
-        top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[np.isfinite(scores[top])]
-        top_pks = [int(pks[i]) for i in top]
+            scored = _exact_top(side, q, allowed, limit)
         id_rows = self._query(
             "SELECT pk, id FROM documents WHERE pk IN (SELECT value FROM json_each(?))",
-            (json.dumps(top_pks),),
+            (json.dumps([pk for pk, _ in scored]),),
         )
         id_of = dict(id_rows)
-        return [(id_of[pk], float(scores[i])) for pk, i in zip(top_pks, top, strict=False) if pk in id_of]
+        return [(id_of[pk], score) for pk, score in scored if pk in id_of]
+
+    def _ann_top(
+        self, ann: AnnIndex, q: np.ndarray, allowed: np.ndarray | None, limit: int
+    ) -> list[tuple[int, float]]:
+        """The `limit` best (pk, exact cosine) through the graph: its candidates rescored from the blobs, so
+        every score is the exact one; a filter keeping few documents scores them all exactly instead."""
+        k = limit
+        if allowed is not None:
+            if allowed.shape[0] <= FILTERED_EXACT_MAX:
+                return self._rescore(allowed.tolist(), q, limit)
+            share = allowed.shape[0] / max(len(ann), 1)
+            k = min(int(limit / share) + limit, FILTERED_ANN_MAX)
+        graph, changed = ann.candidates(q, k)
+        if allowed is not None:
+            keep = set(allowed.tolist())
+            graph = [pk for pk in graph if pk in keep]
+            changed = [(pk, s) for pk, s in changed if pk in keep]
+        scored = _best(self._rescore(graph, q, None) + changed, limit)
+        if allowed is not None and len(scored) < min(limit, allowed.shape[0]):
+            return self._rescore(allowed.tolist(), q, limit)  # the graph's share missed: all allowed, exactly
+        return scored
+
+    def _rescore(self, pks: list[int], q: np.ndarray, limit: int | None) -> list[tuple[int, float]]:
+        """(pk, exact cosine) of `pks` from their blobs, the `limit` best (all when None)."""
+        scored: list[tuple[int, float]] = []
+        dim = q.shape[0]
+        for at in range(0, len(pks), RESCORE_CHUNK):
+            rows = self._query(
+                "SELECT doc_pk, vector FROM vectors WHERE doc_pk IN (SELECT value FROM json_each(?))",
+                (json.dumps(pks[at : at + RESCORE_CHUNK]),),
+            )
+            if not rows:
+                continue
+            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), dim)
+            scores = np.einsum("ij,j->i", matrix, q)
+            scored.extend(zip((r[0] for r in rows), scores.tolist(), strict=True))
+            if limit is not None and len(scored) > 4 * limit:
+                scored = _best(scored, limit)
+        return scored if limit is None else _best(scored, limit)
 
     def prefetch(self) -> None:
-        """Load the vector matrix now (search() calls this in a thread while the model loads)."""
+        """Load the vector side now (search() calls this in a thread while the model loads)."""
         if self._model is not None:
-            self._vector_index()
+            self._vector_side()
 
-    def _vector_index(self) -> tuple[np.ndarray, np.ndarray]:
-        """All vectors as one (n, dim) matrix, cached until this or another connection writes."""
+    def _vector_side(self) -> VectorMatrix | AnnIndex:
+        """The exact matrix or the ANN index, brought up to date with the vectors table: the changes since
+        its position in the log (indexer/vector_log.py) when this or another connection wrote."""
         with self._lock:
             try:
                 version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-                if self._matrix is None or self._matrix_version != version:
-                    assert self._model is not None
-                    self._matrix, self._matrix_pks = self._load_vectors(self._model[1])
-                    self._matrix_version = version
+                if self._vectors_version != version or (self._exact is None and self._ann is None):
+                    self._sync_vectors()
+                    self._vectors_version = version
             except (sqlite3.Error, ValueError) as exc:  # a damaged file: blobs of the wrong size, bad pages
                 raise StoreError(f"cannot read the vectors of {self.path}: {_reason(exc)}") from exc
-            assert self._matrix_pks is not None
-            return self._matrix, self._matrix_pks
+            side = self._ann if self._ann is not None else self._exact
+            assert side is not None
+            return side
 
-    def _load_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
-        """From the cache file of the current vectors token if there is one, else from the blobs (then the
-        cache file is written). Caller holds the lock."""
-        cached = self._read_vector_cache(self._vectors_token(), dim)
-        if cached is not None:
-            return cached
-        self._conn.execute("BEGIN")  # the token and the blobs from one snapshot, or the cache could lie
+    def _sync_vectors(self) -> None:
+        """Apply the log to the side in use; load or open one when there is none, or the log no longer
+        reaches back to it. Switches to the ANN index by TRENDCART_ANN and ANN_MIN_VECTORS. Caller holds
+        the lock."""
+        assert self._model is not None
+        model, dim = self._model
+        mode = ann_mode()
+        if mode == "off":
+            self._ann = None
+        side: VectorMatrix | AnnIndex | None = self._ann if self._ann is not None else self._exact
+        if side is not None and self._catch_up(side):
+            if self._ann is not None and self._ann.pending > MERGE_AFTER:
+                self._ann = self._ann.merged(model)
+            elif self._ann is None and self._exact is not None and _wants_ann(mode, len(self._exact)):
+                self._ann, self._exact = self._build_ann(self._exact), None
+            return
+        files = self._ann_files()
+        if mode != "off" and files is not None:
+            opened = AnnIndex.open(files, model, dim)
+            if opened is not None and self._catch_up(opened):
+                self._ann, self._exact = opened, None
+                return
+        exact = self._load_vectors(dim)
+        if mode != "off" and _wants_ann(mode, len(exact)):
+            self._ann, self._exact = self._build_ann(exact), None
+        else:
+            self._ann, self._exact = None, exact
+
+    def _catch_up(self, side: VectorMatrix | AnnIndex) -> bool:
+        """Apply the changes after `side.seq`; False when the log no longer holds them."""
+        assert self._model is not None
+        self._conn.execute("BEGIN")  # the log position and the vectors from one snapshot
+        try:
+            changes = vector_log.changes_since(self._conn, side.seq, self._model[1])
+        finally:
+            _rollback(self._conn)
+        if changes is None:
+            return False
+        side.apply(changes)
+        return True
+
+    def _build_ann(self, exact: VectorMatrix) -> AnnIndex:
+        assert self._model is not None
+        pks, matrix = exact.vectors()
+        return AnnIndex.build(pks, matrix, exact.seq, self._model[0], self._ann_files())
+
+    def _ann_files(self) -> AnnFiles | None:
+        if str(self.path) == ":memory:" or not str(self.path):
+            return None
+        return AnnFiles(self.path)
+
+    def _load_vectors(self, dim: int) -> VectorMatrix:
+        """All vectors: from the cache file of the current vectors token if there is one, else from the
+        blobs (then the cache file is written). Caller holds the lock."""
+        rows: list[tuple] = []
+        self._conn.execute("BEGIN")  # the token, the log position and the blobs from one snapshot
         try:
             token = self._vectors_token()
-            rows = self._conn.execute("SELECT doc_pk, vector FROM vectors ORDER BY doc_pk").fetchall()
+            seq = vector_log.current_seq(self._conn)
+            cached = self._read_vector_cache(token, dim)
+            if cached is None:
+                rows = self._conn.execute("SELECT doc_pk, vector FROM vectors ORDER BY doc_pk").fetchall()
         finally:
             _rollback(self._conn)  # a read-only transaction: ending it commits nothing
+        if cached is not None:
+            return VectorMatrix(cached[1], cached[0], seq)
         pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), dim)
         del rows
         if token is not None and len(pks) >= VECTOR_CACHE_MIN_ROWS:
             self._write_vector_cache(token, matrix, pks)
-        return matrix, pks
+        return VectorMatrix(pks, matrix, seq)
 
     def _vectors_token(self) -> str | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'vectors_token'").fetchone()
@@ -781,6 +877,36 @@ class SqliteStore:
 
 
 # ------------------------------------------------------------------------------------------- helpers
+
+
+def _wants_ann(mode: str, vectors: int) -> bool:
+    """TRENDCART_ANN=on, or auto with at least ANN_MIN_VECTORS vectors."""
+    return mode == "on" or (mode == "auto" and vectors >= ANN_MIN_VECTORS)
+
+
+def _best(scored: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    """The `limit` highest scores, ties by pk (the exact scan's order)."""
+    return sorted(scored, key=lambda pair: (-pair[1], pair[0]))[:limit]
+
+
+def _exact_top(
+    exact: VectorMatrix, q: np.ndarray, allowed: np.ndarray | None, limit: int
+) -> list[tuple[int, float]]:
+    """The `limit` best (pk, cosine) of every vector (of the `allowed` pks only, when given)."""
+    scores = exact.scores(q)
+    pks = exact.pks
+    if scores.shape[0] == 0:
+        return []
+    if allowed is not None:
+        scores = np.where(np.isin(pks, allowed, assume_unique=True), scores, -np.inf)
+    valid = int(np.isfinite(scores).sum())
+    k = min(limit, valid)
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
+    top = top[np.lexsort((pks[top], -scores[top]))]
+    top = top[np.isfinite(scores[top])]
+    return [(int(pks[i]), float(scores[i])) for i in top]
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
