@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import smtplib
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -384,3 +385,47 @@ def config_from_env(environ: Mapping[str, str] = os.environ) -> AlertConfig:
         mail_to=split(ENV_MAIL_TO),
         mail_from=(environ.get(ENV_MAIL_FROM) or "").strip() or None,
     )
+
+
+def load_alert_config(path: str | Path) -> AlertConfig:
+    """The [alerts] table of a TOML file (a schedule file), relative paths relative to the file; an empty
+    AlertConfig without one. AlertConfigError for an unreadable file or a bad table."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise AlertConfigError(f"cannot read the [alerts] of {path}: {exc}") from None
+    return config_from_table(data.get("alerts"), base=path.parent)
+
+
+# -- the alerts section of reports (indexer.reports) ----------------------------------------------------
+def markdown_section(alerts: Sequence[Mapping[str, Any]]) -> list[str]:
+    """`## Alerts`: the alerts raised in the report's window, newest first (Alert.to_json each)."""
+    from indexer.safetext import markdown_text
+
+    if not alerts:
+        return []
+    lines = ["## Alerts", "", "| at | kind | alert |", "|---|---|---|"]
+    for alert in alerts:
+        cells = (alert.get("at"), alert.get("kind"), alert.get("message"))
+        lines.append("| " + " | ".join(markdown_text(c or "") for c in cells) + " |")
+    return [*lines, ""]
+
+
+def html_section(alerts: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The same as an HTML table; every string escaped (messages carry scraped titles)."""
+    from html import escape
+
+    if not alerts:
+        return []
+    rows = "".join(
+        f"<tr><td>{escape(str(a.get('at') or ''))}</td><td>{escape(str(a.get('kind') or ''))}</td>"
+        f"<td>{escape(str(a.get('message') or ''))}</td></tr>"
+        for a in alerts
+    )
+    return ["<h2>Alerts</h2>", f"<table><tr><th>at</th><th>kind</th><th>alert</th></tr>{rows}</table>"]

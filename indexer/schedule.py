@@ -322,9 +322,11 @@ class Scheduler:
         now: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
         log: Callable[[str], None] = lambda msg: None,
+        alerts: Callable[[datetime], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.config, self.crawl, self.store = config, crawl, store
         self.now, self.sleep, self.log = now, sleep, log
+        self.alerts = alerts  # alerts(since): the alerts raised since then, for the reports' Alerts section
 
     def run_job(self, job: Job) -> JobRun:
         """One run: crawl (and index), then every report format, computed as of the end of the crawl (the
@@ -344,6 +346,9 @@ class Scheduler:
                     metric=job.report.metric,
                     title=job.report.title or f"{job.name} — trendcart",
                     limit=job.report.limit,
+                    alerts=self.alerts(run.started_at - parse_window(job.report.window))
+                    if self.alerts
+                    else None,
                 )
                 run.reports.append(str(path))
         except Exception as exc:  # one job's failure must not stop the schedule  # noqa: BLE001

@@ -212,6 +212,11 @@ class WatchBook:
             self.db.execute("DELETE FROM members WHERE watch = ?", (name,))
         return watch
 
+    def mark_checked(self, name: str, at: str) -> None:
+        """Record a check with no rows (a watch added before its store exists: an empty baseline)."""
+        with self.db:
+            self.db.execute("UPDATE watches SET checked_at = ? WHERE name = ?", (at, name))
+
     # -- a watch's rows at its last check --------------------------------------------------------------
     def members(self, name: str) -> dict[str, tuple[int | None, float | None, bool]]:
         rows = self.db.execute("SELECT key, rank, score, out FROM members WHERE watch = ?", (name,))

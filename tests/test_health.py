@@ -164,3 +164,48 @@ def test_a_real_crawl_of_empty_pages_raises_a_health_alert(tmp_path, http_server
     # The pages received include robots.txt: 20 empty pages of 21.
     assert alert["message"].startswith("web: 20 of 21 pages empty today (95%), no baseline yet")
     assert "alert: web: 20 of 21 pages empty" in result.stderr
+
+
+def test_a_schedule_delivers_to_its_alerts_table_and_reports_show_the_alerts(tmp_path):
+    from crawler.times import utc_now
+    from indexer.workflows.scheduled import run_schedule
+
+    db = tmp_path / "s.db"
+    spec = StoreSpec.parse(str(db))
+    now = utc_now()
+    for day in range(1, 8):
+        log_run(spec, now - timedelta(days=day, hours=1), blocked=1)
+    log_run(spec, now - timedelta(hours=1), blocked=41)
+    room = tmp_path / "room.html"
+    room.write_text(
+        '<html><head><script type="application/ld+json">{"@context": "https://schema.org", "@type": '
+        '"VideoObject", "name": "Live sale", "url": "https://shoplive.example/live/7", "publication": '
+        '{"@type": "BroadcastEvent", "isLiveBroadcast": true, "startDate": "2020-01-01T00:00:00Z", '
+        '"endDate": "2026-01-01T00:00:00Z"}}</script></head><body></body></html>',
+        encoding="utf-8",
+    )
+    config = tmp_path / "schedule.toml"
+    config.write_text(
+        '[alerts]\njsonl = "out/alerts.jsonl"\nwebhook = "http://127.0.0.1:9/gone"\n\n'
+        '[[jobs]]\nname = "rooms"\nkind = "live"\ncron = "*/5 * * * *"\nurls = ["room.html"]\nsamples = 1\n'
+        '[jobs.report]\nformats = ["md", "html"]\nout_dir = "reports"\n',
+        encoding="utf-8",
+    )
+    said: list[str] = []
+    (run,) = run_schedule(config, store=str(db), once=True, say=said.append)
+    assert run.error is None, run
+    (alert,) = [
+        json.loads(line) for line in (tmp_path / "out" / "alerts.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert alert["key"] == "health:tiktok/tiktok:blocked"
+    assert any(line.startswith("alert: tiktok: 41 of 50 pages blocked today") for line in said)
+    assert any(line.startswith("alert sink failed: webhook:http://127.0.0.1:9/gone") for line in said)
+    md = next(p for p in run.reports if p.endswith(".md"))
+    text = open(md, encoding="utf-8").read()
+    assert "## Alerts" in text and "41 of 50 pages blocked today" in text
+    html = open(next(p for p in run.reports if p.endswith(".html")), encoding="utf-8").read()
+    assert "<h2>Alerts</h2>" in html
+    bad = tmp_path / "bad.toml"
+    bad.write_text(config.read_text("utf-8").replace("jsonl =", "jsnl ="), encoding="utf-8")
+    with pytest.raises(Exception, match="unknown keys: jsnl"):
+        run_schedule(bad, store=str(db), once=True)

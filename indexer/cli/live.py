@@ -6,6 +6,7 @@ import typer
 
 from indexer.cli import common
 from indexer.cli.common import FormatOption, JsonAlias, handled, spec, state
+from indexer.cli.watch import say_after_run
 from indexer.terminal import emit, err, lines, say
 from indexer.workflows.errors import ExitCode
 from indexer.workflows.views import choose_format
@@ -47,6 +48,7 @@ def live_watch(
         model_name=state.model,
         embedder=common.get_embedder(),
         on_sample=lambda room: say(progress_line(room)),
+        after_run=say_after_run,
     )
     summary = report.to_json()
     done = f"live watch: {report.stored} samples stored, {report.failed} failed, {report.ticks} ticks"

@@ -57,17 +57,9 @@ def alert_options(
         raise BadRequest(str(exc)) from exc
 
 
-def after_run_lines(result: Any) -> list[str]:
-    """Messages on stderr after an evaluation: each new alert, each sink that failed, an evaluation error."""
-    out = [f"alert: {a.message}" for a in result.alerts]
-    out += [f"alert sink failed: {s.error}" for s in result.delivery.sinks if s.error]
-    out += [f"alerts not evaluated: {e}" for e in result.errors]
-    return out
-
-
 def say_after_run(result: Any) -> None:
-    """The after-run hook of crawl, live watch and schedule: new alerts and failures on stderr."""
-    for line in after_run_lines(result):
+    """The after-run hook of crawl and live watch: new alerts, failed sinks, an evaluation error on stderr."""
+    for line in result.messages():
         say(line)
 
 
@@ -115,7 +107,7 @@ def watch_add(
         + (f", min score {min_score:g}" if min_score is not None else ""),
         f"baseline: {len(base['rows'])} rows in its top {top} now (noted, not alerted)"
         if base is not None
-        else "no store yet: the first crawl is its baseline... and its first breakouts",
+        else "no store yet: its baseline is empty, so what the first crawl brings into its top are breakouts",
     ]
     emit(output, added, lambda: lines(shown))
 
@@ -189,7 +181,7 @@ def watch_check(
         embedder=common.get_embedder(),
     )
     emit(output, result.to_json(), lambda: lines(check_lines(result)))
-    for line in after_run_lines(result)[len(result.alerts) :]:  # failed sinks, on stderr in every format
+    for line in result.messages()[len(result.alerts) :]:  # failed sinks, on stderr in every format
         say(line)
 
 

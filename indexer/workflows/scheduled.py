@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.run import CrawlError, CrawlResult, run_spider
+from indexer.alerts import AlertConfigError, load_alert_config
 from indexer.crawl_log import record_crawl
 from indexer.schedule import (
     AlreadyRunning,
@@ -24,13 +25,20 @@ Say = Callable[[str], None]
 
 
 def crawl_job(
-    spec: StoreSpec, model_name: str | None = None, say: Say = lambda m: None
+    spec: StoreSpec, model_name: str | None = None, say: Say = lambda m: None, alerts: Any = None
 ) -> Callable[[Job], CrawlResult]:
     """The scheduler's `crawl(job)`: run the job's spider indexing into `spec`, log the crawl, say a summary;
     a crawl whose Scrapy exits non-zero raises CrawlError (the scheduler records it as the run's error).
     The crawl's child inherits the scheduler's lock (it holds it even if the scheduler is killed); a crawl
-    stopped by Ctrl-C is logged as interrupted, then KeyboardInterrupt stops the scheduler."""
+    stopped by Ctrl-C is logged as interrupted, then KeyboardInterrupt stops the scheduler. After each
+    crawl the watches and crawl health are evaluated (`alerts`: the file's [alerts] sinks), never failing it."""
+    from indexer.workflows.watches import evaluate_after_run
+
     target = spec.resolved()
+
+    def after(result: Any) -> None:
+        for line in result.messages():
+            say(line)
 
     def crawl(job: Job) -> Any:
         if job.kind == "live" and job.live is not None:
@@ -44,6 +52,7 @@ def crawl_job(
             inherit_fds=ScheduleLock.held_fds(),
         )
         record_crawl(target, result)
+        after(evaluate_after_run(target, config=alerts, model_name=model_name))
         say(crawl_summary(job.name, result))
         if result.interrupted:
             raise KeyboardInterrupt
@@ -62,6 +71,8 @@ def crawl_job(
             for_=job.live.for_,
             samples=job.live.samples,
             model_name=model_name,
+            after_run=after,
+            alerts=alerts,
         )
         say(
             f"{job.name}: watched {len(job.live.urls)} live rooms, {report.stored} samples stored, "
@@ -129,10 +140,16 @@ def run_schedule(
         plan = load_config(config)
     except ScheduleError as exc:
         raise BadInput(str(exc)) from exc
+    try:
+        alerts = load_alert_config(config)
+    except AlertConfigError as exc:
+        raise BadInput(str(exc)) from exc
     spec = StoreSpec.parse(store or plan.store).resolved()
     opened = spec.open(model_name)
     try:
-        scheduler = Scheduler(plan, crawl_job(spec, model_name, say), opened, log=say)
+        scheduler = Scheduler(
+            plan, crawl_job(spec, model_name, say, alerts), opened, log=say, alerts=report_alerts(spec)
+        )
         selected = list(jobs) or None
         return scheduler.run_once(selected) if once else scheduler.run_forever(selected)
     except AlreadyRunning as exc:
@@ -141,3 +158,10 @@ def run_schedule(
         raise BadRequest(str(exc)) from exc
     finally:
         opened.close()
+
+
+def report_alerts(spec: StoreSpec) -> Callable[[Any], list[dict[str, Any]]]:
+    """The scheduler's `alerts(since)`: the store's alerts raised since then, for the reports' Alerts section."""
+    from indexer.workflows.watches import recent_alerts
+
+    return lambda since: recent_alerts(spec, since=since)

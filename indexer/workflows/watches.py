@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ def add_watch(
     embedder: Any = None,
 ) -> dict[str, Any]:
     """Save a watch; when the store exists, check it once as its baseline (what is in its top now is noted,
-    not alerted). Returns {watch, baseline: WatchCheck.to_json or None}. BadRequest for a bad watch or a
+    not alerted; without a store the baseline is empty). Returns {watch, baseline: WatchCheck.to_json or None}. BadRequest for a bad watch or a
     name in use."""
     now = now or utc_now()
     watch = SavedWatch(
@@ -112,6 +113,8 @@ def add_watch(
             with opened(spec, model_name) as store:
                 checks = check_watches(store, book, now, query_vectors(book, store, embedder), [watch.name])
             baseline = checks[0].to_json()
+        else:  # no store yet: its baseline is empty, and what the first crawl brings into its top breaks out
+            book.mark_checked(watch.name, iso_utc(now))
         return {"watch": book.get(watch.name).to_json(), "baseline": baseline}
 
 
@@ -158,6 +161,12 @@ class AfterRun:
     alerts: list[Alert] = field(default_factory=list)
     delivery: Delivery = field(default_factory=Delivery)
     errors: list[str] = field(default_factory=list)
+
+    def messages(self) -> list[str]:
+        """One line each: the new alerts, the sinks that failed, an evaluation error (for stderr or a log)."""
+        out = [f"alert: {a.message}" for a in self.alerts]
+        out += [f"alert sink failed: {s.error}" for s in self.delivery.sinks if s.error]
+        return out + [f"alerts not evaluated: {e}" for e in self.errors]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -256,3 +265,39 @@ def evaluate_after_run(
         )
     except Exception as exc:  # noqa: BLE001 - alerts are never worth the crawl they follow
         return AfterRun(at=iso_utc(at), errors=[f"{type(exc).__name__}: {exc}"])
+
+
+# A long live watch evaluates the watches at most this often (and once when it ends): a ranking over a big
+# store takes seconds, and the rooms' samples must not wait for it at every 30-second tick.
+BATCH_EVERY_S = 300.0
+
+
+class BatchEvaluator:
+    """evaluate_after_run for a run made of tick batches (live watch): `tick()` after each batch evaluates
+    when BATCH_EVERY_S have passed since the last evaluation, `close()` once at the end."""
+
+    def __init__(
+        self,
+        spec: StoreSpec,
+        *,
+        config: AlertConfig | None = None,
+        model_name: str | None = None,
+        after_run: Callable[[AfterRun], None] | None = None,
+        every_s: float = BATCH_EVERY_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.spec, self.config, self.model_name, self.after_run = spec, config, model_name, after_run
+        self.every_s, self.monotonic = every_s, monotonic
+        self.last = monotonic()
+        self.runs = 0
+
+    def tick(self) -> None:
+        if self.monotonic() - self.last >= self.every_s:
+            self.close()
+
+    def close(self) -> None:
+        self.last = self.monotonic()
+        self.runs += 1
+        result = evaluate_after_run(self.spec, config=self.config, model_name=self.model_name)
+        if self.after_run is not None:
+            self.after_run(result)
