@@ -262,13 +262,14 @@ def trending(
     """Rank what is taking off: velocity, growth and acceleration of a metric inside a time window.
 
     Every row shows its components; basis "since_published (!)" marks a rate computed from a single
-    snapshot (metric / hours since publication). Formulas: docs/TRENDS.md.
+    snapshot (metric / hours since publication), "partly once (!)" a group where some members were seen
+    once. Formulas: docs/TRENDS.md.
 
     Example: trendcart trending --by product --window 7d --metric likes --platform douyin
     """
     from indexer.reports import columns_of, rows_of
     from indexer.workflows.queries import rank_trending
-    from indexer.workflows.views import trend_table
+    from indexer.workflows.views import nothing_trending, trend_table
 
     output = choose_format(fmt, as_json, as_csv, rows=True)
     platform_name = platform.value if platform else None
@@ -279,12 +280,7 @@ def trending(
     draw = (lambda: show(trend_table(report))) if report.results else None
     emit(output, report.to_json(), draw, rows_of(report), columns_of(report))
     if not report.results:
-        members = by.value if by in (TrendBy.video, TrendBy.live) else "member"
-        err.print(
-            f"nothing trending: {report.considered} {members} entities observed in the last {window}, "
-            f"{report.skipped_no_rate} without a rate. Crawl again later (trends need two snapshots or a "
-            "publication time) or widen --window."
-        )
+        say(nothing_trending(report))
         raise typer.Exit(int(ExitCode.NOTHING))
 
 

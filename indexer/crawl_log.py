@@ -29,10 +29,22 @@ def record_crawl(spec: StoreSpec, result: CrawlSummary, finished_at: str | None 
 
 def last_crawl(spec: StoreSpec) -> dict[str, Any] | None:
     """The latest entry, or None when there is no readable log."""
+    entries = crawl_entries(spec)
+    return entries[-1] if entries else None
+
+
+def crawl_entries(spec: StoreSpec) -> list[dict[str, Any]]:
+    """Every readable entry, oldest first ([] without a log; unreadable lines are left out)."""
     try:
-        lines = [
-            line for line in spec.crawl_log_path.read_text(encoding="utf-8").splitlines() if line.strip()
-        ]
-        return json.loads(lines[-1]) if lines else None
+        lines = spec.crawl_log_path.read_text(encoding="utf-8").splitlines()
     except (OSError, ValueError):
-        return None
+        return []
+    entries = []
+    for line in lines:
+        try:
+            entry = json.loads(line) if line.strip() else None
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries

@@ -13,7 +13,15 @@ from rich.console import Console
 from rich.text import Text
 
 from indexer.safetext import safe_text
-from indexer.workflows.views import OutputFormat, TableView, csv_text, json_text
+from indexer.workflows.views import (
+    OutputFormat,
+    TableView,
+    column_width,
+    csv_text,
+    fit,
+    json_text,
+    left_out_note,
+)
 
 # Width of tables when stdout is not a terminal (rich would otherwise wrap at 80 columns): the hit table
 # keeps its one-line rows whole, the others fold.
@@ -60,19 +68,30 @@ def lines(lines_of_text: Sequence[str], console: Console | None = None) -> None:
 
 
 def show(view: TableView, console: Console | None = None, **options: Any) -> None:
-    """Print a workflows TableView as a Rich table (stdout by default)."""
+    """Print a workflows TableView as a Rich table (stdout by default), fitted to the console's width
+    (views.fit): every column but the title keeps its header and cells whole, optional columns are left out
+    when they do not fit (said on stderr), and the view's notes follow on stderr."""
     from rich.table import Table
 
+    console = console or out_console()
+    view, left_out, flex_width = fit(view, console.width)
     table = Table(title=text(view.title) if view.title else None, title_justify="left", **options)
     for name in view.columns:
-        cut = name in view.no_wrap
         justify = "right" if name in view.right else "left"
+        if flex_width is not None:  # the others whole (never cut, wrapped or squeezed), the title the rest
+            cut = name in view.no_wrap or name != view.flex
+            width = flex_width if name == view.flex else column_width(view, name)
+            table.add_column(name, justify=justify, no_wrap=cut, overflow="ellipsis", width=width)
+            continue
+        cut = name in view.no_wrap
         table.add_column(
             name, justify=justify, no_wrap=cut, overflow="ellipsis" if cut or view.no_wrap else "fold"
         )
     for row in view.rows:
         table.add_row(*(text(cell) for cell in row))
-    (console or out_console()).print(table)
+    console.print(table)
+    for note in [*view.notes, *([left_out_note(left_out, console.width)] if left_out else [])]:
+        say(note)
 
 
 def show_hits(view: TableView) -> None:

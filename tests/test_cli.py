@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from search_cli import ExitCode, app
+from tests.store_contract import make_doc
 from tests.test_trends import make_scenario_store
 
 NOW = "2026-11-25T12:00:00Z"
@@ -80,6 +81,35 @@ def test_trending_nothing_found_is_exit_5(runner, db):
     assert json.loads(result.stdout)["results"] == [] and "nothing trending" in result.stderr
 
 
+def test_a_demo_store_stays_explorable_days_later(runner, db, monkeypatch):
+    """The demo records its clock in its store; two days later (a doubled clock) `trending` still ranks as of
+    that clock and says so once on stderr; an explicit --now, or newer observations, bring the real clock."""
+    from datetime import timedelta
+
+    from crawler.times import parse_iso
+    from indexer import sqlite_store
+    from indexer.cli import common
+    from indexer.workflows.clock import record_demo_clock
+
+    two_days_later = parse_iso(NOW) + timedelta(days=2)
+    monkeypatch.setattr(common, "utc_now", lambda: two_days_later)
+    stale = invoke(runner, "--store", db, "trending", "--by", "video", "--json")
+    assert stale.exit_code == ExitCode.NOTHING  # what a user met before the demo recorded its clock
+    with sqlite_store.SqliteStore(db) as store:
+        record_demo_clock(store, NOW)
+    result = invoke(runner, "--store", db, "trending", "--by", "video", "--window", "24h", "--json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout)["now"] == NOW and result.stderr.count("demo's clock") == 1
+    explicit = invoke(runner, "--store", db, "trending", "--by", "video", "--now", NOW, "--json")
+    assert explicit.exit_code == ExitCode.OK and "demo's clock" not in explicit.stderr
+    with sqlite_store.SqliteStore(
+        db
+    ) as store:  # a real crawl added later: the demo's clock no longer applies
+        store.upsert([make_doc("late", observed_at="2026-11-27T00:00:00Z", views=5)])
+    later = invoke(runner, "--store", db, "trending", "--by", "video", "--json")
+    assert "demo's clock" not in later.stderr and json.loads(later.stdout)["now"] != NOW
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -138,6 +168,11 @@ def test_stats(runner, db):
     assert data["last_crawl"] is None
     table = invoke(runner, "--store", db, "stats")
     assert table.exit_code == 0 and "snapshots" in table.stdout and "tiktok" in table.stdout
+    assert data["crawls"] is None and "none logged" in table.stdout
+    header = next(line for line in table.stdout.splitlines() if "platform" in line)  # no column of zeros:
+    assert (
+        "creator" not in header and "video" in header and data["by_kind"].get("creator", 0) == 0
+    )  # kinds held
 
 
 # -- crawl ----------------------------------------------------------------------------------------

@@ -79,3 +79,23 @@ def test_demo_end_to_end(tmp_path, monkeypatch, embedder):
         CliRunner().invoke(app, ["--store", str(tmp_path / "demo.db"), "stats", "--json"]).stdout
     )
     assert stats["last_crawl"]["finished_at"] == summary["crawl"]["base"]
+    crawls = stats["crawls"]  # the crawl log in one: every crawl of every replayed day, not only the last
+    assert crawls["count"] == sum(len(day["by_spider"]) for day in summary["crawl"]["days"]) >= 3 * 5
+    assert (
+        crawls["last"] == summary["crawl"]["base"]
+        and crawls["first"] == summary["crawl"]["days"][0]["observed_at"]
+    )
+    assert crawls["items"] == summary["crawl"]["items"]
+
+    # Two days later (a doubled clock) the demo's suggested command still ranks, as of the demo's clock.
+    from datetime import timedelta
+
+    from crawler.times import parse_iso
+
+    later = parse_iso(summary["crawl"]["base"]) + timedelta(days=2)
+    monkeypatch.setattr(cli_common, "utc_now", lambda: later)
+    store = str(tmp_path / "demo.db")
+    trending = CliRunner().invoke(app, ["--store", store, "trending", "--by", "video", "--window", "24h"])
+    assert trending.exit_code == ExitCode.OK, trending.output
+    assert trending.stderr.count("the demo's clock") == 1 and summary["crawl"]["base"] in trending.stderr
+    assert "try next" in result.stderr and "--now" not in result.stderr.split("try next")[1].split("\n")[4]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import shutil
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -12,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from crawler.items import KINDS, PLATFORMS
-from crawler.times import parse_iso, resolve_time, utc_now
+from crawler.times import iso_utc, parse_iso, resolve_time, utc_now
 from indexer import terminal
 from indexer.stores import StoreSpec
 from indexer.terminal import err
@@ -96,7 +98,31 @@ def check_now(value: str | None) -> str | None:
 
 
 def as_of(value: str | None) -> Any:
-    return parse_iso(value) if value else utc_now()
+    """--now as a time; without it the clock, or for a store made by `demo` the demo's own clock (said on
+    stderr), so that the demo's suggested commands still find its trends days later."""
+    if value:
+        return parse_iso(value)
+    from indexer.workflows.clock import demo_clock
+
+    clock = demo_clock(spec(), state.model)
+    if clock is None:
+        return utc_now()
+    terminal.say(f"as of {iso_utc(clock)}, the demo's clock (this store was made by `demo`; --now to change)")
+    return clock
+
+
+def program() -> str:
+    """How to type this program in the messages that suggest commands: `trendcart` when that is on PATH
+    (or when run as `python search_cli.py`/in tests), else the path it was started by (`.venv/bin/trendcart`)."""
+    started = sys.argv[0] if sys.argv else ""
+    if os.path.basename(started) != "trendcart":
+        return "trendcart"
+    found = shutil.which("trendcart")
+    try:
+        same = found is not None and os.path.samefile(found, started)
+    except OSError:
+        same = False
+    return "trendcart" if same else started
 
 
 def get_embedder() -> Any:

@@ -93,8 +93,10 @@ def run_demo(
     from indexer.reports import write_report
     from indexer.search import search
     from indexer.trends import TrendEngine
+    from indexer.workflows.clock import record_demo_clock
 
     started = time.monotonic()
+    own_store = spec is None  # only the demo's own store takes its clock: a named store keeps the real one
     if spec is None:
         spec = StoreSpec.parse(str(out_dir / DEMO_STORE_NAME))
         for suffix in OWN_STORE_SUFFIXES:
@@ -110,6 +112,8 @@ def run_demo(
         except CrawlError as exc:
             raise CrawlError(f"demo crawl failed: {exc}") from exc
         now = parse_iso(totals["base"])
+        if own_store:
+            record_demo_clock(store, totals["base"])
         ranking = TrendEngine(store).trending(by=TrendBy.product, window=DEMO_WINDOW, limit=DEMO_TOP, now=now)
         searches = {q: search(store, q, "hybrid", None, DEMO_HITS, embedder=embedder) for q in DEMO_QUERIES}
         report = out_dir / DEMO_REPORT_NAME

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from crawler.items import KINDS, PLATFORMS
-from indexer.crawl_log import last_crawl
+from indexer.crawl_log import crawl_entries
 from indexer.store import SearchFilters
 from indexer.stores import StoreSpec
 from indexer.workflows.opening import opened
@@ -17,7 +17,8 @@ MATRIX_COLUMNS = ("platform", *KINDS, "total")
 
 def store_overview(spec: StoreSpec, model_name: str | None = None) -> dict[str, Any]:
     """StoreStats as JSON plus `by_platform_kind` ({platform: {kind: n}}, platforms that hold documents)
-    and `last_crawl` (the crawl log's latest entry, or None). StoreMissing when there is no store."""
+    `last_crawl` (the crawl log's latest entry, or None) and `crawls` (crawl_summary of the whole log).
+    StoreMissing when there is no store."""
     with opened(spec, model_name) as store:
         info = dataclasses.asdict(store.stats())
         info["by_platform_kind"] = {
@@ -25,8 +26,31 @@ def store_overview(spec: StoreSpec, model_name: str | None = None) -> dict[str, 
             for p in PLATFORMS
             if info["by_platform"].get(p)
         }
-    info["last_crawl"] = last_crawl(spec)
+    entries = crawl_entries(spec)
+    info["last_crawl"] = entries[-1] if entries else None
+    info["crawls"] = crawl_summary(entries)
     return info
+
+
+def crawl_summary(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The crawl log in one: how many crawls, the first and last finish, their items, errors and blocked
+    pages in all, and the crawls per spider; None without a log."""
+    if not entries:
+        return None
+    finished = sorted(str(e["finished_at"]) for e in entries if e.get("finished_at"))
+    spiders: dict[str, int] = {}
+    for entry in entries:
+        spiders[str(entry.get("spider"))] = spiders.get(str(entry.get("spider")), 0) + 1
+    return {
+        "count": len(entries),
+        "first": finished[0] if finished else None,
+        "last": finished[-1] if finished else None,
+        **{
+            key: sum(int(e.get(f"{key}_total") or 0) for e in entries)
+            for key in ("items", "errors", "blocked")
+        },
+        "by_spider": spiders,
+    }
 
 
 def matrix_rows(info: dict[str, Any]) -> list[dict[str, Any]]:

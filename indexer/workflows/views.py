@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from crawler.run import CrawlResult
+from indexer import formatting
+from indexer.formatting import count
 from indexer.safetext import csv_document, safe_text, tame_json
 from indexer.store import Hit
 from indexer.trends import TrendReport
 from indexer.workflows.errors import BadRequest
 
-# Widest title cell in the hit and trend tables (the JSON and CSV forms keep titles whole).
-HIT_TITLE_WIDTH, TREND_TITLE_WIDTH, CREATOR_WIDTH = 80, 60, 30
+# Widest title cell in the hit and trend tables (the JSON and CSV forms keep titles whole); creator names are
+# cut to CREATOR_WIDTH display columns so that a long name never pushes a number out of the table.
+HIT_TITLE_WIDTH, TREND_TITLE_WIDTH, CREATOR_WIDTH = 80, 60, 20
 # Hit table columns cut with an ellipsis rather than wrapped, so that each hit stays on one line.
-HIT_NO_WRAP = ("id", "title", "why", "score")
+HIT_NO_WRAP = ("id", "title", "why", "relevance")
+# The room a table gives its title column at least before it leaves out its optional columns (TableView.optional).
+TITLE_MIN_WIDTH = 24
+# What a terminal table adds to its cells' widths: padding and a border per column, one more border.
+COLUMN_OVERHEAD, TABLE_OVERHEAD = 3, 1
+# How the trend table shows a row's basis, and what each label means (said below the table when it appears).
+BASIS_LABELS = {
+    "snapshots": "snapshots",
+    "since_published": "since_published (!)",
+    "mixed": "partly once (!)",
+    "gauge": "viewer curve",
+    "none": "-",
+}
+BASIS_NOTES = {
+    "since_published": "since_published (!): seen once, so the rate is its metric per hour since publication",
+    "mixed": "partly once (!): some of its videos/lives were seen once and count per hour since publication",
+    "gauge": "viewer curve: lives ranked by viewer-minutes in the window (viewers are a gauge, not a counter)",
+}
 
 
 class OutputFormat(str, Enum):
@@ -64,101 +85,230 @@ def cell(value: Any, width: int | None = None) -> str:
 
 @dataclass
 class TableView:
-    """A table as strings: `right` names the right-aligned (numeric) columns, `no_wrap` those cut, not wrapped."""
+    """A table as strings: `right` names the right-aligned (numeric) columns, `no_wrap` those cut, not wrapped;
+    `flex` is the column that takes the room left (the title), `optional` the columns left out, in this order,
+    when the table does not fit its width (fit), and `notes` explain what the table shows."""
 
     columns: list[str]
     rows: list[list[str]]
     title: str | None = None
     right: set[str] = field(default_factory=set)
     no_wrap: tuple[str, ...] = ()
+    flex: str | None = None
+    optional: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes on a terminal: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_width(view: TableView, name: str) -> int:
+    """The width column `name` needs to show its header and every cell whole."""
+    i = view.columns.index(name)
+    return max([display_width(name), *(display_width(row[i]) for row in view.rows)])
+
+
+def fit(view: TableView, width: int) -> tuple[TableView, list[str], int | None]:
+    """`view` for a terminal `width` columns wide: every column but `flex` keeps its header and cells whole,
+    and the optional columns are left out, in their order, until `flex` has TITLE_MIN_WIDTH or more. Returns
+    the view, the names left out (the JSON and CSV forms keep them all) and the width `flex` gets (None
+    without a flex column)."""
+    shown = list(view.columns)
+
+    def room() -> int:
+        fixed = sum(column_width(view, c) for c in shown if c != view.flex)
+        return width - fixed - COLUMN_OVERHEAD * len(shown) - TABLE_OVERHEAD
+
+    left_out = []
+    for name in view.optional:
+        if room() >= TITLE_MIN_WIDTH:
+            break
+        if name in shown:
+            shown.remove(name)
+            left_out.append(name)
+    flex_width = None
+    if view.flex in shown:
+        flex_width = max(min(column_width(view, view.flex), room()), display_width(view.flex), 1)
+    if not left_out:
+        return view, [], flex_width
+    keep = [view.columns.index(c) for c in shown]
+    fitted = TableView(
+        shown,
+        [[row[i] for i in keep] for row in view.rows],
+        view.title,
+        view.right & set(shown),
+        tuple(c for c in view.no_wrap if c in shown),
+        view.flex,
+        (),
+        view.notes,
+    )
+    return fitted, left_out, flex_width
+
+
+def left_out_note(names: list[str], width: int) -> str:
+    """The line that says which columns a table left out to fit `width` columns, and where they are."""
+    return f"{', '.join(names)} left out to fit {width} columns: widen the terminal, or see --json / --csv"
 
 
 def hits_table(rows: list[dict[str, Any]]) -> TableView:
-    """The hit table from queries.hit_rows: rank, score, kind, platform, title, views, creator, why, id."""
+    """The hit table from queries.hit_rows: rank, relevance (0-100 of the best hit's fused score, and a word;
+    the raw score is in --json and --csv), kind, platform, title, views, creator, why, id."""
+    best = max((row["score"] for row in rows), default=None)
     cells = []
     for row in rows:
         reasons = [f"kw #{row['keyword_rank']}" if row["keyword_rank"] else ""]
         reasons.append(f"vec #{row['vector_rank']}" if row["vector_rank"] else "")
-        views = row["views"]
+        points = formatting.relevance(row["score"], best)
         cells.append(
             [
                 str(row["rank"]),
-                f"{row['score']:.4g}",
+                f"{points} {formatting.relevance_word(points)}" if points is not None else formatting.MISSING,
                 row["kind"],
                 row["platform"],
                 cell(row["title"], HIT_TITLE_WIDTH),
-                f"{views:,}" if isinstance(views, int) else "",
-                cell(row["creator"], CREATOR_WIDTH),
+                count(row["views"]) if row["views"] is not None else "",
+                short(row["creator"], CREATOR_WIDTH),
                 " · ".join(r for r in reasons if r),
                 cell(row["id"]),
             ]
         )
-    columns = ["#", "score", "kind", "platform", "title", "views", "creator", "why", "id"]
-    return TableView(columns, cells, right={"#", "score", "views"}, no_wrap=HIT_NO_WRAP)
+    columns = ["#", "relevance", "kind", "platform", "title", "views", "creator", "why", "id"]
+    return TableView(
+        columns,
+        cells,
+        right={"#", "relevance", "views"},
+        no_wrap=HIT_NO_WRAP,
+        flex="title",
+        optional=("id", "creator", "why", "platform"),
+    )
+
+
+def short(value: Any, width: int) -> str:
+    """A cell of at most `width` display columns, cut with an ellipsis."""
+    text = cell(value)
+    if display_width(text) <= width:
+        return text
+    while display_width(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
 
 
 def trend_table(report: TrendReport) -> TableView:
-    """A ranking with its components; basis "since_published (!)" flags a single-snapshot rate."""
-    from indexer.reports import fmt, rows_of
+    """A ranking with its components (formatting: one format per quantity); a basis other than snapshots is
+    flagged and explained in the notes (BASIS_NOTES)."""
+    from indexer.report_rows import rows_of
 
+    rows = rows_of(report)
     rate = f"{report.metric}/h"
-    columns = ["#", "title", "score", rate, "growth %/day", "accel %", "basis", "creators", "new"]
+    columns = ["#", "title", "score", rate, "growth/day", "accel", "basis", "creators", "new"]
     cells = [
         [
             str(row["rank"]),
             cell(row["title"], TREND_TITLE_WIDTH),
-            *(fmt(row[k]) for k in ("score", "velocity", "growth_pct_day", "acceleration_pct")),
-            row["basis"] if row["basis"] == "snapshots" else f"{row['basis']} (!)",
-            fmt(row["creators"]),
-            fmt(row["new_items"]),
+            formatting.score(row["score"]),
+            formatting.rate(row["velocity"]),
+            formatting.percent(row["growth_pct_day"], signed=True),
+            formatting.percent(row["acceleration_pct"], signed=True),
+            BASIS_LABELS.get(row["basis"], str(row["basis"])),
+            count(row["creators"]),
+            count(row["new_items"]),
             row["platforms"],
             row["id"],
         ]
-        for row in rows_of(report)
+        for row in rows
     ]
     title = (
         f"trending {report.by}s · {report.metric} · last {report.window} · as of {report.to_json()['now']}"
     )
-    right = {"#", "score", rate, "growth %/day", "accel %", "creators", "new"}
+    right = {"#", "score", rate, "growth/day", "accel", "creators", "new"}
+    optional = ["id", "platforms", "new", "creators", "accel", "growth/day"]
     if report.by == "live":  # viewers are a gauge: peak, average, viewer-minutes beside the counter's rate
         live = {"peak": "peak_viewers", "avg viewers": "avg_viewers", "viewer-min": "viewer_minutes"}
         live["min live"] = "minutes_live"
-        rows = rows_of(report)
         for row_cells, row in zip(cells, rows, strict=True):
-            row_cells[-2:-2] = [fmt(row[key]) for key in live.values()]
+            row_cells[-2:-2] = [count(row[key]) for key in live.values()]
         columns += list(live)
         right |= set(live)
-    return TableView([*columns, "platforms", "id"], cells, title, right)
+        optional = [
+            "id",
+            "platforms",
+            "new",
+            "creators",
+            "basis",
+            "min live",
+            "avg viewers",
+            "accel",
+            "growth/day",
+        ]
+    notes = [BASIS_NOTES[b] for b in BASIS_NOTES if any(row["basis"] == b for row in rows)]
+    return TableView(
+        [*columns, "platforms", "id"],
+        cells,
+        title,
+        right,
+        flex="title",
+        optional=tuple(optional),
+        notes=notes,
+    )
+
+
+def nothing_trending(report: TrendReport) -> str:
+    """Why a ranking came back empty, in words: what was observed in the window and what to do."""
+    by = report.by
+    seen = {"video": "videos", "live": "lives"}.get(by, "videos and lives")
+    if by == "product" and report.metric == "sales":
+        seen = "products"
+    return (
+        f"nothing trending: {count(report.considered)} {seen} observed in the last {report.window}, "
+        f"{count(report.skipped_no_rate)} without a rate. Crawl again later (trends need two snapshots or a "
+        "publication time) or widen --window."
+    )
 
 
 def matrix_table(info: dict[str, Any]) -> TableView:
-    """`stats`: documents by platform x kind (overview.matrix_rows), titled with the store."""
+    """`stats`: documents by platform x kind (overview.matrix_rows), titled with the store; kinds the store
+    holds none of are left out of the table (the JSON and CSV keep every kind)."""
     from indexer.workflows.overview import MATRIX_COLUMNS, matrix_rows
 
-    cells = [[str(row[c]) for c in MATRIX_COLUMNS] for row in matrix_rows(info)]
+    rows = matrix_rows(info)
+    shown = [c for c in MATRIX_COLUMNS if c in ("platform", "total") or rows[-1].get(c)]
+    cells = [[str(row["platform"]), *(count(row[c]) for c in shown[1:])] for row in rows]
     title = f"{info['backend']} store {info['location']}"
-    return TableView(list(MATRIX_COLUMNS), cells, title, right=set(MATRIX_COLUMNS[1:]))
+    return TableView(shown, cells, title, right=set(shown[1:]))
 
 
 def stats_lines(info: dict[str, Any]) -> list[str]:
-    """`stats` below its table: snapshots, vectors, model, observed range, last crawl, size."""
-    crawl = info["last_crawl"]
-    last = (
-        f"{crawl['finished_at']} {crawl['spider']}: {crawl['items_total']} items, "
-        f"{crawl['errors_total']} errors, {crawl['blocked_total']} blocked"
-        if crawl
-        else "-"
-    )
+    """`stats` below its table: snapshots, vectors, model, observed range, the crawl log in one, size."""
     lines = [
-        f"snapshots      {info['snapshots']}",
-        f"vectors        {info['vectors']}",
+        f"snapshots      {count(info['snapshots'])}",
+        f"vectors        {count(info['vectors'])}",
         f"model          {info['model'] or '-'}" + (f" ({info['dim']} dims)" if info["dim"] else ""),
         f"observed       {info['first_observed'] or '-'} .. {info['last_observed'] or '-'}",
-        f"last crawl     {last}",
+        f"crawls         {crawls_line(info.get('crawls'))}",
     ]
+    crawl = info["last_crawl"]
+    if crawl:
+        lines.append(
+            f"last crawl     {crawl.get('finished_at')} {crawl.get('spider')}: {count(crawl.get('items_total'))} "
+            f"items, {count(crawl.get('errors_total'))} errors, {count(crawl.get('blocked_total'))} blocked"
+        )
     if info.get("size_bytes"):
-        lines.append(f"size           {info['size_bytes'] / 1e6:.1f} MB")
+        lines.append(f"size           {formatting.megabytes(info['size_bytes'])}")
     return lines
+
+
+def crawls_line(crawls: dict[str, Any] | None) -> str:
+    """The crawl log in one line (overview.crawl_summary): how many, over which span, what they found."""
+    if not crawls:
+        return "- (none logged)"
+    span = f"{crawls['first']} .. {crawls['last']}" if crawls["first"] != crawls["last"] else crawls["last"]
+    spiders = ", ".join(f"{name} {count(n)}" for name, n in sorted(crawls["by_spider"].items()))
+    return (
+        f"{count(crawls['count'])} logged, {span}: {count(crawls['items'])} items, {count(crawls['errors'])} "
+        f"errors, {count(crawls['blocked'])} blocked ({spiders})"
+    )
 
 
 def crawl_headline(result: CrawlResult) -> str:
@@ -194,9 +344,9 @@ def crawl_table(result: CrawlResult) -> TableView:
     """Every counter of a crawl: items by kind, errors by reason, blocked pages by platform, drops by reason."""
     groups = (("items", result.items), ("errors", result.errors), ("blocked", result.blocked))
     rows = [
-        [group, name, str(count)]
+        [group, name, count(n)]
         for group, values in (*groups, ("dropped", result.dropped))
-        for name, count in sorted(values.items())
+        for name, n in sorted(values.items())
     ]
     return TableView(["what", "name", "count"], rows, right={"count"})
 
@@ -229,19 +379,20 @@ def search_lines(searches: dict[str, list[Hit]], title_width: int = 70) -> list[
     return lines
 
 
-def demo_next_steps(result: Any) -> str:
-    """The demo's closing message (a demo.DemoResult): what it did, then commands to try on its store."""
-    spec = result.store
+def demo_next_steps(result: Any, program: str = "trendcart") -> str:
+    """The demo's closing message (a demo.DemoResult): what it did, then commands to try on its store, typed
+    as `program` (`.venv/bin/trendcart` when trendcart is not on PATH)."""
+    run = f"{program} --store {result.store}"
     return (
-        f"\ndemo done in {result.seconds:.0f} s: {result.crawl['items']} items crawled over "
-        f"{len(result.crawl['days'])} days, {result.documents} documents and {result.snapshots} snapshots "
-        f"in {spec}; report: {result.report}\n"
-        "try next:\n"
-        f"  trendcart --store {spec} trending --by video --window 24h\n"
-        f"  trendcart --store {spec} trending --by hashtag --metric likes --json\n"
-        f'  trendcart --store {spec} search "平价口红" --platform web\n'
-        f"  trendcart --store {spec} report --out my-report.md --now {result.base}\n"
-        f"  trendcart --store {spec} stats\n"
+        f"\ndemo done in {result.seconds:.0f} s: {count(result.crawl['items'])} items crawled over "
+        f"{len(result.crawl['days'])} days, {count(result.documents)} documents and "
+        f"{count(result.snapshots)} snapshots in {result.store}; report: {result.report}\n"
+        f"try next (on this store, --now defaults to the demo's clock, {result.base}):\n"
+        f"  {run} trending --by video --window 24h\n"
+        f"  {run} trending --by hashtag --metric likes --json\n"
+        f'  {run} search "平价口红" --platform web\n'
+        f"  {run} report --out my-report.md\n"
+        f"  {run} stats\n"
         f"  open {result.report}"
     )
 
@@ -252,8 +403,8 @@ def products_table(products: list[dict[str, Any]]) -> TableView:
         [
             cell(p["id"]),
             cell(", ".join(p["platforms"])),
-            str(len(p["members"])),
-            f"{p['confidence']:.2f}",
+            count(len(p["members"])),
+            formatting.confidence(p["confidence"]),
             cell(p["title"], TREND_TITLE_WIDTH),
         ]
         for p in products
@@ -263,6 +414,8 @@ def products_table(products: list[dict[str, Any]]) -> TableView:
         rows,
         "Canonical products",
         {"members", "confidence"},
+        flex="title",
+        optional=("platforms",),  # the id stays: it is what `product show` takes
     )
 
 
@@ -273,18 +426,24 @@ def product_lines(product: dict[str, Any]) -> list[str]:
         "members:",
     ]
     for m in product["members"]:
-        price = f"{m['price']} {m['currency']}" if m["price"] is not None else "no price"
+        price = formatting.price(m["price"], m["currency"]) if m["price"] is not None else "no price"
         rule = m["evidence"].get("rule", "")
         shown.append(f"  {m['id']}  {price}  [{m['source']}, {m['confidence']:.2f}: {safe_text(rule)}]")
         shown.append(f"      {safe_text(m['title'])}")
     for currency, p in product["prices"]["by_currency"].items():
         changes = p.get("history", [])
-        seen = " -> ".join(str(h["price"]) for h in changes[-6:]) if len(changes) > p["listings"] else ""
+        seen = (
+            " -> ".join(formatting.price(h["price"]) for h in changes[-6:])
+            if len(changes) > p["listings"]
+            else ""
+        )
         history = f"; seen {seen}" if seen else ""
-        shown.append(f"price {currency}: {p['min']} - {p['max']} over {p['listings']} listing(s){history}")
+        span = f"{formatting.price(p['min'])} - {formatting.price(p['max'], currency)}"
+        shown.append(f"price {currency}: {span} over {p['listings']} listing(s){history}")
     if "converted" in product["prices"]:
         c = product["prices"]["converted"]
-        shown.append(f"price in {c['currency']}: {c['min']} - {c['max']} (ECB rate of {c['rate_date']})")
+        span = f"{formatting.price(c['min'])} - {formatting.price(c['max'], c['currency'])}"
+        shown.append(f"price in {c['currency']}: {span} (ECB rate of {c['rate_date']})")
     shown.append(f"linked from {len(product['links'])} video(s)/live(s):")
     for link in product["links"]:
         shown.append(f"  {link['id']}  {safe_text(link['creator'] or '-')}  {safe_text(link['title'] or '')}")
@@ -294,13 +453,15 @@ def product_lines(product: dict[str, Any]) -> list[str]:
             who = safe_text(m["creator"] or "-")
             shown.append(f"  {m['id']}  {who}  [{m['confidence']:.2f}]  {safe_text(m['title'] or '')}")
     if product["sales"]:
-        shown.append("sales: " + " -> ".join(f"{s['sales']:,}" for s in product["sales"]))
+        shown.append("sales: " + " -> ".join(count(s["sales"]) for s in product["sales"]))
     g = product.get("gmv") or {}
     if g.get("by_currency"):
-        est = ", ".join(f"{amount:,.2f} {code}" for code, amount in g["by_currency"].items())
+        est = ", ".join(formatting.price(amount, code) for code, amount in g["by_currency"].items())
         conv = g.get("converted")
         conv_text = (
-            f" = {conv['amount']:,.2f} {conv['currency']} (ECB rate of {conv['rate_date']})" if conv else ""
+            f" = {formatting.price(conv['amount'], conv['currency'])} (ECB rate of {conv['rate_date']})"
+            if conv
+            else ""
         )
         shown.append(f"GMV in the window (sales gained x price): {est}{conv_text}")
     q = product.get("quality") or {}
