@@ -1,0 +1,163 @@
+"""Bench: the SQLite store's ANN against its exact scan (recall, latency, build, reload after a write, RSS).
+
+    .venv/bin/python bench/bench_ann.py                 # 50k documents, 512-d (the default model's size)
+    .venv/bin/python bench/bench_ann.py --docs 1000000  # the issue #16 figure
+
+Vectors are clustered synthetic unit vectors (recall on uniform noise means nothing: every point is about
+as far as every other). Each figure comes from a fresh child process, and the exact scan is measured in the
+same run as the reference. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+DIM = 512  # use-multilingual-v3, the default model
+QUERIES = 200
+K = 10
+BATCH = 5000
+
+
+def clustered(n: int, centers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Unit vectors around `centers` (cosine ~0.6 to their centre, as same-topic titles are)."""
+    x = centers[rng.integers(0, len(centers), n)] + rng.standard_normal((n, DIM), dtype=np.float32) * (
+        1.2 / np.sqrt(DIM)
+    )
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def centers_for(n: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal((max(n // 50, 100), DIM), dtype=np.float32)
+    return c / np.linalg.norm(c, axis=1, keepdims=True)
+
+
+def fill(path: Path, n: int) -> float:
+    from indexer.sqlite_store import SqliteStore
+    from tests.store_contract import make_doc
+
+    start = time.perf_counter()
+    store = SqliteStore(path)
+    store.set_model("bench-512", DIM)
+    rng, centers = np.random.default_rng(1), centers_for(n)
+    for at in range(0, n, BATCH):
+        m = min(BATCH, n - at)
+        store.upsert([make_doc(f"b{at + i}") for i in range(m)], list(clustered(m, centers, rng)), ["h"] * m)
+    store.close()
+    return time.perf_counter() - start
+
+
+def child(path: str, mode: str, n: int, out: str) -> None:
+    """One process: open, first search (load or build), timed searches, one foreign write, the search after."""
+    os.environ["TRENDCART_ANN"] = mode
+    from indexer.sqlite_store import SqliteStore
+    from tests.store_contract import make_doc
+
+    queries = clustered(QUERIES, centers_for(n), np.random.default_rng(2))
+    store = SqliteStore(path)
+    start = time.perf_counter()
+    store.search("", queries[0], mode="semantic", limit=K)
+    first_s = time.perf_counter() - start
+    timings, answers = [], []
+    for q in queries:
+        start = time.perf_counter()
+        hits = store.search("", q, mode="semantic", limit=K)
+        timings.append((time.perf_counter() - start) * 1000)
+        answers.append([h.id for h in hits])
+    # Another connection writes one vector; the next search applies it (the reload this process pays).
+    writer = SqliteStore(path)
+    writer.upsert([make_doc("bench-write")], [queries[0]], ["hw"])
+    start = time.perf_counter()
+    found = store.search("", queries[0], mode="semantic", limit=K)[0].id
+    after_write_ms = (time.perf_counter() - start) * 1000
+    writer.delete(["douyin:video:bench-write"])
+    writer.close()
+    base = float(np.percentile(timings, 50))
+    with open("/proc/self/status", encoding="ascii") as fh:
+        hwm = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    result = {
+        "mode": mode,
+        "first_search_s": round(first_s, 2),
+        "p50_ms": round(base, 2),
+        "p95_ms": round(float(np.percentile(timings, 95)), 2),
+        "search_after_write_ms": round(after_write_ms, 2),
+        "reload_after_write_ms": round(max(0.0, after_write_ms - base), 2),
+        "write_found": found == "douyin:video:bench-write",
+        "peak_rss_mib": round(hwm / 1024),
+        "answers": answers,
+    }
+    Path(out).write_text(json.dumps(result), encoding="utf-8")
+    store.close()
+
+
+def run_child(path: Path, mode: str, n: int) -> dict:
+    out = path.with_name(f"child-{mode}.json")
+    subprocess.run(
+        [sys.executable, __file__, "--child", str(path), "--mode", mode, "--docs", str(n), "--out", str(out)],
+        check=True,
+        cwd=REPO,
+    )
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=50_000)
+    parser.add_argument("--child")
+    parser.add_argument("--mode")
+    parser.add_argument("--out")
+    parser.add_argument("--dir", help="keep the store here (default: a temporary folder)")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.mode, args.docs, args.out)
+        return
+    load = os.getloadavg()
+    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-ann-"))
+    path = folder / "ann.db"
+    fill_s = fill(path, args.docs) if not path.exists() else None
+    exact = run_child(path, "off", args.docs)
+    built = run_child(path, "on", args.docs)  # the first ANN process builds and saves the graph
+    opened = run_child(path, "on", args.docs)  # the next one maps the saved file
+    recall = float(
+        np.mean([len(set(a) & set(e)) / K for a, e in zip(opened["answers"], exact["answers"], strict=True)])
+    )
+    index_files = [p for p in folder.iterdir() if ".ann-" in p.name]
+    report = {
+        "docs": args.docs,
+        "dim": DIM,
+        "cpus": os.cpu_count(),
+        "load_before": [round(x, 2) for x in load],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "fill_s": round(fill_s, 1) if fill_s is not None else None,
+        "recall_at_10": round(recall, 4),
+        "ann_build_s": built["first_search_s"],
+        "ann_open_s": opened["first_search_s"],
+        "index_file_mib": round(sum(p.stat().st_size for p in index_files) / 2**20, 1),
+    }
+    for name, r in (("exact", exact), ("ann", opened)):
+        for key in (
+            "first_search_s",
+            "p50_ms",
+            "p95_ms",
+            "reload_after_write_ms",
+            "write_found",
+            "peak_rss_mib",
+        ):
+            report[f"{name}_{key}"] = r[key]
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
