@@ -319,12 +319,10 @@ def related_rows(results: Sequence[TrendResult], hits: Sequence[Hit], limit: int
         named.update(str(t).strip().lower() for t in doc.get("hashtags") or [])
     kept: list[TrendResult] = []
     for result in results:
-        title = (result.title or "").strip().lower()
-        if (
-            result.key not in named
-            and result.key.strip().lower().lstrip("@") not in named
-            and title not in named
-        ):
+        canonical = result.extra.get("canonical")  # a canonical product row stands for its members too
+        keys = {result.key, *((canonical.get("members") or []) if isinstance(canonical, dict) else [])}
+        keys |= {k.strip().lower().lstrip("@") for k in keys} | {(result.title or "").strip().lower()}
+        if not keys & named:
             continue
         related = _matches(result, by_id)
         if related:
