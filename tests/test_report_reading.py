@@ -122,3 +122,20 @@ def test_the_html_report_declares_a_cjk_font_stack(store):
     html = render_html(build_report(store, now=NOW))
     style = html.split("<style>")[1].split("</style>")[0]
     assert 'font-family:"Noto Sans SC","Noto Sans CJK SC"' in style and "sans-serif" in style
+
+
+def test_the_report_docs_show_the_screenshots_and_how_to_remake_them():
+    import os
+    import re
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "REPORTS.md").read_text(encoding="utf-8")
+    images = set(re.findall(r"\(img/([\w-]+\.png)\)", text))
+    assert images == {"report-system-fonts.png", "report-shipped-font.png", "report-no-cjk-font.png"}
+    for name in images:
+        assert (root / "docs" / "img" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    script = root / "tools" / "screenshots.sh"
+    assert os.access(script, os.X_OK) and "tools/screenshots.sh" in text
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0  # it parses
