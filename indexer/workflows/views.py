@@ -415,7 +415,7 @@ def products_table(products: list[dict[str, Any]]) -> TableView:
         "Canonical products",
         {"members", "confidence"},
         flex="title",
-        optional=("platforms",),  # the id stays: it is what `product show` takes
+        optional=("platforms", "confidence"),  # the id stays: it is what `product show` takes
     )
 
 
