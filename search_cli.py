@@ -254,6 +254,12 @@ def trending(
     query: Optional[str] = typer.Option(
         None, "--query", help="Only what is like this text (hybrid search: semantic + keyword)."
     ),
+    listings: bool = typer.Option(
+        False, "--listings", help="Products: one row per source listing, not per canonical product."
+    ),
+    mentions: bool = typer.Option(
+        False, "--mentions", help="Products: FACT of content naming the product unlinked (loads the model)."
+    ),
     now: NowOption = None,
     fmt: FormatOption = None,
     as_json: JsonAlias = False,
@@ -273,10 +279,11 @@ def trending(
 
     output = choose_format(fmt, as_json, as_csv, rows=True)
     platform_name = platform.value if platform else None
-    embedder = common.get_embedder() if query else None
+    embedder = common.get_embedder() if query or mentions else None
     report = rank_trending(
-        spec(), by, window, metric.value, limit, platform_name, as_of(now), state.model, query, embedder
-    )
+        spec(), by, window, metric.value, limit, platform_name, as_of(now), state.model, query, embedder,
+        listings=listings, mentions=mentions,
+    )  # fmt: skip
     draw = (lambda: show(trend_table(report))) if report.results else None
     emit(output, report.to_json(), draw, rows_of(report), columns_of(report))
     if not report.results:

@@ -21,6 +21,8 @@ RULES = {
     "top_kol": "creators with at least {threshold:,} followers",
     "alliance": "every other creator",
     "campaign": "gain inside a campaign window of the calendar, or on content tagged with a campaign",
+    "mentions": "videos and lives that name the product without linking it (hybrid search on its titles; "
+    "confidence = the title's cosine): their gain, split like the links', never added to the links' total",
 }
 
 
@@ -115,9 +117,10 @@ def breakdown(
     own: Iterable[str],
     metric: str = "views",
     threshold: int = TOP_KOL_FOLLOWERS,
+    via: str = "link",
 ) -> FactBreakdown:
-    """The FACT split of the contributions: per part its gain, share, contributors and rule; campaign as
-    a separate dimension (its share of the whole gain, and which campaigns)."""
+    """The FACT split of the contributions: per part its gain, share, contributors (each with `via`: link
+    or mention) and rule; campaign as a separate dimension (its share of the whole gain, and which)."""
     own = set(own)
     total = sum(c.gain for c in found)
     result = FactBreakdown(metric, total)
@@ -133,7 +136,7 @@ def breakdown(
             "gain": gain,
             "share": round(gain / total, 4) if total else None,
             "contributors": [
-                {"creator": name, "gain": g}
+                {"creator": name, "gain": g, "via": via}
                 for name, g in sorted(by_creator.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
             "rule": RULES[part].format(threshold=threshold),
@@ -146,6 +149,33 @@ def breakdown(
         "rule": RULES["campaign"],
     }
     return result
+
+
+def mention_block(
+    found: Sequence[Contribution],
+    mentions: Sequence[Mapping[str, Any]],
+    own: Iterable[str],
+    metric: str = "views",
+    threshold: int = TOP_KOL_FOLLOWERS,
+) -> dict[str, Any]:
+    """`fact.mentions`: the FACT split of the gain of content that mentions the product without linking it
+    (`mentions`: indexer.mentions.find_mentions hits, with their `doc` and `confidence`), apart from the
+    links: its own total, parts and campaign share, and each content's gain with its confidence."""
+    contents = {m["id"]: m["doc"] for m in mentions}
+    block = breakdown(found, contents, own, metric, threshold, via="mention").to_json()
+    gains = {c.content_id: c.gain for c in found}
+    block["content"] = [
+        {
+            "id": m["id"],
+            "creator": m.get("creator"),
+            "confidence": m["confidence"],
+            "gain": gains.get(m["id"]),
+            "via": "mention",
+        }
+        for m in mentions
+    ]
+    block["rule"] = RULES["mentions"]
+    return block
 
 
 def own_accounts(members: Iterable[Mapping[str, Any]], mapping: Iterable[str] = ()) -> set[str]:

@@ -297,6 +297,16 @@ class ProductBook:
             groups.setdefault(r[9], CanonicalProduct(r[9])).members.append(member)
         return list(groups.values())
 
+    def canonical_map(self) -> dict[str, dict[str, Any]]:
+        """{offer id: its canonical product {id, title, members, platforms}} as last grouped (what the trend
+        engine groups `--by product` rows by; nothing is embedded here)."""
+        found: dict[str, dict[str, Any]] = {}
+        for product in self.products():
+            info = product.to_json()
+            for member in info["members"]:
+                found[member] = info
+        return found
+
     def group_of(self, offer_id: str) -> str | None:
         row = self.db.execute("SELECT group_id FROM offers WHERE id=?", (offer_id,)).fetchone()
         return row[0] if row else None

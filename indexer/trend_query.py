@@ -7,7 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from indexer.campaigns import Campaign, load_campaigns
-from indexer.fact import breakdown, contributions, own_accounts
+from indexer.fact import breakdown, contributions, mention_block, own_accounts
+from indexer.mentions import find_mentions
 from indexer.search import search
 from indexer.store import SearchFilters, SearchMode, Store
 from indexer.trends import TrendReport, TrendResult, creator_key_of
@@ -27,13 +28,14 @@ def _creator_keys(doc: Mapping[str, Any]) -> set[str]:
 def _matches(result: TrendResult, hits: Mapping[str, Any]) -> list[str]:
     """The ids of the hits that stand for a ranked row: the row itself, a hit that links the product, a hit
     by the creator, or one carrying the hashtag."""
-    found = [result.key] if result.key in hits else []
+    own = _members(result) if result.by == "product" else set()
+    found = [k for k in [result.key, *sorted(own - {result.key})] if k in hits]
     for hit_id, doc in hits.items():
-        if hit_id == result.key:
+        if hit_id in found:
             continue
         if result.by == "product":
             refs = {r.get("id") or r.get("url") for r in doc.get("products") or [] if isinstance(r, dict)}
-            if result.key in refs:
+            if refs & _members(result):
                 found.append(hit_id)
         elif result.by == "creator":
             if result.key.strip().lower().lstrip("@") in _creator_keys(doc) or (
@@ -66,28 +68,52 @@ def narrow(store: Store, report: TrendReport, query: str, embedder: Any, limit: 
     return replace(report, results=kept)
 
 
-def add_fact(store: Store, report: TrendReport, campaigns: list[Campaign] | None = None) -> None:
-    """Give each product row a `fact` object: the FACT split of its videos' and lives' view gain in the
-    report's window (indexer.fact; docs/PRODUCTS.md "FACT")."""
+def _members(result: TrendResult) -> set[str]:
+    """The source product ids a product row stands for: its canonical product's members, else itself."""
+    canonical = result.extra.get("canonical") if result.key.startswith("cp-") else None
+    return set(canonical["members"]) if canonical else {result.key}
+
+
+def add_fact(
+    store: Store, report: TrendReport, campaigns: list[Campaign] | None = None, mentions_by: Any = None
+) -> None:
+    """Give each product row a `fact` object: the FACT split of the view gain of the videos and lives that
+    link it (any member of its canonical product) in the report's window, and `fact_sales` for their sales
+    gain where it is public (indexer.fact; docs/PRODUCTS.md "FACT"). With `mentions_by` (an embedder),
+    `fact.mentions`: the same split for content that names the product without linking it."""
     rows = [r for r in report.results if r.by == "product"]
     if not rows:
         return
     campaigns = load_campaigns() if campaigns is None else campaigns
-    wanted = {r.key for r in rows}
+    members = {r.key: _members(r) for r in rows}
+    wanted = set().union(*members.values())
     linking: dict[str, list[dict[str, Any]]] = {}
-    shops: dict[str, list[dict[str, Any]]] = {}
+    refs: dict[str, list[dict[str, Any]]] = {}
     for doc in store.iter_documents(SearchFilters(has_products=True)):
         for ref in doc.get("products") or []:
             key = ref.get("id") or ref.get("url") if isinstance(ref, dict) else None
             if key in wanted:
                 linking.setdefault(key, []).append(doc)
-                shops.setdefault(key, []).append(ref)
+                refs.setdefault(key, []).append(ref)
     products = store.get_many(sorted(k for k in wanted if ":" in k))
     for row in rows:
-        docs = linking.get(row.key, [])
+        docs = list({d["id"]: d for m in sorted(members[row.key]) for d in linking.get(m, [])}.values())
+        shops = [r for m in members[row.key] for r in refs.get(m, [])]
+        own = own_accounts([*shops, *(products.get(m) or {} for m in members[row.key])])
+        by_id = {d["id"]: d for d in docs}
         found = contributions(store, docs, "views", report.start, report.now, campaigns)
-        own = own_accounts([*shops.get(row.key, []), products.get(row.key) or {}])
-        row.extra["fact"] = breakdown(found, {d["id"]: d for d in docs}, own).to_json()
+        row.extra["fact"] = breakdown(found, by_id, own).to_json()
+        sales = contributions(store, docs, "sales", report.start, report.now, campaigns)
+        if sales:
+            row.extra["fact_sales"] = breakdown(sales, by_id, own, "sales").to_json()
+        if mentions_by is not None:
+            titles = {row.title or ""} | {r.get("title") or "" for r in shops}
+            titles |= {(products.get(m) or {}).get("title") or "" for m in members[row.key]}
+            named = find_mentions(store, titles, mentions_by, set(by_id))
+            said = contributions(
+                store, [m["doc"] for m in named], "views", report.start, report.now, campaigns
+            )
+            row.extra["fact"]["mentions"] = mention_block(said, named, own)
 
 
 def add_creator_products(store: Store, report: TrendReport) -> None:

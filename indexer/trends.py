@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -249,9 +249,18 @@ class TrendEngine:
     one aggregate per active entity and the documents of active entities (get_many).
     """
 
-    def __init__(self, store: Store, now: Callable[[], datetime] | datetime | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        now: Callable[[], datetime] | datetime | None = None,
+        canonical: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """`canonical`: {source product id: its canonical product {id, title, members, platforms}}; with it,
+        `--by product` ranks one row per canonical product (docs/TRENDS.md "Canonical products")."""
         self.store = store
         self._now = now
+        self.canonical = dict(canonical or {})
+        self._products = {str(info["id"]): info for info in self.canonical.values()}
 
     def now(self) -> datetime:
         if self._now is None:
@@ -292,6 +301,8 @@ class TrendEngine:
             docs = self._docs(cur.keys())
             if by is TrendBy.product:  # products known only through links: title, price, shop from the link
                 docs = {**self._linked_products(set(cur) - set(docs)), **docs}
+                if self.canonical:
+                    cur, prev, docs = self._canonical_sales(metric, cur, prev, docs, windows)
             results, skipped = self._rank_entities(by, cur, prev, docs, start, end)
         else:
             results, skipped, cur = self._rank_groups(by, metric, windows, platform, start, end)
@@ -352,6 +363,54 @@ class TrendEngine:
                     }
         return found
 
+    # -- canonical products ----------------------------------------------------------------------
+    def _canon(self, key: str) -> str:
+        info = self.canonical.get(key)
+        return str(info["id"]) if info else key
+
+    def _canonical_info(self, key: str) -> dict[str, Any] | None:
+        info = self._products.get(key)
+        return {k: info[k] for k in ("id", "members", "platforms") if k in info} if info else None
+
+    def _canonical_sales(
+        self,
+        metric: str,
+        cur: dict[str, Any],
+        prev: dict[str, Any],
+        docs: dict[str, dict[str, Any]],
+        windows: tuple[tuple[datetime, datetime], ...],
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
+        """The listings' own counters (sales) grouped into their canonical products: one stat per product
+        and window whose series is the sum of its listings' running maxima (summed_stat)."""
+        groups: dict[str, list[str]] = {}
+        for listing in cur:
+            groups.setdefault(self._canon(listing), []).append(listing)
+        out_cur: dict[str, Any] = {}
+        out_prev: dict[str, Any] = {}
+        out_docs: dict[str, dict[str, Any]] = {}
+        for key, listings in groups.items():
+            if listings[0] not in self.canonical:
+                out_cur[key], out_docs[key] = cur[key], docs.get(key, {})  # ungrouped: the listing itself
+                if key in prev:
+                    out_prev[key] = prev[key]
+                continue
+            info = self.canonical[listings[0]]
+            members = list(info.get("members") or listings)
+            for window, out in zip(windows, (out_cur, out_prev), strict=True):
+                stat = summed_stat(self.store, members, metric, *window)
+                if stat is not None:
+                    out[key] = stat
+            member_docs = [docs[m] for m in sorted(listings) if m in docs]
+            first = member_docs[0] if member_docs else {}
+            sales = [(d.get("metrics") or {}).get(metric) for d in member_docs]
+            out_docs[key] = {
+                **first,
+                "id": key,
+                "title": info.get("title") or first.get("title"),
+                "metrics": {metric: sum(v for v in sales if isinstance(v, int)) if any(sales) else None},
+            }
+        return out_cur, out_prev, out_docs
+
     # -- single entities (video, live, product by its own sales) ---------------------------------
     def _rank_entities(
         self,
@@ -398,6 +457,10 @@ class TrendEngine:
                 extra["sales"] = (doc.get("metrics") or {}).get("sales")
                 if extra["sales"] is None and now_obs.basis == "snapshots":
                     extra["sales"] = now_obs.last_value
+                canonical = self._canonical_info(entity_id) if self.canonical else None
+                if canonical:
+                    extra["canonical"] = canonical
+                    extra["sales"] = now_obs.last_value if now_obs.last_value is not None else extra["sales"]
             results.append(
                 TrendResult(
                     rank=0,
@@ -500,13 +563,17 @@ class TrendEngine:
 
         groups: dict[str, list[str]] = {}
         for member_id in cur:
-            for key in self._group_keys(by, docs.get(member_id, {}), products):
+            keys = self._group_keys(by, docs.get(member_id, {}), products)
+            if by is TrendBy.product and self.canonical:  # a video linking two listings of one product: once
+                keys = list(dict.fromkeys(self._canon(k) for k in keys))
+            for key in keys:
                 groups.setdefault(key, []).append(member_id)
         if by is TrendBy.product:  # product docs' featured_in links members too
             for pid, pdoc in products.items():
+                key = self._canon(pid)
                 for member_id in pdoc.get("featured_in") or []:
-                    if member_id in cur and member_id not in groups.get(pid, []):
-                        groups.setdefault(pid, []).append(member_id)
+                    if member_id in cur and member_id not in groups.get(key, []):
+                        groups.setdefault(key, []).append(member_id)
 
         results: list[TrendResult] = []
         skipped = 0
@@ -558,7 +625,14 @@ class TrendEngine:
                 "creators": len(creators),
                 "factors": factors,
             }
-            title, url, extra = self._group_label(by, key, members, docs, products)
+            canonical = self._canonical_info(key) if by is TrendBy.product and self.canonical else None
+            if canonical:
+                listing = next((m for m in canonical["members"] if m in products), canonical["members"][0])
+                title, url, extra = self._group_label(by, listing, members, docs, products)
+                title = self._products[key].get("title") or title
+                extra["canonical"] = canonical
+            else:
+                title, url, extra = self._group_label(by, key, members, docs, products)
             results.append(
                 TrendResult(
                     rank=0,
@@ -657,6 +731,40 @@ class TrendEngine:
                         },
                     )
         return key, None, {}
+
+
+def summed_stat(
+    store: Store, listings: Iterable[str], metric: str, start: datetime, end: datetime
+) -> dict[str, Any] | None:
+    """One canonical product's counter in [start, end] from its listings' snapshots: each listing's series
+    is its running maximum (two sources reporting one listing differently never pull it down), and the
+    product's first value is the sum of the listings' first values, its last value that plus the sum of
+    their gains (a listing first seen midway adds its gain, never its whole count). None without data."""
+    firsts: list[tuple[str, int]] = []
+    lasts: list[str] = []
+    first_total = gained = count = 0
+    for listing in sorted(set(listings)):
+        series = store.snapshots(listing, metric, since=iso(start), until=iso(end))
+        values = [(s.observed_at, s.metrics.get(metric)) for s in series if s.metrics.get(metric) is not None]
+        if not values:
+            continue
+        high = values[0][1]
+        for _, value in values[1:]:
+            high = max(high, value)
+        firsts.append((values[0][0], values[0][1]))
+        lasts.append(values[-1][0])
+        first_total += values[0][1]
+        gained += high - values[0][1]
+        count += len(values)
+    if not firsts:
+        return None
+    return {
+        "first_at": min(at for at, _ in firsts),
+        "first_value": first_total,
+        "last_at": max(lasts),
+        "last_value": first_total + gained,
+        "count": count,
+    }
 
 
 def _is_new(doc: dict[str, Any], start: datetime, end: datetime) -> bool:

@@ -118,10 +118,24 @@ def test_product_show_has_the_fact_block(tmp_path, monkeypatch, embedder):
     assert table.exit_code == 0 and "top_kol" in table.stdout and "BigStar" in table.stdout
     bad = CliRunner().invoke(app, [*args, "--campaigns", str(tmp_path / "missing.toml")])
     assert bad.exit_code == ExitCode.INPUT
-    ranked = CliRunner().invoke(app, [args[0], args[1], "trending", "--window", "7d", "--now", NOW, "--json"])
+    trend = [args[0], args[1], "trending", "--window", "7d", "--now", NOW, "--json"]
+    ranked = CliRunner().invoke(app, [*trend, "--listings"])  # one row per listing, naming its group
     rows = {r["id"]: r for r in json.loads(ranked.stdout)["results"]}  # the product file names the group
     assert rows["tiktok:product:555"]["canonical"]["members"] == ["douyin:product:777", "tiktok:product:555"]
     assert rows["douyin:product:777"]["canonical"]["id"] == data["id"]
+    # by default one row per canonical product: both listings' content, the FACT of the whole product
+    ranked = CliRunner().invoke(app, trend)
+    assert ranked.exit_code == ExitCode.OK, ranked.output
+    (row,) = json.loads(ranked.stdout)["results"]
+    assert row["id"] == data["id"] and row["canonical"]["members"] == [
+        "douyin:product:777",
+        "tiktok:product:555",
+    ]
+    assert row["components"]["items"] == 4 and row["components"]["velocity"] == pytest.approx(
+        sum(r["components"]["velocity"] for r in rows.values()), rel=1e-3
+    )
+    assert row["fact"]["total"] == 62_500 and row["fact"]["field"]["share"] == 0.48  # as product show
+    assert row["fact"]["field"]["contributors"][0] == {"creator": "Hommly", "gain": 30_000, "via": "link"}
 
 
 def test_trending_by_product_has_fact_and_query_narrows(tmp_path, monkeypatch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,22 +14,18 @@ from typing import Any
 from crawler import times
 from indexer.campaigns import CampaignFileError, load_campaigns
 from indexer.currency import CurrencyError, convert, convert_or_none
-from indexer.fact import TOP_KOL_FOLLOWERS, breakdown, contributions, own_accounts
+from indexer.fact import TOP_KOL_FOLLOWERS, breakdown, contributions, mention_block, own_accounts
+from indexer.mentions import find_mentions
 from indexer.products import CanonicalProduct, ProductBook, offers_in_store
-from indexer.search import search
-from indexer.store import SearchFilters, SearchMode, Store
+from indexer.store import SearchFilters, Store
 from indexer.stores import CRAWL_LOG_NAME, StoreSpec
 from indexer.trends import parse_window
 from indexer.workflows.errors import BadInput, BadRequest
 from indexer.workflows.opening import opened
 
 PRODUCTS_FILE = "products.sqlite"
-# Mentions: hits per member title and kind, and the cosine (title vs the content's text) a hit needs: 0.5
-# alone (well above the default model's similarity floor, so unrelated content stays out), 0.3 with a
-# keyword match as well.
-MENTION_HITS = 20
-MENTION_MIN_COSINE = 0.5
-MENTION_KEYWORD_COSINE = 0.3
+# The setting that names a server store's indices besides its URL (indexer.elastic.config).
+INDEX_PREFIX_ENV = "TRENDCART_ES_INDEX_PREFIX"
 
 
 @dataclass
@@ -40,10 +38,16 @@ class FactOptions:
     mentions: bool = True  # look for content that names the product without linking it (needs the model)
 
 
-def book_path(spec: StoreSpec) -> Path:
+def book_path(spec: StoreSpec, environ: Mapping[str, str] = os.environ) -> Path:
     """The product file beside the store, where the crawl log is: `<db>.products.sqlite`, or
-    `products.sqlite` in a store's folder (./trendcart-data/ for an Elasticsearch store)."""
+    `products.sqlite` in a store's folder. A server's store has one of its own in ./trendcart-data/,
+    `products-<key>.sqlite`, keyed by its URL and index prefix (TRENDCART_ES_INDEX_PREFIX), so that two
+    Elasticsearch stores never share their groups and overrides."""
     log = spec.crawl_log_path
+    if spec.path is None:
+        prefix = (environ.get(INDEX_PREFIX_ENV) or "").strip()
+        key = hashlib.sha1(f"{(spec.url or '').rstrip('/').lower()}|{prefix}".encode()).hexdigest()[:12]
+        return log.with_name(f"products-{key}.sqlite")
     return log.with_name(log.name.replace(CRAWL_LOG_NAME, PRODUCTS_FILE))
 
 
@@ -155,33 +159,10 @@ def quality(docs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 def mentions(
     store: Store, product: CanonicalProduct, embedder: Any, linked: set[str]
 ) -> list[dict[str, Any]]:
-    """Videos and lives that name the product without linking it: hybrid search for each distinct member
-    title among content without product links, a hit kept at a cosine >= MENTION_MIN_COSINE (or a keyword
-    match with a cosine >= MENTION_KEYWORD_COSINE); confidence = that cosine. Always shown apart from links."""
-    found: dict[str, dict[str, Any]] = {}
-    for title in sorted({m.offer.title for m in product.members}):
-        for kind in ("video", "live"):
-            filters = SearchFilters(kind=kind, has_products=False)
-            for hit in search(store, title, SearchMode.hybrid, filters, MENTION_HITS, embedder=embedder):
-                cosine = hit.explain.get("vector_score")
-                keyword = hit.explain.get("keyword_rank") is not None
-                if hit.id in linked or cosine is None:
-                    continue
-                if cosine < (MENTION_KEYWORD_COSINE if keyword else MENTION_MIN_COSINE):
-                    continue
-                creator = hit.doc.get("creator") or {}
-                if hit.id not in found or found[hit.id]["confidence"] < cosine:
-                    found[hit.id] = {
-                        "id": hit.id,
-                        "kind": hit.doc.get("kind"),
-                        "platform": hit.doc.get("platform"),
-                        "title": hit.doc.get("title"),
-                        "creator": creator.get("name") or creator.get("handle") or creator.get("id"),
-                        "confidence": round(float(cosine), 4),
-                        "matched_title": title,
-                        "keyword_match": keyword,
-                    }
-    return sorted(found.values(), key=lambda m: (-m["confidence"], m["id"]))
+    """Videos and lives that name the product without linking it (indexer.mentions.find_mentions on each
+    distinct member title), always shown apart from links."""
+    found = find_mentions(store, [m.offer.title for m in product.members], embedder, linked)
+    return [{k: v for k, v in m.items() if k != "doc"} for m in found]
 
 
 def _links(docs: list[dict[str, Any]], gains: dict[str, int], total: int) -> list[dict[str, Any]]:
@@ -286,8 +267,11 @@ def show_product(
                 if isinstance(ref, dict) and ref.get("id") in members and ref["id"] not in member_docs:
                     member_docs[ref["id"]] = ref
         shown["quality"] = quality(member_docs)
-        if options.mentions:
-            shown["mentions"] = mentions(store, product, embedder, {d["id"] for d in docs})
+        if options.mentions:  # apart from the links: their own list and their own FACT block
+            named = find_mentions(store, [m.offer.title for m in product.members], embedder, set(by_id))
+            shown["mentions"] = [{k: v for k, v in m.items() if k != "doc"} for m in named]
+            said = contributions(store, [m["doc"] for m in named], "views", start, end, campaigns)
+            shown["fact"]["mentions"] = mention_block(said, named, own, "views", options.top_kol_followers)
     return shown
 
 

@@ -84,41 +84,56 @@ def rank_trending(
     model_name: str | None = None,
     query: str | None = None,
     embedder: Embedder | None = None,
+    listings: bool = False,
+    mentions: bool = False,
 ) -> TrendReport:
     """The ranking as of `now` (default: the clock) from an existing store; BadRequest for a bad window/metric.
-    `query`: only the rows related to what hybrid search finds for it (indexer.trend_query.narrow); product
-    rows carry their FACT split (`fact`), creator rows the products behind their gain (`products`)."""
+    `query`: only the rows related to what hybrid search finds for it (indexer.trend_query.narrow). Product
+    rows are canonical products when the store has a product file (one row per product, its `canonical`
+    {id, members, platforms}; `listings`: one row per source listing, each naming its canonical product) and
+    carry their FACT split (`fact`, `fact_sales` where sales are public; `mentions`: content that names the
+    product without linking it, in `fact.mentions`, needs the model); creator rows name their products."""
     from indexer.trend_query import add_creator_products, add_fact, narrow
     from indexer.trends import TrendEngine
 
-    with opened(spec, model_name) as store:
-        try:
-            report = TrendEngine(store).trending(
-                by=by, window=window, metric=metric, limit=0 if query else limit, platform=platform, now=now
-            )
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from exc
-        if query:
-            report = narrow(store, report, query, embedder or Embedder(model_name), limit)
-        add_fact(store, report)
-        add_creator_products(store, report)
-    _add_canonical(spec, report)
+    book = _book(spec) if TrendBy(by) is TrendBy.product else None
+    try:
+        canonical = book.canonical_map() if book is not None and not listings else None
+        with opened(spec, model_name) as store:
+            try:
+                report = TrendEngine(store, canonical=canonical).trending(
+                    by=by,
+                    window=window,
+                    metric=metric,
+                    limit=0 if query else limit,
+                    platform=platform,
+                    now=now,
+                )
+            except ValueError as exc:
+                raise BadRequest(str(exc)) from exc
+            if (query or mentions) and embedder is None:
+                embedder = Embedder(model_name)
+            if query:
+                report = narrow(store, report, query, embedder, limit)
+            add_fact(store, report, mentions_by=embedder if mentions else None)
+            add_creator_products(store, report)
+        if book is not None and listings:
+            from indexer.trend_query import add_canonical
+
+            add_canonical(report, book)
+    finally:
+        if book is not None:
+            book.close()
     return report
 
 
-def _add_canonical(spec: StoreSpec, report: TrendReport) -> None:
-    """Product rows name their canonical product when the store has a product file (docs/PRODUCTS.md)."""
+def _book(spec: StoreSpec) -> Any:
+    """The store's product file (indexer.products.ProductBook) when there is one, else None."""
     from indexer.products import ProductBook
-    from indexer.trend_query import add_canonical
     from indexer.workflows.products import book_path
 
     path = book_path(spec)
-    if report.by == "product" and path.is_file():
-        book = ProductBook(path)
-        try:
-            add_canonical(report, book)
-        finally:
-            book.close()
+    return ProductBook(path) if path.is_file() else None
 
 
 def write_store_report(
