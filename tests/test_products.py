@@ -128,7 +128,13 @@ def _video(vid, at, views, products, creator):
 @pytest.fixture
 def product_store(tmp_path):
     path = tmp_path / "products.db"
-    store = SqliteStore(path)
+    fill_products(SqliteStore(path))
+    return str(path)
+
+
+def fill_products(store):
+    """Three listings (two of one blender, 380 lagging behind 400), a shelf link, two linking videos;
+    closes the store."""
     for at, s1, s2 in ((T0, 400, 100), (T1, 380, 150), (T2, 600, 170)):  # 380: a source that lags behind
         store.upsert(
             [
@@ -150,7 +156,6 @@ def product_store(tmp_path):
     store.upsert([_video("youtube:video:v1", T2, 5000, [link], "BlendQueen")])
     store.upsert([_video("tiktok:video:t1", T2, 9000, [{"id": "tiktok:product:555", "title": "x"}], "Lily")])
     store.close()
-    return str(path)
 
 
 @pytest.fixture
