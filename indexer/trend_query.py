@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -11,7 +11,7 @@ from indexer.fact import breakdown, contributions, mention_block, own_accounts
 from indexer.mentions import find_mentions
 from indexer.search import search
 from indexer.store import SearchFilters, SearchMode, Store
-from indexer.trends import TrendReport, TrendResult, creator_key_of
+from indexer.trends import TrendEngine, TrendReport, TrendResult, creator_key_of
 
 # Search hits a query brings before the ranking is narrowed to them: far more than a ranking shows, so that
 # a product linked from the 150th most similar video still counts; the model's similarity floor still holds.
@@ -156,3 +156,40 @@ def add_canonical(report: TrendReport, book: Any) -> None:
                 "members": sorted(m.offer.id for m in product.members),
                 "platforms": product.platforms,
             }
+
+
+# The ranking a search hit's `trend` comes from: the default window and metric of `trending`.
+HIT_TREND_WINDOW = "24h"
+HIT_TREND_METRIC = "views"
+HIT_TREND_KINDS = ("video", "live", "product", "creator")
+
+
+def add_hit_trends(
+    store: Store,
+    hits: Sequence[Any],
+    window: str = HIT_TREND_WINDOW,
+    metric: str = HIT_TREND_METRIC,
+    now: Any = None,
+    canonical: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Give each search hit whose entity has a trend in the window a `trend` object in its document: the
+    window, metric, score and components of its `trending` row (a product's row by the videos and lives
+    that link it, or its canonical product's; a creator's by their content). Hits without one get none."""
+    engine = TrendEngine(store, now=now, canonical=canonical)
+    by_kind: dict[str, list[Any]] = {}
+    for hit in hits:
+        kind = hit.doc.get("kind")
+        if kind in HIT_TREND_KINDS:
+            by_kind.setdefault(kind, []).append(hit)
+    for kind, kind_hits in sorted(by_kind.items()):
+        rows = engine.trends_of(kind, [h.id for h in kind_hits], window, metric)
+        for hit in kind_hits:
+            row = rows.get(hit.id)
+            if row is not None:
+                hit.doc["trend"] = {
+                    "window": window,
+                    "metric": metric,
+                    "id": row.key,
+                    "score": row.score,
+                    "components": row.components,
+                }

@@ -322,6 +322,42 @@ class TrendEngine:
             skipped_no_rate=skipped,
         )
 
+    def trends_of(
+        self,
+        by: TrendBy | str,
+        ids: Iterable[str],
+        window: str = DEFAULT_WINDOW,
+        metric: str | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, TrendResult]:
+        """The trend rows of these entities only, by id: videos and lives from their own counters (one
+        window_stats per window on the ids); products and creators from the whole ranking, kept to these
+        ids (a product listing finds its canonical product's row). Entities without a trend are absent."""
+        by, wanted = TrendBy(by), sorted(set(ids))
+        metric = metric or DEFAULT_METRIC
+        if not wanted:
+            return {}
+        if by in (TrendBy.product, TrendBy.creator):
+            report = self.trending(by=by, window=window, metric=metric, limit=0, now=now)
+            found: dict[str, TrendResult] = {}
+            for result in report.results:
+                members = (result.extra.get("canonical") or {}).get("members") or []
+                for key in {result.key, *members} & set(wanted):
+                    found[key] = result
+            return found
+        span = parse_window(window)
+        end = parse_iso(now) if now is not None else self.now()
+        start, slack = end - span, span * WINDOW_SLACK
+        windows = ((start - slack, end), (start - span - slack, start))
+        cur, prev = (
+            dict(self.store.window_stats(metric, iso(a), iso(b), kind=by.value, ids=wanted))
+            for a, b in windows
+        )
+        results, _ = self._rank_entities(by, cur, prev, self._docs(cur.keys()), start, end)
+        if by is TrendBy.live:
+            self._add_live_numbers(results, windows[0])
+        return {r.key: r for r in results}
+
     # -- store access ---------------------------------------------------------------------------
     def _stats(
         self, metric: str, start: datetime, end: datetime, kind: str | None, platform: str | None

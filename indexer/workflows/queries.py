@@ -38,16 +38,29 @@ def search_store(
     model_name: str | None = None,
     embedder: Embedder | None = None,
     min_similarity: float | None = None,
+    trend_window: str | None = "24h",
+    now: datetime | None = None,
 ) -> list[Hit]:
     """Hits for `query`; keyword mode never builds (or loads) an embedder. `min_similarity`: the floor of
-    hits that matched no keyword (None: TRENDCART_VECTOR_FLOOR or the model's own)."""
+    hits that matched no keyword (None: TRENDCART_VECTOR_FLOOR or the model's own). Each hit whose entity
+    has a trend in `trend_window` carries it (`trend`: score and components; indexer.trend_query)."""
     from indexer.search import search
+    from indexer.trend_query import add_hit_trends
 
     mode = SearchMode(mode)
     with opened(spec, model_name) as store:  # reading never creates a store: StoreMissing (exit 3)
         if mode is not SearchMode.keyword and embedder is None:
             embedder = Embedder(model_name)
-        return search(store, query, mode, filters, limit, embedder=embedder, min_similarity=min_similarity)
+        hits = search(store, query, mode, filters, limit, embedder=embedder, min_similarity=min_similarity)
+        if trend_window and hits:
+            book = _book(spec) if any(h.doc.get("kind") == "product" for h in hits) else None
+            try:
+                canonical = book.canonical_map() if book is not None else None
+                add_hit_trends(store, hits, trend_window, now=now, canonical=canonical)
+            finally:
+                if book is not None:
+                    book.close()
+        return hits
 
 
 def hit_rows(hits: list[Hit]) -> list[dict[str, Any]]:
