@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,7 +19,7 @@ from indexer.alerts import Alert
 from indexer.models import floor_from_env
 from indexer.querytext import clean_query
 from indexer.store import Hit, SearchMode, Store
-from indexer.trend_query import QUERY_HITS, _creator_keys, _matches
+from indexer.trend_query import QUERY_HITS, _creator_keys, _members
 from indexer.trends import TrendBy, TrendEngine, TrendReport, TrendResult, parse_window
 
 DEFAULT_TOP = 10
@@ -222,17 +223,21 @@ class WatchBook:
         rows = self.db.execute("SELECT key, rank, score, out FROM members WHERE watch = ?", (name,))
         return {key: (rank, score, bool(out)) for key, rank, score, out in rows}
 
-    def save_check(self, check: WatchCheck) -> None:
+    def save_checks(self, checks: Sequence[WatchCheck]) -> None:
+        """Each watch's rows and check time, all in one transaction."""
         with self.db:
-            self.db.execute("DELETE FROM members WHERE watch = ?", (check.watch.name,))
-            self.db.executemany(
-                "INSERT INTO members (watch, key, rank, score, out) VALUES (?,?,?,?,?)",
-                [
-                    (check.watch.name, r.result.key, r.result.rank, r.result.score, int(r.held))
-                    for r in check.rows
-                ],
-            )
-            self.db.execute("UPDATE watches SET checked_at = ? WHERE name = ?", (check.at, check.watch.name))
+            for check in checks:
+                self.db.execute("DELETE FROM members WHERE watch = ?", (check.watch.name,))
+                self.db.executemany(
+                    "INSERT INTO members (watch, key, rank, score, out) VALUES (?,?,?,?,?)",
+                    [
+                        (check.watch.name, r.result.key, r.result.rank, r.result.score, int(r.held))
+                        for r in check.rows
+                    ],
+                )
+                self.db.execute(
+                    "UPDATE watches SET checked_at = ? WHERE name = ?", (check.at, check.watch.name)
+                )
 
     # -- the alert history -------------------------------------------------------------------------------
     def record_alerts(self, alerts: Sequence[Alert]) -> list[int]:
@@ -307,29 +312,79 @@ class WatchBook:
 QueryVector = Callable[[str], Any]
 
 
-def related_rows(results: Sequence[TrendResult], hits: Sequence[Hit], limit: int) -> list[TrendResult]:
-    """indexer.trend_query.narrow over a whole ranking at once: the rows related to the hits, in ranking
-    order, each with `query` {hits, best_score}, ranks renumbered; only rows a hit names are tested."""
-    by_id = {h.id: h.doc for h in hits}
-    scores = {h.id: h.score for h in hits}
-    named: set[str] = set(by_id)
-    for doc in by_id.values():
-        named.update(r.get("id") or r.get("url") for r in doc.get("products") or [] if isinstance(r, dict))
-        named.update(_creator_keys(doc))
-        named.update(str(t).strip().lower() for t in doc.get("hashtags") or [])
-    kept: list[TrendResult] = []
-    for result in results:
-        canonical = result.extra.get("canonical")  # a canonical product row stands for its members too
+class HitIndex:
+    """Search hits indexed by what they name (linked products, creator keys, hashtags), so that the hits
+    standing for a ranked row are found without scanning them all: the rule of trend_query._matches."""
+
+    def __init__(self, hits: Sequence[Hit]) -> None:
+        self.ids = [h.id for h in hits]
+        self.scores = {h.id: h.score for h in hits}
+        self.refs: dict[str, list[int]] = {}
+        self.creators: dict[str, list[int]] = {}
+        self.tags: dict[str, list[int]] = {}
+        for i, hit in enumerate(hits):
+            doc = hit.doc
+            refs = {r.get("id") or r.get("url") for r in doc.get("products") or [] if isinstance(r, dict)}
+            tags = {str(t).strip().lower() for t in doc.get("hashtags") or []}
+            for table, keys in ((self.refs, refs), (self.creators, _creator_keys(doc)), (self.tags, tags)):
+                for key in keys:
+                    if key:
+                        table.setdefault(key, []).append(i)
+
+    def related(self, result: TrendResult) -> list[str]:
+        """The ids of the hits that stand for `result`, in the order trend_query._matches gives them."""
+        own = _members(result) if result.by == "product" else set()
+        found = [k for k in [result.key, *sorted(own - {result.key})] if k in self.scores]
+        positions: set[int] = set()
+        if result.by == "product":
+            positions = {i for member in own for i in self.refs.get(member, ())}
+        elif result.by == "creator":
+            positions = set(self.creators.get(result.key.strip().lower().lstrip("@"), ()))
+            if result.title:
+                positions |= set(self.creators.get(result.title.strip().lower(), ()))
+        elif result.by == "hashtag":
+            positions = set(self.tags.get(result.key, ()))
+        seen = set(found)
+        return found + [self.ids[i] for i in sorted(positions) if self.ids[i] not in seen]
+
+    @property
+    def names(self) -> set[str]:
+        """Every key a hit names: its id, linked products, creator keys, hashtags."""
+        return set(self.scores) | set(self.refs) | set(self.creators) | set(self.tags)
+
+
+def row_names(results: Sequence[TrendResult]) -> dict[str, list[int]]:
+    """For a ranking: each name a hit could match (a row's key, a creator row's key and title as creator
+    keys, a canonical product's members) -> the positions of the rows it may stand for."""
+    names: dict[str, list[int]] = {}
+    for i, result in enumerate(results):
+        canonical = result.extra.get("canonical")
         keys = {result.key, *((canonical.get("members") or []) if isinstance(canonical, dict) else [])}
-        keys |= {k.strip().lower().lstrip("@") for k in keys} | {(result.title or "").strip().lower()}
-        if not keys & named:
-            continue
-        related = _matches(result, by_id)
+        keys |= {result.key.strip().lower().lstrip("@"), (result.title or "").strip().lower()}
+        for key in keys:
+            if key:
+                names.setdefault(key, []).append(i)
+    return names
+
+
+def related_rows(
+    results: Sequence[TrendResult],
+    hits: Sequence[Hit],
+    limit: int,
+    names: Mapping[str, list[int]] | None = None,
+) -> list[TrendResult]:
+    """indexer.trend_query.narrow over a whole ranking at once: the rows related to the hits, in ranking
+    order, each with `query` {hits, best_score}, ranks renumbered. Only the rows a hit names are tested
+    (`names`: row_names of `results`, computed once per ranking), each against indexed hits (HitIndex)."""
+    index = HitIndex(hits)
+    names = row_names(results) if names is None else names
+    candidates = sorted({i for name in index.names for i in names.get(name, ())})
+    kept: list[TrendResult] = []
+    for result in (results[i] for i in candidates):
+        related = index.related(result)
         if related:
-            extra = {
-                **result.extra,
-                "query": {"hits": related[:10], "best_score": max(scores[i] for i in related)},
-            }
+            best = max(index.scores[i] for i in related)
+            extra = {**result.extra, "query": {"hits": related[:10], "best_score": best}}
             kept.append(replace(result, extra=extra, rank=len(kept) + 1))
             if len(kept) >= limit:
                 break
@@ -345,29 +400,41 @@ class Evaluator:
         self.query_vector = query_vector
         self.engine = TrendEngine(store, now=now)
         self._rankings: dict[tuple[str, str | None, str], TrendReport] = {}
+        self._names: dict[tuple[str, str | None, str], dict[str, list[int]]] = {}
         self._floor = floor_from_env(os.environ)
         self._has_vectors = store.model_info() is not None
+        self.timings = {"rankings_s": 0.0, "searches_s": 0.0, "matching_s": 0.0}  # where the time went
 
     def ranking(self, watch: SavedWatch) -> TrendReport:
         key = (watch.by, watch.platform, watch.window)
         if key not in self._rankings:
+            start = time.perf_counter()
             self._rankings[key] = self.engine.trending(
                 by=watch.by, window=watch.window, limit=0, platform=watch.platform
             )
+            self._names[key] = row_names(self._rankings[key].results)
+            self.timings["rankings_s"] += time.perf_counter() - start
         return self._rankings[key]
 
     def hits(self, watch: SavedWatch) -> list[Hit]:
         query = clean_query(watch.query)
         vector = self.query_vector(query) if self._has_vectors and self.query_vector is not None else None
         mode = SearchMode.hybrid if vector is not None else SearchMode.keyword
-        return self.store.search(query, vector, mode, None, QUERY_HITS, min_similarity=self._floor)
+        start = time.perf_counter()
+        found = self.store.search(query, vector, mode, None, QUERY_HITS, min_similarity=self._floor)
+        self.timings["searches_s"] += time.perf_counter() - start
+        return found
 
     def check(
         self, watch: SavedWatch, previous: Mapping[str, tuple[int | None, float | None, bool]]
     ) -> WatchCheck:
         """The watch's rows now and its breakouts against `previous` (WatchBook.members): see breakout_rows."""
         depth = watch.top * RELEASE_FACTOR
-        rows = related_rows(self.ranking(watch).results, self.hits(watch), depth)
+        ranking, hits = self.ranking(watch), self.hits(watch)
+        start = time.perf_counter()
+        names = self._names[(watch.by, watch.platform, watch.window)]
+        rows = related_rows(ranking.results, hits, depth, names)
+        self.timings["matching_s"] += time.perf_counter() - start
         at = iso_utc(self.now)
         check = WatchCheck(watch=watch, at=at, baseline=watch.checked_at is None)
         for result in rows:
@@ -439,16 +506,19 @@ def check_watches(
     now: datetime,
     query_vector: QueryVector | None,
     names: Sequence[str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[WatchCheck]:
     """Check every watch (or the named ones) and save each one's rows: the breakouts are in the checks'
-    `alerts` (not yet recorded or delivered: indexer.workflows.watches does that)."""
+    `alerts` (not yet recorded or delivered: indexer.workflows.watches does that). `timings` gets the
+    seconds spent ranking, searching and matching."""
     watches = [book.get(n) for n in names] if names else book.watches()
     evaluator = Evaluator(store, now, query_vector)
     checks = []
     for watch in watches:
-        check = evaluator.check(watch, book.members(watch.name))
-        book.save_check(check)
-        checks.append(check)
+        checks.append(evaluator.check(watch, book.members(watch.name)))
+    book.save_checks(checks)
+    if timings is not None:
+        timings.update({k: round(v, 3) for k, v in evaluator.timings.items()})
     return checks
 
 

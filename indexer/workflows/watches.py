@@ -161,6 +161,7 @@ class AfterRun:
     alerts: list[Alert] = field(default_factory=list)
     delivery: Delivery = field(default_factory=Delivery)
     errors: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: rankings, searches, matching
 
     def messages(self) -> list[str]:
         """One line each: the new alerts, the sinks that failed, an evaluation error (for stderr or a log)."""
@@ -176,6 +177,7 @@ class AfterRun:
             "alerts": [a.to_json() for a in self.alerts],
             "delivery": self.delivery.to_json(),
             "errors": self.errors,
+            "timings": self.timings,
         }
 
 
@@ -230,7 +232,12 @@ def check_now(
             with opened(spec, model_name) as store:
                 try:
                     result.checks = check_watches(
-                        store, book, now, query_vectors(book, store, embedder), list(names) or None
+                        store,
+                        book,
+                        now,
+                        query_vectors(book, store, embedder),
+                        list(names) or None,
+                        result.timings,
                     )
                 except WatchError as exc:
                     raise NothingFound(str(exc)) from exc
