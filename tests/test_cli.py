@@ -355,3 +355,20 @@ def test_a_format_that_makes_no_sense_is_a_usage_error(runner, db, tmp_path, arg
     result = invoke(runner, "--store", db, *(a.format(tmp=tmp_path) for a in args))
     assert result.exit_code == ExitCode.USAGE, result.output
     assert list(tmp_path.iterdir()) == [tmp_path / "scenario.db"]  # refused before doing anything
+
+
+def test_suggested_commands_are_typed_as_the_program_was_started(monkeypatch, tmp_path):
+    """`.venv/bin/trendcart demo` on a fresh clone (no trendcart on PATH) suggests `.venv/bin/trendcart ...`."""
+    from indexer.cli import common
+
+    script = tmp_path / "bin" / "trendcart"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.setattr("sys.argv", [str(script), "demo"])
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert common.program() == str(script)
+    monkeypatch.setenv("PATH", str(script.parent))
+    assert common.program() == "trendcart"
+    monkeypatch.setattr("sys.argv", ["search_cli.py", "demo"])
+    assert common.program() == "trendcart"

@@ -91,7 +91,9 @@ def test_trending_live_table_csv_and_cli(store, tmp_path):
     table = trend_table(report)
     assert {"peak", "avg viewers", "viewer-min", "min live"} <= set(table.columns)
     row = table.rows[0]
-    assert row[table.columns.index("peak")] == "26000" and row[table.columns.index("viewer-min")] == "705,000"
+    assert (
+        row[table.columns.index("peak")] == "26,000" and row[table.columns.index("viewer-min")] == "705,000"
+    )
     text = csv_text(rows_of(report), columns_of(report))
     assert "peak_viewers" in text.splitlines()[0] and ",26000," in text
 

@@ -468,7 +468,7 @@ def product_lines(product: dict[str, Any]) -> list[str]:
     if q.get("listings"):
         rating = f"rating {q['rating']} (review-weighted)" if q.get("rating") is not None else "no rating"
         shown.append(
-            f"quality: {rating}, {q['review_count'] or 0:,} reviews over {len(q['listings'])} listing(s)"
+            f"quality: {rating}, {count(q['review_count'] or 0)} reviews over {len(q['listings'])} listing(s)"
         )
     shown.extend(fact_lines(product.get("fact")))
     return shown
@@ -478,14 +478,14 @@ def fact_lines(fact: dict[str, Any] | None) -> list[str]:
     """The FACT block: each part's share of the gain, its top contributors and its rule; then campaign."""
     if not fact or not fact.get("total"):
         return ["FACT: no gain in the window (needs two observations of a linking video or live)"]
-    shown = [f"FACT of {fact['total']:,} {fact['metric']} gained in the window:"]
+    shown = [f"FACT of {count(fact['total'])} {fact['metric']} gained in the window:"]
     for part in ("field", "alliance", "top_kol"):
         p = fact[part]
-        who = ", ".join(f"{safe_text(c['creator'])} {c['gain']:,}" for c in p["contributors"][:3]) or "-"
-        shown.append(f"  {part:<9}{(p['share'] or 0):>7.1%}  {who}  ({p['rule']})")
+        who = ", ".join(f"{safe_text(c['creator'])} {count(c['gain'])}" for c in p["contributors"][:3]) or "-"
+        shown.append(f"  {part:<9}{formatting.share(p['share'] or 0):>7}  {who}  ({p['rule']})")
     c = fact["campaign"]
     names = ", ".join(c["campaigns"]) or "none"
-    shown.append(f"  campaign {(c['share'] or 0):>7.1%}  {names}  ({c['rule']})")
+    shown.append(f"  campaign {formatting.share(c['share'] or 0):>7}  {names}  ({c['rule']})")
     return shown
 
 
@@ -493,15 +493,17 @@ def creator_lines(creator: dict[str, Any]) -> list[str]:
     """One creator (creators.show_creator) as lines: who, tier and followers, products, videos and lives."""
     name = safe_text(creator["name"] or creator["handle"] or creator["id"] or "?")
     f = creator["followers"]
-    grow = f" ({f['growth']:+,} since {f['first_at']})" if f else ""
+    grow = (
+        f" ({'+' if f['growth'] >= 0 else '-'}{count(abs(f['growth']))} since {f['first_at']})" if f else ""
+    )
     shown = [f"{name}  {', '.join(creator['platforms'])}  tier {creator['tier'] or '?'}"]
-    shown.append(f"followers: {f['latest']:,}{grow}" if f else "followers: unknown")
+    shown.append(f"followers: {count(f['latest'])}{grow}" if f else "followers: unknown")
     shown.append(f"products pushed: {len(creator['products'])}")
     for p in creator["products"]:
         shown.append(f"  {p['id']}  {safe_text(p['title'] or '')}  in {len(p['content'])} video(s)/live(s)")
     for kind in ("videos", "lives"):
         shown.append(f"{kind}: {len(creator[kind])}")
         for c in creator[kind]:
-            views = f"{c['views']:,}" if c["views"] is not None else "-"
+            views = count(c["views"]) if c["views"] is not None else "-"
             shown.append(f"  {c['id']}  {views} views  {safe_text(c['title'] or '')}")
     return shown
