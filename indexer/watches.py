@@ -468,9 +468,9 @@ def breakout_alert(watch: SavedWatch, row: WatchRow, at: str, metric: str = "vie
     if c.get("velocity") is not None:
         numbers.append(f"{c['velocity']:,.0f} {metric}/h")
     if c.get("growth") is not None:
-        numbers.append(f"growth {c['growth'] * 24 * 100:+.0f} %/day")
+        numbers.append(f"growth {c['growth'] * 24 * 100:+,.0f} %/day")
     if c.get("acceleration") is not None:
-        numbers.append(f"acceleration {c['acceleration'] * 100:+.0f} %")
+        numbers.append(f"acceleration {c['acceleration'] * 100:+,.0f} %")
     if c.get("creators") is not None:
         numbers.append(f"{c['creators']} creators")
     if row.previous_rank is None:
