@@ -226,3 +226,32 @@ def test_trending_by_creator_names_the_products_behind_the_gain(tmp_path, monkey
     assert rows["tiktok:bigstar"]["products"] == [
         {"id": "tiktok:product:555", "title": "Hommly Portable Blender Cup 380ml", "gain": 25_000}
     ]
+
+
+def test_trending_has_a_second_fact_block_for_sales_where_public(tmp_path, monkeypatch):
+    for name in ("TRENDCART_STORE", "TRENDCART_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    store = SqliteStore(tmp_path / "fact.db")
+    fill(store)
+    live = next(c for c in CONTENT if c[0] == "douyin:live:self")
+    kol = next(c for c in CONTENT if c[0] == "tiktok:video:kol")
+    for at, live_sales, kol_sales in zip(T, (10, 60, 110), (0, 20, 25), strict=True):  # counts they publish
+        for (cid, kind, name, followers, tags, product, views), sales in (
+            (live, live_sales),
+            (kol, kol_sales),
+        ):
+            store.upsert(
+                [{"id": cid, "kind": kind, "platform": cid.split(":")[0], "url": None, "title": f"{name} blender",
+                  "creator": {"id": name.lower(), "name": name, "followers": followers}, "hashtags": tags,
+                  "metrics": {"views": views[T.index(at)], "sales": sales}, "products": [product], "observed_at": at}]
+            )  # fmt: skip
+    store.close()
+    args = ["--store", str(tmp_path / "fact.db"), "trending", "--window", "7d", "--now", NOW, "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == ExitCode.OK, result.output
+    rows = {r["id"]: r for r in json.loads(result.stdout)["results"]}
+    zh, en = rows["douyin:product:777"], rows["tiktok:product:555"]
+    assert zh["fact"]["metric"] == "views" and zh["fact"]["total"] == 35_000  # exposure, unchanged
+    assert zh["fact_sales"]["metric"] == "sales" and zh["fact_sales"]["total"] == 100
+    assert zh["fact_sales"]["field"]["share"] == 1.0  # the shop's own live sold them
+    assert en["fact_sales"]["total"] == 25 and en["fact_sales"]["top_kol"]["share"] == 1.0

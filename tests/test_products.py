@@ -316,3 +316,42 @@ def test_mentions_are_shown_apart_from_links(cli, tmp_path, embedder):
     assert [link["id"] for link in data["links"]] == ["douyin:video:link"]
     assert [m["id"] for m in data["mentions"]] == ["youtube:video:hype"]
     assert 0.3 <= data["mentions"][0]["confidence"] <= 1.0 and data["mentions"][0]["creator"] == "Tom"
+
+
+@pytest.mark.model
+def test_mentions_are_counted_in_fact_apart_from_links(cli, tmp_path, embedder):
+    from indexer.ingest import ingest_jsonl
+
+    docs = []
+    for at, link_views, hype_views in ((T1, 100, 900), (T2, 300, 2_900)):
+        docs += [
+            _product("douyin:product:777", "便携榨汁杯 Portable Blender Cup", at, 100, 89.0, "CNY", "douyin"),
+            _video("douyin:video:link", at, link_views, [{"id": "douyin:product:777", "title": "便携榨汁杯"}], "小美"),
+            {**_video("youtube:video:hype", at, hype_views, [], "Tom"), "title": "Portable blender cup: worth the hype?"},
+            {**_video("youtube:video:coat", at, hype_views, [], "Ann"), "title": "Winter down jacket haul, 3 coats"},
+        ]  # fmt: skip
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), "utf-8")
+    store = SqliteStore(tmp_path / "m.db")
+    ingest_jsonl(path, store, embedder)
+    store.close()
+    shown = cli("--store", tmp_path / "m.db", "product", "show", "douyin:product:777", "--now", T2, "--json")
+    assert shown.exit_code == ExitCode.OK, shown.output
+    fact = json.loads(shown.stdout)["fact"]
+    assert fact["total"] == 200 and fact["alliance"]["contributors"][0]["via"] == "link"  # links only
+    mentioned = fact["mentions"]
+    assert mentioned["total"] == 2_000 and mentioned["alliance"]["gain"] == 2_000
+    assert mentioned["alliance"]["contributors"] == [{"creator": "Tom", "gain": 2_000, "via": "mention"}]
+    (content,) = mentioned["content"]
+    assert content["id"] == "youtube:video:hype" and content["via"] == "mention" and content["gain"] == 2_000
+    assert 0.3 <= content["confidence"] <= 1.0 and "without linking" in mentioned["rule"]
+    # trending: the same blocks with --mentions, none without it (the model is not loaded then)
+    args = ["--store", tmp_path / "m.db", "trending", "--window", "2d", "--now", T2, "--json"]
+    ranked = cli(*args, "--mentions")
+    assert ranked.exit_code == ExitCode.OK, ranked.output
+    (row,) = json.loads(ranked.stdout)["results"]  # the canonical product (product show made the file)
+    assert row["canonical"]["members"] == ["douyin:product:777"]
+    assert row["fact"]["total"] == 200 and row["fact"]["mentions"]["total"] == 2_000
+    assert row["fact"]["mentions"]["content"][0]["id"] == "youtube:video:hype"
+    plain = json.loads(cli(*args).stdout)["results"]
+    assert all("mentions" not in r["fact"] for r in plain)
