@@ -229,3 +229,21 @@ def test_semantic_watch_embeds_its_query_once(tmp_path, monkeypatch, embedder):
 
     result = check_now(spec, crawl_health=False, now=T2, embedder=NoModel())
     assert [a.detail["row"]["id"] for a in result.alerts] == ["tiktok:video:c"]
+
+
+def test_a_live_watch_evaluates_every_few_minutes_and_at_its_end(spec):
+    from indexer.workflows.watches import BatchEvaluator
+
+    add_watch(spec, "lipstick", by="video", top=2, now=T1)
+    grow(spec)
+    clock = [0.0]
+    seen = []
+    batches = BatchEvaluator(spec, after_run=seen.append, every_s=300, monotonic=lambda: clock[0])
+    batches.tick()  # a tick right after the start: not yet
+    assert seen == []
+    clock[0] = 301.0
+    batches.tick()
+    assert len(seen) == 1 and seen[0].errors == [] and [c.watch.name for c in seen[0].checks] == ["lipstick"]
+    batches.tick()
+    batches.close()  # the end of the watch: always
+    assert batches.runs == 2 and len(seen) == 2
