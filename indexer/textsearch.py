@@ -1,4 +1,4 @@
-"""The search vocabulary both stores share: text fields, BM25 weights, CJK runs, query terms, FTS5 queries."""
+"""The search vocabulary both stores share: text fields, BM25 weights, CJK runs, query terms, FTS5 phrases."""
 
 from __future__ import annotations
 
@@ -88,13 +88,12 @@ def is_cjk_run(token: str) -> bool:
     return CJK_RUN_RE.fullmatch(token) is not None
 
 
-def fts_query(text: str) -> str | None:
-    """An FTS5 MATCH expression for any user text, or None when it has no searchable token.
+def fts_phrases(text: str) -> list[str]:
+    """The FTS5 phrases of any user text, each once, at most MAX_QUERY_TERMS (fts_query OR-s them).
 
-    Every term is a double-quoted string (tokens contain only letters and digits, so no quote can
-    appear inside), which makes AND/OR/NOT/NEAR, `*`, `^`, `:`, parentheses and quotes plain text. Terms
-    are OR-ed and BM25 ranks documents matching more of them first; English stop words are dropped. A CJK run becomes its bigrams; a
-    single CJK character a prefix term."""
+    Every phrase is a double-quoted string (tokens contain only letters and digits, so no quote can
+    appear inside), which makes AND/OR/NOT/NEAR, `*`, `^`, `:`, parentheses and quotes plain text. English
+    stop words are dropped. A CJK run becomes its bigrams; a single CJK character a prefix phrase."""
     tokens = QUERY_TOKEN_RE.findall(text or "")
     content = [t for t in tokens if t.lower() not in STOP_WORDS]
     terms: list[str] = []
@@ -106,5 +105,11 @@ def fts_query(text: str) -> str | None:
                 terms.extend(f'"{token[i : i + 2]}"' for i in range(len(token) - 1))
         else:
             terms.append(f'"{token}"')
-    terms = list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]
+    return list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 MATCH expression for any user text (its fts_phrases OR-ed: BM25 ranks documents matching
+    more of them first), or None when it has no searchable token."""
+    terms = fts_phrases(text)
     return " OR ".join(terms) if terms else None
