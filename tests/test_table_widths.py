@@ -165,3 +165,12 @@ def test_trend_bases_are_explained_not_jargon():
 def test_stats_leaves_out_kinds_it_holds_none_of():
     view = views.matrix_table(stats_info())
     assert "creator" not in view.columns and "video" in view.columns and view.rows[-1][-1] == "1,249,257"
+
+
+def test_columns_with_nothing_in_them_give_their_room_to_the_title():
+    report = trend_report("video")
+    for result in report.results:  # videos have no creators count and no new items
+        result.components.update(creators=None, new_items=None)
+    view = views.trend_table(report)
+    assert "creators" not in view.columns and "new" not in view.columns and "score" in view.columns
+    assert "creators" in views.trend_table(trend_report("product")).columns

@@ -23,7 +23,7 @@ HIT_TITLE_WIDTH, TREND_TITLE_WIDTH, CREATOR_WIDTH = 80, 60, 20
 # Hit table columns cut with an ellipsis rather than wrapped, so that each hit stays on one line.
 HIT_NO_WRAP = ("id", "title", "why", "relevance")
 # The room a table gives its title column at least before it leaves out its optional columns (TableView.optional).
-TITLE_MIN_WIDTH = 24
+TITLE_MIN_WIDTH = 20
 # What a terminal table adds to its cells' widths: padding and a border per column, one more border.
 COLUMN_OVERHEAD, TABLE_OVERHEAD = 3, 1
 # How the trend table shows a row's basis, and what each label means (said below the table when it appears).
@@ -243,7 +243,7 @@ def trend_table(report: TrendReport) -> TableView:
             "growth/day",
         ]
     notes = [BASIS_NOTES[b] for b in BASIS_NOTES if any(row["basis"] == b for row in rows)]
-    return TableView(
+    view = TableView(
         [*columns, "platforms", "id"],
         cells,
         title,
@@ -252,6 +252,21 @@ def trend_table(report: TrendReport) -> TableView:
         optional=tuple(optional),
         notes=notes,
     )
+    return without_empty(view, ("creators", "new"))
+
+
+def without_empty(view: TableView, names: Sequence[str]) -> TableView:
+    """`view` without those of the columns `names` that hold nothing in any row (videos have no creators
+    count, for one); the JSON and CSV forms keep them."""
+    empty = {n for n in names if all(row[view.columns.index(n)] == formatting.MISSING for row in view.rows)}
+    if not empty or not view.rows:
+        return view
+    keep = [i for i, name in enumerate(view.columns) if name not in empty]
+    view.columns = [view.columns[i] for i in keep]
+    view.rows = [[row[i] for i in keep] for row in view.rows]
+    view.right -= empty
+    view.optional = tuple(n for n in view.optional if n not in empty)
+    return view
 
 
 def nothing_trending(report: TrendReport) -> str:
