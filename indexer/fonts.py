@@ -31,12 +31,12 @@ def shipped_font_dir() -> Path | None:
     return path.parent if path else None
 
 
-@lru_cache(maxsize=1)
 def chart_font() -> str | None:
     """Register the shipped CJK font with matplotlib by its file path and return its family name.
 
     Registered at chart time from the file itself, never looked up in matplotlib's font cache: a cache built
-    before fonts were installed (the stale-cache trap) cannot hide it, and system fonts play no part."""
+    before fonts were installed (the stale-cache trap) cannot hide it, and system fonts play no part. Checked
+    on every call, so a font manager rebuilt since (matplotlib's own cache rebuild) gets it again."""
     path = shipped_font_path()
     if path is None:
         return None
@@ -44,7 +44,14 @@ def chart_font() -> str | None:
 
     if not any(entry.fname == str(path) for entry in font_manager.fontManager.ttflist):
         font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path)).get_name()
+    return _family_name(str(path))
+
+
+@lru_cache(maxsize=4)
+def _family_name(path: str) -> str:
+    from matplotlib import font_manager
+
+    return font_manager.FontProperties(fname=path).get_name()
 
 
 def chart_font_family() -> list[str]:
