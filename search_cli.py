@@ -121,7 +121,7 @@ def index(
     fmt: FormatOption = None,
     as_json: JsonAlias = False,
     batch_size: Optional[int] = typer.Option(
-        None, "--batch-size", min=1, help="Documents embedded and written per batch (default 512)."
+        None, "--batch-size", min=1, help="Documents embedded and written per batch (default 128)."
     ),
 ) -> None:
     """Index JSONL items into the store: embed new or changed text only, keep every metric observation.
@@ -373,6 +373,12 @@ def crawl(
         help="Make the crawl resumable (Scrapy's JOBDIR): stop it with one Ctrl-C, run the same command "
         "to continue; --out is then appended to.",
     ),
+    frontier: Optional[str] = typer.Option(
+        None,
+        "--frontier",
+        help="Share the queue and seen-set with other crawlers through Redis (redis://HOST:PORT/DB): "
+        "run the same command on several processes or machines (docs/CRAWLING.md).",
+    ),
     fmt: FormatOption = None,
     as_json: JsonAlias = False,
 ) -> None:
@@ -401,6 +407,7 @@ def crawl(
         result = crawl_and_index(
             spider, args, spec(), index=not no_index, model_name=state.model, out=out, now=now,
             settings=settings, on_progress=on_progress, job_dir=job_dir, after_run=say_after_run,
+            frontier=frontier,
         )  # fmt: skip
     emit(output, result.to_json(), lambda: (lines([crawl_headline(result)]), show(crawl_table(result))))
     if out:

@@ -171,18 +171,22 @@ class IndexPipeline:
         self.ingestor: Any = None
         self.failed: str | None = None  # the reason indexing stopped, if it did
         self._counted = 0
+        self.accepted = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> IndexPipeline:
         spec = crawler.settings.get("TRENDCART_INDEX_STORE")
         if not spec:
             raise NotConfigured("TRENDCART_INDEX_STORE is empty: not indexing during the crawl")
-        return cls(
+        pipeline = cls(
             spec,
             crawler.settings.get("TRENDCART_MODEL"),
             crawler.settings.getint("TRENDCART_INDEX_BATCH", 64),
             crawler.stats,
         )
+        # crawler.frontier reads `accepted` when a request is done and hears of each write (`stored`).
+        pipeline.crawler, crawler.trendcart_index = crawler, pipeline
+        return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
         from indexer import StoreError, open_store
@@ -203,6 +207,7 @@ class IndexPipeline:
             return item
         data = item.to_json() if isinstance(item, BaseItem) else item
         lost = self.ingestor.pending + 1
+        self.accepted += 1  # items handed to the ingestor; all but `pending` of them are written
         try:
             if not self.ingestor.add(data):
                 self.stats.inc_value("trendcart/index_error/invalid")
@@ -224,6 +229,10 @@ class IndexPipeline:
         indexed = self.ingestor.report.indexed
         self.stats.inc_value("trendcart/indexed", indexed - self._counted)
         self._counted = indexed
+        if getattr(self, "crawler", None) is not None:
+            from crawler.frontier import stored
+
+            stored(self.crawler, self.accepted - self.ingestor.pending)
 
     def _fail(self, exc: Exception, lost: int) -> None:
         import logging

@@ -50,6 +50,12 @@ EXTENSIONS = {
     "crawler.extensions.ParentWatch": 520,  # off unless TRENDCART_PARENT_PID is set (crawler/run.py sets it)
 }
 
+# A shared crawl frontier in Redis when TRENDCART_FRONTIER (or REDIS_URL) is set: crawler/frontier.py.
+ADDONS = {"crawler.frontier.FrontierAddon": 0}
+TRENDCART_FRONTIER = ""
+# Several frontiers on one Redis: the keys' name (default: the spider's name).
+TRENDCART_FRONTIER_NAME = ""
+
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -44,6 +44,17 @@ def spider_args(
     return merged
 
 
+# The URL schemes redis-py connects with (plain, TLS, a Unix socket).
+FRONTIER_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def check_frontier_url(url: str) -> str:
+    """`url` when it names a Redis server (redis://HOST:PORT/DB, rediss://, unix://); BadRequest else."""
+    if not url.startswith(FRONTIER_SCHEMES):
+        raise BadRequest(f"--frontier must be a Redis URL such as redis://127.0.0.1:6379/0, got {url!r}")
+    return url
+
+
 def crawl_and_index(
     spider: str,
     args: Mapping[str, str],
@@ -57,6 +68,7 @@ def crawl_and_index(
     on_progress: Callable[[CrawlResult], None] | None = None,
     job_dir: Path | None = None,
     after_run: Callable[[Any], None] | None = None,
+    frontier: str | None = None,
 ) -> CrawlResult:
     """Crawl, indexing as it goes (unless `index` is False: then `out` must keep the items), and append the
     summary to the crawl log beside `spec`. UnknownSpider / CrawlError from crawler.run when it cannot run.
@@ -64,11 +76,19 @@ def crawl_and_index(
     job_dir (or `settings["JOBDIR"]`): resumable: Ctrl-C returns a result with `interrupted` set, and the
     same call resumes where it stopped, appending to `out`. A relative JOBDIR is the caller's, not the child's.
     Then the watches and crawl health are evaluated (indexer.workflows.watches.evaluate_after_run, never
-    raising); `after_run` gets what that did (new alerts, failed sinks)."""
+    raising); `after_run` gets what that did (new alerts, failed sinks).
+
+    frontier (or `settings["TRENDCART_FRONTIER"]` / `["REDIS_URL"]`): a Redis URL whose queue and seen-set
+    this crawl shares with every other crawl given the same one (crawler/frontier.py); not with a job dir."""
     if not index and out is None:
         raise BadRequest("--no-index without --out would keep nothing")
     settings = dict(settings or {})
+    if frontier:
+        check_frontier_url(frontier)
+        settings["TRENDCART_FRONTIER"] = frontier
     job_dir = job_dir or (Path(settings.pop("JOBDIR")) if settings.get("JOBDIR") else None)
+    if job_dir is not None and (settings.get("TRENDCART_FRONTIER") or settings.get("REDIS_URL")):
+        raise BadRequest("--frontier keeps the queue in Redis: it does not combine with --job-dir")
     if job_dir is not None and job_dir.exists() and not job_dir.is_dir():
         raise BadInput(f"the job dir is not a folder: {job_dir}")
     result = run_spider(
