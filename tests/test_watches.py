@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -247,3 +248,41 @@ def test_a_live_watch_evaluates_every_few_minutes_and_at_its_end(spec):
     batches.tick()
     batches.close()  # the end of the watch: always
     assert batches.runs == 2 and len(seen) == 2
+
+
+@pytest.mark.elasticsearch
+def test_a_watch_on_an_elasticsearch_store(es_url, tmp_path, monkeypatch):
+    import uuid
+
+    monkeypatch.chdir(tmp_path)  # the watch file of a server's store is ./trendcart-data/watches.sqlite
+    monkeypatch.setenv("TRENDCART_ES_INDEX_PREFIX", f"h15a-{uuid.uuid4().hex[:10]}")
+    monkeypatch.setenv("TRENDCART_ES_OUTBOX", str(tmp_path / "outbox"))
+    spec = StoreSpec.parse(es_url)
+
+    def observe(*times: int) -> None:  # as a crawl does: its own store object, closed when done
+        store = spec.open()
+        for i in times:
+            store.upsert([video(n, t, views[i], (T0, T1, T2)[i], p) for n, (t, views, p) in SERIES.items()])
+        store.close()
+        # Other clients see a write after the index's refresh interval (about a second): wait for it.
+        reader, deadline = spec.open(), time.monotonic() + 60
+        now = (T0, T1, T2)[max(times)]
+        while time.monotonic() < deadline:
+            rows = TrendEngine(reader, now=now).trending(by="video", window="24h", limit=0).results
+            if len(rows) == len(SERIES) and reader.count() == len(SERIES):
+                snaps = reader.snapshots("tiktok:video:c", metric="views")
+                if len(snaps) == max(times) + 1:
+                    break
+            time.sleep(0.2)
+        reader.close()
+
+    observe(0, 1)
+    base = add_watch(spec, "lipstick", by="video", top=2, now=T1)["baseline"]
+    assert [r["id"] for r in base["rows"]] == ["tiktok:video:a", "tiktok:video:b"]
+    observe(2)
+    result = check_now(spec, crawl_health=False, now=T2)
+    assert [a.key for a in result.alerts] == ["watch:lipstick:tiktok:video:c"]
+    assert watch_book_path(spec).resolve() == tmp_path / "trendcart-data" / "watches.sqlite"
+    store = spec.open()
+    store.destroy()
+    store.close()
