@@ -180,7 +180,7 @@ def headers(metric: str) -> dict[str, str]:
         "currency": "Currency",
         "creator": "Creator",
         "score": "Trend score",
-        "velocity": f"{metric.capitalize()} per hour",
+        "velocity": f"{metric.replace('_', ' ').capitalize()} per hour",
         "growth_pct_day": "Growth % per day",
         "acceleration_pct": "Acceleration %",
         "basis": "Basis",
