@@ -807,7 +807,8 @@ class SqliteStore:
         if cached is not None:
             return VectorMatrix(cached[1], cached[0], seq)
         pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), dim)
+        # A bytearray, so that the matrix is writable (changes are applied in place, no copy).
+        matrix = np.frombuffer(bytearray().join(r[1] for r in rows), dtype="<f4").reshape(len(rows), dim)
         del rows
         if token is not None and len(pks) >= VECTOR_CACHE_MIN_ROWS:
             self._write_vector_cache(token, matrix, pks)
@@ -830,7 +831,8 @@ class SqliteStore:
         matrix_path, pks_path = paths
         try:
             pks = np.load(pks_path, allow_pickle=False)
-            matrix = np.asarray(np.load(matrix_path, mmap_mode="r", allow_pickle=False))
+            # Copy-on-write: a later change writes its row in place, copying only that page.
+            matrix = np.asarray(np.load(matrix_path, mmap_mode="c", allow_pickle=False))
         except (OSError, ValueError, EOFError):
             return None  # missing, unreadable or cut short: the blobs are the truth
         if (
