@@ -9,8 +9,11 @@ the score is computed only on a candidate set, and the answer is exact:
 - A tier picks a threshold `t` and the rows that match some set S with `bound(S) >= t` (an FTS5 expression
   of AND groups, used only as a row filter; the scoring MATCH stays the OR of every phrase, so scores are
   the unbounded query's own). Every row outside the tier scores below `t`.
-- If the tier's k-th best score is at least `t`, no row outside it can enter the top-k: done. Otherwise
-  the next, lower tier is tried, and at last every match is scored (the unbounded query).
+- The first tier is the narrowest that holds `limit` rows (probed with counts). If its k-th best score
+  is at least `t`, no row outside it can enter the top-k: done. Otherwise its k-th score, a real score
+  (so the true k-th is at least as high), is the threshold of a second, wider tier that holds the answer.
+- A single phrase, few matches, long queries, or tiers nearly as wide as every match: every match is
+  scored (the unbounded query).
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ MAX_GROUPS = 24
 # The first tier aims at this many estimated rows per wanted result (the phrases are not independent:
 # the estimate is rough, and a first tier with too few rows costs a second pass).
 FIRST_TIER_ROWS_PER_RESULT = 2
+# Thresholds probed with a row count before one is scored.
+MAX_PROBES = 3
 # A tier estimated to hold this share of every match is not worth its filter: every match is scored.
-WIDE_SHARE = 0.6
+WIDE_SHARE = 0.4
 # Scores are compared with this relative slack (FTS5 and Python compute the same logarithms in doubles).
 EPSILON = 1e-9
 
@@ -100,6 +105,10 @@ class Planner:
                 return self.sums[mask]
         return None
 
+    def lower_threshold(self, threshold: float) -> float | None:
+        """The next threshold below `threshold` (the next wider tier), or None."""
+        return max((s for s in self.sums.values() if s < threshold), default=None)
+
     def tier(self, threshold: float) -> Tier | None:
         """The rows that can score `threshold` or more, as an FTS5 filter; None when that is not much
         narrower than every match (then scoring every match is as cheap)."""
@@ -159,9 +168,27 @@ def bounded_top(
     if limit <= 0 or not 2 <= len(phrases) <= MAX_PLANNED_PHRASES:
         return run(None, limit)
     planner = Planner(phrases, [count_rows(p) for p in phrases], total_rows)
-    first = planner.first_threshold(FIRST_TIER_ROWS_PER_RESULT * limit) if planner.plannable() else None
-    tier = planner.tier(first) if first is not None else None
-    if tier is None:
+    if not planner.plannable():
+        return run(None, limit)
+    matching = count_rows(" OR ".join(planner.phrases))  # the phrases of one CJK run match the same rows
+    if matching <= DIRECT_ROWS:
+        return run(None, limit)
+    # Probe thresholds with counts (doclist merges, no scoring) until a tier holds `limit` rows: the
+    # estimate takes the phrases as independent, and words that go together (a CJK word's bigrams, a
+    # brand and its product) or never do (two languages) make it wrong.
+    threshold = planner.first_threshold(FIRST_TIER_ROWS_PER_RESULT * limit)
+    tier = None
+    for _ in range(MAX_PROBES):
+        tier = planner.tier(threshold) if threshold is not None else None
+        if tier is None:
+            return run(None, limit)
+        rows_in_tier = count_rows(tier.expression)
+        if rows_in_tier >= matching * WIDE_SHARE:
+            return run(None, limit)
+        if rows_in_tier >= limit:
+            break
+        threshold = planner.lower_threshold(tier.threshold)
+    else:
         return run(None, limit)
     rows = run(tier.expression, limit)
     if len(rows) < limit:

@@ -23,6 +23,9 @@ TERMS_CHUNK = 10_000  # ids per terms query, far below index.max_terms_count (65
 FUZZINESS = "AUTO:4,7"
 FUZZY_PREFIX_LENGTH = 1
 FUZZY_MAX_EXPANSIONS = 10  # variants per word (Lucene's default is 50): plurals and typos, not a thesaurus
+# A fuzzy match's score is scaled by this: it only finds what exact words miss (a fuzzy-only match ranks
+# below exact ones; an exact match's own score, the BM25F one both stores share, stays what decides).
+FUZZY_BOOST = 0.02
 # Unique sort keys for search_after: snapshots by (entity, metric, time), documents by id.
 SNAPSHOT_SORT = [{"entity_id": "asc"}, {"metric": "asc"}, {"observed_at": "asc"}]
 DOCS_SORT = [{"id": "asc"}]
@@ -73,18 +76,26 @@ def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
 
 
 def keyword_query(text: str, clauses: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """BM25 over the text fields with the shared field weights (textsearch.BM25_WEIGHTS). `match` queries
-    only (never query_string), so no user text is syntax. CJK runs are bigrams through the `cjk` analyzer; a
-    lone CJK character also searches the per-character `.std` sub-fields; Latin words match fuzzily (no
-    stemmer). None when the text has no word."""
+    """BM25 over the text fields with the shared field weights (textsearch.BM25_WEIGHTS), scored as the
+    SQLite store scores it: `combined_fields` is BM25F — one score per document over all fields, each
+    field's term frequency multiplied by its weight — which is what FTS5's bm25() with column weights
+    computes (docs/ELASTICSEARCH.md, "Ranking"). `match`-style queries only (never query_string), so no
+    user text is syntax. CJK runs are bigrams through the `cjk` analyzer.
+
+    Two fallbacks join it in a dis_max (a document counts its best clause, not their sum): a lone CJK
+    character searches the per-character `.std` sub-fields; Latin words match fuzzily (the node has no
+    stemmer, the SQLite store stems) at FUZZY_BOOST, so a fuzzy-only match ranks below the exact ones
+    and never changes their order. None when the text has no word."""
     terms = query_terms(text)
     if not terms:
         return None
     fields = [f"text.{name}^{BM25_WEIGHTS[name]}" for name in TEXT_FIELDS]
-    should: list[dict[str, Any]] = [
+    words = " ".join(terms)
+    clauses_any: list[dict[str, Any]] = [
+        {"combined_fields": {"query": words, "fields": fields, "operator": "or"}},
         {
             "multi_match": {
-                "query": " ".join(terms),
+                "query": words,
                 "fields": fields,
                 "type": "most_fields",
                 "operator": "or",
@@ -92,13 +103,14 @@ def keyword_query(text: str, clauses: list[dict[str, Any]]) -> dict[str, Any] | 
                 "prefix_length": FUZZY_PREFIX_LENGTH,
                 "max_expansions": FUZZY_MAX_EXPANSIONS,
                 "lenient": True,
+                "boost": FUZZY_BOOST,
             }
-        }
+        },
     ]
     singles = [t for t in terms if len(t) == 1 and is_cjk_run(t)]
     if singles:
         std_fields = [f"text.{name}.std^{BM25_WEIGHTS[name]}" for name in TEXT_FIELDS]
-        should.append(
+        clauses_any.append(
             {
                 "multi_match": {
                     "query": " ".join(singles),
@@ -108,7 +120,7 @@ def keyword_query(text: str, clauses: list[dict[str, Any]]) -> dict[str, Any] | 
                 }
             }
         )
-    return {"bool": {"should": should, "minimum_should_match": 1, "filter": clauses}}
+    return {"bool": {"must": [{"dis_max": {"queries": clauses_any, "tie_breaker": 0.0}}], "filter": clauses}}
 
 
 def knn_query(unit: np.ndarray, clauses: list[dict[str, Any]], k: int) -> dict[str, Any]:
