@@ -99,3 +99,16 @@ def test_demo_end_to_end(tmp_path, monkeypatch, embedder):
     assert trending.exit_code == ExitCode.OK, trending.output
     assert trending.stderr.count("the demo's clock") == 1 and summary["crawl"]["base"] in trending.stderr
     assert "try next" in result.stderr and "--now" not in result.stderr.split("try next")[1].split("\n")[4]
+    # ... and so does every command the demo suggests, as it prints it (report's relative path: in tmp_path)
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    suggested = [
+        shlex.split(line)[1:]
+        for line in result.stderr.split("try next")[1].splitlines()
+        if line.strip().startswith("trendcart ")
+    ]
+    assert len(suggested) == 5
+    for argv in suggested:
+        ran = CliRunner().invoke(app, argv)
+        assert ran.exit_code == ExitCode.OK, (argv, ran.output)

@@ -327,11 +327,12 @@ def crawls_line(crawls: dict[str, Any] | None) -> str:
 
 
 def crawl_headline(result: CrawlResult) -> str:
-    indexed = f"; {result.indexed} indexed into {result.store}" if result.indexed is not None else ""
+    indexed = f"; {count(result.indexed)} indexed into {result.store}" if result.indexed is not None else ""
     stopped = " (interrupted)" if result.interrupted else ""
     return (
-        f"crawl {result.spider}{stopped}: {result.items_total} items, {result.errors_total} errors, "
-        f"{result.blocked_total} blocked pages, {result.pages} pages in {result.elapsed_s:.1f} s{indexed}"
+        f"crawl {result.spider}{stopped}: {count(result.items_total)} items, {count(result.errors_total)} errors, "
+        f"{count(result.blocked_total)} blocked pages, {count(result.pages)} pages in {result.elapsed_s:.1f} s"
+        f"{indexed}"
     )
 
 
@@ -351,8 +352,8 @@ def crawl_note(result: CrawlResult) -> str | None:
 
 def crawl_progress(result: CrawlResult) -> str:
     """The live progress line of a running crawl."""
-    counts = f"{result.items_total} items · {result.errors_total} errors · {result.blocked_total} blocked"
-    return f"crawl {result.spider}: {result.pages} pages · {counts}"
+    counts = f"{count(result.items_total)} items · {count(result.errors_total)} errors"
+    return f"crawl {result.spider}: {count(result.pages)} pages · {counts} · {count(result.blocked_total)} blocked"
 
 
 def crawl_table(result: CrawlResult) -> TableView:
@@ -371,9 +372,9 @@ def index_lines(files: list[dict[str, Any]], shown_errors: int) -> list[str]:
     lines = []
     for entry in files:
         lines.append(
-            f"{entry['path']}: {entry['added']} added, {entry['updated']} updated "
-            f"({entry['unchanged_text']} with unchanged text, {entry['embedded']} embedded), "
-            f"{entry['skipped_invalid']} invalid, {entry['seconds']:.1f} s"
+            f"{entry['path']}: {count(entry['added'])} added, {count(entry['updated'])} updated "
+            f"({count(entry['unchanged_text'])} with unchanged text, {count(entry['embedded'])} embedded), "
+            f"{count(entry['skipped_invalid'])} invalid, {entry['seconds']:.1f} s"
         )
         lines += [f"  {entry['path']}:{e['line']}: {e['reason']}" for e in entry["errors"][:shown_errors]]
         if entry["skipped_invalid"] > shown_errors:
