@@ -23,9 +23,11 @@ ANN_MIN_VECTORS = 100_000
 # TRENDCART_ANN: auto (default: by ANN_MIN_VECTORS, or wherever an index file already exists), on, off.
 ANN_ENV = "TRENDCART_ANN"
 ANN_MODES = ("auto", "on", "off")
-# Graph parameters (usearch defaults are 16/128/64): measured in bench/bench_ann.py for Recall@10 >= 0.95.
+# Graph parameters (usearch defaults are 16/128/64). Build CPU per vector (20k clustered 512-d, rescored
+# Recall@10): expansion_add 128: 0.88 ms, 1.000; 64: 0.48 ms, 0.999; 32: 0.20 ms, 0.998 (docs/SCALING.md).
+# 64 keeps a 1M build near 8-13 CPU-minutes (under 10 min on 2 free cores) with recall to spare.
 CONNECTIVITY = 16
-EXPANSION_ADD = 128
+EXPANSION_ADD = 64
 EXPANSION_SEARCH = 128
 # Vectors in the graph as float16: half the memory of float32 with the same recall (int8 lost recall on
 # 512-d unit vectors, whose components are ~0.04); the scores that rank are exact (the caller rescores).
