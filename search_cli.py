@@ -37,6 +37,7 @@ from indexer.cli.common import (
 )
 from indexer.cli.live import live_app
 from indexer.cli.products import creator_app, product_app
+from indexer.cli.serve import serve
 from indexer.cli.watch import health_command, say_after_run, watch_app
 from indexer.models import DEFAULT
 from indexer.store import HasOutbox, Reindexable, SearchMode
@@ -67,6 +68,7 @@ app.add_typer(creator_app, name="creator")
 app.add_typer(live_app, name="live", rich_help_panel=None)
 app.add_typer(watch_app, name="watch")
 app.command("health")(health_command)
+app.command("serve")(handled(serve))
 
 
 @app.callback()
@@ -229,9 +231,14 @@ def search(
         has_products=has_products,
         creator=creator,
     )
-    hits = search_store(
-        spec(), query, mode, filters, limit, model_name=state.model, min_similarity=min_similarity
-    )
+    if server := os.environ.get("TRENDCART_SERVER"):  # a running `trendcart serve`: its model is warm
+        from indexer.server.client import search_remote
+
+        hits = search_remote(server, query, mode, filters, limit, min_similarity)
+    else:
+        hits = search_store(
+            spec(), query, mode, filters, limit, model_name=state.model, min_similarity=min_similarity
+        )
     if output is OutputFormat.table and not hits:
         err.print("no results")
     rows = hit_rows(hits)

@@ -1,0 +1,95 @@
+"""What one server process serves and how: the store, the model, the bind address, the token, the limits."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexer.stores import StoreSpec
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+# A watch is a few short strings: 16 KiB is far more than any body the API takes, small enough to refuse floods.
+MAX_BODY_BYTES = 16 * 1024
+# A query string of a search or a ranking: 4 KiB of URL holds every option with room to spare.
+MAX_URL_BYTES = 4 * 1024
+# A search text: longer ones are not queries (the CLI takes any; the server bounds what it embeds).
+MAX_QUERY_CHARS = 500
+# Hits or rows one request may ask for (the CLI's --limit maximum).
+MAX_LIMIT = 1000
+TOKEN_ENV = "TRENDCART_TOKEN"
+
+
+class BindRefused(ValueError):
+    """Binding beyond the loopback interface without a token: anyone on the network could read and write."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and `localhost`."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """BindRefused when `host` is not a loopback address and there is no token."""
+    if not is_loopback(host) and not token:
+        raise BindRefused(
+            f"refusing to bind {host}: beyond 127.0.0.1 the server needs a token "
+            f"(--token or {TOKEN_ENV}); clients send it as 'Authorization: Bearer TOKEN'"
+        )
+
+
+class ModelHolder:
+    """The one embedder of the process, built at the first request that needs it (or at start-up)."""
+
+    def __init__(self, model_name: str | None, embedder: Any = None) -> None:
+        self.model_name = model_name
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._use = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._embedder is not None
+
+    def get(self) -> Any:
+        """The embedder, loaded on the first call (once, whichever thread asks first)."""
+        with self._lock:
+            if self._embedder is None:
+                from indexer.embedder import Embedder
+
+                embedder = Embedder(self.model_name)
+                embedder.model  # noqa: B018 - load now, under the lock, once
+                self._embedder = embedder
+            return self._embedder
+
+    @contextmanager
+    def using(self) -> Iterator[Any]:
+        """The embedder for one request's work: one request embeds at a time (the model is not shared
+        between threads; a query embeds in milliseconds, so requests queue briefly)."""
+        embedder = self.get()
+        with self._use:
+            yield embedder
+
+
+@dataclass
+class ServerConfig:
+    """One server: `spec` its store; `token` guards writes always, and every request when `public`."""
+
+    spec: StoreSpec
+    model_name: str | None = None
+    host: str = DEFAULT_HOST
+    token: str | None = None
+    models: ModelHolder = field(default_factory=lambda: ModelHolder(None))
+
+    @property
+    def public(self) -> bool:
+        return not is_loopback(self.host)

@@ -1,0 +1,86 @@
+"""A small real store for the server's tests and screenshots: products on two platforms, videos, a live room."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from indexer.ingest import Ingestor
+from indexer.sqlite_store import SqliteStore
+from indexer.workflows.clock import record_demo_clock
+
+# The store's clock: its last observation; tests pass it as `now`.
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+STEPS = 6  # observations per document, 4 h apart
+STEP = timedelta(hours=4)
+# A scraped title with markup in it: the dashboard must show it as text.
+HOSTILE = '<script>alert("x")</script> Blender <b>bold</b>'
+
+
+def iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _product(pid: str, title: str, at: datetime, sales: int, price: float, currency: str) -> dict[str, Any]:
+    return {
+        "id": pid, "kind": "product", "platform": pid.split(":")[0], "url": f"https://shop.example/{pid.split(':')[-1]}",
+        "title": title, "price": price, "currency": currency, "shop": "Hommly", "metrics": {"sales": sales},
+        "observed_at": iso(at),
+    }  # fmt: skip
+
+
+def _video(vid: str, title: str, at: datetime, views: int, product: dict[str, Any], creator: str) -> dict:
+    platform = vid.split(":")[0]
+    return {
+        "id": vid, "kind": "video", "platform": platform, "url": f"https://{platform}.example/{vid}",
+        "title": title, "creator": {"id": f"{platform}:creator:{creator}", "name": creator, "followers": 2_000_000},
+        "metrics": {"views": views, "likes": views // 20}, "products": [product], "observed_at": iso(at),
+        "published_at": iso(NOW - STEPS * STEP),
+    }  # fmt: skip
+
+
+def _live(at: datetime, viewers: int, views: int) -> dict[str, Any]:
+    return {
+        "id": "douyin:live:room1", "kind": "live", "platform": "douyin", "title": "年货节直播 portable blender sale",
+        "url": "https://live.douyin.com/room1", "creator": {"id": "douyin:creator:s1", "name": "主播小王"},
+        "published_at": iso(NOW - STEPS * STEP), "observed_at": iso(at),
+        "live": {"status": "live", "started_at": iso(NOW - STEPS * STEP), "ended_at": None},
+        "metrics": {"viewers": viewers, "views": views},
+    }  # fmt: skip
+
+
+def documents() -> list[dict[str, Any]]:
+    """Every observation, oldest first."""
+    docs = []
+    for i in range(STEPS):
+        at = NOW - (STEPS - 1 - i) * STEP
+        tk = _product(
+            "tiktok:product:555", "Hommly Portable Blender Cup 380ml", at, 100 + 90 * i, 12.99, "USD"
+        )
+        dy = _product(
+            "douyin:product:777", "Hommly 便携榨汁杯 Portable Blender 380ml", at, 50 + 40 * i, 89.0, "CNY"
+        )
+        lamp = _product("douyin:product:888", HOSTILE, at, 10 + i, 169.0, "CNY")
+        docs += [tk, dy, lamp]
+        docs.append(
+            _video("tiktok:video:t1", "Portable blender review", at, 1_000 * (i + 1) ** 3, tk, "lily")
+        )
+        docs.append(_video("douyin:video:d1", "便携榨汁杯 测评", at, 800 * (i + 1) ** 2, dy, "小美"))
+        docs.append(_video("douyin:video:d2", f"{HOSTILE} unboxing", at, 300 * (i + 1), lamp, "lampshop"))
+        docs.append(_live(at, (3_000, 8_500, 12_000, 26_000, 18_000, 9_000)[i], 10_000 * (i + 1)))
+    return docs
+
+
+def build_store(path: Path, embedder: Any) -> Path:
+    """Index every observation into a new SQLite store at `path` with `embedder`'s vectors."""
+    store = SqliteStore(path)
+    try:
+        ingest = Ingestor(store, embedder, 64)
+        for doc in documents():
+            assert ingest.add(doc), doc
+        ingest.close()
+        record_demo_clock(store, iso(NOW))  # the pages' default clock is the store's, as for a demo store
+    finally:
+        store.close()
+    return path
