@@ -122,7 +122,7 @@ def crawl_once(crawlers: int, args: argparse.Namespace, frontier: str, tmp: Path
                     *cmd,
                     "-a",
                     f"urls={site.url(f'/r/index.html?c={n}')}",
-                    "-o",
+                    "-O",  # overwrite: -o appends, and every round writes the same file names
                     str(tmp / f"items-{crawlers}-{n}.jsonl"),
                 ],
                 cwd=REPO,
