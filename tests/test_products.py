@@ -345,6 +345,11 @@ def test_mentions_are_counted_in_fact_apart_from_links(cli, tmp_path, embedder):
     (content,) = mentioned["content"]
     assert content["id"] == "youtube:video:hype" and content["via"] == "mention" and content["gain"] == 2_000
     assert 0.3 <= content["confidence"] <= 1.0 and "without linking" in mentioned["rule"]
+    table = cli("--store", tmp_path / "m.db", "product", "show", "douyin:product:777", "--now", T2)
+    assert (
+        table.exit_code == ExitCode.OK
+        and "from 1 video(s)/live(s) that name it without a link" in table.stdout
+    )
     # trending: the same blocks with --mentions, none without it (the model is not loaded then)
     args = ["--store", tmp_path / "m.db", "trending", "--window", "2d", "--now", T2, "--json"]
     ranked = cli(*args, "--mentions")

@@ -502,6 +502,12 @@ def fact_lines(fact: dict[str, Any] | None) -> list[str]:
     c = fact["campaign"]
     names = ", ".join(c["campaigns"]) or "none"
     shown.append(f"  campaign {formatting.share(c['share'] or 0):>7}  {names}  ({c['rule']})")
+    m = fact.get("mentions")
+    if m and m.get("total"):  # content naming it unlinked: apart, never inside the shares above
+        shown.append(
+            f"  mentions: {count(m['total'])} {fact['metric']} more from {len(m['content'])} video(s)/live(s) "
+            "that name it without a link (not in the shares above)"
+        )
     return shown
 
 
