@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from indexer.products import ProductNotFound
 from indexer.server import api, pages
 from indexer.server.config import ServerConfig
 from indexer.server.security import GuardMiddleware
@@ -25,6 +26,9 @@ STATUS_OF_EXIT = {
     ExitCode.STORE: 503,
     ExitCode.ERROR: 500,
 }
+
+# Store errors that name nothing found (the CLI's exit 3), answered 404 rather than 503 (store unavailable).
+NOT_FOUND: tuple[type[Exception], ...] = (ProductNotFound,)
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -59,7 +63,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         return _error(422, "; ".join(reasons) or "invalid request")
 
     async def refused(request: Request, exc: Exception) -> JSONResponse:
-        status = STATUS_OF_EXIT.get(exit_code_for(exc), 500)
+        status = 404 if isinstance(exc, NOT_FOUND) else STATUS_OF_EXIT.get(exit_code_for(exc), 500)
         if status == 500:
             return await unexpected(request, exc)
         return _error(status, str(exc))
