@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,13 +14,10 @@ from crawler.items import check_item
 from indexer.embedder import Embedder, document_text, embedder_for
 from indexer.store import InvalidDocument, ModelMismatch, Store, StoreError, StoreUnavailable, UpsertResult
 
-# Documents embedded and written per batch. A batch is embedded in a worker thread while the one before it
-# is written (and the lines of the next one are read and checked), so the store's work (~0.2 ms a document
-# on 2 cores) hides behind the encoder's (1.3 ms, USE) except for the last batch: smaller batches hide more
-# of it. 128: the 210-document relevance set is two batches; USE embeds without padding, so a smaller
-# call costs it nothing, and for MiniLM (padding within 32-text batches, sorted by length per call) 128
-# texts already sort well (bench/bench_relevance.py "Speed").
-DEFAULT_INGEST_BATCH = 128
+# Documents embedded and written per batch. Larger batches let sentence-transformers sort more texts by
+# length (less padding): measured on 2 cores, 1200 docs in batches of 256 took 7% longer to embed than in
+# one call; 512 keeps a batch near 4-5 s of 2-core encoding, so progress still moves.
+DEFAULT_INGEST_BATCH = 512
 # Reasons kept in a report: enough to fix a feed, not a second copy of a broken file in memory.
 MAX_REPORTED_ERRORS = 1000
 
@@ -73,11 +68,7 @@ def validate(doc: Any, now: datetime | None = None) -> dict[str, Any]:
 class Ingestor:
     """Validate, embed (only texts the store has not embedded with this model), write in batches.
 
-    With `pipeline=True` (ingest_jsonl) a full batch is embedded in one worker thread while the batch
-    before it is written: `add` then returns with up to two batches unwritten (`pending` counts them).
-    Without it (the crawl's IndexPipeline, live watch: what is added is stored batch by batch) a full
-    batch is embedded and written before `add` returns. Every store call happens in the caller's thread;
-    `flush` and `close` write everything. `embedder=None` indexes for keyword search only."""
+    `embedder=None` indexes for keyword search only."""
 
     def __init__(
         self,
@@ -85,17 +76,13 @@ class Ingestor:
         embedder: Embedder | None,
         batch_size: int = DEFAULT_INGEST_BATCH,
         on_flush: Callable[[int], None] | None = None,
-        pipeline: bool = False,
     ) -> None:
         self.store = store
-        self.pipeline = pipeline
         self.embedder = embedder
         self.batch_size = max(1, int(batch_size))
         self.on_flush = on_flush
         self.report = IngestReport()
         self._pending: list[tuple[int, dict[str, Any]]] = []  # (line number or 0, canonical document)
-        self._inflight: _Batch | None = None  # handed to the worker, not written yet
-        self._worker: ThreadPoolExecutor | None = None
         self._model_checked = False
         self._started = time.perf_counter()
         # The store's own model unless one was chosen; ModelMismatch before loading anything otherwise.
@@ -103,8 +90,8 @@ class Ingestor:
 
     @property
     def pending(self) -> int:
-        """Documents accepted and not written yet (queued, or being embedded)."""
-        return len(self._pending) + (len(self._inflight.items) if self._inflight is not None else 0)
+        """Documents queued for the next flush."""
+        return len(self._pending)
 
     def add(self, doc: Any, line: int | None = None) -> bool:
         """Queue one item (a dict in the JSON form); False (and an error in the report) if invalid."""
@@ -115,9 +102,7 @@ class Ingestor:
             return False
         self._pending.append((line or 0, data))
         if len(self._pending) >= self.batch_size:
-            self._dispatch()
-            if not self.pipeline:
-                self._write_inflight()
+            self.flush()
         return True
 
     def add_error(self, line: int, reason: str) -> None:
@@ -127,55 +112,23 @@ class Ingestor:
             self.report.errors.append((line, reason))
 
     def flush(self) -> None:
-        """Embed and write every queued document; a document the store refuses is reported by its line and
+        """Embed and write the queued documents; a document the store refuses is reported by its line and
         skipped, the rest of its batch is written. StoreError when the store itself fails."""
-        self._dispatch()
-        self._write_inflight()
-
-    def _dispatch(self) -> None:
-        """Hand the queued documents to the worker, then write the batch before them while it embeds."""
-        items, self._pending = self._pending, []
-        if not items:
+        batch, self._pending = self._pending, []
+        if not batch:
             return
-        if self._inflight is not None and self._inflight.ids & {doc["id"] for _, doc in items}:
-            # A document of the unwritten batch again: write that one first, so that the store's text
-            # hashes (skip-unchanged) already know it.
-            self._write_inflight()
+        docs = [doc for _, doc in batch]
+        vectors, hashes = self._embed(docs)
         try:
-            batch = self._prepare(items)
-        except BaseException:
-            self._abandon()
-            raise
-        self._write_inflight()
-        self._inflight = batch
-
-    def _write_inflight(self) -> None:
-        batch, self._inflight = self._inflight, None
-        if batch is None:
-            return
-        try:
-            vectors = batch.vectors()
-        except BaseException:
-            self._abandon()
-            raise
-        docs = [doc for _, doc in batch.items]
-        try:
-            result = self.store.upsert(docs, vectors, batch.hashes)
+            result = self.store.upsert(docs, vectors, hashes)
         except (StoreUnavailable, ModelMismatch):
             raise
         except (StoreError, *DOCUMENT_ERRORS):
-            result = self._upsert_one_by_one(batch.items, vectors, batch.hashes)
+            result = self._upsert_one_by_one(batch, vectors, hashes)
         self.report.added += result.added
         self.report.updated += result.updated
         if self.on_flush is not None:
             self.on_flush(len(docs))
-
-    def _abandon(self) -> None:
-        """After an error: nothing stays in flight (the worker finishes what it embeds, unused)."""
-        self._inflight = None
-        if self._worker is not None:
-            self._worker.shutdown(wait=False)
-            self._worker = None
 
     def _upsert_one_by_one(
         self,
@@ -199,71 +152,38 @@ class Ingestor:
             total.updated += one.updated
         return total
 
-    def _prepare(self, items: list[tuple[int, dict[str, Any]]]) -> _Batch:
-        """Text hashes, the store's known ones (skip-unchanged), and the worker started on the new texts
-        (each new text once); a batch without an embedder has neither vectors nor hashes."""
-        docs = [doc for _, doc in items]
-        if self.embedder is None:
-            return _Batch(items, None, None, [], [])
-        texts = [document_text(d) for d in docs]
-        hashes: list[str | None] = [self.embedder.text_hash(t) for t in texts]
-        known = self.store.known_hashes([d["id"] for d in docs])
-        todo: dict[str, int] = {}  # text hash -> index into `texts`, each new text embedded once
-        changed = [known.get(doc["id"]) != text_hash for doc, text_hash in zip(docs, hashes, strict=False)]
-        for i, text_hash in enumerate(hashes):
-            if changed[i]:
-                todo.setdefault(text_hash, i)
-            else:
-                self.report.unchanged_text += 1
-        embedding: Future | None = None
-        if todo:
-            if not self._model_checked:
-                self.store.set_model(self.embedder.model_name, self.embedder.dim)
-                self._model_checked = True
-            if self._worker is None:
-                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trendcart-embed")
-            embedding = self._worker.submit(self.embedder.embed_documents, [texts[i] for i in todo.values()])
-            self.report.embedded += len(todo)
-        return _Batch(items, hashes, embedding, list(todo), changed)
+    def _embed(self, docs: list[dict[str, Any]]) -> tuple[list[Any] | None, list[str | None] | None]:
+        """Vectors (None where the store already holds this text's) and text hashes; (None, None) without
+        an embedder."""
+        vectors: list[Any] | None = None
+        hashes: list[str | None] | None = None
+        if self.embedder is not None:
+            texts = [document_text(d) for d in docs]
+            hashes = [self.embedder.text_hash(t) for t in texts]
+            known = self.store.known_hashes([d["id"] for d in docs])
+            todo: dict[str, int] = {}  # text hash -> index into `texts`, each new text embedded once
+            for i, (doc, text_hash) in enumerate(zip(docs, hashes, strict=False)):
+                if known.get(doc["id"]) == text_hash:
+                    self.report.unchanged_text += 1
+                else:
+                    todo.setdefault(text_hash, i)
+            vectors = [None] * len(docs)
+            if todo:
+                if not self._model_checked:
+                    self.store.set_model(self.embedder.model_name, self.embedder.dim)
+                    self._model_checked = True
+                embedded = self.embedder.embed_documents([texts[i] for i in todo.values()])
+                self.report.embedded += len(todo)
+                by_hash = dict(zip(todo.keys(), embedded, strict=False))
+                for i, (doc, text_hash) in enumerate(zip(docs, hashes, strict=False)):
+                    if known.get(doc["id"]) != text_hash:
+                        vectors[i] = by_hash[text_hash]
+        return vectors, hashes
 
     def close(self) -> IngestReport:
         self.flush()
-        if self._worker is not None:
-            self._worker.shutdown()
-            self._worker = None
         self.report.seconds = time.perf_counter() - self._started
         return self.report
-
-
-class _Batch:
-    """Documents handed to the worker: their text hashes and the embedding under way."""
-
-    def __init__(
-        self,
-        items: list[tuple[int, dict[str, Any]]],
-        hashes: list[str | None] | None,
-        embedding: Future | None,
-        embedded: list[str],
-        changed: list[bool],
-    ) -> None:
-        self.items, self.hashes, self._embedding = items, hashes, embedding
-        self._embedded = embedded  # the text hashes sent to the worker, in its order
-        self._changed = changed  # per document: its text is not the one the store holds
-        self.ids = {doc["id"] for _, doc in items}
-
-    def vectors(self) -> list[Any] | None:
-        """The vector of each document (None where the store already holds its text's): waits for the
-        worker, and raises what embedding raised."""
-        if self.hashes is None:
-            return None
-        vectors: list[Any] = [None] * len(self.items)
-        if self._embedding is None:
-            return vectors
-        by_hash = dict(zip(self._embedded, self._embedding.result(), strict=False))
-        for i, text_hash in enumerate(self.hashes):
-            if self._changed[i]:
-                vectors[i] = by_hash[text_hash]
-        return vectors
 
 
 def ingest_jsonl(
@@ -278,22 +198,13 @@ def ingest_jsonl(
     Raises OSError when the file cannot be read, StoreError when the store refuses."""
     path = Path(path)
     total = path.stat().st_size
-    done = 0  # bytes read so far
-    # (documents accepted so far, bytes read by then): a batch's bytes are reported when it is written, not
-    # when it is read (the reader runs a batch or two ahead of the writes), so the bar tracks real work.
-    marks: deque[tuple[int, int]] = deque()
-    written = 0
+    done = 0  # bytes read so far; reported when their batch is written, so the bar tracks real work
 
-    def on_flush(count: int) -> None:
-        nonlocal written
-        written += count
-        reached = None
-        while marks and marks[0][0] <= written:
-            reached = marks.popleft()[1]
-        if progress is not None and reached is not None:
-            progress(reached, total)
+    def on_flush(_: int) -> None:
+        if progress is not None:
+            progress(done, total)
 
-    ingestor = Ingestor(store, embedder, batch_size, on_flush=on_flush, pipeline=True)
+    ingestor = Ingestor(store, embedder, batch_size, on_flush=on_flush)
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             done += len(raw)
@@ -305,8 +216,7 @@ def ingest_jsonl(
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 ingestor.add_error(number, f"invalid JSON: {exc}")
                 continue
-            if ingestor.add(doc, line=number):
-                marks.append((written + ingestor.pending, done))
+            ingestor.add(doc, line=number)
     report = ingestor.close()
     if progress is not None:
         progress(total, total)

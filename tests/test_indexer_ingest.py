@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -249,98 +248,3 @@ def test_a_full_disk_stops_the_ingest_with_its_reason_and_keeps_what_was_written
         ingest_jsonl(write_jsonl(tmp_path / "big.jsonl", big), store, None, batch_size=50)
     assert "rollback" not in str(excinfo.value)
     assert store.count() == before
-
-
-# -- the pipeline: batch n+1 is embedded while batch n is written (session 3, issue 11 item 6) -----------
-# A generous deadline, not a timing: the test waits this long only when the pipeline is broken.
-PIPELINE_DEADLINE_S = 120
-
-
-class GatedStore(SqliteStore):
-    """A real store whose first upsert waits until the embedder has started on the next batch, and which
-    records the thread of every call."""
-
-    def __init__(self, path, next_batch_started: threading.Event) -> None:
-        super().__init__(path)
-        self.next_batch_started = next_batch_started
-        self.upsert_threads: list[str] = []
-        self.overlapped: list[bool] = []
-
-    def upsert(self, docs, vectors=None, text_hashes=None):
-        self.upsert_threads.append(threading.current_thread().name)
-        if not self.overlapped:
-            self.overlapped.append(self.next_batch_started.wait(PIPELINE_DEADLINE_S))
-        return super().upsert(docs, vectors, text_hashes)
-
-
-class ThreadRecordingEmbedder(CountingEmbedder):
-    def __init__(self, base: Embedder, started: threading.Event) -> None:
-        super().__init__(base)
-        self.started = started
-        self.threads: list[str] = []
-
-    def embed_documents(self, texts):
-        self.threads.append(threading.current_thread().name)
-        if len(self.calls) == 1:  # the second batch
-            self.started.set()
-        return super().embed_documents(texts)
-
-
-def test_the_next_batch_is_embedded_while_the_one_before_is_written(tmp_path, embedder):
-    started = threading.Event()
-    store = GatedStore(tmp_path / "p.db", started)
-    recording = ThreadRecordingEmbedder(embedder, started)
-    docs = [make_doc(f"v{i}", title=f"口红 推荐 {i}") for i in range(6)]
-    report = ingest_jsonl(write_jsonl(tmp_path / "a.jsonl", docs), store, recording, batch_size=3)
-    assert store.overlapped == [True]  # batch 2 was being embedded while batch 1 was written
-    assert (report.added, report.embedded) == (6, 6) and recording.calls == [3, 3]
-    caller = threading.current_thread().name
-    assert set(store.upsert_threads) == {caller}  # every store call in the caller's thread
-    assert caller not in recording.threads
-    assert len(store.known_hashes([d["id"] for d in docs])) == 6
-    store.close()
-
-
-def test_pending_counts_the_batch_being_embedded_and_flush_writes_it(store, embedder):
-    ingestor = Ingestor(store, embedder, batch_size=2, pipeline=True)
-    for i in range(3):
-        ingestor.add(make_doc(f"v{i}", title=f"零食 {i}"))
-    assert ingestor.pending == 3 and store.count() == 0  # batch 1 handed off, not written; one queued
-    ingestor.flush()
-    assert ingestor.pending == 0 and store.count() == 3
-
-
-def test_a_document_of_the_unwritten_batch_again_is_not_embedded_twice(store, embedder):
-    counting = CountingEmbedder(embedder)
-    ingestor = Ingestor(store, counting, batch_size=2, pipeline=True)
-    for doc in (
-        make_doc("a", title="同样的字"),
-        make_doc("b", title="别的"),
-        make_doc("a", title="同样的字"),
-    ):
-        ingestor.add(doc)
-    report = ingestor.close()
-    assert sum(counting.calls) == 2 and report.unchanged_text == 1 and report.embedded == 2
-
-
-class FailingEmbedder(CountingEmbedder):
-    def embed_documents(self, texts):
-        raise RuntimeError("encoder broke")
-
-
-def test_without_the_pipeline_a_full_batch_is_written_before_add_returns(store, embedder):
-    ingestor = Ingestor(store, embedder, batch_size=2)
-    for i in range(3):
-        ingestor.add(make_doc(f"v{i}", title=f"零食 {i}"))
-    assert store.count() == 2 and ingestor.pending == 1
-    ingestor.close()
-    assert store.count() == 3
-
-
-def test_an_embedding_error_reaches_the_caller_and_nothing_is_written(store, embedder):
-    ingestor = Ingestor(store, FailingEmbedder(embedder), batch_size=2, pipeline=True)
-    with pytest.raises(RuntimeError, match="encoder broke"):
-        for i in range(4):
-            ingestor.add(make_doc(f"v{i}"))
-        ingestor.close()
-    assert store.count() == 0
