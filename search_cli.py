@@ -123,7 +123,7 @@ def index(
     fmt: FormatOption = None,
     as_json: JsonAlias = False,
     batch_size: Optional[int] = typer.Option(
-        None, "--batch-size", min=1, help="Documents embedded and written per batch (default 128)."
+        None, "--batch-size", min=1, help="Documents embedded and written per batch (default 512)."
     ),
 ) -> None:
     """Index JSONL items into the store: embed new or changed text only, keep every metric observation.
