@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -161,20 +160,3 @@ def test_scraped_markup_shows_as_text_in_the_browser(served):
             assert page.locator("main b").count() == 0 and dialogs == []
         finally:
             browser.close()
-
-
-if __name__ == "__main__":  # tools: regenerate docs/img/dashboard-*.png from a fresh small store
-    import tempfile
-
-    from indexer.embedder import Embedder
-
-    with tempfile.TemporaryDirectory() as tmp:
-        store = build_store(Path(tmp) / "s.db", Embedder())
-        child, base = start_serve(store, Path(tmp) / "serve.log")
-        try:
-            for s in shoot(base, ROOT / "docs" / "img"):
-                print(s["file"].relative_to(ROOT), colours(s["file"]), s["problems"] or "")
-        finally:
-            child.terminate()
-            child.wait(timeout=60)
-    shutil.rmtree(Path(tmp), ignore_errors=True)
