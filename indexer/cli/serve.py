@@ -42,7 +42,7 @@ def serve(
     except BindRefused as exc:
         fail(str(exc), ExitCode.USAGE)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    models = ModelHolder(state.model)
+    models = ModelHolder(state.model, spec=spec())
     if load_model:
         say("loading the model…")
         models.get()

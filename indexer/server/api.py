@@ -104,14 +104,23 @@ def trending_json(
     listings: bool = False,
 ) -> dict[str, Any]:
     """`trendcart trending --json` (the dashboard's first page too)."""
+    from indexer.server.cache import store_version
+    from indexer.workflows.products import book_path
     from indexer.workflows.queries import rank_trending
 
     when = as_of(config, now)
+    if not now:  # the clock: to the minute, so that reloads within it share one ranking
+        when = when.replace(second=0, microsecond=0)
     args = (config.spec, by, window, metric, limit, platform, when, config.model_name, query)
-    if not query:
-        return rank_trending(*args, listings=listings).to_json()
-    with config.models.using() as embedder:
-        return rank_trending(*args, embedder, listings=listings).to_json()
+
+    def compute() -> dict[str, Any]:
+        if not query:
+            return rank_trending(*args, listings=listings).to_json()
+        with config.models.using() as embedder:
+            return rank_trending(*args, embedder, listings=listings).to_json()
+
+    version = store_version(config.spec, (book_path(config.spec),))
+    return config.rankings.get((*args[1:], listings), version, compute)
 
 
 @router.get("/trending")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexer.server.cache import ResultCache
 from indexer.stores import StoreSpec
 
 DEFAULT_HOST = "127.0.0.1"
@@ -22,6 +24,8 @@ MAX_QUERY_CHARS = 500
 # Hits or rows one request may ask for (the CLI's --limit maximum).
 MAX_LIMIT = 1000
 TOKEN_ENV = "TRENDCART_TOKEN"
+# Query vectors remembered by the server (512 floats each: 1024 of them are 2 MiB).
+QUERY_CACHE_SIZE = 1024
 
 
 class BindRefused(ValueError):
@@ -47,12 +51,38 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
-class ModelHolder:
-    """The one embedder of the process, built at the first request that needs it (or at start-up)."""
+class QueryCache:
+    """An embedder whose query vectors are remembered (LRU, QUERY_CACHE_SIZE texts): the dashboard and API
+    ask the same few queries again and again; everything else is the wrapped embedder's."""
 
-    def __init__(self, model_name: str | None, embedder: Any = None) -> None:
-        self.model_name = model_name
+    def __init__(self, embedder: Any, size: int = QUERY_CACHE_SIZE) -> None:
         self._embedder = embedder
+        self._size = size
+        self._vectors: OrderedDict[str, Any] = OrderedDict()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+    def embed_query(self, text: str) -> Any:
+        found = self._vectors.get(text)
+        if found is None:
+            found = self._embedder.embed_query(text)
+            self._vectors[text] = found
+            if len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        else:
+            self._vectors.move_to_end(text)
+        return found
+
+
+class ModelHolder:
+    """The one embedder of the process, built at the first request that needs it (or at start-up), on
+    the store's own model when none was chosen (as the CLI's embedder_for does, but once, not per request)."""
+
+    def __init__(self, model_name: str | None, embedder: Any = None, spec: StoreSpec | None = None) -> None:
+        self.model_name = model_name
+        self.spec = spec
+        self._embedder = QueryCache(embedder) if embedder is not None else None
         self._lock = threading.Lock()
         self._use = threading.Lock()
 
@@ -64,17 +94,23 @@ class ModelHolder:
         """The embedder, loaded on the first call (once, whichever thread asks first)."""
         with self._lock:
             if self._embedder is None:
-                from indexer.embedder import Embedder
+                from indexer.embedder import Embedder, embedder_for
 
                 embedder = Embedder(self.model_name)
+                if self.spec is not None and self.spec.exists():
+                    store = self.spec.open(self.model_name)
+                    try:
+                        embedder = embedder_for(store.model_info(), embedder) or embedder
+                    finally:
+                        store.close()
                 embedder.model  # noqa: B018 - load now, under the lock, once
-                self._embedder = embedder
+                self._embedder = QueryCache(embedder)
             return self._embedder
 
     @contextmanager
     def using(self) -> Iterator[Any]:
         """The embedder for one request's work: one request embeds at a time (the model is not shared
-        between threads; a query embeds in milliseconds, so requests queue briefly)."""
+        between threads; a query embeds in milliseconds to a few hundred on a busy machine)."""
         embedder = self.get()
         with self._use:
             yield embedder
@@ -89,6 +125,7 @@ class ServerConfig:
     host: str = DEFAULT_HOST
     token: str | None = None
     models: ModelHolder = field(default_factory=lambda: ModelHolder(None))
+    rankings: ResultCache = field(default_factory=ResultCache)  # until the store's files change
 
     @property
     def public(self) -> bool:

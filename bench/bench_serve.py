@@ -1,0 +1,149 @@
+"""Serve benchmark: warm search through `trendcart serve` (p50/p95; new queries and repeated ones, whose vectors the server remembers) against the cold CLI search, in one run,
+and the dashboard's main page; targets (issue 15): API search p95 ≤ 50 ms and main page ≤ 300 ms at 100k.
+
+python bench/bench_serve.py                 # 10k documents (~2 minutes on 2 busy cores)
+python bench/bench_serve.py --docs 100000   # the target's size (~6 minutes)
+python bench/bench_serve.py --json out.json
+
+The store is bench/bench_watches.py's (SQLite, real vectors: 500 texts really embedded, every document one of
+them plus noise; products linked ~20 times each at 100k). `serve --load-model` runs as a child process on a
+free port; every request is timed by the client on the loopback interface (so it includes HTTP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from bench.bench_indexer import QUERIES  # noqa: E402
+from bench.bench_watches import T1, build, iso  # noqa: E402
+
+SEARCH_TARGET_MS = 50.0
+PAGE_TARGET_MS = 300.0
+ROUNDS = 3  # each query this many times (after one warm-up pass)
+PAGE_LOADS = 10
+COLD_RUNS = 2
+STARTUP_DEADLINE_S = 300
+
+
+def start(store: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    child = subprocess.Popen(
+        [sys.executable, str(REPO / "search_cli.py"), "--store", str(store), "serve", "--port", "0", "--load-model"],
+        stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=REPO,
+    )  # fmt: skip
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
+    while time.monotonic() < deadline and child.poll() is None:
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text(errors="replace"))
+        if found:
+            return child, int(found.group(1))
+        time.sleep(0.2)
+    raise SystemExit(f"serve did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+def timed(conn: http.client.HTTPConnection, path: str) -> float:
+    began = time.perf_counter()
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200, (path, response.status)
+    return (time.perf_counter() - began) * 1000
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    parser.add_argument("--work", type=Path, help="Build the store here (default: a temporary folder).")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "s.db"
+    results: dict = {"docs": args.docs, "load_before": os.getloadavg()[0], "nproc": os.cpu_count()}
+    results["build"] = build(path, args.docs)
+
+    child, port = start(path, work / "serve.log")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        queries = QUERIES[:10]
+        for query in queries:  # warm-up: caches, the vector matrix, these queries' vectors
+            timed(conn, "/api/search?" + urllib.parse.urlencode({"q": query}))
+        results["load_at_timing"] = os.getloadavg()[0]
+        fresh = [
+            q + suffix for suffix in ("", " review", " 2026") for q in QUERIES[10:]
+        ]  # never asked before
+        took = [timed(conn, "/api/search?" + urllib.parse.urlencode({"q": q})) for q in fresh]
+        results["api_search_hybrid_new_query_ms"] = {
+            "p50": pct(took, 0.5),
+            "p95": pct(took, 0.95),
+            "n": len(took),
+        }
+        for mode in ("hybrid", "keyword"):
+            took = [
+                timed(conn, "/api/search?" + urllib.parse.urlencode({"q": q, "mode": mode}))
+                for _ in range(ROUNDS)
+                for q in queries
+            ]
+            results[f"api_search_{mode}_repeated_ms"] = {
+                "p50": pct(took, 0.5),
+                "p95": pct(took, 0.95),
+                "n": len(took),
+            }
+        page = "/?" + urllib.parse.urlencode({"now": iso(T1)})
+        results["main_page_first_ms"] = round(timed(conn, page), 1)  # the ranking computed
+        took = [timed(conn, page) for _ in range(PAGE_LOADS)]
+        results["main_page_ms"] = {"p50": pct(took, 0.5), "p95": pct(took, 0.95), "n": len(took)}
+        took = [timed(conn, "/api/trending?" + urllib.parse.urlencode({"now": iso(T1)})) for _ in range(5)]
+        results["api_trending_ms"] = {"p50": pct(took, 0.5), "n": len(took)}
+        conn.close()
+    finally:
+        child.terminate()
+        child.wait(timeout=60)
+
+    cold = []
+    for query in queries[:COLD_RUNS]:
+        began = time.perf_counter()
+        subprocess.run(
+            [sys.executable, str(REPO / "search_cli.py"), "--store", str(path), "search", query, "--json"],
+            check=True, capture_output=True, cwd=REPO,
+        )  # fmt: skip
+        cold.append((time.perf_counter() - began) * 1000)
+    results["cold_cli_search_ms"] = {"median": round(statistics.median(cold), 1), "n": len(cold)}
+    p95 = results["api_search_hybrid_new_query_ms"]["p95"]
+    results.update(
+        cold_cli_over_warm_api_p50=round(
+            results["cold_cli_search_ms"]["median"] / results["api_search_hybrid_new_query_ms"]["p50"], 1
+        ),
+        search_target_ms=SEARCH_TARGET_MS,
+        search_meets_target=p95 <= SEARCH_TARGET_MS,
+        page_target_ms=PAGE_TARGET_MS,
+        page_meets_target=results["main_page_first_ms"] <= PAGE_TARGET_MS,
+        page_cached_meets_target=results["main_page_ms"]["p95"] <= PAGE_TARGET_MS,
+        load_after=os.getloadavg()[0],
+    )
+    print(json.dumps(results, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
