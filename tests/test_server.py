@@ -251,3 +251,23 @@ def test_pages_escape_scraped_text_and_send_a_strict_csp(server):
     spec = server.json("/openapi.json")
     assert {"/api/search", "/api/trending", "/api/watches", "/api/health"} <= set(spec["paths"])
     assert server.json("/api/product?id=nope", status=404)["error"].startswith("no canonical product")
+
+
+def test_rankings_are_recomputed_when_the_store_changes(tmp_path):
+    from indexer.sqlite_store import SqliteStore
+    from tests.server_store import documents
+
+    path = build_store(tmp_path / "k.db", None)  # keyword only: rankings need no model
+    running = Running(ServerConfig(StoreSpec.parse(str(path))))
+    try:
+        url = f"/api/trending?{q(now=iso(NOW), by='video')}"
+        before = running.json(url)
+        assert running.json(url) == before and running.app.state.config.rankings.hits == 1
+        late = [d for d in documents() if d["id"] == "douyin:video:d2"][-1]
+        store = SqliteStore(path)
+        store.upsert([{**late, "metrics": {"views": 10**8}, "observed_at": iso(NOW)}])
+        store.close()
+        after = running.json(url)
+        assert after != before and after["results"][0]["id"] == "douyin:video:d2"
+    finally:
+        running.stop()
