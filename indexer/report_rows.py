@@ -164,6 +164,7 @@ CSV_COLUMNS = (
     "creators",
     "platforms",
     *LIVE_COLUMNS,
+    "members",
 )
 
 
@@ -194,6 +195,7 @@ def headers(metric: str) -> dict[str, str]:
         "viewer_minutes": "Viewer-minutes",
         "minutes_live": "Minutes live",
         "views_per_hour": "Live views per hour",
+        "members": "Listings",
     }
 
 
@@ -206,6 +208,14 @@ BASIS_NOTES = {
     "(snapshots) and partly estimated since publication (since_published)",
     "gauge": "a live room ranked by its viewer curve (peak, average, viewer-minutes), not by a growth rate",
     "none": "no rate could be computed",
+}
+# What a product row stands for: a canonical product (the store's product file) or one source listing.
+PRODUCT_NOTES = {
+    True: "Each product row is a canonical product: the listings that sell the same product (on one platform "
+    "or several) grouped into one row, its listings named under it (“Listings”); content that links two of "
+    "its listings counts once, and its FACT split covers every listing.",
+    False: "Each product row is one source listing: this store has no product file yet, so the same product "
+    "sold as several listings appears once per listing (`trendcart product list` groups them).",
 }
 SCORE_NOTE = (
     "Trend score = log10(1 + velocity) × growth factor × acceleration factor × breadth factor. Velocity is "
@@ -229,6 +239,7 @@ def report_rows(report: TrendReport) -> list[dict[str, Any]]:
                 "price_max": extra.get("price_max"),
                 "currency": extra.get("currency"),
                 "creator": extra.get("creator"),
+                "members": ", ".join((extra.get("canonical") or {}).get("members") or []) or None,
             }
         )
     return rows
@@ -278,8 +289,12 @@ def bases_shown(sections: dict[str, TrendReport]) -> list[str]:
     return [basis for basis in BASIS_NOTES if basis in seen]
 
 
-def reading_notes(sections: dict[str, TrendReport], metric: str) -> list[str]:
-    """How to read the report: the score, then every basis that appears (the reader has no docs)."""
+def reading_notes(sections: dict[str, TrendReport], metric: str, canonical: bool | None = None) -> list[str]:
+    """How to read the report: what a product row stands for (`canonical`: canonical products or listings;
+    None says nothing), the score, then every basis that appears (the reader has no docs)."""
     notes = [SCORE_NOTE.format(metric=metric)]
+    product = sections.get("product")
+    if canonical is not None and product is not None and product.results:
+        notes.insert(0, PRODUCT_NOTES[canonical])
     notes += [f"Basis “{basis}”: {BASIS_NOTES[basis]}." for basis in bases_shown(sections)]
     return notes

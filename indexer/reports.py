@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -69,6 +70,8 @@ class ReportData:
     platform: str | None = None
     live_rooms: list[dict[str, Any]] = field(default_factory=list)  # lives.live_detail of the top lives
     alerts: list[dict[str, Any]] = field(default_factory=list)  # raised in the window (indexer.alerts)
+    # True when product rows are canonical products (the store's product file), False: one row per listing.
+    canonical: bool = False
 
 
 def format_for(path: Path) -> str:
@@ -88,9 +91,13 @@ def build_report(
     title: str | None = None,
     limit: int = SECTION_LIMIT,
     platform: str | None = None,
+    canonical: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ReportData:
+    """The report's data as of `now`. `canonical` ({listing id: its canonical product}, ProductBook
+    .canonical_map, as `trending --by product` uses it): product rows are canonical products, their listings
+    named and their FACT split over every listing; without it, one row per listing."""
     parse_window(window)
-    engine = TrendEngine(store, now=now)
+    engine = TrendEngine(store, now=now, canonical=canonical)
     sections = {
         by.value: engine.trending(
             by=by, window=window, metric=_section_metric(by, metric), limit=limit, platform=platform
@@ -110,6 +117,7 @@ def build_report(
         platform_mix=mix,
         kind_counts=kinds,
         platform=platform,
+        canonical=bool(canonical),
     )
     start = now - 2 * parse_window(window)  # the curves span this window and the previous one
     # Videos only: a live's viewers are a gauge with their own curve (its section below), and one live's
@@ -208,7 +216,12 @@ def render_markdown(data: ReportData) -> str:
             lines += ["Nothing with a measurable rate in this window.", ""]
             continue
         # The link as text (never Markdown link syntax: a scraped URL stays inert), then the id.
-        cols = (*SECTION_COLUMNS[by.value], "url", "id")
+        cols = (
+            *SECTION_COLUMNS[by.value],
+            "url",
+            "id",
+            *(("members",) if data.canonical and by is TrendBy.product else ()),
+        )
         head = [TITLE_HEADERS[by.value] if c == "title" else names[c] for c in cols]
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "---|" * len(head))
@@ -222,7 +235,7 @@ def render_markdown(data: ReportData) -> str:
         lines += ["## Platform mix", "", "| Platform | Documents |", "|---|---|"]
         lines += [f"| {_md_cell(k)} | {formatting.count(v)} |" for k, v in data.platform_mix.items()] + [""]
     lines += ["## How to read this report", ""]
-    lines += [f"- {note}" for note in reading_notes(data.sections, data.metric)] + [""]
+    lines += [f"- {note}" for note in reading_notes(data.sections, data.metric, data.canonical)] + [""]
     return "\n".join(lines)
 
 
@@ -343,7 +356,12 @@ def _html_table(report: TrendReport, metric: str) -> str:
                 title = _html(row["title"] or row["id"])
                 if row["url"]:
                     title = f'<a href="{escape(row["url"])}" rel="noopener noreferrer">{title}</a>'
-                cells.append(f'<td>{title}<br><span class="muted">{_html(row["id"])}</span></td>')
+                listings = (
+                    f'<br><span class="muted">listings: {_html(row["members"])}</span>'
+                    if row["members"]
+                    else ""
+                )
+                cells.append(f'<td>{title}<br><span class="muted">{_html(row["id"])}</span>{listings}</td>')
             elif c == "basis":
                 basis = escape(str(row["basis"]))
                 if row["basis"] != "snapshots":
@@ -429,7 +447,7 @@ def render_html(data: ReportData) -> str:
     parts.append("<h2>How to read this report</h2>")
     parts.append(
         '<ul class="muted">'
-        + "".join(f"<li>{escape(n)}</li>" for n in reading_notes(data.sections, data.metric))
+        + "".join(f"<li>{escape(n)}</li>" for n in reading_notes(data.sections, data.metric, data.canonical))
         + "</ul>"
     )
     parts += html_section(data.alerts)
@@ -450,13 +468,21 @@ def write_report(
     limit: int = SECTION_LIMIT,
     platform: str | None = None,
     alerts: list[dict[str, Any]] | None = None,
+    canonical: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ReportData:
     """Build the report and write it in the format the extension names; returns what it showed. `alerts`
-    (Alert.to_json each, newest first) fill its Alerts section (docs/ALERTS.md)."""
+    (Alert.to_json each, newest first) fill its Alerts section (docs/ALERTS.md); `canonical`: as build_report."""
     out = Path(out)
     kind = format_for(out)
     data = build_report(
-        store, now=now, window=window, metric=metric, title=title, limit=limit, platform=platform
+        store,
+        now=now,
+        window=window,
+        metric=metric,
+        title=title,
+        limit=limit,
+        platform=platform,
+        canonical=canonical,
     )
     data.alerts = list(alerts or [])
     write_whole(out, RENDERERS[kind](data))

@@ -323,10 +323,12 @@ class Scheduler:
         sleep: Callable[[float], None] = time.sleep,
         log: Callable[[str], None] = lambda msg: None,
         alerts: Callable[[datetime], list[dict[str, Any]]] | None = None,
+        canonical: Callable[[], Any] | None = None,
     ) -> None:
         self.config, self.crawl, self.store = config, crawl, store
         self.now, self.sleep, self.log = now, sleep, log
         self.alerts = alerts  # alerts(since): the alerts raised since then, for the reports' Alerts section
+        self.canonical = canonical  # canonical(): the product file's grouping, for the reports
 
     def run_job(self, job: Job) -> JobRun:
         """One run: crawl (and index), then every report format, computed as of the end of the crawl (the
@@ -349,6 +351,7 @@ class Scheduler:
                     alerts=self.alerts(run.started_at - parse_window(job.report.window))
                     if self.alerts
                     else None,
+                    canonical=self.canonical() if self.canonical else None,
                 )
                 run.reports.append(str(path))
         except Exception as exc:  # one job's failure must not stop the schedule  # noqa: BLE001

@@ -221,3 +221,119 @@ def test_a_full_disk_keeps_the_previous_report(store, tmp_path):
         assert sorted(p.name for p in mount.iterdir()) == ["filler", "r.html"]
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+# -- canonical products: the same rows as `trending --by product` ---------------------------------
+def _canonical_report_checks(store):
+    from indexer.trends import TrendEngine
+    from tests.test_trends_canonical import CANONICAL, CP, MEMBERS
+    from tests.test_trends_canonical import NOW as CNOW
+
+    data = build_report(store, now=CNOW, window="12h", canonical=CANONICAL)
+    ranking = TrendEngine(store, now=CNOW, canonical=CANONICAL).trending("product", "12h", limit=10)
+    got = [(r.key, r.title, r.score) for r in data.sections["product"].results]
+    assert got == [(r.key, r.title, r.score) for r in ranking.results]
+    assert (
+        data.canonical
+        and got[0][0] == CP["id"]
+        and {k for k, _, _ in got} == {CP["id"], "tiktok:product:lamp"}
+    )
+    # the FACT split of the whole product: the video linking both listings counts once
+    row = data.sections["product"].results[0]
+    assert row.extra["fact"]["total"] == 2_000 + 1_200
+    listings = ", ".join(MEMBERS)
+    md = render_markdown(data)
+    assert "| Listings |" in md and listings in md and "canonical product" in md
+    html = render_html(data)
+    assert f"listings: {listings}" in html and "canonical product" in html
+    parsed = Collector()
+    parsed.feed(html)
+    assert (
+        len(parsed.images) >= 2
+    )  # the products bar and the FACT bar (one stacked bar per canonical product)
+    csv_rows = {
+        r["ID"]: r for r in csv.DictReader(io.StringIO(render_csv(data))) if r["Ranking"] == "product"
+    }
+    assert csv_rows[CP["id"]]["Listings"] == listings and csv_rows["tiktok:product:lamp"]["Listings"] == ""
+    # without a product file: one row per listing, and the report says so
+    plain = build_report(store, now=CNOW, window="12h")
+    assert not plain.canonical
+    assert {r.key for r in plain.sections["product"].results} == {*MEMBERS, "tiktok:product:lamp"}
+    assert "one source listing" in render_markdown(plain) and "| Listings |" not in render_markdown(plain)
+
+
+def test_report_ranks_canonical_products_on_sqlite(tmp_path):
+    from indexer.sqlite_store import SqliteStore
+    from tests.test_trends_canonical import fill
+
+    store = fill(SqliteStore(tmp_path / "c.db"))
+    try:
+        _canonical_report_checks(store)
+    finally:
+        store.close()
+
+
+@pytest.mark.elasticsearch
+def test_report_ranks_canonical_products_on_elasticsearch(es_url, tmp_path):
+    import uuid
+
+    from indexer.elastic import ElasticConfig, ElasticStore
+    from tests.test_trends_canonical import fill
+
+    config = ElasticConfig.from_env(
+        es_url, environ={}, index_prefix=f"tcr-{uuid.uuid4().hex[:12]}", outbox_dir=tmp_path / "outbox"
+    )
+    store = fill(ElasticStore(config))
+    try:
+        _canonical_report_checks(store)
+    finally:
+        try:
+            store.destroy()
+        finally:
+            store.close()
+
+
+@pytest.mark.model
+def test_report_command_reads_the_product_file(monkeypatch, embedder, tmp_path):
+    """`trendcart report` after `product list`: product rows are the canonical products `trending --by
+    product` ranks, in its order, each naming its listings; per listing before the product file exists."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from indexer.cli import common as cli_common
+    from indexer.sqlite_store import SqliteStore
+    from search_cli import app
+    from tests.test_products import fill_products
+
+    for name in ("TRENDCART_STORE", "TRENDCART_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(cli_common, "get_embedder", lambda: embedder)
+    runner = CliRunner()
+    path = tmp_path / "products.db"
+    fill_products(SqliteStore(path))
+    when = ("--window", "2d", "--now", "2026-11-25T06:00:00Z", "--metric", "sales")
+
+    def cli(*args):
+        result = runner.invoke(app, ["--store", str(path), *map(str, args)])
+        assert result.exit_code == 0, result.output
+        return result
+
+    cli("report", "--out", tmp_path / "before.csv", *when)
+    before = [
+        r
+        for r in csv.DictReader((tmp_path / "before.csv").open(encoding="utf-8"))
+        if r["Ranking"] == "product"
+    ]
+    assert before and all(not r["ID"].startswith("cp-") and r["Listings"] == "" for r in before)
+    blender = json.loads(cli("product", "list", "--json").stdout)[0]
+    trending = json.loads(cli("trending", "--by", "product", "--json", *when).stdout)
+    cli("report", "--out", tmp_path / "after.csv", *when)
+    after = [
+        r
+        for r in csv.DictReader((tmp_path / "after.csv").open(encoding="utf-8"))
+        if r["Ranking"] == "product"
+    ]
+    assert [r["ID"] for r in after] == [r["id"] for r in trending["results"]]
+    row = next(r for r in after if r["ID"] == blender["id"])
+    assert row["Listings"] == ", ".join(blender["members"])

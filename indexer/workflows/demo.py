@@ -94,6 +94,7 @@ def run_demo(
     from indexer.search import search
     from indexer.trends import TrendEngine
     from indexer.workflows.clock import record_demo_clock
+    from indexer.workflows.report_products import canonical_of
 
     started = time.monotonic()
     own_store = spec is None  # only the demo's own store takes its clock: a named store keeps the real one
@@ -117,11 +118,23 @@ def run_demo(
         ranking = TrendEngine(store).trending(by=TrendBy.product, window=DEMO_WINDOW, limit=DEMO_TOP, now=now)
         searches = {q: search(store, q, "hybrid", None, DEMO_HITS, embedder=embedder) for q in DEMO_QUERIES}
         report = out_dir / DEMO_REPORT_NAME
-        write_report(store, report, now=now, window=DEMO_WINDOW, title="trendcart demo report")
         counts = store.stats()
     finally:
         store.close()
     product = _multi_platform_product(spec, model_name, embedder, now)
+    # After the grouping above, so the report ranks canonical products (the store's product file).
+    store = spec.open(model_name)
+    try:
+        write_report(
+            store,
+            report,
+            now=now,
+            window=DEMO_WINDOW,
+            title="trendcart demo report",
+            canonical=canonical_of(spec),
+        )
+    finally:
+        store.close()
     return DemoResult(
         store=spec,
         report=report,

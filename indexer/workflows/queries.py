@@ -164,6 +164,7 @@ def write_store_report(
     `window`, `sections`. BadRequest for an unknown extension, NothingFound for an empty store, BadInput
     when `out` cannot be written."""
     from indexer.reports import format_for, write_report
+    from indexer.workflows.report_products import canonical_of
 
     try:
         format_for(out)
@@ -182,6 +183,7 @@ def write_store_report(
                 title=title,
                 limit=limit,
                 platform=platform,
+                canonical=canonical_of(spec),  # canonical products when the store has a product file
             )
         except OSError as exc:
             raise BadInput(f"cannot write {out}: {exc}") from exc

@@ -144,11 +144,18 @@ def run_schedule(
         alerts = load_alert_config(config)
     except AlertConfigError as exc:
         raise BadInput(str(exc)) from exc
+    from indexer.workflows.report_products import canonical_of
+
     spec = StoreSpec.parse(store or plan.store).resolved()
     opened = spec.open(model_name)
     try:
         scheduler = Scheduler(
-            plan, crawl_job(spec, model_name, say, alerts), opened, log=say, alerts=report_alerts(spec)
+            plan,
+            crawl_job(spec, model_name, say, alerts),
+            opened,
+            log=say,
+            alerts=report_alerts(spec),
+            canonical=lambda: canonical_of(spec),  # reports rank canonical products (the product file)
         )
         selected = list(jobs) or None
         return scheduler.run_once(selected) if once else scheduler.run_forever(selected)
