@@ -15,6 +15,7 @@ from crawler.items import GAUGES
 from crawler.times import iso_utc, parse_iso
 from indexer import formatting
 from indexer.alerts import html_section, markdown_section
+from indexer.font_embed import font_face_css
 from indexer.fonts import CSS_FONT_STACK
 
 # Rows and columns (indexer/report_rows.py); rows_of, columns_of and fmt stay importable from here for the CLI.
@@ -311,6 +312,9 @@ def _markdown_live_rooms(rooms: list[dict[str, Any]]) -> list[str]:
 
 
 # -- HTML -------------------------------------------------------------------------------------------
+# The stack's first family, "Noto Sans SC", is the report's own @font-face (font_embed.font_face_css: a
+# subset of the shipped font), so the report reads with no CJK font installed; the rest of the stack draws any
+# character the subset lacks.
 _CSS = (
     "body{font-family:" + CSS_FONT_STACK + ";"
     """margin:2em auto;max-width:1100px;color:#222}table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}
@@ -403,9 +407,6 @@ def render_html(data: ReportData) -> str:
 
     charts = render_charts(data)
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{_html(data.title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_html(data.title)}</h1>",
         f'<p class="muted">Generated for {escape(iso_utc(data.now))} · window {escape(data.window)} · metric '
         f"{escape(data.metric)}{' · platform ' + escape(data.platform) if data.platform else ''}"
@@ -451,8 +452,13 @@ def render_html(data: ReportData) -> str:
         + "</ul>"
     )
     parts += html_section(data.alerts)
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    body = "\n".join(parts)
+    # The font subset holds every character the report shows (its text, with the charts' base64 only ASCII).
+    head = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        f"<title>{_html(data.title)}</title><style>{font_face_css(body)}{_CSS}</style></head><body>"
+    )
+    return f"{head}\n{body}\n</body></html>\n"
 
 
 RENDERERS = {"html": render_html, "md": render_markdown, "csv": render_csv}

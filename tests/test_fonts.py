@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import re
 import subprocess
 import sys
+import unicodedata
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -114,3 +119,70 @@ def test_report_charts_draw_chinese_with_the_shipped_font_only(tmp_path, chinese
     assert Path(out["font_file"]) == shipped_font_path()  # the package's file, not a system font
     assert {"products", "curves", "platforms"} <= set(out["charts"])
     assert CHINESE in out["curve_titles"]  # the curve is labelled with its real title, not its id
+
+
+# -- the HTML report's own font: a subset of the shipped font, embedded as an @font-face data URL ----------
+FONT_FACE = re.compile(
+    r'@font-face\{font-family:"([^"]+)";src:url\(data:font/(woff2?);base64,([A-Za-z0-9+/=]+)\)'
+)
+
+
+class TextOf(HTMLParser):
+    """The text a browser draws with the page's fonts: everything outside <style> and <script>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skip = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.skip += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self.skip -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def _is_cjk(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF" and unicodedata.category(ch).startswith(("L", "P", "S"))
+
+
+def test_html_report_embeds_a_font_that_covers_its_chinese(chinese_store):
+    """The report reads on a machine with no CJK font: its <style> carries a subset of the shipped font (only
+    the characters it uses) as a data URL, named first in the font stack, and that font has a glyph for every
+    CJK character of the report's text (read back with fontTools)."""
+    from fontTools.ttLib import TTFont
+
+    from indexer.font_embed import EMBEDDED_FAMILY, woff2_available
+    from indexer.reports import build_report, render_html
+    from indexer.sqlite_store import SqliteStore
+
+    store = SqliteStore(chinese_store)
+    try:
+        html = render_html(build_report(store, now=NOW))
+        again = render_html(build_report(store, now=NOW))
+    finally:
+        store.close()
+    assert html == again  # the same data, the same bytes (no timestamp in the font)
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    (face,) = FONT_FACE.findall(style)
+    family, flavor, encoded = face
+    assert family == EMBEDDED_FAMILY and flavor == ("woff2" if woff2_available() else "woff")
+    assert (
+        CSS_FONT_STACK.startswith(f'"{EMBEDDED_FAMILY}",') and "body{font-family:" + CSS_FONT_STACK in style
+    )
+    data = base64.b64decode(encoded)
+    font = TTFont(io.BytesIO(data))
+    assert font.flavor == flavor and font["name"].getDebugName(1) == "Noto Sans SC"
+    cmap = font.getBestCmap()
+    text = TextOf()
+    text.feed(html)
+    cjk = {ch for ch in "".join(text.parts) if _is_cjk(ch)}
+    assert set(CHINESE.replace(" ", "")) - set("2026") <= cjk  # the Chinese title is in the report's text
+    assert {ch for ch in cjk if ord(ch) not in cmap} == set()  # and every CJK character has its glyph
+    # a subset, not the 8 MB font: only the characters the report uses (and printable ASCII)
+    assert len(cmap) < 400 and len(data) < 300_000
+    assert shipped_font_path().stat().st_size > 40 * len(data)
