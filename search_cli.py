@@ -155,6 +155,7 @@ def index(
                 {path: bar.add_task(f"indexing {path.name}", total=size)}
             ),
             on_progress=lambda path, done, size: bar.update(tasks[path], completed=done),
+            on_vector_index=lambda done, total: err.print(f"building the vector index: {done:,} / {total:,}"),
         )
     summary = run.to_json()
     emit(output, summary, table=lambda: lines(index_lines(summary["files"], SHOWN_INDEX_ERRORS), err))

@@ -220,10 +220,23 @@ class IndexPipeline:
             lost = self.ingestor.pending
             try:
                 self.ingestor.close()
+                self._build_vector_index()
             except Exception as exc:  # noqa: BLE001
                 self._fail(exc, lost)
         if self.store is not None:
             self.store.close()
+
+    def _build_vector_index(self) -> None:
+        """The store's vector index built or updated after the crawl's writes, so no search waits for it."""
+        import logging
+
+        from indexer.store import BuildsVectorIndex
+
+        if isinstance(self.store, BuildsVectorIndex):
+            log = logging.getLogger(__name__)
+            self.store.build_vector_index(
+                lambda done, total: log.info("building the vector index: %s / %s", f"{done:,}", f"{total:,}")
+            )
 
     def _flushed(self, _: int) -> None:
         indexed = self.ingestor.report.indexed

@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,17 @@ OVERSAMPLE = 2
 MERGE_AFTER = 20_000
 # The file format of the metadata beside the index file; another value means rebuild.
 FORMAT = 1
+# A build adds its vectors in about this many steps (each at least BUILD_STEP_MIN vectors, so that the threads
+# of one `add` call have work enough), calling its progress callback after each.
+BUILD_STEPS = 20
+BUILD_STEP_MIN = 10_000
+# At the end of a load (`trendcart index`, a crawl's indexing) the pending changes are folded into the file
+# when at least this many: fewer are caught up by a cold search from the log in a few milliseconds, while a
+# merge rewrites the whole file (at 1M vectors ~1 GB).
+MERGE_AT_LOAD_END = 1_000
+
+# progress(vectors added, vectors to add) during a build or a merge.
+BuildProgress = Callable[[int, int], None]
 
 
 def ann_mode() -> str:
@@ -107,9 +119,16 @@ class AnnIndex:
 
     @classmethod
     def build(
-        cls, pks: np.ndarray, matrix: np.ndarray, seq: int, model: str, files: AnnFiles | None
+        cls,
+        pks: np.ndarray,
+        matrix: np.ndarray,
+        seq: int,
+        model: str,
+        files: AnnFiles | None,
+        progress: BuildProgress | None = None,
     ) -> AnnIndex:
-        """A graph of `matrix` (rows of unit vectors, keyed by `pks`) at `seq`, saved when `files` is given."""
+        """A graph of `matrix` (rows of unit vectors, keyed by `pks`) at `seq`, saved when `files` is given;
+        `progress(added, total)` after each step of the build."""
         dim = int(matrix.shape[1])
         base = _usearch()(
             ndim=dim,
@@ -119,10 +138,7 @@ class AnnIndex:
             expansion_add=EXPANSION_ADD,
             expansion_search=EXPANSION_SEARCH,
         )
-        if len(pks):
-            base.add(
-                np.asarray(pks, dtype=np.uint64), np.ascontiguousarray(matrix), threads=os.cpu_count() or 1
-            )
+        _add(base, pks, matrix, progress)
         index = cls(base, seq, dim, files, mutable=True)
         index.save(model)
         return index
@@ -207,8 +223,9 @@ class AnnIndex:
         self._shadow.update(changes.deleted.tolist())
         self._delta.apply(changes)
 
-    def merged(self, model: str) -> AnnIndex:
-        """The changes folded into the graph (read into memory first when it is a map of the file), saved."""
+    def merged(self, model: str, progress: BuildProgress | None = None) -> AnnIndex:
+        """The changes folded into the graph (read into memory first when it is a map of the file), saved;
+        `progress(added, total)` as the changed vectors are added."""
         base = self._base if self._mutable else _usearch().restore(str(self._current_path()), view=False)
         if base is None:
             raise StoreError("the ANN index file went away during a merge")
@@ -218,10 +235,7 @@ class AnnIndex:
             if len(present):
                 base.remove(present)
         pks, matrix = self._delta.vectors()
-        if len(pks):
-            base.add(
-                np.asarray(pks, dtype=np.uint64), np.ascontiguousarray(matrix), threads=os.cpu_count() or 1
-            )
+        _add(base, pks, matrix, progress)
         index = AnnIndex(base, self.seq, self.dim, self._files, mutable=True)
         index.save(model)
         return index
@@ -247,3 +261,19 @@ class AnnIndex:
             top = np.argsort(-scores, kind="stable")[:k]
             exact = [(int(self._delta.pks[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
         return graph, exact
+
+
+def _add(base: Any, pks: np.ndarray, matrix: np.ndarray, progress: BuildProgress | None) -> None:
+    """Add the rows to the graph on every core, in steps, reporting progress after each."""
+    total = len(pks)
+    step = max(BUILD_STEP_MIN, -(-total // BUILD_STEPS))
+    keys = np.asarray(pks, dtype=np.uint64)
+    if progress is None or not total:
+        progress = None
+    else:
+        progress(0, total)
+    for at in range(0, total, step):
+        end = min(at + step, total)
+        base.add(keys[at:end], np.ascontiguousarray(matrix[at:end]), threads=os.cpu_count() or 1)
+        if progress is not None:
+            progress(end, total)

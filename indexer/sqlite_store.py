@@ -17,7 +17,15 @@ import numpy as np
 
 from crawler.items import Snapshot, is_count
 from indexer import sqlite_reindex, vector_log
-from indexer.ann import ANN_MIN_VECTORS, MERGE_AFTER, AnnFiles, AnnIndex, ann_mode
+from indexer.ann import (
+    ANN_MIN_VECTORS,
+    MERGE_AFTER,
+    MERGE_AT_LOAD_END,
+    AnnFiles,
+    AnnIndex,
+    BuildProgress,
+    ann_mode,
+)
 from indexer.documents import filter_number, filter_time, lower_key, platform_kind, prepare_document
 from indexer.fts_bounded import bounded_top
 from indexer.sqlite_reindex import SqliteReindexResult
@@ -725,14 +733,39 @@ class SqliteStore:
         if self._model is not None:
             self._vector_side()
 
-    def _vector_side(self) -> VectorMatrix | AnnIndex:
+    def build_vector_index(self, progress: BuildProgress | None = None) -> bool:
+        """At the end of a load: build the ANN index (or fold at least MERGE_AT_LOAD_END pending changes into
+        its file) when TRENDCART_ANN and ANN_MIN_VECTORS want one, so that no search waits for it;
+        `progress(added, total)` while vectors are added. True when the store now has an index file."""
+        files = self._ann_files()
+        if self._model is None or files is None or ann_mode() == "off":
+            return False
+        with self._lock:
+            if self._ann is None and not files.meta.exists() and not self._enough_for_ann():
+                return False
+            side = self._vector_side(progress)
+            if isinstance(side, VectorMatrix) and self._enough_for_ann():  # loaded before it grew
+                self._ann, self._exact = self._build_ann(side, progress), None
+            elif isinstance(side, AnnIndex) and side.pending >= MERGE_AT_LOAD_END:
+                self._ann = side.merged(self._model[0], progress)
+            return self._ann is not None
+
+    def _enough_for_ann(self) -> bool:
+        """TRENDCART_ANN wants the index for this many vectors (the largest pk bounds the count cheaply)."""
+        if ann_mode() == "on":
+            return True
+        if (self._query("SELECT MAX(doc_pk) FROM vectors")[0][0] or 0) < ANN_MIN_VECTORS:
+            return False
+        return _wants_ann(ann_mode(), self._query("SELECT COUNT(*) FROM vectors")[0][0])
+
+    def _vector_side(self, progress: BuildProgress | None = None) -> VectorMatrix | AnnIndex:
         """The exact matrix or the ANN index, brought up to date with the vectors table: the changes since
         its position in the log (indexer/vector_log.py) when this or another connection wrote."""
         with self._lock:
             try:
                 version = self._conn.execute("PRAGMA data_version").fetchone()[0]
                 if self._vectors_version != version or (self._exact is None and self._ann is None):
-                    self._sync_vectors()
+                    self._sync_vectors(progress)
                     self._vectors_version = version
             except (sqlite3.Error, ValueError) as exc:  # a damaged file: blobs of the wrong size, bad pages
                 raise StoreError(f"cannot read the vectors of {self.path}: {_reason(exc)}") from exc
@@ -740,7 +773,7 @@ class SqliteStore:
             assert side is not None
             return side
 
-    def _sync_vectors(self) -> None:
+    def _sync_vectors(self, progress: BuildProgress | None = None) -> None:
         """Apply the log to the side in use; load or open one when there is none, or the log no longer
         reaches back to it. Switches to the ANN index by TRENDCART_ANN and ANN_MIN_VECTORS. Caller holds
         the lock."""
@@ -754,7 +787,7 @@ class SqliteStore:
             if self._ann is not None and self._ann.pending > MERGE_AFTER:
                 self._ann = self._ann.merged(model)
             elif self._ann is None and self._exact is not None and _wants_ann(mode, len(self._exact)):
-                self._ann, self._exact = self._build_ann(self._exact), None
+                self._ann, self._exact = self._build_ann(self._exact, progress), None
             return
         files = self._ann_files()
         if mode != "off" and files is not None:
@@ -764,7 +797,7 @@ class SqliteStore:
                 return
         exact = self._load_vectors(dim)
         if mode != "off" and _wants_ann(mode, len(exact)):
-            self._ann, self._exact = self._build_ann(exact), None
+            self._ann, self._exact = self._build_ann(exact, progress), None
         else:
             self._ann, self._exact = None, exact
 
@@ -781,10 +814,10 @@ class SqliteStore:
         side.apply(changes)
         return True
 
-    def _build_ann(self, exact: VectorMatrix) -> AnnIndex:
+    def _build_ann(self, exact: VectorMatrix, progress: BuildProgress | None = None) -> AnnIndex:
         assert self._model is not None
         pks, matrix = exact.vectors()
-        return AnnIndex.build(pks, matrix, exact.seq, self._model[0], self._ann_files())
+        return AnnIndex.build(pks, matrix, exact.seq, self._model[0], self._ann_files(), progress)
 
     def _ann_files(self) -> AnnFiles | None:
         if str(self.path) == ":memory:" or not str(self.path):

@@ -278,6 +278,17 @@ class Prefetching(Protocol):
 
 
 @runtime_checkable
+class BuildsVectorIndex(Protocol):
+    """A store with an approximate vector index of its own (SqliteStore: the ANN file beside the store, above
+    its threshold). Loaders call it once at the end of a load, so that no search waits for a build."""
+
+    def build_vector_index(self, progress: Callable[[int, int], None] | None = None) -> bool:
+        """Build the index, or fold the pending changes into it, when the store wants one; `progress(added,
+        total)` while vectors are added. True when the store now has an index file."""
+        ...
+
+
+@runtime_checkable
 class HasOutbox(Protocol):
     """A store that queues on disk the writes it cannot deliver now (ElasticStore) and replays them later."""
 

@@ -199,3 +199,89 @@ def test_an_unknown_ann_setting_is_one_store_error(tmp_path, monkeypatch):
     with pytest.raises(StoreError, match="TRENDCART_ANN"):
         _top(store, _vectors(1)[0])
     store.close()
+
+
+# ------------------------------------------------------------------------- the build at the end of a load
+
+
+def _items(path: Path, n: int, start: int = 0) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps(
+                make_doc(f"i{i}", title=f"item {i}: {('cats', 'rain', 'tea', 'bikes')[i % 4]} {i % 7}")
+            )
+            + "\n"
+            for i in range(start, start + n)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_index_builds_the_graph_at_its_end_and_the_next_search_only_opens_it(tmp_path, monkeypatch, embedder):
+    from indexer.stores import StoreSpec
+    from indexer.workflows.ingest import index_files
+
+    monkeypatch.setenv("TRENDCART_ANN", "auto")
+    monkeypatch.setattr("indexer.sqlite_store.ANN_MIN_VECTORS", 30)
+    path = tmp_path / "s.db"
+    steps: list[tuple[int, int]] = []
+    small = index_files(
+        [_items(tmp_path / "a.jsonl", 20)],
+        StoreSpec.parse(str(path)),
+        embedder=embedder,
+        on_vector_index=lambda done, total: steps.append((done, total)),
+    )
+    assert small.total.indexed == 20 and steps == [] and _ann_files(path) == []  # under the threshold
+    index_files(
+        [_items(tmp_path / "b.jsonl", 20, start=20)],
+        StoreSpec.parse(str(path)),
+        embedder=embedder,
+        on_vector_index=lambda done, total: steps.append((done, total)),
+    )
+    assert steps[0] == (0, 40) and steps[-1] == (40, 40)
+    assert len(_ann_files(path)) == 2
+    meta = (tmp_path / "s.db.ann.json").read_text(encoding="utf-8")
+    store = SqliteStore(path)
+    hits = store.search("", embedder.embed_query("cats"), mode="semantic", limit=5)
+    assert len(hits) == 5 and store._ann is not None and store._ann.pending == 0
+    assert (tmp_path / "s.db.ann.json").read_text(encoding="utf-8") == meta  # opened, not built again
+    store.close()
+    # A few more documents stay beside the file (a search catches them up from the log); at least
+    # MERGE_AT_LOAD_END of them are folded into a new file at the end of the load.
+    index_files([_items(tmp_path / "c.jsonl", 3, start=40)], StoreSpec.parse(str(path)), embedder=embedder)
+    assert (tmp_path / "s.db.ann.json").read_text(encoding="utf-8") == meta
+    monkeypatch.setattr("indexer.sqlite_store.MERGE_AT_LOAD_END", 3)
+    index_files([_items(tmp_path / "d.jsonl", 3, start=43)], StoreSpec.parse(str(path)), embedder=embedder)
+    merged = json.loads((tmp_path / "s.db.ann.json").read_text(encoding="utf-8"))
+    assert merged["token"] != json.loads(meta)["token"] and merged["count"] == 46
+    store = SqliteStore(path)
+    monkeypatch.setenv("TRENDCART_ANN", "off")
+    exact = SqliteStore(path)
+    for text in ("cats", "tea", "bikes in the rain"):
+        q = embedder.embed_query(text)
+        monkeypatch.setenv("TRENDCART_ANN", "auto")
+        got = _top(store, q)
+        assert store._ann is not None and store._ann.pending == 0
+        monkeypatch.setenv("TRENDCART_ANN", "off")
+        assert got == _top(exact, q)
+    store.close()
+    exact.close()
+
+
+def test_a_crawls_indexing_builds_the_graph_when_the_pipeline_closes(tmp_path, monkeypatch, embedder):
+    from scrapy.utils.test import get_crawler
+
+    from crawler.pipelines import IndexPipeline
+    from indexer.ingest import Ingestor
+
+    monkeypatch.setenv("TRENDCART_ANN", "on")
+    path = tmp_path / "s.db"
+    pipeline = IndexPipeline(str(path), None, 16, get_crawler().stats)
+    pipeline.store = SqliteStore(path)
+    pipeline.ingestor = Ingestor(pipeline.store, embedder, 16, on_flush=pipeline._flushed)
+    for i in range(40):
+        pipeline.process_item(make_doc(f"c{i}", title=f"crawled item {i}"))
+    pipeline.close_spider()
+    assert pipeline.failed is None and len(_ann_files(path)) == 2
+    assert json.loads((tmp_path / "s.db.ann.json").read_text(encoding="utf-8"))["count"] == 40

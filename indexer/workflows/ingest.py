@@ -9,12 +9,15 @@ from typing import Any
 
 from indexer.embedder import Embedder
 from indexer.ingest import DEFAULT_INGEST_BATCH, IngestReport, ingest_jsonl
+from indexer.store import BuildsVectorIndex
 from indexer.stores import StoreSpec
 from indexer.workflows.errors import BadInput
 
 # on_file(path, size in bytes) before each file; on_progress(path, bytes read, size) while it is read.
 FileStarted = Callable[[Path, int], None]
 FileProgress = Callable[[Path, int, int], None]
+# on_vector_index(vectors added, vectors to add) while the store builds its vector index after the files.
+IndexProgress = Callable[[int, int], None]
 
 
 @dataclass
@@ -47,9 +50,12 @@ def index_files(
     batch_size: int | None = None,
     on_file: FileStarted | None = None,
     on_progress: FileProgress | None = None,
+    on_vector_index: IndexProgress | None = None,
 ) -> IndexRun:
-    """Embed new or changed text only, keep every observation. BadInput when a file is missing or unreadable
-    (checked for every file before anything is written); StoreError when the store refuses."""
+    """Embed new or changed text only, keep every observation; then build or update the store's vector index
+    when it wants one (SqliteStore above its ANN threshold), so that no search waits for it. BadInput when a
+    file is missing or unreadable (checked for every file before anything is written); StoreError when the
+    store refuses."""
     for path in paths:
         if not Path(path).is_file():
             raise BadInput(f"no such file: {path}")
@@ -69,6 +75,8 @@ def index_files(
             )
             run.total.merge(report)
             run.files.append(FileReport(path, report))
+        if isinstance(store, BuildsVectorIndex):
+            store.build_vector_index(on_vector_index)
     except OSError as exc:
         raise BadInput(f"cannot read input: {exc}") from exc
     finally:
