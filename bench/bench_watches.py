@@ -9,7 +9,9 @@ of them plus Gaussian noise (as bench/bench_indexer.py does). Every document is 
 12 h, views growing), then a "crawl" observes CRAWLED documents again an hour later; the timed step is what a
 crawl runs after it: indexer.workflows.watches.evaluate_after_run (crawl health, every watch, the alerts
 recorded and appended to a JSONL sink). Baselines measured in the same run: one ranking by product (the
-work `trending --by product` does before narrowing) and one hybrid search.
+work `trending --by product` does before narrowing), one hybrid search, and the same 100 watches checked the
+old way (bench/baseline_trends.py, the engine before the trend cache: every ranking whole, each reading
+the store itself), whose rows must equal the new evaluation's (`same_rows`).
 """
 
 from __future__ import annotations
@@ -117,22 +119,29 @@ def crawl_again(path: Path, n: int) -> None:
     store.close()
 
 
+def _rows(check) -> list[tuple]:
+    """What a watch check found, comparable across engines: every row's JSON (numbers, ranks, breakout)."""
+    return [r.to_json() for r in check.rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--watches", type=int, default=WATCHES)
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     parser.add_argument("--work", type=Path, help="Build the store here (default: a temporary folder).")
+    parser.add_argument("--no-baseline", action="store_true", help="Skip the old-path check (~2 minutes).")
     args = parser.parse_args()
 
+    from bench.baseline_trends import TrendEngine as BaselineEngine
     from indexer.alerts import AlertConfig
     from indexer.embedder import Embedder
     from indexer.search import search
     from indexer.sqlite_store import SqliteStore
     from indexer.stores import StoreSpec
     from indexer.trends import TrendEngine
-    from indexer.watches import SavedWatch, WatchBook
-    from indexer.workflows.watches import check_now, evaluate_after_run, watch_book_path
+    from indexer.watches import Evaluator, SavedWatch, WatchBook
+    from indexer.workflows.watches import check_now, evaluate_after_run, query_vectors, watch_book_path
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-watches-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -148,6 +157,9 @@ def main() -> None:
     start = time.perf_counter()
     TrendEngine(store, now=T2).trending(by="product", window="24h", limit=0)
     ranking_s = time.perf_counter() - start
+    start = time.perf_counter()
+    BaselineEngine(store, now=T2).trending(by="product", window="24h", limit=0)
+    old_ranking_s = time.perf_counter() - start
     timings = []
     for query in QUERIES[:10]:
         start = time.perf_counter()
@@ -169,16 +181,31 @@ def main() -> None:
     first_s = time.perf_counter() - start
 
     crawl_again(path, args.docs)
+    old_rows = None
+    if not args.no_baseline:  # the old path on the same store and watches, checked but not saved
+        store, book = SqliteStore(path), WatchBook(watch_book_path(spec))
+        results["load_at_baseline"] = os.getloadavg()[0]
+        start = time.perf_counter()
+        old = Evaluator(store, T2, query_vectors(book, store), engine=BaselineEngine(store, now=T2))
+        old_rows = {w.name: _rows(old.check(w, book.members(w.name))) for w in book.watches()}
+        results["baseline_old_path_evaluation_s"] = round(time.perf_counter() - start, 2)
+        results["baseline_old_path_timings"] = {k: round(v, 3) for k, v in old.timings.items()}
+        book.close()
+        store.close()
     sink = work / "alerts.jsonl"
     results["load_at_timing"] = os.getloadavg()[0]
     start = time.perf_counter()
     after = evaluate_after_run(spec, config=AlertConfig(jsonl=[sink]), now=T2)
     after_s = time.perf_counter() - start
     assert not after.errors, after.errors
+    if old_rows is not None:
+        results["same_rows"] = old_rows == {c.watch.name: _rows(c) for c in after.checks}
+        results["old_over_new"] = round(results["baseline_old_path_evaluation_s"] / after_s, 1)
     results.update(
         watches=args.watches,
         by_mix={by: BY_MIX.count(by) * args.watches // len(BY_MIX) for by in dict.fromkeys(BY_MIX)},
         baseline_one_ranking_by_product_s=round(ranking_s, 2),
+        baseline_one_ranking_by_product_old_engine_s=round(old_ranking_s, 2),
         baseline_hybrid_search_p50_ms=round(statistics.median(timings) * 1000, 1),
         first_check_with_query_embedding_s=round(first_s, 2),
         first_check_rows=sum(len([r for r in c.rows if r.qualifies]) for c in first.checks),

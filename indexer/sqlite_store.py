@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from crawler.items import Snapshot, is_count
 from indexer import sqlite_reindex, vector_log
@@ -537,6 +538,56 @@ class SqliteStore:
             for r in rows
         }
 
+    def window_stats_by_kind(
+        self,
+        metric: str,
+        windows: Sequence[tuple[str | datetime, str | datetime]],
+        platform: str | None = None,
+    ) -> list[dict[str, dict[str, WindowStat]]]:
+        """window_stats of every kind for several windows from ONE query over their union (the trend rankings
+        of one evaluation share it): per window, {snapshot kind: {entity id: WindowStat}}, the same stats
+        window_stats(metric, start, end, kind=kind, platform=platform) gives."""
+        bounds = [(to_iso(a, "start"), to_iso(b, "end")) for a, b in windows]
+        if not bounds:
+            return []
+        sql = (
+            "SELECT entity_id, kind, observed_at, value FROM snapshots "
+            "WHERE metric = :metric AND observed_at >= :start AND observed_at <= :end"
+        )
+        params: dict[str, Any] = {
+            "metric": metric,
+            "start": min(a for a, _ in bounds),
+            "end": max(b for _, b in bounds),
+        }
+        if platform is not None:
+            sql += " AND platform = :platform"
+            params["platform"] = platform
+        # per window: (kind, entity) -> [first_at, first_value, last_at, last_value, count]
+        acc: list[dict[tuple[Any, str], list[Any]]] = [{} for _ in bounds]
+        for entity_id, kind, at, value in self._query(sql + " ORDER BY entity_id, observed_at", params):
+            for (start, end), found in zip(bounds, acc, strict=True):
+                if start <= at <= end:
+                    row = found.get((kind, entity_id))
+                    if row is None:
+                        found[(kind, entity_id)] = [at, value, at, value, 1]
+                    else:
+                        row[2], row[3], row[4] = at, value, row[4] + 1
+        out: list[dict[str, dict[str, WindowStat]]] = []
+        for found in acc:
+            by_kind: dict[str, dict[str, WindowStat]] = {}
+            for (kind, entity_id), (first_at, first, last_at, last, n) in found.items():
+                by_kind.setdefault(kind, {})[entity_id] = WindowStat(
+                    entity_id=entity_id,
+                    metric=metric,
+                    first_at=first_at,
+                    first_value=first,
+                    last_at=last_at,
+                    last_value=last,
+                    count=n,
+                )
+            out.append(by_kind)
+        return out
+
     def stats(self) -> StoreStats:
         by_kind = dict(self._query("SELECT kind, COUNT(*) FROM documents GROUP BY kind"))
         by_platform = dict(self._query("SELECT platform, COUNT(*) FROM documents GROUP BY platform"))
@@ -975,7 +1026,10 @@ def _split_sql(script: str) -> list[str]:
 
 
 def _load_doc(doc: str, first_seen: str, last_seen: str) -> dict[str, Any]:
-    data = json.loads(doc)
+    try:  # orjson decodes the same JSON to the same dict ~2-4x faster (trend rankings load 100k documents)
+        data = orjson.loads(doc)
+    except orjson.JSONDecodeError:  # what only the standard parser reads (NaN, integers past 64 bits)
+        data = json.loads(doc)
     data["first_seen"] = first_seen
     data["last_seen"] = last_seen
     return data

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -13,6 +15,7 @@ from crawler.bounds import MAX_WINDOW_S
 from crawler.items import GAUGES, METRIC_NAMES
 from crawler.times import iso_utc, parse_duration, parse_iso, utc_now
 from indexer.store import SearchFilters, Store
+from indexer.trend_cache import TrendCache
 
 # -- named constants (each explained in docs/TRENDS.md) ---------------------------------------------
 DEFAULT_METRIC = "views"
@@ -164,6 +167,20 @@ def _creator_key(doc: dict[str, Any]) -> str | None:
 creator_key_of = _creator_key  # the key `--by creator` ranks by, for callers outside this module
 
 
+# Distinct time strings parsed once each: a store's snapshots share the few times its crawls ran at.
+TIME_CACHE_SIZE = 65_536
+
+
+@functools.lru_cache(maxsize=TIME_CACHE_SIZE)
+def _parse_text_time(value: str) -> datetime | None:
+    return parse_iso(value)
+
+
+def _time(value: Any) -> datetime | None:
+    """crawler.times.parse_iso, remembered for strings (datetimes are immutable, so sharing one is safe)."""
+    return _parse_text_time(value) if isinstance(value, str) else parse_iso(value)
+
+
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -177,7 +194,7 @@ def observe(stat: Any, published_at: Any = None) -> Observation:
     """
     if stat is None:
         return Observation(velocity=None, basis="none")
-    first_at, last_at = parse_iso(_get(stat, "first_at")), parse_iso(_get(stat, "last_at"))
+    first_at, last_at = _time(_get(stat, "first_at")), _time(_get(stat, "last_at"))
     first_value, last_value = _get(stat, "first_value"), _get(stat, "last_value")
     count = int(_get(stat, "count", 0) or 0)
     obs = Observation(
@@ -200,7 +217,7 @@ def observe(stat: Any, published_at: Any = None) -> Observation:
         obs.velocity = (last_value - first_value) / hours
         obs.basis = "snapshots"
         return obs
-    published = parse_iso(published_at)
+    published = _time(published_at)
     if last_value is not None and published is not None and last_at is not None:
         since = (last_at - published).total_seconds() / 3600
         if since >= MIN_SPAN_HOURS:
@@ -254,10 +271,15 @@ class TrendEngine:
         store: Store,
         now: Callable[[], datetime] | datetime | None = None,
         canonical: Mapping[str, Mapping[str, Any]] | None = None,
+        cache: TrendCache | None = None,
     ) -> None:
         """`canonical`: {source product id: its canonical product {id, title, members, platforms}}; with it,
-        `--by product` ranks one row per canonical product (docs/TRENDS.md "Canonical products")."""
+        `--by product` ranks one row per canonical product (docs/TRENDS.md "Canonical products").
+        `cache`: shared by every ranking of one evaluation (indexer.trend_cache); without one, each call
+        reads the store afresh."""
         self.store = store
+        self.cache = cache
+        self._active: TrendCache | None = None
         self._now = now
         self.canonical = dict(canonical or {})
         self._products = {str(info["id"]): info for info in self.canonical.values()}
@@ -276,8 +298,39 @@ class TrendEngine:
         limit: int = 20,
         platform: str | None = None,
         now: datetime | None = None,
+        restrict_to: Iterable[str] | None = None,
+    ) -> TrendReport:
+        """The ranking. `restrict_to`: rank only the rows with one of these names (`row_names`: a row's key,
+        its canonical product's members, its key and title lowercased): the same rows, in the same order
+        and with the same numbers, as ranking all and keeping those (watches pass their hits' names);
+        `considered` stays the whole count, `skipped_no_rate` counts the restricted rows only."""
+        with self._caching():
+            return self._trending(by, window, metric, limit, platform, now, restrict_to)
+
+    @contextmanager
+    def _caching(self) -> Iterator[TrendCache]:
+        """The cache of this call: the engine's own, else one for this call only (nested calls share it)."""
+        if self._active is not None:
+            yield self._active
+            return
+        self._active = self.cache if self.cache is not None else TrendCache(self.store)
+        try:
+            yield self._active
+        finally:
+            self._active = None
+
+    def _trending(
+        self,
+        by: TrendBy | str,
+        window: str | timedelta,
+        metric: str | None,
+        limit: int,
+        platform: str | None,
+        now: datetime | None,
+        restrict_to: Iterable[str] | None,
     ) -> TrendReport:
         by = TrendBy(by)
+        keep = _Names(restrict_to) if restrict_to is not None else None
         metric = metric or DEFAULT_METRIC
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
@@ -294,18 +347,24 @@ class TrendEngine:
         windows = ((start - slack, end), (start - span - slack, start))
 
         if by is TrendBy.live and metric in GAUGES:
-            results, skipped, cur = self._rank_lives_by_gauge(metric, windows[0], platform, start, end)
+            results, skipped, considered = self._rank_lives_by_gauge(
+                metric, windows, platform, start, end, keep
+            )
         elif by in (TrendBy.video, TrendBy.live) or (by is TrendBy.product and metric == "sales"):
             kind = "product" if by is TrendBy.product else by.value
-            cur, prev = (self._stats(metric, a, b, kind, platform) for a, b in windows)
+            cur, prev = (self._stats(metric, windows, i, kind, platform) for i in (0, 1))
+            considered = len(cur)
             docs = self._docs(cur.keys())
             if by is TrendBy.product:  # products known only through links: title, price, shop from the link
                 docs = {**self._linked_products(set(cur) - set(docs)), **docs}
                 if self.canonical:
                     cur, prev, docs = self._canonical_sales(metric, cur, prev, docs, windows)
+                    considered = len(cur)
+            if keep is not None:
+                cur = {k: v for k, v in cur.items() if keep.entity(k, docs.get(k, {}), self._canonical_info)}
             results, skipped = self._rank_entities(by, cur, prev, docs, start, end)
         else:
-            results, skipped, cur = self._rank_groups(by, metric, windows, platform, start, end)
+            results, skipped, considered = self._rank_groups(by, metric, windows, platform, start, end, keep)
         if by is TrendBy.live:
             self._add_live_numbers(results, windows[0])
         results.sort(key=lambda r: (-r.score, -(r.components.get("velocity") or 0.0), r.key))
@@ -318,7 +377,7 @@ class TrendEngine:
             now=end,
             start=start,
             results=results[:limit] if limit else results,
-            considered=len(cur),
+            considered=considered,
             skipped_no_rate=skipped,
         )
 
@@ -333,8 +392,12 @@ class TrendEngine:
         """The trend rows of these entities only, by id: videos and lives from their own counters (one
         window_stats per window on the ids); products and creators from the whole ranking, kept to these
         ids (a product listing finds its canonical product's row). Entities without a trend are absent."""
-        by, wanted = TrendBy(by), sorted(set(ids))
-        metric = metric or DEFAULT_METRIC
+        with self._caching():
+            return self._trends_of(TrendBy(by), sorted(set(ids)), window, metric or DEFAULT_METRIC, now)
+
+    def _trends_of(
+        self, by: TrendBy, wanted: list[str], window: str, metric: str, now: datetime | None
+    ) -> dict[str, TrendResult]:
         if not wanted:
             return {}
         if by in (TrendBy.product, TrendBy.creator):
@@ -359,22 +422,22 @@ class TrendEngine:
         return {r.key: r for r in results}
 
     # -- store access ---------------------------------------------------------------------------
+    def _cache(self) -> TrendCache:
+        return self._active if self._active is not None else TrendCache(self.store)
+
     def _stats(
-        self, metric: str, start: datetime, end: datetime, kind: str | None, platform: str | None
+        self,
+        metric: str,
+        windows: tuple[tuple[datetime, datetime], ...],
+        index: int,
+        kind: str,
+        platform: str | None,
     ) -> dict[str, Any]:
-        return dict(self.store.window_stats(metric, iso(start), iso(end), kind=kind, platform=platform))
+        """store.window_stats over windows[index] (through the cache: one bulk read for all the windows)."""
+        return self._cache().window_stats(metric, windows, index, kind, platform)
 
     def _docs(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        found = self.store.get_many(wanted)
-        if isinstance(found, dict):
-            values = found.values()
-        else:
-            values = found
-        docs = (_doc(d) for d in values if d is not None)
-        return {d["id"]: d for d in docs if d.get("id")}
+        return self._cache().docs(ids, _doc)
 
     def _linked_products(self, ids: set[str]) -> dict[str, dict[str, Any]]:
         """Product-like documents for product ids that only videos and lives link: the link's title, url,
@@ -533,18 +596,21 @@ class TrendEngine:
     def _rank_lives_by_gauge(
         self,
         metric: str,
-        window: tuple[datetime, datetime],
+        windows: tuple[tuple[datetime, datetime], ...],
         platform: str | None,
         start: datetime,
         end: datetime,
-    ) -> tuple[list[TrendResult], int, dict[str, Any]]:
+        keep: _Names | None = None,
+    ) -> tuple[list[TrendResult], int, int]:
         """Lives ranked by their viewer curve in the window (lives.gauge_score), never by a gauge's change."""
         from indexer.lives import gauge_score
 
-        cur = self._stats(metric, *window, "live", platform)
+        window = windows[0]
+        cur = self._stats(metric, windows, 0, "live", platform)
         docs = self._docs(cur.keys())
         results: list[TrendResult] = []
-        for live_id in cur:
+        ranked = [k for k in cur if keep is None or keep.entity(k, docs.get(k, {}), self._canonical_info)]
+        for live_id in ranked:
             doc = docs.get(live_id, {})
             stats = self._live_stats(live_id, doc, window)
             if stats.peak_viewers is None:
@@ -571,7 +637,7 @@ class TrendEngine:
                     extra={"kind": "live", "creator": (doc.get("creator") or {}).get("name")},
                 )
             )
-        return results, len(cur) - len(results), cur
+        return results, len(ranked) - len(results), len(cur)
 
     # -- groups (products by their videos/lives, creators, hashtags) -----------------------------
     def _rank_groups(
@@ -582,7 +648,8 @@ class TrendEngine:
         platform: str | None,
         start: datetime,
         end: datetime,
-    ) -> tuple[list[TrendResult], int, dict[str, Any]]:
+        keep: _Names | None = None,
+    ) -> tuple[list[TrendResult], int, int]:
         kinds = (
             "video",
             "live",
@@ -590,8 +657,8 @@ class TrendEngine:
         cur: dict[str, Any] = {}
         prev: dict[str, Any] = {}
         for kind in kinds:
-            cur.update(self._stats(metric, *windows[0], kind, platform))
-            prev.update(self._stats(metric, *windows[1], kind, platform))
+            cur.update(self._stats(metric, windows, 0, kind, platform))
+            prev.update(self._stats(metric, windows, 1, kind, platform))
         docs = self._docs(cur.keys())
         products: dict[str, dict[str, Any]] = {}
         if by is TrendBy.product:
@@ -611,6 +678,15 @@ class TrendEngine:
                     if member_id in cur and member_id not in groups.get(key, []):
                         groups.setdefault(key, []).append(member_id)
 
+        if keep is not None:
+            groups = {
+                key: members
+                for key, members in groups.items()
+                if keep.group(key, lambda k=key, m=members: self._group_title(by, k, m, docs, products))
+            }
+        # One member's numbers are the same in every group and every ranking of an evaluation: once each.
+        spans = tuple((iso(a), iso(b)) for a, b in windows)
+        facts = self._cache().memo.setdefault(("members", metric, spans, platform, iso(start), iso(end)), {})
         results: list[TrendResult] = []
         skipped = 0
         for key, members in groups.items():
@@ -622,8 +698,10 @@ class TrendEngine:
             platforms: set[str] = set()
             have_prev = False
             for member_id in sorted(members):
-                doc = docs.get(member_id, {})
-                obs = observe(cur[member_id], doc.get("published_at"))
+                fact = facts.get(member_id)
+                if fact is None:
+                    fact = facts[member_id] = _member_facts(member_id, cur, prev, docs, start, end)
+                obs, prev_obs, creator, is_new, member_platform = fact
                 if obs.velocity is None:
                     continue
                 contributing += 1
@@ -632,16 +710,14 @@ class TrendEngine:
                 if obs.basis == "snapshots":
                     snap_v += obs.velocity
                     snap_first += obs.first_value or 0.0
-                prev_obs = observe(prev.get(member_id), doc.get("published_at"))
                 if prev_obs.velocity is not None:
                     v_prev += prev_obs.velocity
                     have_prev = True
-                creator = _creator_key(doc)
                 if creator:
                     creators.add(creator)
-                if _is_new(doc, start, end):
+                if is_new:
                     new_items += 1
-                platforms.add(doc.get("platform") or member_id.split(":")[0])
+                platforms.add(member_platform)
             if not contributing:
                 skipped += 1
                 continue
@@ -661,14 +737,7 @@ class TrendEngine:
                 "creators": len(creators),
                 "factors": factors,
             }
-            canonical = self._canonical_info(key) if by is TrendBy.product and self.canonical else None
-            if canonical:
-                listing = next((m for m in canonical["members"] if m in products), canonical["members"][0])
-                title, url, extra = self._group_label(by, listing, members, docs, products)
-                title = self._products[key].get("title") or title
-                extra["canonical"] = canonical
-            else:
-                title, url, extra = self._group_label(by, key, members, docs, products)
+            title, url, extra = self._group_row_label(by, key, members, docs, products)
             results.append(
                 TrendResult(
                     rank=0,
@@ -682,7 +751,38 @@ class TrendEngine:
                     extra=extra,
                 )
             )
-        return results, skipped, cur
+        return results, skipped, len(cur)
+
+    def _group_row_label(
+        self,
+        by: TrendBy,
+        key: str,
+        members: list[str],
+        docs: dict[str, dict[str, Any]],
+        products: dict[str, dict[str, Any]],
+    ) -> tuple[str | None, str | None, dict[str, Any]]:
+        """A group row's title, url and extra (a canonical product's from its listings and its own title)."""
+        canonical = self._canonical_info(key) if by is TrendBy.product and self.canonical else None
+        if canonical:
+            listing = next((m for m in canonical["members"] if m in products), canonical["members"][0])
+            title, url, extra = self._group_label(by, listing, members, docs, products)
+            title = self._products[key].get("title") or title
+            extra["canonical"] = canonical
+            return title, url, extra
+        return self._group_label(by, key, members, docs, products)
+
+    def _group_title(
+        self,
+        by: TrendBy,
+        key: str,
+        members: list[str],
+        docs: dict[str, dict[str, Any]],
+        products: dict[str, dict[str, Any]],
+    ) -> tuple[str | None, list[str]]:
+        """A group row's title and its canonical product's members (what restrict_to matches beside the key)."""
+        title = self._group_row_label(by, key, members, docs, products)[0]
+        canonical = self._canonical_info(key) if by is TrendBy.product and self.canonical else None
+        return title, list((canonical or {}).get("members") or [])
 
     def _product_docs(
         self, members: Iterable[dict[str, Any]], platform: str | None, window: tuple[datetime, datetime]
@@ -696,7 +796,10 @@ class TrendEngine:
         }
         found = {pid: doc for pid, doc in self._docs(ids).items() if doc.get("kind") == "product"}
         observed = SearchFilters(kind="product", platform=platform, observed_from=iso(window[0]))
-        for doc in self.store.iter_documents(observed):
+        scanned = self._cache().scan(
+            ("observed products", platform, iso(window[0])), lambda: self.store.iter_documents(observed)
+        )
+        for doc in scanned:
             found.setdefault(doc["id"], _doc(doc))
         return found
 
@@ -803,9 +906,56 @@ def summed_stat(
     }
 
 
+def _member_facts(
+    member_id: str,
+    cur: Mapping[str, Any],
+    prev: Mapping[str, Any],
+    docs: Mapping[str, dict[str, Any]],
+    start: datetime,
+    end: datetime,
+) -> tuple[Observation, Observation, str | None, bool, str]:
+    """What a group takes from one member: its observations now and before, creator key, whether it is new,
+    its platform."""
+    doc = docs.get(member_id, {})
+    published = doc.get("published_at")
+    return (
+        observe(cur[member_id], published),
+        observe(prev.get(member_id), published),
+        _creator_key(doc),
+        _is_new(doc, start, end),
+        doc.get("platform") or member_id.split(":")[0],
+    )
+
+
+class _Names:
+    """The names restrict_to keeps, tested the way watches.row_names names a row."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = set(names)
+
+    def _any(self, keys: Iterable[str | None]) -> bool:
+        return any(k and k in self.names for k in keys)
+
+    def _own(self, key: str) -> tuple[str, str]:
+        return key, key.strip().lower().lstrip("@")
+
+    def entity(self, key: str, doc: Mapping[str, Any], canonical: Callable[[str], Any]) -> bool:
+        """An entity row (video, live, product by sales): its key, title and canonical members."""
+        info = canonical(key) or {}
+        title = (doc.get("title") or "").strip().lower()
+        return self._any((*self._own(key), title, *(info.get("members") or [])))
+
+    def group(self, key: str, label: Callable[[], tuple[str | None, list[str]]]) -> bool:
+        """A group row (product, creator, hashtag): its key, else its title and canonical members."""
+        if self._any(self._own(key)):
+            return True
+        title, members = label()
+        return self._any(((title or "").strip().lower(), *members))
+
+
 def _is_new(doc: dict[str, Any], start: datetime, end: datetime) -> bool:
     """Published inside the window (else, when unknown, first seen inside it)."""
-    when = parse_iso(doc.get("published_at")) or parse_iso(doc.get("first_seen"))
+    when = _time(doc.get("published_at")) or _time(doc.get("first_seen"))
     return when is not None and start <= when <= end
 
 

@@ -19,6 +19,7 @@ from indexer.alerts import Alert
 from indexer.models import floor_from_env
 from indexer.querytext import clean_query
 from indexer.store import Hit, SearchMode, Store
+from indexer.trend_cache import TrendCache
 from indexer.trend_query import QUERY_HITS, _creator_keys, _members
 from indexer.trends import TrendBy, TrendEngine, TrendReport, TrendResult, parse_window
 
@@ -391,26 +392,53 @@ def related_rows(
     return kept
 
 
+RankingKey = tuple[str, str | None, str]
+
+
+def ranking_key(watch: SavedWatch) -> RankingKey:
+    """Watches with the same key share one ranking: by, platform, window."""
+    return (watch.by, watch.platform, watch.window)
+
+
 class Evaluator:
     """Checks watches against one store as of `now`: each ranking (by, platform, window) is computed once
-    however many watches share it, and each query's vector comes from `query_vector` (cached by the caller)."""
+    however many watches share it, and each query's vector comes from `query_vector` (cached by the caller).
+    Its rankings share one TrendCache (documents and snapshots read once). After `prepare(watches)`, each
+    ranking scores only the rows their hits name (TrendEngine.trending restrict_to: the same rows)."""
 
-    def __init__(self, store: Store, now: datetime, query_vector: QueryVector | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        now: datetime,
+        query_vector: QueryVector | None = None,
+        engine: TrendEngine | None = None,
+    ) -> None:
+        """`engine`: rank with this one instead of a TrendEngine on a cache of this evaluation's own."""
         self.store, self.now = store, now
         self.query_vector = query_vector
-        self.engine = TrendEngine(store, now=now)
-        self._rankings: dict[tuple[str, str | None, str], TrendReport] = {}
+        self.engine = engine or TrendEngine(store, now=now, cache=TrendCache(store))
+        self._rankings: dict[RankingKey, TrendReport] = {}
+        self._hits: dict[str, list[Hit]] = {}
+        self._restrict: dict[RankingKey, set[str]] = {}
         self._names: dict[tuple[str, str | None, str], dict[str, list[int]]] = {}
         self._floor = floor_from_env(os.environ)
         self._has_vectors = store.model_info() is not None
         self.timings = {"rankings_s": 0.0, "searches_s": 0.0, "matching_s": 0.0}  # where the time went
 
+    def prepare(self, watches: Sequence[SavedWatch]) -> None:
+        """Search every watch's query now, so that each ranking is computed once for the names all its
+        watches' hits give (HitIndex.names) instead of for every entity in the store."""
+        for watch in watches:
+            names = HitIndex(self.hits(watch)).names
+            self._restrict.setdefault(ranking_key(watch), set()).update(names)
+
     def ranking(self, watch: SavedWatch) -> TrendReport:
-        key = (watch.by, watch.platform, watch.window)
+        key = ranking_key(watch)
         if key not in self._rankings:
             start = time.perf_counter()
+            restrict = {"restrict_to": self._restrict[key]} if key in self._restrict else {}
             self._rankings[key] = self.engine.trending(
-                by=watch.by, window=watch.window, limit=0, platform=watch.platform
+                by=watch.by, window=watch.window, limit=0, platform=watch.platform, **restrict
             )
             self._names[key] = row_names(self._rankings[key].results)
             self.timings["rankings_s"] += time.perf_counter() - start
@@ -418,11 +446,14 @@ class Evaluator:
 
     def hits(self, watch: SavedWatch) -> list[Hit]:
         query = clean_query(watch.query)
+        if query in self._hits:
+            return self._hits[query]
         vector = self.query_vector(query) if self._has_vectors and self.query_vector is not None else None
         mode = SearchMode.hybrid if vector is not None else SearchMode.keyword
         start = time.perf_counter()
         found = self.store.search(query, vector, mode, None, QUERY_HITS, min_similarity=self._floor)
         self.timings["searches_s"] += time.perf_counter() - start
+        self._hits[query] = found
         return found
 
     def check(
@@ -432,7 +463,7 @@ class Evaluator:
         depth = watch.top * RELEASE_FACTOR
         ranking, hits = self.ranking(watch), self.hits(watch)
         start = time.perf_counter()
-        names = self._names[(watch.by, watch.platform, watch.window)]
+        names = self._names[ranking_key(watch)]
         rows = related_rows(ranking.results, hits, depth, names)
         self.timings["matching_s"] += time.perf_counter() - start
         at = iso_utc(self.now)
@@ -513,6 +544,7 @@ def check_watches(
     seconds spent ranking, searching and matching."""
     watches = [book.get(n) for n in names] if names else book.watches()
     evaluator = Evaluator(store, now, query_vector)
+    evaluator.prepare(watches)
     checks = []
     for watch in watches:
         checks.append(evaluator.check(watch, book.members(watch.name)))
