@@ -174,3 +174,9 @@ def test_columns_with_nothing_in_them_give_their_room_to_the_title():
     view = views.trend_table(report)
     assert "creators" not in view.columns and "new" not in view.columns and "score" in view.columns
     assert "creators" in views.trend_table(trend_report("product")).columns
+
+
+def test_a_creators_row_counts_its_videos_not_creators():
+    view = views.trend_table(trend_report("creator"))  # a creator's "creators" is always 1: it says nothing
+    assert "creators" not in view.columns and "videos" in view.columns
+    assert {row[view.columns.index("videos")] for row in view.rows} == {"12"}

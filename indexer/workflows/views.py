@@ -202,7 +202,9 @@ def trend_table(report: TrendReport) -> TableView:
 
     rows = rows_of(report)
     rate = f"{report.metric}/h"
-    columns = ["#", "title", "score", rate, "growth/day", "accel", "basis", "creators", "new"]
+    # A creator's own row counts its videos and lives, never "creators" (always 1 for a creator).
+    breadth, breadth_key = ("videos", "items") if report.by == "creator" else ("creators", "creators")
+    columns = ["#", "title", "score", rate, "growth/day", "accel", "basis", breadth, "new"]
     cells = [
         [
             str(row["rank"]),
@@ -212,7 +214,7 @@ def trend_table(report: TrendReport) -> TableView:
             formatting.percent(row["growth_pct_day"], signed=True),
             formatting.percent(row["acceleration_pct"], signed=True),
             BASIS_LABELS.get(row["basis"], str(row["basis"])),
-            count(row["creators"]),
+            count(row[breadth_key]),
             count(row["new_items"]),
             row["platforms"],
             row["id"],
@@ -222,8 +224,8 @@ def trend_table(report: TrendReport) -> TableView:
     title = (
         f"trending {report.by}s · {report.metric} · last {report.window} · as of {report.to_json()['now']}"
     )
-    right = {"#", "score", rate, "growth/day", "accel", "creators", "new"}
-    optional = ["id", "platforms", "new", "creators", "accel", "growth/day"]
+    right = {"#", "score", rate, "growth/day", "accel", breadth, "new"}
+    optional = ["id", "platforms", "new", breadth, "accel", "growth/day"]
     if report.by == "live":  # viewers are a gauge: peak, average, viewer-minutes beside the counter's rate
         live = {"peak": "peak_viewers", "avg viewers": "avg_viewers", "viewer-min": "viewer_minutes"}
         live["min live"] = "minutes_live"
@@ -252,7 +254,7 @@ def trend_table(report: TrendReport) -> TableView:
         optional=tuple(optional),
         notes=notes,
     )
-    return without_empty(view, ("creators", "new"))
+    return without_empty(view, (breadth, "new"))
 
 
 def without_empty(view: TableView, names: Sequence[str]) -> TableView:
