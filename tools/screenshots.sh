@@ -3,8 +3,8 @@
 #   report-system-fonts.png  this machine's fonts (fonts-noto-cjk here)
 #   report-shipped-font.png  a fontconfig whose only <dir> is the PyPI package's Noto Sans SC folder
 #   report-no-cjk-font.png   a fontconfig with matplotlib's DejaVu fonts only (no CJK font at all)
-# The charts are PNGs drawn with the shipped font, so they read the same in all three; the HTML text finds
-# "Noto Sans SC" through the report's font stack, and shows boxes only where no CJK font exists at all.
+# The charts are PNGs drawn with the shipped font and the HTML text uses the report's own embedded subset of it
+# (an @font-face data URL, indexer/font_embed.py), so all three read the same, even with no CJK font at all.
 # Usage: tools/screenshots.sh [REPORT.html]   (without one, runs `trendcart demo` into a temporary folder)
 # Needs: .venv (pip install -e .), /usr/bin/chromium (apt-get install chromium). Env: PYTHON, CHROMIUM, WIDTH, HEIGHT.
 set -euo pipefail
