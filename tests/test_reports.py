@@ -337,3 +337,41 @@ def test_report_command_reads_the_product_file(monkeypatch, embedder, tmp_path):
     assert [r["ID"] for r in after] == [r["id"] for r in trending["results"]]
     row = next(r for r in after if r["ID"] == blender["id"])
     assert row["Listings"] == ", ".join(blender["members"])
+
+
+def test_scheduled_reports_rank_canonical_products(tmp_path):
+    """A scheduled job's report reads the product file's grouping (Scheduler `canonical`, as run_schedule
+    passes it): the canonical product's row with its listings; without it, one row per listing."""
+    from indexer.schedule import Scheduler, load_config
+    from indexer.sqlite_store import SqliteStore
+    from tests.test_trends_canonical import CANONICAL, CP, MEMBERS, fill
+    from tests.test_trends_canonical import NOW as CNOW
+
+    path = tmp_path / "schedule.toml"
+    path.write_text(
+        '[report]\nout_dir = "reports"\nformats = ["csv"]\nwindow = "12h"\n'
+        '[[jobs]]\nname = "daily"\nspider = "jsonld"\ncron = "0 12 * * *"\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    store = fill(SqliteStore(tmp_path / "c.db"))
+    try:
+        found = {}
+        for grouped in (True, False):
+            scheduler = Scheduler(
+                config,
+                lambda job: {"items": 0},  # the store is already filled: nothing to crawl
+                store,
+                now=lambda: CNOW,
+                canonical=(lambda: CANONICAL) if grouped else None,
+            )
+            run = scheduler.run_job(config.jobs[0])
+            assert run.error is None and len(run.reports) == 1
+            with open(run.reports[0], encoding="utf-8") as handle:
+                found[grouped] = {
+                    r["ID"]: r["Listings"] for r in csv.DictReader(handle) if r["Ranking"] == "product"
+                }
+    finally:
+        store.close()
+    assert found[True] == {CP["id"]: ", ".join(MEMBERS), "tiktok:product:lamp": ""}
+    assert set(found[False]) == {*MEMBERS, "tiktok:product:lamp"}
