@@ -3,6 +3,7 @@ restrict_to and the watches' prepared evaluation, each against the plain or the 
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -173,3 +174,18 @@ def test_a_prepared_evaluation_checks_every_watch_as_the_old_one(store):
         assert [r.to_json() for r in new.check(watch, {}).rows] == before, watch
         some += bool(before)
     assert some > len(watches) // 2  # most watches have rows: the comparison compares something
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2, "b": [1.0000000000000002, -0.0, 5e-324, 18446744073709551615]}',
+        '{"big": 123456789012345678901234567890, "low": -9223372036854775809}',
+        '{"nan": NaN, "inf": Infinity, "s": "\\ud800", "cjk": "口红 \\u53e3"}',
+    ],
+)
+def test_documents_decode_as_the_standard_parser_decodes_them(text):
+    from indexer.sqlite_store import _load_doc
+
+    expected = {**json.loads(text), "first_seen": "f", "last_seen": "l"}
+    assert repr(_load_doc(text, "f", "l")) == repr(expected)
