@@ -15,6 +15,11 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 STEPS = 6  # observations per document, 4 h apart
 STEP = timedelta(hours=4)
 # A scraped title with markup in it: the dashboard must show it as text.
+# Followers by creator: lily is a top KOL (>= 1M), 小美 and lampshop are the alliance, so FACT bars split.
+FOLLOWERS = {"小美": 50_000, "lampshop": 8_000}
+# Price changes over the observations (the product page's price history).
+PRICES_USD = (12.99, 12.99, 12.99, 10.99, 10.99, 10.99)
+PRICES_CNY = (89.0, 89.0, 79.0, 79.0, 85.0, 85.0)
 HOSTILE = '<script>alert("x")</script> Blender <b>bold</b>'
 
 
@@ -34,7 +39,7 @@ def _video(vid: str, title: str, at: datetime, views: int, product: dict[str, An
     platform = vid.split(":")[0]
     return {
         "id": vid, "kind": "video", "platform": platform, "url": f"https://{platform}.example/{vid}",
-        "title": title, "creator": {"id": f"{platform}:creator:{creator}", "name": creator, "followers": 2_000_000},
+        "title": title, "creator": {"id": f"{platform}:creator:{creator}", "name": creator, "followers": FOLLOWERS.get(creator, 2_000_000)},
         "metrics": {"views": views, "likes": views // 20}, "products": [product], "observed_at": iso(at),
         "published_at": iso(NOW - STEPS * STEP),
     }  # fmt: skip
@@ -56,10 +61,15 @@ def documents() -> list[dict[str, Any]]:
     for i in range(STEPS):
         at = NOW - (STEPS - 1 - i) * STEP
         tk = _product(
-            "tiktok:product:555", "Hommly Portable Blender Cup 380ml", at, 100 + 90 * i, 12.99, "USD"
+            "tiktok:product:555", "Hommly Portable Blender Cup 380ml", at, 100 + 90 * i, PRICES_USD[i], "USD"
         )
         dy = _product(
-            "douyin:product:777", "Hommly 便携榨汁杯 Portable Blender 380ml", at, 50 + 40 * i, 89.0, "CNY"
+            "douyin:product:777",
+            "Hommly 便携榨汁杯 Portable Blender 380ml",
+            at,
+            50 + 40 * i,
+            PRICES_CNY[i],
+            "CNY",
         )
         lamp = _product("douyin:product:888", HOSTILE, at, 10 + i, 169.0, "CNY")
         docs += [tk, dy, lamp]
