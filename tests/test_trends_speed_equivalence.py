@@ -189,3 +189,39 @@ def test_documents_decode_as_the_standard_parser_decodes_them(text):
 
     expected = {**json.loads(text), "first_seen": "f", "last_seen": "l"}
     assert repr(_load_doc(text, "f", "l")) == repr(expected)
+
+
+@pytest.mark.elasticsearch
+def test_the_elasticsearch_bulk_window_read_equals_window_stats_per_kind(es_url, tmp_path):
+    """The same store written to an Elasticsearch node: its bulk read against its own per-kind reads."""
+    import uuid
+
+    from indexer.elastic import ElasticConfig, ElasticStore
+
+    config = ElasticConfig.from_env(
+        es_url, environ={}, index_prefix=f"tcspeed-{uuid.uuid4().hex[:12]}", outbox_dir=tmp_path / "outbox"
+    )
+    store = ElasticStore(config)
+    try:
+        rng = random.Random(7)
+        for step, at in enumerate(TIMES):
+            store.upsert([_doc(i, at, step, rng) for i in range(40) if step >= i % 3])
+        windows = [(TIMES[1], NOW), (TIMES[0], TIMES[2])]
+        compared = 0
+        for metric, platform in (("views", None), ("likes", "tiktok"), ("viewers", None)):
+            bulk = store.window_stats_by_kind(metric, windows, platform=platform)
+            for (start, end), found in zip(windows, bulk, strict=True):
+                for kind in ("video", "live"):
+                    expected = store.window_stats(metric, start, end, kind=kind, platform=platform)
+                    assert found.get(kind, {}) == expected
+                    compared += len(expected)
+        assert compared > 40  # stats were compared, not only empty dicts
+        engine = TrendEngine(store, now=NOW, cache=TrendCache(store))
+        for by, metric, platform in RANKINGS[:4] + RANKINGS[6:]:
+            old = BaselineEngine(store, now=NOW).trending(by=by, metric=metric, limit=0, platform=platform)
+            assert _json(engine.trending(by=by, metric=metric, limit=0, platform=platform)) == _json(old)
+    finally:
+        try:
+            store.destroy()
+        finally:
+            store.close()

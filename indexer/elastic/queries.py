@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -191,6 +191,29 @@ def window_aggs(page: int, after: Mapping[str, Any] | None) -> dict[str, Any]:
             },
         }
     }
+
+
+def window_kind_aggs(
+    page: int, after: Mapping[str, Any] | None, windows: Sequence[tuple[str, str]]
+) -> dict[str, Any]:
+    """window_aggs for several windows at once: one composite page over (entity_id, kind), and in each
+    bucket, per window `w<i>`, its first and last observation and count (window_stats_by_kind)."""
+    composite: dict[str, Any] = {
+        "size": page,
+        "sources": [{"entity": {"terms": {"field": "entity_id"}}}, {"kind": {"terms": {"field": "kind"}}}],
+    }
+    if after:
+        composite["after"] = after
+    edge = {"size": 1, "_source": ["observed_at", "value"]}
+    edges = {
+        "first": {"top_hits": {**edge, "sort": [{"observed_at": "asc"}]}},
+        "last": {"top_hits": {**edge, "sort": [{"observed_at": "desc"}]}},
+    }
+    per_window = {
+        f"w{i}": {"filter": range_clause("observed_at", start, end)[0], "aggs": edges}
+        for i, (start, end) in enumerate(windows)
+    }
+    return {"entities": {"composite": composite, "aggs": per_window}}
 
 
 def stats_aggs(has_vectors: bool) -> dict[str, Any]:

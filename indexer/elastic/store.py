@@ -33,6 +33,7 @@ from indexer.elastic.queries import (
     ranked_ids_body,
     stats_aggs,
     window_aggs,
+    window_kind_aggs,
 )
 from indexer.elastic.reindex import Embedding, ReindexResult, reindex
 from indexer.elastic.source import load_doc, snapshot_actions, vector_json
@@ -472,6 +473,57 @@ class ElasticStore:
                 after = agg.get("after_key")
                 if not after or len(agg["buckets"]) < PAGE_SIZE:
                     break
+        return out
+
+    def window_stats_by_kind(
+        self,
+        metric: str,
+        windows: Sequence[tuple[str | datetime, str | datetime]],
+        platform: str | None = None,
+    ) -> list[dict[str, dict[str, WindowStat]]]:
+        """window_stats of every kind for several windows from one composite aggregation over their union
+        (queries.window_kind_aggs): per window, {kind: {entity id: WindowStat}} (the trend cache's read)."""
+        bounds = [(to_iso(a, "start"), to_iso(b, "end")) for a, b in windows]
+        out: list[dict[str, dict[str, WindowStat]]] = [{} for _ in bounds]
+        if not bounds:
+            return out
+        clauses: list[dict[str, Any]] = [{"term": {"metric": metric}}]
+        clauses += range_clause("observed_at", min(a for a, _ in bounds), max(b for _, b in bounds))
+        if platform is not None:
+            clauses.append({"term": {"platform": platform}})
+        self._refresh_if_needed()
+        after: dict[str, Any] | None = None
+        while True:
+            resp = self.cluster.search(
+                self.snapshots_alias,
+                query={"bool": {"filter": clauses}},
+                aggs=window_kind_aggs(PAGE_SIZE, after, bounds),
+                size=0,
+                snapshots=True,
+            )
+            agg = (resp.get("aggregations") or {}).get("entities")
+            if not agg or not agg["buckets"]:
+                break
+            for bucket in agg["buckets"]:
+                entity, kind = bucket["key"]["entity"], bucket["key"]["kind"]
+                for i, found in enumerate(out):
+                    window = bucket[f"w{i}"]
+                    if not window["doc_count"]:
+                        continue
+                    first = window["first"]["hits"]["hits"][0]["_source"]
+                    last = window["last"]["hits"]["hits"][0]["_source"]
+                    found.setdefault(kind, {})[entity] = WindowStat(
+                        entity_id=entity,
+                        metric=metric,
+                        first_at=first["observed_at"],
+                        first_value=int(first["value"]),
+                        last_at=last["observed_at"],
+                        last_value=int(last["value"]),
+                        count=int(window["doc_count"]),
+                    )
+            after = agg.get("after_key")
+            if not after or len(agg["buckets"]) < PAGE_SIZE:
+                break
         return out
 
     def stats(self) -> StoreStats:
