@@ -24,11 +24,12 @@ ANN_MIN_VECTORS = 100_000
 # TRENDCART_ANN: auto (default: by ANN_MIN_VECTORS, or wherever an index file already exists), on, off.
 ANN_ENV = "TRENDCART_ANN"
 ANN_MODES = ("auto", "on", "off")
-# Graph parameters (usearch defaults are 16/128/64). Build CPU per vector (20k clustered 512-d, rescored
-# Recall@10): expansion_add 128: 0.88 ms, 1.000; 64: 0.48 ms, 0.999; 32: 0.20 ms, 0.998 (docs/SCALING.md).
-# At 100k, 64 cost 1.09 ms per vector (Recall@10 0.9995): a 1M build is an estimated 27-36 CPU-minutes.
+# Graph parameters (usearch defaults are 16/128/64), chosen by bench/bench_ann_build.py at 100k clustered
+# 512-d (one run, load 9-11, rescored Recall@10 at expansion_search 128, CPU per vector): expansion_add 32:
+# 0.45 ms, 0.931 (under the 0.95 target; 0.944 even at search expansion 256); 48: 0.75 ms, 0.991; 64:
+# 0.98 ms, 0.997. 48 is the cheapest that keeps recall, for the 10-minute 1M build (docs/SCALING.md).
 CONNECTIVITY = 16
-EXPANSION_ADD = 64
+EXPANSION_ADD = 48
 EXPANSION_SEARCH = 128
 # Vectors in the graph as float16: half the memory of float32 with the same recall (int8 lost recall on
 # 512-d unit vectors, whose components are ~0.04); the scores that rank are exact (the caller rescores).
