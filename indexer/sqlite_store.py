@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -1026,18 +1025,12 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-# A run of this many digits may be an integer past 64 bits, which orjson would turn into a float.
-_LONG_DIGITS = re.compile(r"\d{19,}")
-
-
 def _load_doc(doc: str, first_seen: str, last_seen: str) -> dict[str, Any]:
-    data = None
-    if not _LONG_DIGITS.search(doc):
-        try:  # the same dict as json.loads, 2-4x faster (a trend ranking loads 100k documents)
-            data = orjson.loads(doc)
-        except orjson.JSONDecodeError:  # what only the standard parser reads (NaN, lone surrogates)
-            data = None
-    if data is None:
+    # orjson gives json.loads's dict 2-4x faster (a trend ranking loads 100k documents). It differs only on
+    # integers past 64 bits (a float), which no stored document holds: check_item bounds every number.
+    try:
+        data = orjson.loads(doc)
+    except orjson.JSONDecodeError:  # what only the standard parser reads (NaN, lone surrogates)
         data = json.loads(doc)
     data["first_seen"] = first_seen
     data["last_seen"] = last_seen

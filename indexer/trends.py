@@ -665,8 +665,13 @@ class TrendEngine:
             products = self._product_docs(docs.values(), platform, windows[0])
 
         groups: dict[str, list[str]] = {}
+        creator_keys = self._cache().memo.setdefault(("creator keys",), {})  # member id -> _creator_key
         for member_id in cur:
-            keys = self._group_keys(by, docs.get(member_id, {}), products)
+            if by is TrendBy.creator:
+                keys = [_memo_creator(creator_keys, member_id, docs)]
+                keys = keys if keys[0] else []
+            else:
+                keys = self._group_keys(by, docs.get(member_id, {}), products)
             if by is TrendBy.product and self.canonical:  # a video linking two listings of one product: once
                 keys = list(dict.fromkeys(self._canon(k) for k in keys))
             for key in keys:
@@ -700,7 +705,8 @@ class TrendEngine:
             for member_id in sorted(members):
                 fact = facts.get(member_id)
                 if fact is None:
-                    fact = facts[member_id] = _member_facts(member_id, cur, prev, docs, start, end)
+                    creator = _memo_creator(creator_keys, member_id, docs)
+                    fact = facts[member_id] = _member_facts(member_id, cur, prev, docs, start, end, creator)
                 obs, prev_obs, creator, is_new, member_platform = fact
                 if obs.velocity is None:
                     continue
@@ -913,6 +919,7 @@ def _member_facts(
     docs: Mapping[str, dict[str, Any]],
     start: datetime,
     end: datetime,
+    creator: str | None,
 ) -> tuple[Observation, Observation, str | None, bool, str]:
     """What a group takes from one member: its observations now and before, creator key, whether it is new,
     its platform."""
@@ -921,10 +928,19 @@ def _member_facts(
     return (
         observe(cur[member_id], published),
         observe(prev.get(member_id), published),
-        _creator_key(doc),
+        creator,
         _is_new(doc, start, end),
         doc.get("platform") or member_id.split(":")[0],
     )
+
+
+def _memo_creator(
+    memo: dict[str, str | None], member_id: str, docs: Mapping[str, dict[str, Any]]
+) -> str | None:
+    """_creator_key of a member's document, computed once per cache."""
+    if member_id not in memo:
+        memo[member_id] = _creator_key(docs.get(member_id, {}))
+    return memo[member_id]
 
 
 class _Names:
