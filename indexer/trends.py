@@ -15,7 +15,7 @@ from crawler.bounds import MAX_WINDOW_S
 from crawler.items import GAUGES, METRIC_NAMES
 from crawler.times import iso_utc, parse_duration, parse_iso, utc_now
 from indexer.store import SearchFilters, Store
-from indexer.trend_cache import TrendCache
+from indexer.trend_cache import TrendCache, gc_paused
 
 # -- named constants (each explained in docs/TRENDS.md) ---------------------------------------------
 DEFAULT_METRIC = "views"
@@ -315,7 +315,8 @@ class TrendEngine:
             return
         self._active = self.cache if self.cache is not None else TrendCache(self.store)
         try:
-            yield self._active
+            with gc_paused():  # a ranking builds ~10 objects per member and frees them by refcount
+                yield self._active
         finally:
             self._active = None
 

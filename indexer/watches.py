@@ -19,7 +19,7 @@ from indexer.alerts import Alert
 from indexer.models import floor_from_env
 from indexer.querytext import clean_query
 from indexer.store import Hit, SearchMode, Store
-from indexer.trend_cache import TrendCache
+from indexer.trend_cache import TrendCache, gc_paused
 from indexer.trend_query import QUERY_HITS, _creator_keys, _members
 from indexer.trends import TrendBy, TrendEngine, TrendReport, TrendResult, parse_window
 
@@ -544,10 +544,11 @@ def check_watches(
     seconds spent ranking, searching and matching."""
     watches = [book.get(n) for n in names] if names else book.watches()
     evaluator = Evaluator(store, now, query_vector)
-    evaluator.prepare(watches)
     checks = []
-    for watch in watches:
-        checks.append(evaluator.check(watch, book.members(watch.name)))
+    with gc_paused():  # the rankings share one cache of every active document: no collector walks over it
+        evaluator.prepare(watches)
+        for watch in watches:
+            checks.append(evaluator.check(watch, book.members(watch.name)))
     book.save_checks(checks)
     if timings is not None:
         timings.update({k: round(v, 3) for k, v in evaluator.timings.items()})
