@@ -24,15 +24,14 @@ ANN_MIN_VECTORS = 100_000
 # TRENDCART_ANN: auto (default: by ANN_MIN_VECTORS, or wherever an index file already exists), on, off.
 ANN_ENV = "TRENDCART_ANN"
 ANN_MODES = ("auto", "on", "off")
-# Graph parameters (usearch defaults are 16/128/64), chosen by bench/bench_ann_build.py at 100k clustered
-# 512-d (one run, load 9-11, rescored Recall@10 at expansion_search 128, CPU per vector): expansion_add 32:
-# 0.45 ms, 0.931 (under the 0.95 target; 0.944 even at search expansion 256); 48: 0.75 ms, 0.991; 64:
-# 0.98 ms, 0.997. 48 is the cheapest that keeps recall, for the 10-minute 1M build (docs/SCALING.md).
-# Recall falls as the store grows (200k, expansion_add 48, load ~2.6: search expansion 128: 0.955, 2.2 ms
-# per query; 256: 0.965, 3.6 ms; 512: 0.978, 7.2 ms): 256 buys it back at query time for ~1.5 ms, not
-# at build time.
+# Graph parameters (usearch defaults are 16/128/64), chosen by bench/bench_ann_build.py (clustered 512-d,
+# rescored Recall@10 at search expansion 128 / 256, CPU per vector; docs/BENCHMARKS.md "ANN build
+# parameters"). 100k, load 9-11: expansion_add 32: 0.45 ms, 0.931 / 0.944; 48: 0.75 ms, 0.991 / 0.993;
+# 64: 0.98 ms, 0.997 / 0.997. 200k, load ~2.7: 48: 0.83 ms, 0.955 / 0.965; 64: 0.99 ms, 0.986 / 0.993.
+# Recall falls as the store grows, fastest with a cheap graph: 64 keeps the 0.95 target with a margin for
+# 1M, and search expansion 256 adds recall for ~1.5 ms per query instead of build time.
 CONNECTIVITY = 16
-EXPANSION_ADD = 48
+EXPANSION_ADD = 64
 EXPANSION_SEARCH = 256
 # Vectors in the graph as float16: half the memory of float32 with the same recall (int8 lost recall on
 # 512-d unit vectors, whose components are ~0.04); the scores that rank are exact (the caller rescores).
