@@ -278,6 +278,19 @@ class Prefetching(Protocol):
 
 
 @runtime_checkable
+class BulkWindowStats(Protocol):
+    """A store that answers `window_stats` for every kind and several windows in one query (both backends);
+    the trend cache (indexer/trend_cache.py) uses it to read a ranking's snapshots once."""
+
+    def window_stats_by_kind(
+        self,
+        metric: str,
+        windows: Sequence[tuple[str | datetime, str | datetime]],
+        platform: str | None = None,
+    ) -> list[dict[str, dict[str, WindowStat]]]: ...
+
+
+@runtime_checkable
 class BuildsVectorIndex(Protocol):
     """A store with an approximate vector index of its own (SqliteStore: the ANN file beside the store, above
     its threshold). Loaders call it once at the end of a load, so that no search waits for a build."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler.times import iso_utc
-from indexer.store import Store
+from indexer.store import BulkWindowStats, Store
 
 # Documents fetched per get_many call when a ranking loads its members (SQLite's json_each and an
 # Elasticsearch mget both take this many ids in one request comfortably).
@@ -66,9 +66,9 @@ class TrendCache:
     ) -> dict[str, Any]:
         """store.window_stats(metric, *windows[index], kind=kind, platform=platform), from one bulk query for
         all the windows and kinds where the store has one (window_stats_by_kind), else one call each."""
-        bulk = getattr(self.store, "window_stats_by_kind", None)
         spans = tuple((iso_utc(a), iso_utc(b)) for a, b in windows)
-        if bulk is not None:
+        if isinstance(self.store, BulkWindowStats):
+            bulk = self.store.window_stats_by_kind
             key = (metric, spans, platform)
             if key not in self._bulk:
                 with gc_paused():
