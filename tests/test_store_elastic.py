@@ -247,6 +247,20 @@ def test_writes_are_visible_to_the_next_read_without_a_refresh_per_document(make
     assert len(refreshes) == 1  # one refresh before the first read, none for the second
 
 
+def test_what_a_closed_store_wrote_is_read_at_once_by_the_next_one(make_store):
+    """`trendcart index` then `trendcart search`: two processes, two clients. With refresh off on the index,
+    only the writer's close can make its writes searchable to the reader."""
+    reader = make_store()  # the fixture's store deletes the indices afterwards
+    writer = ElasticStore(reader.config)
+    writer.upsert([make_doc("first")])
+    assert writer.count() == 1  # creates the index, refreshes once
+    index = writer._docs_index()
+    writer.client.indices.put_settings(index=index, settings={"index": {"refresh_interval": "-1"}})
+    writer.upsert([make_doc(f"later{i}") for i in range(3)])
+    writer.close()
+    assert reader.count() == 4
+
+
 def test_per_document_failures_are_reported_together(make_store):
     store = make_store()
     bad = [

@@ -69,7 +69,8 @@ class ElasticStore:
     `P-snapshots`; the model name and dimension in the docs index's mapping `_meta`.
 
     Writes are bulk requests without refresh; the next read on this object refreshes once (read-after-write
-    for this object, no refresh per document, other clients see writes within `refresh_interval`). A write
+    for this object, no refresh per document; `close` refreshes what the object wrote, so a later process
+    reads it at once; other clients see writes within `refresh_interval` before that). A write
     the cluster cannot take now goes to the outbox (indexer.elastic.outbox) instead of failing.
 
     `config` comes from the caller (`ElasticConfig.from_env(url, os.environ)` in indexer.stores): nothing
@@ -105,7 +106,15 @@ class ElasticStore:
                 log.warning("outbox not replayed yet: %s", exc)
 
     def close(self) -> None:
-        self.cluster.close()
+        """Refresh what this object wrote (so the next process reads it at once: `index`, then `search`),
+        then close the client. A node that is gone by now loses nothing: the writes are on the node or in the
+        outbox, and the node refreshes within `refresh_interval` once it is back."""
+        try:
+            self._refresh_if_needed()
+        except StoreError:
+            pass
+        finally:
+            self.cluster.close()
 
     def __enter__(self) -> ElasticStore:
         return self
