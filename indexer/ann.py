@@ -48,6 +48,9 @@ FORMAT = 1
 # of one `add` call have work enough), calling its progress callback after each.
 BUILD_STEPS = 20
 BUILD_STEP_MIN = 10_000
+# Graphs of fewer vectors than this are built on one thread: threads make the graph (and so which near
+# neighbours a search finds) differ from build to build, and a small build gains nothing from them.
+PARALLEL_BUILD_MIN = 50_000
 # At the end of a load (`trendcart index`, a crawl's indexing) the pending changes are folded into the file
 # when at least this many: fewer are caught up by a cold search from the log in a few milliseconds, while a
 # merge rewrites the whole file (at 1M vectors ~1 GB).
@@ -267,7 +270,8 @@ class AnnIndex:
 
 
 def _add(base: Any, pks: np.ndarray, matrix: np.ndarray, progress: BuildProgress | None) -> None:
-    """Add the rows to the graph on every core, in steps, reporting progress after each."""
+    """Add the rows to the graph in steps (on every core from PARALLEL_BUILD_MIN rows), reporting progress
+    after each."""
     total = len(pks)
     step = max(BUILD_STEP_MIN, -(-total // BUILD_STEPS))
     keys = np.asarray(pks, dtype=np.uint64)
@@ -275,8 +279,9 @@ def _add(base: Any, pks: np.ndarray, matrix: np.ndarray, progress: BuildProgress
         progress = None
     else:
         progress(0, total)
+    threads = (os.cpu_count() or 1) if total >= PARALLEL_BUILD_MIN else 1
     for at in range(0, total, step):
         end = min(at + step, total)
-        base.add(keys[at:end], np.ascontiguousarray(matrix[at:end]), threads=os.cpu_count() or 1)
+        base.add(keys[at:end], np.ascontiguousarray(matrix[at:end]), threads=threads)
         if progress is not None:
             progress(end, total)
