@@ -468,17 +468,7 @@ class ElasticStore:
                     break
                 for bucket in agg["buckets"]:
                     entity = bucket["key"]["entity"]
-                    first = bucket["first"]["hits"]["hits"][0]["_source"]
-                    last = bucket["last"]["hits"]["hits"][0]["_source"]
-                    out[entity] = WindowStat(
-                        entity_id=entity,
-                        metric=metric,
-                        first_at=first["observed_at"],
-                        first_value=int(first["value"]),
-                        last_at=last["observed_at"],
-                        last_value=int(last["value"]),
-                        count=int(bucket["doc_count"]),
-                    )
+                    out[entity] = window_stat(entity, metric, bucket)
                 after = agg.get("after_key")
                 if not after or len(agg["buckets"]) < PAGE_SIZE:
                     break
@@ -519,17 +509,7 @@ class ElasticStore:
                     window = bucket[f"w{i}"]
                     if not window["doc_count"]:
                         continue
-                    first = window["first"]["hits"]["hits"][0]["_source"]
-                    last = window["last"]["hits"]["hits"][0]["_source"]
-                    found.setdefault(kind, {})[entity] = WindowStat(
-                        entity_id=entity,
-                        metric=metric,
-                        first_at=first["observed_at"],
-                        first_value=int(first["value"]),
-                        last_at=last["observed_at"],
-                        last_value=int(last["value"]),
-                        count=int(window["doc_count"]),
-                    )
+                    found.setdefault(kind, {})[entity] = window_stat(entity, metric, window)
             after = agg.get("after_key")
             if not after or len(agg["buckets"]) < PAGE_SIZE:
                 break
@@ -653,3 +633,19 @@ class ElasticStore:
         if self._dirty:
             self.cluster.refresh(f"{self.docs_alias},{self.snapshots_alias}")
             self._dirty = False
+
+
+def window_stat(entity: str, metric: str, bucket: Mapping[str, Any]) -> WindowStat:
+    """A WindowStat from an aggregation bucket holding `first`/`last` top hits and its doc_count (the bucket of
+    window_aggs, or one window of window_kind_aggs)."""
+    first = bucket["first"]["hits"]["hits"][0]["_source"]
+    last = bucket["last"]["hits"]["hits"][0]["_source"]
+    return WindowStat(
+        entity_id=entity,
+        metric=metric,
+        first_at=first["observed_at"],
+        first_value=int(first["value"]),
+        last_at=last["observed_at"],
+        last_value=int(last["value"]),
+        count=int(bucket["doc_count"]),
+    )
