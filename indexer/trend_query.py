@@ -18,7 +18,7 @@ from indexer.trends import TrendEngine, TrendReport, TrendResult, creator_key_of
 QUERY_HITS = 200
 
 
-def _creator_keys(doc: Mapping[str, Any]) -> set[str]:
+def creator_keys(doc: Mapping[str, Any]) -> set[str]:
     creator = doc.get("creator") or {}
     return {
         str(creator.get(k)).strip().lower().lstrip("@") for k in ("id", "name", "handle") if creator.get(k)
@@ -28,18 +28,18 @@ def _creator_keys(doc: Mapping[str, Any]) -> set[str]:
 def _matches(result: TrendResult, hits: Mapping[str, Any]) -> list[str]:
     """The ids of the hits that stand for a ranked row: the row itself, a hit that links the product, a hit
     by the creator, or one carrying the hashtag."""
-    own = _members(result) if result.by == "product" else set()
+    own = row_members(result) if result.by == "product" else set()
     found = [k for k in [result.key, *sorted(own - {result.key})] if k in hits]
     for hit_id, doc in hits.items():
         if hit_id in found:
             continue
         if result.by == "product":
             refs = {r.get("id") or r.get("url") for r in doc.get("products") or [] if isinstance(r, dict)}
-            if refs & _members(result):
+            if refs & row_members(result):
                 found.append(hit_id)
         elif result.by == "creator":
-            if result.key.strip().lower().lstrip("@") in _creator_keys(doc) or (
-                result.title and result.title.strip().lower() in _creator_keys(doc)
+            if result.key.strip().lower().lstrip("@") in creator_keys(doc) or (
+                result.title and result.title.strip().lower() in creator_keys(doc)
             ):
                 found.append(hit_id)
         elif result.by == "hashtag":
@@ -68,7 +68,7 @@ def narrow(store: Store, report: TrendReport, query: str, embedder: Any, limit: 
     return replace(report, results=kept)
 
 
-def _members(result: TrendResult) -> set[str]:
+def row_members(result: TrendResult) -> set[str]:
     """The source product ids a product row stands for: its canonical product's members, else itself."""
     canonical = result.extra.get("canonical") if result.key.startswith("cp-") else None
     return set(canonical["members"]) if canonical else {result.key}
@@ -85,7 +85,7 @@ def add_fact(
     if not rows:
         return
     campaigns = load_campaigns() if campaigns is None else campaigns
-    members = {r.key: _members(r) for r in rows}
+    members = {r.key: row_members(r) for r in rows}
     wanted = set().union(*members.values())
     linking: dict[str, list[dict[str, Any]]] = {}
     refs: dict[str, list[dict[str, Any]]] = {}

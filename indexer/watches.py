@@ -20,7 +20,7 @@ from indexer.models import floor_from_env
 from indexer.querytext import clean_query
 from indexer.store import Hit, SearchMode, Store
 from indexer.trend_cache import TrendCache, gc_paused
-from indexer.trend_query import QUERY_HITS, _creator_keys, _members
+from indexer.trend_query import QUERY_HITS, creator_keys, row_members
 from indexer.trends import TrendBy, TrendEngine, TrendReport, TrendResult, parse_window
 
 DEFAULT_TOP = 10
@@ -327,14 +327,14 @@ class HitIndex:
             doc = hit.doc
             refs = {r.get("id") or r.get("url") for r in doc.get("products") or [] if isinstance(r, dict)}
             tags = {str(t).strip().lower() for t in doc.get("hashtags") or []}
-            for table, keys in ((self.refs, refs), (self.creators, _creator_keys(doc)), (self.tags, tags)):
+            for table, keys in ((self.refs, refs), (self.creators, creator_keys(doc)), (self.tags, tags)):
                 for key in keys:
                     if key:
                         table.setdefault(key, []).append(i)
 
     def related(self, result: TrendResult) -> list[str]:
         """The ids of the hits that stand for `result`, in the order trend_query._matches gives them."""
-        own = _members(result) if result.by == "product" else set()
+        own = row_members(result) if result.by == "product" else set()
         found = [k for k in [result.key, *sorted(own - {result.key})] if k in self.scores]
         positions: set[int] = set()
         if result.by == "product":
