@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/bench_ann.py                 # 50k documents, 512-d (the default model's size)
     .venv/bin/python bench/bench_ann.py --docs 1000000  # the issue #16 figure
+    .venv/bin/python bench/bench_ann.py --docs 1000000 --dir /tmp/ann-1m --fill-only   # write the store once,
+    flock /tmp/trendcart-bench.lock .venv/bin/python bench/bench_ann.py --docs 1000000 --dir /tmp/ann-1m  # time it
 
 Vectors are clustered synthetic unit vectors (recall on uniform noise means nothing: every point is about
 as far as every other). Each figure comes from a fresh child process, and the exact scan is measured in the
@@ -24,10 +26,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.bench_indexer import QUERIES as TEXT_QUERIES  # noqa: E402
+
 DIM = 512  # use-multilingual-v3, the default model
 QUERIES = 200
 K = 10
 BATCH = 5000
+FILL_CHUNK = 50_000
 
 
 def clustered(n: int, centers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -44,19 +49,67 @@ def centers_for(n: int) -> np.ndarray:
     return c / np.linalg.norm(c, axis=1, keepdims=True)
 
 
-def fill(path: Path, n: int) -> float:
+def fill(path: Path, n: int) -> dict:
+    """A store of `n` documents with vectors: all but the last BATCH written in bulk (one transaction per
+    FILL_CHUNK, the rows the store's own `prepare_document` makes for a title-only document), the last BATCH
+    through `SqliteStore.upsert` (the ingest path), timed: documents+vectors written per second at size n."""
+    import random
+    import sqlite3
+
+    from bench.bench_indexer import _words
+    from indexer.documents import prepare_document
     from indexer.sqlite_store import SqliteStore
+    from indexer.textsearch import TEXT_FIELDS, expand_cjk
     from tests.store_contract import make_doc
 
     start = time.perf_counter()
     store = SqliteStore(path)
     store.set_model("bench-512", DIM)
-    rng, centers = np.random.default_rng(1), centers_for(n)
-    for at in range(0, n, BATCH):
-        m = min(BATCH, n - at)
-        store.upsert([make_doc(f"b{at + i}") for i in range(m)], list(clustered(m, centers, rng)), ["h"] * m)
     store.close()
-    return time.perf_counter() - start
+    template = prepare_document(make_doc("template", title="template"))
+    doc = json.loads(template["doc"])
+    rng, vrng, centers, words = random.Random(1), np.random.default_rng(1), centers_for(n), random.Random(3)
+    bulk = max(0, n - BATCH)
+    conn = sqlite3.connect(path)
+    fts_sql = (
+        f"INSERT INTO documents_fts (rowid, {', '.join(TEXT_FIELDS)}) VALUES (?{', ?' * len(TEXT_FIELDS)})"
+    )
+    for at in range(0, bulk, FILL_CHUNK):
+        m = min(FILL_CHUNK, bulk - at)
+        vectors = clustered(m, centers, vrng)
+        docs, fts = [], []
+        for i in range(at, at + m):
+            title = _words(words, i % 2 == 0, rng.randint(3, 8))  # bench_indexer's titles: 3-8 words
+            doc["id"], doc["title"] = f"douyin:video:b{i}", title
+            docs.append((i + 1, doc["id"], template["observed_at"], json.dumps(doc, ensure_ascii=False)))
+            fts.append((i + 1, expand_cjk(title), "", "", "", ""))
+        with conn:
+            conn.executemany(
+                "INSERT INTO documents (pk, id, kind, platform, first_seen, last_seen, product_count, fts_hash, "
+                "doc) VALUES (?, ?, 'video', 'douyin', ?3, ?3, 0, 'bench', ?4)",
+                docs,
+            )
+            conn.executemany(fts_sql, fts)
+            conn.executemany(
+                "INSERT INTO vectors (doc_pk, text_hash, vector) VALUES (?, 'h', ?)",
+                [(at + j + 1, vectors[j].tobytes()) for j in range(m)],
+            )
+    conn.close()
+    fill_s = time.perf_counter() - start
+    from bench.bench_indexer import make_docs
+    from indexer.ingest import validate
+
+    last = [validate(d) for d in make_docs(n - bulk, seed=n, start=bulk)]
+    store = SqliteStore(path)
+    load, begin = os.getloadavg()[0], time.perf_counter()
+    store.upsert(last, list(clustered(len(last), centers, vrng)), ["h"] * len(last))
+    ingest_s = time.perf_counter() - begin
+    store.close()
+    return {
+        "fill_s": round(fill_s + ingest_s, 1),
+        "ingest_docs_per_s": round(len(last) / ingest_s),
+        "ingest_load_1min": round(load, 2),
+    }
 
 
 def child(path: str, mode: str, n: int, out: str) -> None:
@@ -76,6 +129,15 @@ def child(path: str, mode: str, n: int, out: str) -> None:
         hits = store.search("", q, mode="semantic", limit=K)
         timings.append((time.perf_counter() - start) * 1000)
         answers.append([h.id for h in hits])
+    # The store's hybrid and keyword search (what indexer.search.search calls once the query is embedded):
+    # bench_indexer's queries, each with one of the query vectors.
+    sides: dict[str, list[float]] = {"hybrid": [], "keyword": []}
+    for side in sides:
+        for i, q in enumerate(queries):
+            text = TEXT_QUERIES[i % len(TEXT_QUERIES)]
+            start = time.perf_counter()
+            store.search(text, q if side == "hybrid" else None, mode=side, limit=K)
+            sides[side].append((time.perf_counter() - start) * 1000)
     # Another connection writes one vector; the next search applies it (the reload this process pays).
     writer = SqliteStore(path)
     writer.upsert([make_doc("bench-write")], [queries[0]], ["hw"])
@@ -93,6 +155,12 @@ def child(path: str, mode: str, n: int, out: str) -> None:
         "first_search_cpu_s": round(first_cpu_s, 2),  # all threads: what a build costs on free cores
         "p50_ms": round(base, 2),
         "p95_ms": round(float(np.percentile(timings, 95)), 2),
+        **{
+            f"{side}_{pct}_ms": round(float(np.percentile(t, int(pct[1:]))), 2)
+            for side, t in sides.items()
+            for pct in ("p50", "p95")
+        },
+        "load_1min": round(os.getloadavg()[0], 2),
         "search_after_write_ms": round(after_write_ms, 2),
         "reload_after_write_ms": round(max(0.0, after_write_ms - base), 2),
         "write_found": found == "douyin:video:bench-write",
@@ -119,7 +187,8 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--mode")
     parser.add_argument("--out")
-    parser.add_argument("--dir", help="keep the store here (default: a temporary folder)")
+    parser.add_argument("--dir", help="keep the store here (default: a temporary folder); reused if there")
+    parser.add_argument("--fill-only", action="store_true", help="write the store into --dir and stop")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.mode, args.docs, args.out)
@@ -127,7 +196,10 @@ def main() -> None:
     load = os.getloadavg()
     folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-ann-"))
     path = folder / "ann.db"
-    fill_s = fill(path, args.docs) if not path.exists() else None
+    filled = fill(path, args.docs) if not path.exists() else {}
+    if args.fill_only:
+        print(json.dumps({"docs": args.docs, "load_before": [round(x, 2) for x in load], **filled}))
+        return
     exact = run_child(path, "off", args.docs)
     built = run_child(path, "on", args.docs)  # the first ANN process builds and saves the graph
     opened = run_child(path, "on", args.docs)  # the next one maps the saved file
@@ -141,7 +213,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load_before": [round(x, 2) for x in load],
         "load_after": [round(x, 2) for x in os.getloadavg()],
-        "fill_s": round(fill_s, 1) if fill_s is not None else None,
+        **filled,
         "recall_at_10": round(recall, 4),
         "ann_build_s": built["first_search_s"],
         "ann_build_cpu_s": built["first_search_cpu_s"],
@@ -153,6 +225,11 @@ def main() -> None:
             "first_search_s",
             "p50_ms",
             "p95_ms",
+            "hybrid_p50_ms",
+            "hybrid_p95_ms",
+            "keyword_p50_ms",
+            "keyword_p95_ms",
+            "load_1min",
             "reload_after_write_ms",
             "write_found",
             "peak_rss_mib",

@@ -1,12 +1,12 @@
-"""Bench: ANN build parameters (expansion_add, connectivity, threads): CPU-s per vector and Recall@10 vs exact.
+"""Bench: ANN build parameters (IVF cells per sqrt(n), threads): build wall/CPU and Recall@10 vs exact by nprobe.
 
     .venv/bin/python bench/bench_ann_build.py                 # 100k clustered 512-d vectors
-    .venv/bin/python bench/bench_ann_build.py --docs 20000 --configs 32:16:2,64:16:2
+    .venv/bin/python bench/bench_ann_build.py --docs 1000000 --configs 4:2
 
-Same vectors as bench/bench_ann.py (clustered synthetic unit vectors), built in this process with the
-store's dtype and search expansion; answers are the store's: OVERSAMPLE x k candidates from the graph,
-rescored exactly. Every configuration runs in the same process against the same exact reference, so the
-ratios hold under load. Prints one JSON object.
+Same vectors as bench/bench_ann.py (clustered synthetic unit vectors), built in this process by the store's
+own `indexer.ann.AnnIndex.build` (faiss IVF-SQ8, k-means on a sample); answers are the store's: OVERSAMPLE x k
+candidates from the index, rescored exactly. Every configuration runs in the same process against the same
+exact reference, so the ratios hold under load. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -24,37 +24,27 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.bench_ann import DIM, QUERIES, K, centers_for, clustered  # noqa: E402
-from indexer.ann import DTYPE, EXPANSION_SEARCH, OVERSAMPLE  # noqa: E402
+from indexer import ann  # noqa: E402
 
-# expansion_add:connectivity:threads
-DEFAULT_CONFIGS = "32:16:2,64:16:2,32:16:1"
-# Search expansions whose Recall@10 is measured on each graph (the store's EXPANSION_SEARCH among them).
-SEARCH_EXPANSIONS = (EXPANSION_SEARCH, 2 * EXPANSION_SEARCH, 4 * EXPANSION_SEARCH)
+# nlist_per_sqrt:threads
+DEFAULT_CONFIGS = "4:2,2:2,4:1"
+# nprobe values whose Recall@10 is measured on each index (the store's NPROBE among them).
+NPROBES = (ann.NPROBE // 2, ann.NPROBE, 2 * ann.NPROBE)
 
 
-def build(
-    matrix: np.ndarray, expansion_add: int, connectivity: int, threads: int
-) -> tuple[object, float, float]:
-    from usearch.index import Index
-
-    index = Index(
-        ndim=DIM,
-        metric="ip",
-        dtype=DTYPE,
-        connectivity=connectivity,
-        expansion_add=expansion_add,
-        expansion_search=EXPANSION_SEARCH,
-    )
-    keys = np.arange(len(matrix), dtype=np.uint64)
+def build(matrix: np.ndarray, per_sqrt: int, threads: int) -> tuple[ann.AnnIndex, float, float]:
+    ann.NLIST_PER_SQRT = per_sqrt
+    ann.PARALLEL_BUILD_MIN = 0 if threads > 1 else len(matrix) + 1
+    pks = np.arange(len(matrix), dtype=np.int64)
     wall, cpu = time.perf_counter(), time.process_time()
-    index.add(keys, matrix, threads=threads)
+    index = ann.AnnIndex.build(pks, matrix, 0, "bench", None)
     return index, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def recall(index: object, matrix: np.ndarray, queries: np.ndarray, exact: list[set[int]]) -> float:
+def recall(index: ann.AnnIndex, matrix: np.ndarray, queries: np.ndarray, exact: list[set[int]]) -> float:
     hits = 0
     for q, truth in zip(queries, exact, strict=True):
-        keys = index.search(q, K * OVERSAMPLE, threads=1).keys.astype(np.int64)  # type: ignore[attr-defined]
+        keys = np.array(index.candidates(q, K)[0], dtype=np.int64)
         scores = matrix[keys] @ q
         top = keys[np.argsort(-scores, kind="stable")[:K]]
         hits += len(truth & set(top.tolist()))
@@ -64,34 +54,35 @@ def recall(index: object, matrix: np.ndarray, queries: np.ndarray, exact: list[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
-    parser.add_argument("--configs", default=DEFAULT_CONFIGS, help="ea:conn:threads,...")
+    parser.add_argument("--configs", default=DEFAULT_CONFIGS, help="nlist_per_sqrt:threads,...")
     args = parser.parse_args()
     centers = centers_for(args.docs)
     matrix = clustered(args.docs, centers, np.random.default_rng(1))
     queries = clustered(QUERIES, centers, np.random.default_rng(2))
-    exact = [set(np.argsort(-(matrix @ q), kind="stable")[:K].tolist()) for q in queries]
+    exact = [set(np.argsort(-np.einsum("ij,j->i", matrix, q), kind="stable")[:K].tolist()) for q in queries]
     rows = []
     for config in args.configs.split(","):
-        ea, conn, threads = (int(x) for x in config.split(":"))
+        per_sqrt, threads = (int(x) for x in config.split(":"))
         load = os.getloadavg()[0]
-        index, wall, cpu = build(matrix, ea, conn, threads)
+        index, wall, cpu = build(matrix, per_sqrt, threads)
         recalls = {}
-        for ef in SEARCH_EXPANSIONS:
-            index.expansion_search = ef  # type: ignore[attr-defined]
+        for nprobe in NPROBES:
+            index._base.nprobe = nprobe
             start = time.perf_counter()
-            recalls[f"recall_at_10_ef{ef}"] = round(recall(index, matrix, queries, exact), 4)
-            recalls[f"query_ms_ef{ef}"] = round((time.perf_counter() - start) * 1000 / len(queries), 2)
+            recalls[f"recall_at_10_nprobe{nprobe}"] = round(recall(index, matrix, queries, exact), 4)
+            recalls[f"query_ms_nprobe{nprobe}"] = round(
+                (time.perf_counter() - start) * 1000 / len(queries), 2
+            )
         rows.append(
             {
-                "expansion_add": ea,
-                "connectivity": conn,
+                "nlist_per_sqrt": per_sqrt,
+                "nlist": int(index._base.nlist),
                 "threads": threads,
                 "load_1min": round(load, 2),
                 "wall_s": round(wall, 1),
                 "cpu_s": round(cpu, 1),
-                "cpu_ms_per_vector": round(cpu / args.docs * 1000, 3),
+                "cpu_ms_per_vector": round(cpu / args.docs * 1000, 4),
                 **recalls,
-                "memory_mib": round(index.memory_usage / 2**20, 1),  # type: ignore[attr-defined]
             }
         )
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)

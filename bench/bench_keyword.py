@@ -4,8 +4,9 @@ Builds a keyword-only SqliteStore of --docs generated documents (bench/bench_ind
 reuses --store PATH, built once with --keep), then runs every bench query through SqliteStore's keyword
 side at depth 10 (a keyword result page) and 100 (hybrid's candidate depth), alternating the bounded
 search (indexer/fts_bounded.py) with the unbounded reference (every match scored) so that a burst of
-foreign load lands on both, and prints p50/p95 wall and CPU milliseconds of each, their ratio, and
-whether every answer was identical. Default 100,000 documents; `--docs 1000000` for the 1M figure.
+foreign load lands on both, and prints p50/p95 wall and CPU milliseconds of each, their ratio, whether
+every answer was identical, and which queries were capped (more than MAX_SCORED_ROWS matches that no tier
+bounds: the top-k of their newest matches) with their overlap with the unbounded answer. Default 100,000 documents; `--docs 1000000` for the 1M figure.
 """
 
 from __future__ import annotations
@@ -45,19 +46,21 @@ def measure(path: Path) -> dict:
     from indexer.sqlite_store import SqliteStore
 
     store = SqliteStore(path)
-    planned = fts_bounded.MAX_PLANNED_PHRASES
+    planned, cap = fts_bounded.MAX_PLANNED_PHRASES, fts_bounded.MAX_SCORED_ROWS
 
     def keyword(query: str, depth: int, bounded: bool) -> tuple[list, float, float]:
-        fts_bounded.MAX_PLANNED_PHRASES = planned if bounded else 0  # 0: every query scored unbounded
+        # Unbounded: no plan (0 phrases planned) and no cap: every match of every query scored.
+        fts_bounded.MAX_PLANNED_PHRASES = planned if bounded else 0
+        fts_bounded.MAX_SCORED_ROWS = cap if bounded else 1 << 62
         try:
             wall, cpu = time.perf_counter(), time.process_time()
             rows = store._keyword(query, "1", {}, depth)
             return rows, (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
         finally:
-            fts_bounded.MAX_PLANNED_PHRASES = planned
+            fts_bounded.MAX_PLANNED_PHRASES, fts_bounded.MAX_SCORED_ROWS = planned, cap
 
     out: dict = {"docs": store.count(), "load_average_1m_start": round(os.getloadavg()[0], 2)}
-    identical = True
+    identical, differing, overlap = True, set(), []
     for depth in DEPTHS:
         times: dict[str, dict[str, list[float]]] = {
             s: {"wall": [], "cpu": []} for s in ("unbounded", "bounded")
@@ -71,6 +74,9 @@ def measure(path: Path) -> dict:
                 times["bounded"]["wall"].append(wall)
                 times["bounded"]["cpu"].append(cpu)
                 identical &= got == ref
+                if got != ref:  # a query over MAX_SCORED_ROWS matches: the top-k of its newest matches
+                    differing.add(query)
+                    overlap.append(len({d for d, _ in got} & {d for d, _ in ref}) / max(len(ref), 1))
         row = {}
         for side, t in times.items():
             row[side] = {
@@ -82,6 +88,9 @@ def measure(path: Path) -> dict:
         row["p50_cpu_ratio"] = round(row["unbounded"]["cpu_50"] / max(row["bounded"]["cpu_50"], 1e-3), 2)
         out[f"depth_{depth}"] = row
     out["identical"] = identical
+    out["capped_queries"] = sorted(differing)  # answers not identical to scoring every match
+    out["capped_overlap_with_unbounded"] = round(sum(overlap) / len(overlap), 3) if overlap else None
+    out["max_scored_rows"] = cap
     out["load_average_1m_end"] = round(os.getloadavg()[0], 2)
     store.close()
     return out

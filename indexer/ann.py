@@ -1,8 +1,9 @@
-"""AnnIndex: the embedded store's approximate vector index (usearch HNSW file beside the store, plus the log)."""
+"""AnnIndex: the embedded store's approximate vector index (a faiss IVF file beside the store, plus the log)."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import time
@@ -24,36 +25,39 @@ ANN_MIN_VECTORS = 100_000
 # TRENDCART_ANN: auto (default: by ANN_MIN_VECTORS, or wherever an index file already exists), on, off.
 ANN_ENV = "TRENDCART_ANN"
 ANN_MODES = ("auto", "on", "off")
-# Graph parameters (usearch defaults are 16/128/64), chosen by bench/bench_ann_build.py (clustered 512-d,
-# rescored Recall@10 at search expansion 128 / 256, CPU per vector; docs/BENCHMARKS.md "ANN build
-# parameters"). 100k, load 9-11: expansion_add 32: 0.45 ms, 0.931 / 0.944; 48: 0.75 ms, 0.991 / 0.993;
-# 64: 0.98 ms, 0.997 / 0.997. 200k, load ~2.7: 48: 0.83 ms, 0.955 / 0.965; 64: 0.99 ms, 0.986 / 0.993.
-# Recall falls as the store grows, fastest with a cheap graph: 64 keeps the 0.95 target with a margin for
-# 1M, and search expansion 256 adds recall for ~1.5 ms per query instead of build time.
-CONNECTIVITY = 16
-EXPANSION_ADD = 64
-EXPANSION_SEARCH = 256
-# Vectors in the graph as float16: half the memory of float32 with the same recall (int8 lost recall on
-# 512-d unit vectors, whose components are ~0.04); the scores that rank are exact (the caller rescores).
-DTYPE = "f16"
-# Candidates asked of the graph per result wanted, before the exact rescoring.
+# The index: faiss IVF (an inverted file of NLIST_PER_SQRT x sqrt(n) k-means cells) holding each vector as
+# 8-bit scalar-quantised codes (a quarter of float32); a search scans the NPROBE cells nearest the query and
+# its OVERSAMPLE x k best are rescored exactly from the blobs, so the scores that rank are exact. Chosen by
+# bench/bench_ann_build.py over usearch HNSW, whose 1M build did not finish in 13.8 min on 2 cores
+# (docs/BENCHMARKS.md "ANN build parameters"): an IVF build is a k-means on a sample plus one assignment
+# of every vector, minutes at 1M, and its adds and removes cost one assignment each.
+NLIST_PER_SQRT = 4
+# Cells hold at least this many vectors on average (small stores get fewer cells; under it, one cell).
+MIN_PER_LIST = 39
+# k-means trains on at most this many vectors per cell (a fixed-seed sample), for this many iterations.
+TRAIN_PER_LIST = 64
+TRAIN_ITERATIONS = 10
+NPROBE = 32
+DTYPE = "sq8"
+# Candidates asked of the index per result wanted, before the exact rescoring.
 OVERSAMPLE = 2
 # Changes kept beside the file (exact scan of the changed vectors, the file's copies hidden) before they
-# are merged into a new file: a search after a write never reloads the graph, and a merge (one rewrite of
+# are merged into a new file: a search after a write never reloads the index, and a merge (one rewrite of
 # the file) comes once per this many changes.
 MERGE_AFTER = 20_000
-# The file format of the metadata beside the index file; another value means rebuild.
-FORMAT = 1
-# A build adds its vectors in about this many steps (each at least BUILD_STEP_MIN vectors, so that the threads
-# of one `add` call have work enough), calling its progress callback after each.
+# The file format of the metadata beside the index file; another value means rebuild (1: usearch HNSW).
+FORMAT = 2
+SUFFIX = ".faiss"
+# A build adds its vectors in about this many steps (each at least BUILD_STEP_MIN vectors), calling its
+# progress callback after each.
 BUILD_STEPS = 20
 BUILD_STEP_MIN = 10_000
-# Graphs of fewer vectors than this are built on one thread: threads make the graph (and so which near
-# neighbours a search finds) differ from build to build, and a small build gains nothing from them.
+# Indexes of fewer vectors than this are trained and filled on one thread, so that a small index is the
+# same on every build (threads split k-means sums differently); a big build keeps every core.
 PARALLEL_BUILD_MIN = 50_000
 # At the end of a load (`trendcart index`, a crawl's indexing) the pending changes are folded into the file
 # when at least this many: fewer are caught up by a cold search from the log in a few milliseconds, while a
-# merge rewrites the whole file (at 1M vectors ~1 GB).
+# merge rewrites the whole file (at 1M vectors ~0.5 GB).
 MERGE_AT_LOAD_END = 1_000
 
 # progress(vectors added, vectors to add) during a build or a merge.
@@ -68,15 +72,20 @@ def ann_mode() -> str:
     return mode
 
 
-def _usearch() -> Any:
-    from usearch.index import Index  # imported only where an index is used (not on the CLI's keyword path)
+def _faiss() -> Any:
+    import faiss  # imported only where an index is used (not on the CLI's keyword path)
 
-    return Index
+    return faiss
+
+
+def nlist_for(n: int) -> int:
+    """The number of IVF cells for `n` vectors: NLIST_PER_SQRT x sqrt(n), at least MIN_PER_LIST per cell."""
+    return max(1, min(int(NLIST_PER_SQRT * math.sqrt(n)), n // MIN_PER_LIST))
 
 
 @dataclass(frozen=True)
 class AnnFiles:
-    """The index files of the store at `db`: `<db>.ann.json` names the current `<db>.ann-<token>.usearch`."""
+    """The index files of the store at `db`: `<db>.ann.json` names the current `<db>.ann-<token>.faiss`."""
 
     db: Path
 
@@ -85,15 +94,17 @@ class AnnFiles:
         return self.db.with_name(self.db.name + ".ann.json")
 
     def index(self, token: str) -> Path:
-        return self.db.with_name(f"{self.db.name}.ann-{token}.usearch")
+        return self.db.with_name(f"{self.db.name}.ann-{token}{SUFFIX}")
 
 
 class AnnIndex:
-    """An HNSW graph of the vectors at log position `base_seq`, and the changes since: their current vectors
-    in an exact VectorMatrix, their graph entries hidden. `seq` is the log position it answers for."""
+    """An IVF index of the vectors at log position `base_seq`, and the changes since: their current vectors
+    in an exact VectorMatrix, their index entries hidden. `seq` is the log position it answers for."""
 
     def __init__(self, base: Any, base_seq: int, dim: int, files: AnnFiles | None, mutable: bool) -> None:
         self._base = base
+        self._base.nprobe = min(NPROBE, int(base.nlist))
+        self._ids = np.sort(_ids_of(base))  # the pks in the index, to count the hidden ones
         self.base_seq = base_seq
         self.dim = dim
         self._files = files
@@ -108,17 +119,18 @@ class AnnIndex:
         return self._delta.seq
 
     def __len__(self) -> int:
-        return len(self._base) - self._hidden_in_base() + len(self._delta)
+        return int(self._base.ntotal) - self._hidden_in_base() + len(self._delta)
 
     def _hidden_in_base(self) -> int:
-        if not self._shadow:
+        if not self._shadow or not len(self._ids):
             return 0
-        keys = np.fromiter(self._shadow, dtype=np.uint64, count=len(self._shadow))
-        return int(np.count_nonzero(self._base.contains(keys)))
+        keys = np.fromiter(self._shadow, dtype=np.int64, count=len(self._shadow))
+        at = np.minimum(np.searchsorted(self._ids, keys), len(self._ids) - 1)
+        return int(np.count_nonzero(self._ids[at] == keys))
 
     @property
     def pending(self) -> int:
-        """Changed documents held beside the graph."""
+        """Changed documents held beside the index."""
         return len(self._shadow)
 
     # ----------------------------------------------------------------------------------- build and files
@@ -133,25 +145,35 @@ class AnnIndex:
         files: AnnFiles | None,
         progress: BuildProgress | None = None,
     ) -> AnnIndex:
-        """A graph of `matrix` (rows of unit vectors, keyed by `pks`) at `seq`, saved when `files` is given;
-        `progress(added, total)` after each step of the build."""
-        dim = int(matrix.shape[1])
-        base = _usearch()(
-            ndim=dim,
-            metric="ip",
-            dtype=DTYPE,
-            connectivity=CONNECTIVITY,
-            expansion_add=EXPANSION_ADD,
-            expansion_search=EXPANSION_SEARCH,
+        """An index of `matrix` (rows of unit vectors, keyed by `pks`) at `seq`, saved when `files` is given;
+        `progress(added, total)` after each step of the build (the k-means training comes first)."""
+        faiss = _faiss()
+        dim, n = int(matrix.shape[1]), int(matrix.shape[0])
+        nlist = nlist_for(n)
+        base = faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
-        _add(base, pks, matrix, progress)
+        base.by_residual = False  # codes of the vectors themselves: one quantiser range for every cell
+        base.cp.niter = TRAIN_ITERATIONS
+        base.cp.seed = 1234
+        base.cp.max_points_per_centroid = TRAIN_PER_LIST
+        with _threads(n):
+            if n:
+                take = min(n, TRAIN_PER_LIST * nlist)
+                rows = np.sort(np.random.default_rng(0).choice(n, take, replace=False)) if take < n else None
+                sample = matrix if rows is None else matrix[rows]
+                base.train(np.ascontiguousarray(sample, dtype=np.float32))
+                del sample
+            else:
+                base.train(np.zeros((1, dim), dtype=np.float32))
+            _add(base, pks, matrix, progress)
         index = cls(base, seq, dim, files, mutable=True)
         index.save(model)
         return index
 
     @classmethod
     def open(cls, files: AnnFiles, model: str, dim: int) -> AnnIndex | None:
-        """The saved graph, mapped read-only, or None when it is missing, from another model, cut short or
+        """The saved index, mapped read-only, or None when it is missing, from another model, cut short or
         unreadable (then the caller rebuilds it from the store: the file is a cache, SQLite the truth)."""
         try:
             meta = json.loads(files.meta.read_text(encoding="utf-8"))
@@ -164,16 +186,16 @@ class AnnIndex:
                 or path.stat().st_size != meta["bytes"]
             ):
                 return None
-            base = _usearch().restore(str(path), view=True)
-            if base is None or base.ndim != dim or len(base) != meta["count"]:
+            faiss = _faiss()
+            base = faiss.read_index(str(path), faiss.IO_FLAG_MMAP)
+            if base is None or base.d != dim or base.ntotal != meta["count"] or not base.is_trained:
                 return None
-            base.expansion_search = EXPANSION_SEARCH
             return cls(base, int(meta["seq"]), dim, files, mutable=False)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError):
             return None
 
     def save(self, model: str) -> None:
-        """Write the graph (aside, then renamed), then the metadata that names it (aside, then renamed): a
+        """Write the index (aside, then renamed), then the metadata that names it (aside, then renamed): a
         crash at any point leaves the old pair or the new one. Best effort: no folder, no file."""
         if self._files is None:
             return
@@ -182,7 +204,7 @@ class AnnIndex:
         tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         meta_tmp = self._files.meta.with_name(f"{self._files.meta.name}.tmp-{os.getpid()}")
         try:
-            self._base.save(str(tmp))
+            _faiss().write_index(self._base, str(tmp))
             os.replace(tmp, path)
             meta = {
                 "format": FORMAT,
@@ -190,7 +212,8 @@ class AnnIndex:
                 "seq": self.base_seq,
                 "model": model,
                 "dim": self.dim,
-                "count": len(self._base),
+                "count": int(self._base.ntotal),
+                "nlist": int(self._base.nlist),
                 "bytes": path.stat().st_size,
                 "dtype": DTYPE,
             }
@@ -223,25 +246,27 @@ class AnnIndex:
     # -------------------------------------------------------------------------------------- changes
 
     def apply(self, changes: Changes) -> None:
-        """Bring the index to `changes.seq`: the changed documents' graph entries hidden, their vectors now
+        """Bring the index to `changes.seq`: the changed documents' index entries hidden, their vectors now
         held beside it."""
         self._shadow.update(changes.pks.tolist())
         self._shadow.update(changes.deleted.tolist())
         self._delta.apply(changes)
 
     def merged(self, model: str, progress: BuildProgress | None = None) -> AnnIndex:
-        """The changes folded into the graph (read into memory first when it is a map of the file), saved;
-        `progress(added, total)` as the changed vectors are added."""
-        base = self._base if self._mutable else _usearch().restore(str(self._current_path()), view=False)
-        if base is None:
-            raise StoreError("the ANN index file went away during a merge")
-        if self._shadow:
-            keys = np.fromiter(self._shadow, dtype=np.uint64, count=len(self._shadow))
-            present = keys[base.contains(keys)]
-            if len(present):
-                base.remove(present)
-        pks, matrix = self._delta.vectors()
-        _add(base, pks, matrix, progress)
+        """The changes folded into the index (read into memory first when it is a map of the file), saved;
+        `progress(added, total)` as the changed vectors are added. The cells stay those trained at the
+        build (new vectors join the nearest cell)."""
+        faiss = _faiss()
+        try:
+            base = self._base if self._mutable else faiss.read_index(str(self._current_path()))
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise StoreError(f"the ANN index file went away during a merge: {exc}") from None
+        with _threads(int(base.ntotal)):
+            if self._shadow:
+                keys = np.fromiter(self._shadow, dtype=np.int64, count=len(self._shadow))
+                base.remove_ids(faiss.IDSelectorBatch(keys))
+            pks, matrix = self._delta.vectors()
+            _add(base, pks, matrix, progress)
         index = AnnIndex(base, self.seq, self.dim, self._files, mutable=True)
         index.save(model)
         return index
@@ -254,13 +279,16 @@ class AnnIndex:
     # --------------------------------------------------------------------------------------- search
 
     def candidates(self, q: np.ndarray, k: int) -> tuple[list[int], list[tuple[int, float]]]:
-        """For the `k` best: the graph's candidate pks (to rescore exactly) and the changed documents'
+        """For the `k` best: the index's candidate pks (to rescore exactly) and the changed documents'
         exact (pk, score) pairs."""
         want = k * OVERSAMPLE + min(len(self._shadow), k)  # hidden entries take places in the answer
         graph: list[int] = []
-        if len(self._base):
-            matches = self._base.search(q, min(want, len(self._base)), threads=1)
-            graph = [int(key) for key in matches.keys.tolist() if int(key) not in self._shadow]
+        if self._base.ntotal:
+            faiss = _faiss()
+            faiss.omp_set_num_threads(1)  # one query: threads would only spin against the model's
+            query = np.ascontiguousarray(q, dtype=np.float32).reshape(1, -1)
+            _, labels = self._base.search(query, min(want, int(self._base.ntotal)))
+            graph = [key for key in labels[0].tolist() if key >= 0 and key not in self._shadow]
         exact: list[tuple[int, float]] = []
         if len(self._delta):
             scores = self._delta.scores(q)
@@ -269,19 +297,43 @@ class AnnIndex:
         return graph, exact
 
 
+class _threads:
+    """faiss's OpenMP threads for a build of `n` vectors (every core from PARALLEL_BUILD_MIN, else one),
+    one again afterwards (the searches' setting)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __enter__(self) -> None:
+        _faiss().omp_set_num_threads((os.cpu_count() or 1) if self.n >= PARALLEL_BUILD_MIN else 1)
+
+    def __exit__(self, *exc: object) -> None:
+        _faiss().omp_set_num_threads(1)
+
+
+def _ids_of(base: Any) -> np.ndarray:
+    """The ids held in the inverted lists (a copy)."""
+    faiss = _faiss()
+    lists = base.invlists
+    parts = [
+        faiss.rev_swig_ptr(lists.get_ids(i), size).copy()
+        for i in range(int(base.nlist))
+        if (size := lists.list_size(i))
+    ]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+
 def _add(base: Any, pks: np.ndarray, matrix: np.ndarray, progress: BuildProgress | None) -> None:
-    """Add the rows to the graph in steps (on every core from PARALLEL_BUILD_MIN rows), reporting progress
-    after each."""
+    """Add the rows to the index in steps, reporting progress after each."""
     total = len(pks)
     step = max(BUILD_STEP_MIN, -(-total // BUILD_STEPS))
-    keys = np.asarray(pks, dtype=np.uint64)
+    keys = np.asarray(pks, dtype=np.int64)
     if progress is None or not total:
         progress = None
     else:
         progress(0, total)
-    threads = (os.cpu_count() or 1) if total >= PARALLEL_BUILD_MIN else 1
     for at in range(0, total, step):
         end = min(at + step, total)
-        base.add(keys[at:end], np.ascontiguousarray(matrix[at:end]), threads=threads)
+        base.add_with_ids(np.ascontiguousarray(matrix[at:end], dtype=np.float32), keys[at:end])
         if progress is not None:
             progress(end, total)

@@ -13,7 +13,10 @@ the score is computed only on a candidate set, and the answer is exact:
   is at least `t`, no row outside it can enter the top-k: done. Otherwise its k-th score, a real score
   (so the true k-th is at least as high), is the threshold of a second, wider tier that holds the answer.
 - A single phrase, few matches, long queries, or tiers nearly as wide as every match: every match is
-  scored (the unbounded query).
+  scored (the unbounded query), up to MAX_SCORED_ROWS of them: a query with more matches than that (one
+  word in 10 % of 1M documents) scores only its MAX_SCORED_ROWS newest matches (the highest rowids, the
+  latest indexed; found by a doclist walk from the end). That answer is not provably the exact top-k,
+  it is the exact top-k of the newest matches; its cost is bounded (~1 us of bm25 per row scored).
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ FIRST_TIER_ROWS_PER_RESULT = 2
 MAX_PROBES = 3
 # A tier estimated to hold this share of every match is not worth its filter: every match is scored.
 WIDE_SHARE = 0.4
+# The most rows a query that cannot be planned scores (see the module's docstring): ~20 ms of bm25.
+MAX_SCORED_ROWS = 20_000
 # Scores are compared with this relative slack (FTS5 and Python compute the same logarithms in doubles).
 EPSILON = 1e-9
 
@@ -153,24 +158,43 @@ def bounded_top(
     phrases: Sequence[str],
     count_rows: Callable[[str], int],
     total_rows: int,
-    run: Callable[[str | None, int], list[tuple[object, float]]],
+    run: Callable[..., list[tuple[object, float]]],
     limit: int,
+    newest_floor: Callable[[str, int], int | None] | None = None,
 ) -> list[tuple[object, float]]:
     """The `limit` best `(key, bm25)` rows of the OR of `phrases`, bm25 as FTS5 gives it (lower is better).
 
     `count_rows(phrase)` counts the rows matching one phrase; `run(filter_expression, limit)` runs the
     scoring query (MATCH of every phrase OR-ed, ORDER BY bm25 then rowid) restricted to the rows matching
-    `filter_expression` (None: no restriction). The answer equals `run(None, limit)`.
+    `filter_expression` (None: no restriction). The answer equals `run(None, limit)`, except for a query
+    that cannot be planned and matches more than MAX_SCORED_ROWS rows when `newest_floor` is given:
+    `newest_floor(expression, n)` is the rowid of the n-th newest row matching `expression` (None: fewer),
+    and `run(None, limit, floor)` scores only the rows from that rowid on.
 
     First a narrow tier (about FIRST_TIER_ROWS_PER_RESULT x limit rows) is scored; its k-th score is a
     real score, so the true k-th is at least that: the tier at that threshold then holds the whole answer.
     A first tier with fewer than `limit` rows gives no threshold: every match is scored."""
+    known: dict[str, int] = {}
+
+    def every_match() -> list[tuple[object, float]]:
+        if newest_floor is None or limit <= 0 or not phrases:
+            return run(None, limit)
+        expression = " OR ".join(phrases)
+        if expression not in known:
+            known[expression] = count_rows(expression)
+        floor = newest_floor(expression, MAX_SCORED_ROWS) if known[expression] > MAX_SCORED_ROWS else None
+        if floor is None:
+            return run(None, limit)
+        rows = run(None, limit, floor)
+        return rows if len(rows) >= limit else run(None, limit)  # a filter kept too few of the newest
+
     if limit <= 0 or not 2 <= len(phrases) <= MAX_PLANNED_PHRASES:
-        return run(None, limit)
+        return every_match()
     planner = Planner(phrases, [count_rows(p) for p in phrases], total_rows)
     if not planner.plannable():
-        return run(None, limit)
+        return run(None, limit) if planner.matches <= DIRECT_ROWS else every_match()
     matching = count_rows(" OR ".join(planner.phrases))  # the phrases of one CJK run match the same rows
+    known[" OR ".join(phrases)] = matching
     if matching <= DIRECT_ROWS:
         return run(None, limit)
     # Probe thresholds with counts (doclist merges, no scoring) until a tier holds `limit` rows: the
@@ -181,22 +205,24 @@ def bounded_top(
     for _ in range(MAX_PROBES):
         tier = planner.tier(threshold) if threshold is not None else None
         if tier is None:
-            return run(None, limit)
+            return every_match()
         rows_in_tier = count_rows(tier.expression)
         if rows_in_tier >= matching * WIDE_SHARE:
-            return run(None, limit)
+            return every_match()
         if rows_in_tier >= limit:
             break
         threshold = planner.lower_threshold(tier.threshold)
     else:
-        return run(None, limit)
+        return every_match()
     rows = run(tier.expression, limit)
     if len(rows) < limit:
-        return run(None, limit)
+        return every_match()
     kth = -rows[-1][1] * (1 - EPSILON) - EPSILON  # a little lower: FTS5 and Python round differently
     if kth >= tier.threshold:
         return rows  # every row outside the tier scores below its threshold, so below the k-th
     wider = planner.tier(kth)
     if wider is not None and wider.expression == tier.expression:
         return rows  # the same rows reach the k-th score: nothing outside can
-    return run(wider.expression if wider is not None else None, limit)
+    if wider is None:
+        return every_match()
+    return run(wider.expression, limit)

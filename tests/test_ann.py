@@ -127,7 +127,7 @@ def test_a_deleted_or_corrupt_index_file_is_rebuilt(tmp_path, monkeypatch, ann_o
     store.close()
     meta_path = path.with_name(path.name + ".ann.json")
     meta = json.loads(meta_path.read_text())
-    index_path = path.with_name(f"{path.name}.ann-{meta['token']}.usearch")
+    index_path = ann.AnnFiles(path).index(meta["token"])
     if damage == "delete-index":
         index_path.unlink()
     elif damage == "corrupt-index":

@@ -135,3 +135,50 @@ def test_bounded_top_falls_back_to_every_match_when_no_tier_is_narrow() -> None:
 
     assert bounded_top(['"x"'], lambda p: 10_000, 20_000, run, 10) == [("a", -2.0)]
     assert calls == [None]
+
+
+def newest_reference(path, query: str, limit: int, cap: int) -> list[str]:
+    """The top-k of the `cap` newest matches (highest rowids), straight from SQLite."""
+    weights = ", ".join(str(BM25_WEIGHTS[f]) for f in TEXT_FIELDS)
+    match = " OR ".join(fts_phrases(query))
+    with sqlite3.connect(path) as conn:
+        newest = [
+            r[0]
+            for r in conn.execute(
+                "SELECT rowid FROM documents_fts WHERE documents_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                (match, cap),
+            )
+        ]
+        rows = conn.execute(
+            f"SELECT d.id, bm25(documents_fts, {weights}) AS s FROM documents_fts "
+            "JOIN documents d ON d.pk = documents_fts.rowid WHERE documents_fts MATCH ? AND d.pk >= ? "
+            "ORDER BY s, d.pk LIMIT ?",
+            (match, min(newest), limit),
+        ).fetchall()
+    return [doc_id for doc_id, _ in rows]
+
+
+@pytest.mark.parametrize("query", ["lipstick", "口红"])
+def test_a_query_over_the_scoring_cap_ranks_its_newest_matches(store, monkeypatch, query) -> None:
+    """One common phrase (or tiers as wide as every match) with more matches than MAX_SCORED_ROWS: only
+    the newest MAX_SCORED_ROWS are scored, and the answer is their exact top-k."""
+    matches = store._phrase_rows(" OR ".join(fts_phrases(query)))
+    cap = matches // 3
+    assert cap >= 20
+    monkeypatch.setattr(fts_bounded, "DIRECT_ROWS", 0)
+    monkeypatch.setattr(fts_bounded, "MAX_SCORED_ROWS", cap)
+    hits = store.search(query, mode="keyword", limit=10)
+    assert [h.id for h in hits] == newest_reference(store.path, query, 10, cap)
+    monkeypatch.setattr(fts_bounded, "MAX_SCORED_ROWS", matches)  # at the cap: every match, exactly
+    assert [h.id for h in store.search(query, mode="keyword", limit=10)] == [
+        doc_id for doc_id, _ in reference(store.path, query, 10)
+    ]
+
+
+def test_a_filter_that_keeps_too_few_of_the_newest_matches_scores_every_match(store, monkeypatch) -> None:
+    """Nothing is lost to the cap: a filtered query whose newest matches hold fewer than `limit` allowed rows
+    is scored over every match."""
+    monkeypatch.setattr(fts_bounded, "MAX_SCORED_ROWS", 30)
+    hits = store.search("lipstick", mode="keyword", limit=40, filters=SearchFilters(platform="youtube"))
+    expected = reference(store.path, "lipstick", 40, "youtube")
+    assert len(expected) == 40 and [h.id for h in hits] == [doc_id for doc_id, _ in expected]
