@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from crawler.times import iso_utc
 from indexer.store import BulkWindowStats, Store
+from indexer.stores import CRAWL_LOG_NAME, StoreSpec
 
 # Documents fetched per get_many call when a ranking loads its members (SQLite's json_each and an
 # Elasticsearch mget both take this many ids in one request comfortably).
@@ -88,3 +92,67 @@ class TrendCache:
             with gc_paused():
                 self._scans[key] = list(load())
         return self._scans[key]
+
+
+# -- the dashboard's rankings, computed when the data changes (never inside a page request) ----------------
+DASHBOARD_FILE = "dashboard.json"
+# The rankings the dashboard's main page shows (by, window, metric) and how many rows each keeps.
+DASHBOARD_RANKINGS = (("product", "24h", "views"),)
+DASHBOARD_ROWS = 20
+
+
+def dashboard_key(by: str, window: str, metric: str) -> str:
+    return f"{by}/{window}/{metric}"
+
+
+def dashboard_path(spec: StoreSpec) -> Path:
+    """The snapshot file beside the store, where the crawl log is: `<db>.dashboard.json`, or
+    `dashboard.json` in a store's folder (./trendcart-data/ for an Elasticsearch store)."""
+    log = spec.crawl_log_path
+    return log.with_name(log.name.replace(CRAWL_LOG_NAME, DASHBOARD_FILE))
+
+
+def file_state(paths: Sequence[Path]) -> list[Any]:
+    """(size, mtime_ns) of each file, None where there is none."""
+    out: list[Any] = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            out.append(None)
+            continue
+        out.append([stat.st_size, stat.st_mtime_ns])
+    return out
+
+
+def data_state(spec: StoreSpec, store: Store | None = None, extra: Sequence[Path] = ()) -> list[Any]:
+    """What the rankings are a function of, cheaply. SQLite: the (size, mtime_ns) of the database and of a
+    non-empty write-ahead log (an empty one, made or removed as connections open and close, is none; reads
+    never change either). A server store (`store` open on it): its counts and observation span
+    (store.stats; a value changed in place is seen only when those move). Then `extra` files (the product
+    file)."""
+    if spec.path is not None:
+        wal = file_state([Path(f"{spec.path}-wal")])[0]
+        own = [file_state([spec.path])[0], wal if wal and wal[0] > 0 else None]
+    else:
+        assert store is not None, "a server store's state is read through an open store"
+        stats = store.stats()
+        own = [stats.documents, stats.vectors, stats.snapshots, stats.first_observed, stats.last_observed]
+    return [own, file_state(extra)]
+
+
+def read_dashboard(path: Path) -> dict[str, Any] | None:
+    """The snapshot written by write_dashboard, or None (none yet, or unreadable: it is recomputed)."""
+    try:
+        snapshot = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return snapshot if isinstance(snapshot, dict) and isinstance(snapshot.get("rankings"), dict) else None
+
+
+def write_dashboard(path: Path, snapshot: dict[str, Any]) -> None:
+    """Write the snapshot whole or not at all (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)

@@ -271,3 +271,58 @@ def test_rankings_are_recomputed_when_the_store_changes(tmp_path):
         assert after != before and after["results"][0]["id"] == "douyin:video:d2"
     finally:
         running.stop()
+
+
+def test_the_main_page_is_served_from_the_ranking_made_when_the_data_changed(tmp_path):
+    """The dashboard's product ranking is the snapshot ranked after the data changed (evaluate_after_run's
+    rank_dashboard): a page request never ranks; a changed store is served stale while one background
+    thread ranks again, and an unchanged store is never ranked again, whatever the clock says."""
+    from indexer.server.cache import DASHBOARD
+    from indexer.sqlite_store import SqliteStore
+    from indexer.trend_cache import dashboard_path
+    from indexer.workflows.queries import rank_trending
+    from indexer.workflows.watches import rank_dashboard
+    from tests.server_store import documents
+
+    path = build_store(tmp_path / "d.db", None)  # keyword only: rankings need no model
+    spec = StoreSpec.parse(str(path))
+    snapshot = rank_dashboard(spec, NOW)
+    assert dashboard_path(spec).is_file()
+    expected = rank_trending(spec, "product", "24h", "views", 20, None, NOW).to_json()
+    assert snapshot["rankings"]["product/24h/views"] == expected and snapshot["as_of"] == iso(NOW)
+    running = Running(ServerConfig(spec))
+    try:
+        started = DASHBOARD.rankings_started
+        for url in ("/", f"/?{q(now=iso(NOW))}", "/"):
+            status, _headers, data = running.request("GET", url)
+            assert status == 200 and "Ranked at" in data.decode() and "ranking again" not in data.decode()
+        assert DASHBOARD.rankings_started == started  # served, not ranked
+        assert expected["results"][0]["title"] in data.decode()
+
+        late = [d for d in documents() if d["kind"] == "video"][-1]
+        store = SqliteStore(path)
+        store.upsert([{**late, "metrics": {"views": 10**9}, "observed_at": iso(NOW)}])
+        store.close()
+        _status, _headers, data = running.request("GET", "/")
+        assert "ranking again" in data.decode()  # the last ranking, while the new one is made
+        assert DASHBOARD.rankings_started == started + 1
+        DASHBOARD.wait(timeout=120)
+        _status, _headers, data = running.request("GET", "/")
+        assert "Ranked at" in data.decode() and "ranking again" not in data.decode()
+        assert DASHBOARD.rankings_started == started + 1
+        # Another window is not in the snapshot: ranked as before (trending_json's cache).
+        assert running.request("GET", f"/?{q(window='7d', now=iso(NOW))}")[0] == 200
+    finally:
+        running.stop()
+
+
+def test_searches_share_one_warm_store_per_spec(server, store_path):
+    """API searches reuse one open store (its vector side stays loaded between requests)."""
+    from indexer.server.cache import WARM_STORES
+
+    first = server.json(f"/api/search?{q(q='blender')}")
+    spec = StoreSpec.parse(str(store_path))
+    store = WARM_STORES.get(spec, None)
+    assert store is not None and WARM_STORES.get(spec, None) is store
+    assert server.json(f"/api/search?{q(q='blender')}") == first
+    assert server.json(f"/api/search?{q(q='blender', mode='keyword')}")

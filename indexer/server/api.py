@@ -81,14 +81,16 @@ def search(
         min_views=min_views, min_likes=min_likes, price_min=price_min, price_max=price_max,
         has_products=has_products, creator=creator,
     )  # fmt: skip
+    from indexer.server.cache import WARM_STORES
+
     args = (config.spec, q, mode, filters, limit)
+    store = WARM_STORES.get(config.spec, config.model_name)  # None: no store yet (search_store says so)
+    options = {"model_name": config.model_name, "min_similarity": min_similarity, "store": store}
     if mode is SearchMode.keyword:
-        hits = search_store(*args, model_name=config.model_name, min_similarity=min_similarity)
+        hits = search_store(*args, **options)
     else:
         with config.models.using() as embedder:
-            hits = search_store(
-                *args, model_name=config.model_name, embedder=embedder, min_similarity=min_similarity
-            )
+            hits = search_store(*args, embedder=embedder, **options)
     return [hit.to_json() for hit in hits]
 
 
@@ -121,6 +123,31 @@ def trending_json(
 
     version = store_version(config.spec, (book_path(config.spec),))
     return config.rankings.get((*args[1:], listings), version, compute)
+
+
+def dashboard_json(
+    config: ServerConfig,
+    window: str = "24h",
+    platform: str | None = None,
+    query: str | None = None,
+    now: str | None = None,
+    limit: int = 20,
+) -> dict[str, Any]:
+    """The dashboard's product ranking: from the snapshot ranked when the data changed (indexer.server
+    .cache.DASHBOARD: `ranked_at`, `stale`, `pending`), never ranked inside the request; a ranking the
+    snapshot does not hold (a query, a platform, another window or `now`) is trending_json's."""
+    from indexer.server.cache import DASHBOARD
+
+    if not query and platform is None:
+        when = as_of(config, now)
+        if not now:
+            when = when.replace(second=0, microsecond=0)
+        report = DASHBOARD.report(
+            config.spec, config.model_name, "product", window, "views", when, explicit=bool(now)
+        )
+        if report is not None:
+            return {**report, "results": report["results"][:limit]}
+    return trending_json(config, "product", window, "views", limit, platform, query, now)
 
 
 @router.get("/trending")

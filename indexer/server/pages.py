@@ -71,7 +71,9 @@ def home(
         done.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
         return done
     check_read(request)
-    report = trending_json(config, "product", window, "views", SHOWN_ROWS, platform, query or None, now)
+    from indexer.server.api import dashboard_json  # the ranking as last ranked, never ranked here
+
+    report = dashboard_json(config, window, platform, query or None, now, SHOWN_ROWS)
     curves = {
         r["id"]: svg.curve(_sum_series(config, _members(r), "sales"), label="sales")
         for r in report["results"]

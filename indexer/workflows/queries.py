@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from indexer.embedder import Embedder
-from indexer.store import Hit, SearchFilters, SearchMode
+from indexer.store import Hit, SearchFilters, SearchMode, Store
 from indexer.stores import StoreSpec
 from indexer.trends import TrendBy, TrendReport
 from indexer.workflows.errors import BadInput, BadRequest, NothingFound
@@ -40,15 +41,18 @@ def search_store(
     min_similarity: float | None = None,
     trend_window: str | None = "24h",
     now: datetime | None = None,
+    store: Store | None = None,
 ) -> list[Hit]:
-    """Hits for `query`; keyword mode never builds (or loads) an embedder. `min_similarity`: the floor of
+    """Hits for `query`; keyword mode never builds (or loads) an embedder. `store`: this open store of
+    `spec` instead of opening one (a server's warm store: its vector index stays loaded). `min_similarity`: the floor of
     hits that matched no keyword (None: TRENDCART_VECTOR_FLOOR or the model's own). Each hit whose entity
     has a trend in `trend_window` carries it (`trend`: score and components; indexer.trend_query)."""
     from indexer.search import search
     from indexer.trend_query import add_hit_trends
 
     mode = SearchMode(mode)
-    with opened(spec, model_name) as store:  # reading never creates a store: StoreMissing (exit 3)
+    # Reading never creates a store: StoreMissing (exit 3).
+    with nullcontext(store) if store is not None else opened(spec, model_name) as store:
         if mode is not SearchMode.keyword and embedder is None:
             embedder = Embedder(model_name)
         hits = search(store, query, mode, filters, limit, embedder=embedder, min_similarity=min_similarity)

@@ -246,6 +246,47 @@ def check_now(
     return result
 
 
+def rank_dashboard(spec: StoreSpec, now: datetime, model_name: str | None = None) -> dict[str, Any]:
+    """Rank what the dashboard's main page shows (trend_cache.DASHBOARD_RANKINGS) as of `now` and write
+    the snapshot beside the store (trend_cache.dashboard_path) with the store's data state it was ranked
+    for: the server serves pages from it and ranks again only when that state changes. The snapshot."""
+    from indexer.trend_cache import (
+        DASHBOARD_RANKINGS,
+        DASHBOARD_ROWS,
+        dashboard_key,
+        dashboard_path,
+        data_state,
+        write_dashboard,
+    )
+    from indexer.workflows.products import book_path
+    from indexer.workflows.queries import rank_trending
+
+    extra = (book_path(spec),)
+    with opened(spec, model_name) as store:
+        before = data_state(spec, store, extra)
+        rankings = {
+            dashboard_key(by, window, metric): rank_trending(
+                spec, by, window, metric, DASHBOARD_ROWS, None, now, model_name
+            ).to_json()
+            for by, window, metric in DASHBOARD_RANKINGS
+        }
+    # SQLite: the state once this process's connections are closed (the last one folds the log into the
+    # file); a write seen during the ranking (the file moved under an empty log) leaves no state, so the
+    # server ranks again.
+    state = data_state(spec, None, extra) if spec.path is not None else before
+    if before[0][1] is None and before != state:
+        state = None
+    snapshot = {
+        "store": str(spec),
+        "state": state,
+        "as_of": iso_utc(now),
+        "ranked_at": iso_utc(utc_now()),
+        "rankings": rankings,
+    }
+    write_dashboard(dashboard_path(spec), snapshot)
+    return snapshot
+
+
 def evaluate_after_run(
     spec: StoreSpec,
     *,
@@ -254,14 +295,17 @@ def evaluate_after_run(
     model_name: str | None = None,
     embedder: Any = None,
     on_alert: OnAlert | None = None,
+    dashboard: bool = True,
 ) -> AfterRun:
     """After a crawl, a live-watch tick batch or a scheduled run: check every watch and crawl health, and
-    deliver new alerts. Never raises: what went wrong is in `errors` (and a failing sink in `delivery`)."""
+    deliver new alerts; then (`dashboard`) rank the dashboard's main page for the new data (rank_dashboard,
+    `timings["dashboard_s"]`). Never raises: what went wrong is in `errors` (and a failing sink in
+    `delivery`)."""
     at = now or utc_now()
     try:
         if not watch_book_path(spec).is_file() and not spec.crawl_log_path.is_file():
             return AfterRun(at=iso_utc(at))  # nothing watched, nothing crawled: not even a file is made
-        return check_now(
+        result = check_now(
             spec,
             watches=spec.exists(),
             config=config,
@@ -272,6 +316,14 @@ def evaluate_after_run(
         )
     except Exception as exc:  # noqa: BLE001 - alerts are never worth the crawl they follow
         return AfterRun(at=iso_utc(at), errors=[f"{type(exc).__name__}: {exc}"])
+    if dashboard and spec.exists():
+        start = time.perf_counter()
+        try:
+            rank_dashboard(spec, at, model_name)
+        except Exception as exc:  # noqa: BLE001 - nor is the dashboard: the server ranks it later
+            result.errors.append(f"dashboard not ranked: {type(exc).__name__}: {exc}")
+        result.timings["dashboard_s"] = round(time.perf_counter() - start, 3)
+    return result
 
 
 # A long live watch evaluates the watches at most this often (and once when it ends): a ranking over a big
