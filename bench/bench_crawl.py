@@ -10,8 +10,12 @@ in turn, each in its own `scrapy` process with the project's settings (robots.tx
 export) except for politeness delays, which would measure the delay rather than the stack. With
 `--spider tiktok` the pages are the TikTok fixtures (video, live, profile pages of 480-540 KB, cycled)
 and the three crawls are: `fetch` (a spider that only fetches them), `tiktok-old` (the spider with the
-readers as they were before issue #16, `bench/legacy_readers.py`) and `tiktok` (as shipped); all three in
-one run, so that the ratio holds under the machine's load. Results go to stdout (and --json PATH).
+readers as they were before issue #16, `bench/legacy_readers.py`) and `tiktok` (as shipped). A shared
+machine's load swings by more than the difference measured, so the rounds interleave the two spiders
+(old, new in odd rounds; new, old in even ones), each round's ratio is taken between its own two runs,
+and the median of the rounds' ratios is reported beside every round and its load average. Each child
+also reports the CPU seconds its crawl used: CPU per page is what a crawler costs whatever the load.
+Results go to stdout (and --json PATH).
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -196,6 +202,7 @@ def run_child(kind: str, start: str, out_dir: str) -> None:
 
     latin_language("warm up the detector before the crawl")
     process = CrawlerProcess(settings)
+    cpu_start = time.process_time()
     if kind.startswith("tiktok") or kind == "fetch":
         # `start` is the URL list; scope 127.0.0.1 keeps the profile page's tiktok.com links unfetched.
         crawler = process.create_crawler("tiktok" if kind != "fetch" else FetchSpider)
@@ -205,11 +212,13 @@ def run_child(kind: str, start: str, out_dir: str) -> None:
         crawler = process.create_crawler("jsonld" if kind == "jsonld" else BareSpider)
         process.crawl(crawler, urls=start)
     process.start()
+    cpu_s = time.process_time() - cpu_start
     stats = crawler.stats.get_stats()
     result = {
         "responses": stats.get("response_received_count", 0),
         "items": stats.get("item_scraped_count", 0),
         "elapsed_s": (stats["finish_time"] - stats["start_time"]).total_seconds(),
+        "cpu_s": cpu_s,
         "errors": {k: v for k, v in stats.items() if "error" in k or "request_failed" in k},
     }
     print("RESULT " + json.dumps(result))
@@ -265,9 +274,11 @@ TIKTOK_PAGES = 600
 
 
 def report_run(kind: str, run: dict) -> None:
+    cpu = f", {1000 * run['cpu_s'] / max(run['responses'], 1):.1f} CPU-ms/page" if "cpu_s" in run else ""
+    load = f", load {run['load']}" if "load" in run else ""
     print(
         f"{kind:10s} {run['responses']} responses, {run['items']} items, "
-        f"{run['elapsed_s']:.2f} s, {run['pages_per_s']:.1f} pages/s",
+        f"{run['elapsed_s']:.2f} s, {run['pages_per_s']:.1f} pages/s{cpu}{load}",
         flush=True,
     )
 
@@ -279,32 +290,61 @@ def load_average() -> str:
         return "unknown"
 
 
+def load_1min() -> float:
+    return os.getloadavg()[0]
+
+
 def main_tiktok(pages: int, rounds: int, json_path: Path | None) -> int:
-    """fetch, tiktok-old, tiktok in turn, `rounds` times; the best of each and the ratios, with the load."""
+    """`rounds` interleaved rounds of fetch + tiktok-old + tiktok; per-round ratios, their median, the loads."""
     kinds = ("fetch", "tiktok-old", "tiktok")
     runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
-    loads = [load_average()]
+    per_round: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp, TikTokSite(pages, tmp) as site:
-        for _ in range(rounds):
-            for kind in kinds:
-                runs[kind].append(crawl(kind, str(site.urls_file), tmp))
-                report_run(kind, runs[kind][-1])
-            loads.append(load_average())
+        for n in range(rounds):
+            # Old first in odd rounds, new first in even ones: a load that drifts during a round favours
+            # neither side over the run.
+            order = ("fetch", "tiktok-old", "tiktok") if n % 2 == 0 else ("fetch", "tiktok", "tiktok-old")
+            for kind in order:
+                load = round(load_1min(), 1)
+                run = crawl(kind, str(site.urls_file), tmp)
+                run["load"] = load
+                runs[kind].append(run)
+                report_run(kind, run)
+            old, new = runs["tiktok-old"][-1], runs["tiktok"][-1]
+            per_round.append(
+                {
+                    "round": n + 1,
+                    "ratio_pages_per_s": new["pages_per_s"] / old["pages_per_s"],
+                    "ratio_cpu_per_page": (old["cpu_s"] / old["responses"])
+                    / (new["cpu_s"] / new["responses"]),
+                    "load": [old["load"], new["load"]],
+                }
+            )
+            print(
+                f"round {n + 1}: new/old pages/s {per_round[-1]['ratio_pages_per_s']:.2f}x, "
+                f"old/new CPU per page {per_round[-1]['ratio_cpu_per_page']:.2f}x",
+                flush=True,
+            )
         exported = {
             kind: (Path(tmp) / f"{kind}-items.jsonl").read_text(encoding="utf-8").count("\n")
             for kind in kinds[1:]
         }
-    best = {kind: max(r["pages_per_s"] for r in results) for kind, results in runs.items()}
+    median = {kind: statistics.median(r["pages_per_s"] for r in results) for kind, results in runs.items()}
+    cpu_ms = {
+        kind: statistics.median(1000 * r["cpu_s"] / r["responses"] for r in results)
+        for kind, results in runs.items()
+    }
     summary = {
         "spider": "tiktok",
         "pages": pages,
         "page_bytes_mean": site.page_bytes,
         "rounds": rounds,
-        "best_pages_per_s": best,
-        "ratio_new_to_old": best["tiktok"] / best["tiktok-old"],
-        "ratio_new_to_fetch": best["tiktok"] / best["fetch"],
+        "median_ratio_pages_per_s": statistics.median(r["ratio_pages_per_s"] for r in per_round),
+        "median_ratio_cpu_per_page": statistics.median(r["ratio_cpu_per_page"] for r in per_round),
+        "median_pages_per_s": median,
+        "median_cpu_ms_per_page": cpu_ms,
+        "per_round": per_round,
         "exported_lines": exported,
-        "load_average": loads,
         "runs": runs,
         "machine": machine(),
     }
@@ -322,16 +362,18 @@ def main() -> int:
     parser.add_argument("--spider", choices=("jsonld", "tiktok"), default="jsonld")
     parser.add_argument("--pages", type=int, help="pages to crawl (default: 2000 jsonld, 600 tiktok)")
     parser.add_argument(
-        "--rounds", type=int, default=2, help="alternating rounds; the best of each is reported"
+        "--rounds",
+        type=int,
+        help="rounds (default 2 jsonld: the best of each; 5 tiktok: interleaved, the median ratio)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     if args.spider == "tiktok":
-        return main_tiktok(args.pages or TIKTOK_PAGES, args.rounds, args.json)
+        return main_tiktok(args.pages or TIKTOK_PAGES, args.rounds or 5, args.json)
     pages = args.pages or 2000
     runs: dict[str, list[dict]] = {"bare": [], "jsonld": []}
     with Site(pages) as site, tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.rounds):
+        for _ in range(args.rounds or 2):
             for kind in ("bare", "jsonld"):
                 runs[kind].append(crawl(kind, site.base + "/", tmp))
                 report_run(kind, runs[kind][-1])
@@ -339,7 +381,7 @@ def main() -> int:
     best = {kind: max(r["pages_per_s"] for r in results) for kind, results in runs.items()}
     summary = {
         "pages": pages,
-        "rounds": args.rounds,
+        "rounds": args.rounds or 2,
         "best_pages_per_s": best,
         "ratio_jsonld_to_bare": best["jsonld"] / best["bare"],
         "exported_lines": exported,

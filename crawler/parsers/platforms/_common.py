@@ -34,12 +34,9 @@ _SCRIPT_END_RE = re.compile(r"</script>", re.I)
 
 
 @functools.lru_cache(maxsize=64)
-def _script_open_re(script_id: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The opening tag `<script ... id="ID" ...>` and the id alone (both case-insensitive), compiled once."""
-    return (
-        re.compile(rf'<script[^>]*\bid=["\']{re.escape(script_id)}["\'][^>]*>', re.I),
-        re.compile(re.escape(script_id), re.I),
-    )
+def _script_open_re(script_id: str) -> re.Pattern[str]:
+    """The opening tag `<script ... id="ID" ...>` (case-insensitive), compiled once."""
+    return re.compile(rf'<script[^>]*\bid=["\']{re.escape(script_id)}["\'][^>]*>', re.I)
 
 
 def _script_end(html: str, start: int) -> int:
@@ -56,14 +53,11 @@ def script_text(html: str, script_id: str) -> str | None:
     """The text of `<script id="ID" ...>...</script>`, or None.
 
     The same text as the one pattern `<tag>(.*?)</script>` (re.S | re.I), read in steps that skip most of
-    a big page: a page without the id in any case has no such tag (the literal id is looked for first,
-    the case-insensitive scan only when it is missing); then the first opening tag; then the first
-    `</script>` after it. A tag ends at the first `>` after `<script`, so the first matching tag is the
-    pattern's match whenever a `</script>` follows it, and none follows a later tag when none follows it."""
-    opening_re, id_re = _script_open_re(script_id)
-    if script_id not in html and id_re.search(html) is None:
-        return None
-    opening = opening_re.search(html)
+    a big page: the first opening tag (the pattern's own prefix; sre skips to each `<`, 0.4 ms on a
+    500 KB page, where a case-insensitive search for the bare id took 5 ms), then the first `</script>`
+    after it. A tag ends at the first `>` after `<script`, so the first matching tag is the pattern's
+    match whenever a `</script>` follows it, and none follows a later tag when none follows it."""
+    opening = _script_open_re(script_id).search(html)
     if opening is None:
         return None
     end = _script_end(html, opening.end())
