@@ -3,6 +3,13 @@
     python bench/bench_elastic.py                     # 100,000 documents: ~6-9 minutes on 2 cores
     python bench/bench_elastic.py --docs 20000        # smaller
     python bench/bench_elastic.py --write-docs        # also rewrite the "## Elasticsearch" section of docs/BENCHMARKS.md
+    python bench/bench_elastic.py --profile --docs 20000   # the ingest bound: one bulk load per setting (below)
+
+`--profile` loads the same corpus once per setting into fresh indices (chunk size and requests in flight by
+doubling, refresh off, quantised HNSW, no vectors) and reports, per setting, docs/s, the CPU seconds of this
+client process and of the node's process (psutil, by pid), the node's own indexing / merge / refresh times
+(`_stats`), segments, bytes per document and the kNN Recall@10 against exact cosine; plus one request per
+document in the same run, the baseline of the ratio. ~5-10 minutes at 20,000 documents on 2 cores.
 
 Needs a running node: --url, else TRENDCART_TEST_ES_URL, else http://127.0.0.1:9200 (tools/elasticsearch/start).
 """
@@ -63,17 +70,33 @@ def machine(es_version: str) -> dict:
     }
 
 
-def corpus(n: int, base_vectors, seed: int = 7):
+def corpus(n: int, base_vectors, seed: int = 7, batch: int | None = None):
     """Batches of (documents, vectors, text hashes): the real vectors of DISTINCT_TEXTS texts, reused with noise."""
     from indexer.ingest import validate
 
+    batch = batch or BATCH
     rng = np.random.default_rng(seed)
-    for offset in range(0, n, BATCH):
-        docs = [validate(d) for d in make_docs(min(BATCH, n - offset), seed=offset, start=offset)]
+    for offset in range(0, n, batch):
+        docs = [validate(d) for d in make_docs(min(batch, n - offset), seed=offset, start=offset)]
         vectors = base_vectors[[(offset + i) % len(base_vectors) for i in range(len(docs))]].copy()
         vectors = vectors + rng.normal(0, VECTOR_NOISE, vectors.shape).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         yield docs, list(vectors), [f"bench{offset + i}" for i in range(len(docs))]
+
+
+def embedded(cache: Path | None, embedder_class, document_text, validate) -> tuple[np.ndarray, dict]:
+    """The DISTINCT_TEXTS document vectors and the query vectors, from the model (or from `cache`, a .npz an
+    earlier run wrote: the model's output is the same every run, and embedding 2,000 texts takes minutes)."""
+    if cache is not None and cache.exists():
+        data = np.load(cache)
+        return data["base"], {q: data["queries"][i] for i, q in enumerate(QUERIES)}
+    embedder = embedder_class(batch_size=32)
+    texts = [document_text(validate(d)) for d in make_docs(DISTINCT_TEXTS, seed=999_999, start=10**7)]
+    base = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+    queries = np.asarray([embedder.embed_query(q) for q in QUERIES], dtype=np.float32)
+    if cache is not None:
+        np.savez(cache, base=base, queries=queries)
+    return base, {q: queries[i] for i, q in enumerate(QUERIES)}
 
 
 def measure_single(make_store, n: int, base, bulk_rate: float, bulk_s: float, prepare, source) -> dict:
@@ -154,6 +177,17 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("TRENDCART_TEST_ES_URL") or "http://127.0.0.1:9200")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     parser.add_argument(
+        "--costs",
+        action="store_true",
+        help="The cost-curve rows of docs/SCALING.md instead: ingest, search, one ranking, a report.",
+    )
+    parser.add_argument(
+        "--vector-cache", type=Path, help="A .npz of the embedded texts: written if missing, read if present."
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="Profile the bulk ingest per setting instead (see above)."
+    )
+    parser.add_argument(
         "--write-docs", action="store_true", help="Rewrite docs/BENCHMARKS.md's Elasticsearch section."
     )
     args = parser.parse_args()
@@ -181,17 +215,20 @@ def main() -> None:
         "machine": machine(store.server_version),
     }
     try:
-        embedder = Embedder(batch_size=32)
         start = time.perf_counter()
-        texts = [document_text(validate(d)) for d in make_docs(DISTINCT_TEXTS, seed=999_999, start=10**7)]
-        base = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
-        query_vectors = {q: embedder.embed_query(q) for q in QUERIES}
+        base, query_vectors = embedded(args.vector_cache, Embedder, document_text, validate)
         results["embed_distinct_s"] = round(time.perf_counter() - start, 1)
         print(
             f"embedded {DISTINCT_TEXTS} texts and {len(QUERIES)} queries in {results['embed_distinct_s']} s",
             flush=True,
         )
         store.set_model(DEFAULT_MODEL_NAME, base.shape[1])
+        if args.profile:
+            results["profile"] = profile_ingest(args, work, prefix, base, query_vectors)
+            return
+        if args.costs:
+            results["costs"] = measure_costs(args, work, prefix, base, query_vectors)
+            return
 
         # 1. bulk: the whole corpus through ElasticStore.upsert, BATCH documents per call. The corpus is
         #    generated before the clock starts, as on the per-document side (measure_single).
@@ -275,12 +312,315 @@ def main() -> None:
     finally:
         store.destroy()
         store.close()
+        if args.profile or args.costs:
+            results["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
+            print(json.dumps(results, indent=2))
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    if args.profile or args.costs:
+        return
     results["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     if args.write_docs:
         write_docs(results)
+
+
+# The settings of --profile, each against the first (the store's defaults). Doubling: actions per bulk request
+# (chunk) and requests in flight (threads); then refresh off for the load (store.bulk_load()), quantised HNSW,
+# and no vectors at all (what the graph costs).
+PROFILE_SETTINGS = [
+    {"name": "default", "chunk": 500, "threads": 2, "index": "hnsw"},
+    {"name": "chunk 1000", "chunk": 1000, "threads": 2, "index": "hnsw"},
+    {"name": "chunk 2000", "chunk": 2000, "threads": 2, "index": "hnsw"},
+    {"name": "chunk 250", "chunk": 250, "threads": 2, "index": "hnsw"},
+    {"name": "threads 1", "chunk": 500, "threads": 1, "index": "hnsw"},
+    {"name": "threads 4", "chunk": 500, "threads": 4, "index": "hnsw"},
+    {"name": "refresh off (bulk_load)", "chunk": 500, "threads": 2, "index": "hnsw", "bulk_load": True},
+    {"name": "int8_hnsw", "chunk": 500, "threads": 2, "index": "int8_hnsw"},
+    {"name": "int4_hnsw", "chunk": 500, "threads": 2, "index": "int4_hnsw"},
+    {"name": "bbq_hnsw", "chunk": 500, "threads": 2, "index": "bbq_hnsw"},
+    {"name": "no vectors", "chunk": 500, "threads": 2, "index": None},
+]
+PROFILE_BATCH = 2000  # documents per upsert call (its documents' chunks go out `threads` at a time)
+KNN_CANDIDATES = (
+    100,
+    200,
+    400,
+    1000,
+)  # num_candidates of the Recall@10 measurements (the store asks max(2k, 100))
+
+
+def _knn_ids(store, query: str, vector, candidates: int) -> set[str]:
+    """The top-10 ids of a bare kNN search (no similarity floor, no fusion): what HNSW itself finds."""
+    unit = np.asarray(vector, dtype=np.float32)
+    unit = unit / np.linalg.norm(unit)
+    knn = {"field": "vector", "query_vector": unit.tolist(), "k": 10, "num_candidates": candidates}
+    body = store.client.search(index=store.docs_alias, knn=knn, size=10, source=False)
+    return {hit["_id"] for hit in body["hits"]["hits"]}
+
+
+def _cpu_s(proc) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+def _index_stats(client, pattern: str) -> dict:
+    """The node's own time for the indices of `pattern`: indexing, merges, refreshes, flushes (ms), segments."""
+    body = client.indices.stats(index=pattern, metric="indexing,merge,refresh,flush,segments,store,docs")
+    p = body["_all"]["primaries"]
+    return {
+        "indexing_ms": p["indexing"]["index_time_in_millis"],
+        "merge_ms": p["merges"]["total_time_in_millis"],
+        "refresh_ms": p["refresh"]["total_time_in_millis"],
+        "flush_ms": p["flush"]["total_time_in_millis"],
+        "segments": p["segments"]["count"],
+        "bytes": p["store"]["size_in_bytes"],
+    }
+
+
+def profile_ingest(args, work: Path, prefix: str, base, query_vectors: dict) -> dict:
+    """One bulk load of the same `args.docs` documents per PROFILE_SETTINGS entry, fresh indices each, with the
+    client's and the node's CPU (psutil on both pids) and the node's indexing/merge/refresh times; kNN
+    Recall@10 against exact cosine over the same vectors; one request per document as the ratio's baseline."""
+    import dataclasses
+
+    import psutil
+
+    import indexer.elastic.bulk as bulk_module
+    from indexer.elastic import ElasticConfig, ElasticStore
+    from indexer.embedder import DEFAULT_MODEL_NAME
+
+    own = psutil.Process()
+    batches = list(corpus(args.docs, base, batch=PROFILE_BATCH))
+    ids = [d["id"] for docs, _, _ in batches for d in docs]
+    matrix = np.vstack([np.asarray(v, dtype=np.float32) for _, vecs, _ in batches for v in vecs])
+    exact = {}
+    for query, vec in query_vectors.items():
+        scores = matrix @ (np.asarray(vec, dtype=np.float32) / np.linalg.norm(vec))
+        exact[query] = {ids[i] for i in np.argsort(-scores)[:10]}
+    out: dict = {"docs": args.docs, "batch": PROFILE_BATCH, "settings": []}
+    default_chunk = bulk_module.BULK_CHUNK_DOCS
+    for setting in PROFILE_SETTINGS:
+        config = ElasticConfig.from_env(
+            args.url,
+            os.environ,
+            index_prefix=f"{prefix}-p{len(out['settings'])}",
+            outbox_dir=work / "outbox",
+        )
+        config = dataclasses.replace(
+            config, bulk_threads=setting["threads"], vector_index=setting["index"] or "hnsw"
+        )
+        target = ElasticStore(config)
+        try:
+            node_pid = next(iter(target.client.nodes.info(metric="process")["nodes"].values()))["process"][
+                "id"
+            ]
+            node = psutil.Process(node_pid)
+            if setting["index"]:
+                target.set_model(DEFAULT_MODEL_NAME, base.shape[1])
+            bulk_module.BULK_CHUNK_DOCS = setting["chunk"]
+            load = round(os.getloadavg()[0], 2)
+            client0, node0 = _cpu_s(own), _cpu_s(node)
+            start = time.perf_counter()
+            if setting.get("bulk_load"):
+                with target.bulk_load():
+                    for docs, vecs, hashes in batches:
+                        target.upsert(docs, vecs, hashes)
+            else:
+                for docs, vecs, hashes in batches:
+                    if setting["index"]:
+                        target.upsert(docs, vecs, hashes)
+                    else:
+                        target.upsert(docs)
+            target.count()  # the refresh that makes them searchable, included
+            wall = time.perf_counter() - start
+            client_s, node_s = _cpu_s(own) - client0, _cpu_s(node) - node0
+            stats = _index_stats(target.client, f"{config.index_prefix}-*")
+            docs_stats = _index_stats(target.client, target._docs_index())
+            recall = {}
+            for candidates in KNN_CANDIDATES if setting["index"] else ():
+                found = [
+                    len(_knn_ids(target, q, v, candidates) & exact[q]) / 10 for q, v in query_vectors.items()
+                ]
+                recall[candidates] = round(statistics.mean(found), 3)
+            row = {
+                **setting,
+                "docs_per_s": round(args.docs / wall, 1),
+                "wall_s": round(wall, 1),
+                "client_cpu_s": round(client_s, 1),
+                "node_cpu_s": round(node_s, 1),
+                "node_cores_busy": round(node_s / wall, 2),
+                **stats,
+                "docs_index_bytes_per_doc": round(docs_stats["bytes"] / args.docs),
+                "recall_at_10": recall,
+                "load_average_1m": load,
+            }
+            print("profile", json.dumps(row), flush=True)
+            out["settings"].append(row)
+        finally:
+            bulk_module.BULK_CHUNK_DOCS = default_chunk
+            target.destroy()
+            target.close()
+
+    def fresh(suffix: str) -> ElasticStore:
+        one = ElasticStore(
+            ElasticConfig.from_env(
+                args.url, os.environ, index_prefix=prefix + suffix, outbox_dir=work / "outbox"
+            )
+        )
+        one.set_model(DEFAULT_MODEL_NAME, base.shape[1])
+        return one
+
+    from indexer.documents import prepare_document
+    from indexer.elastic.source import source
+
+    first = out["settings"][0]
+    out["per_document"] = measure_single(
+        fresh, args.single_docs, base, first["docs_per_s"], first["wall_s"], prepare_document, source
+    )
+    best = max(out["settings"], key=lambda r: r["docs_per_s"] if r["index"] else 0)
+    out["best_with_vectors"] = best["name"]
+    out["best_vs_upsert_one"] = round(
+        best["docs_per_s"] / out["per_document"]["upsert_one_per_call_docs_per_s"], 1
+    )
+    out["load_average_1m_per_document"] = round(os.getloadavg()[0], 2)
+    print("per document", json.dumps(out["per_document"]), flush=True)
+    return out
+
+
+def measure_costs(args, work: Path, prefix: str, base, query_vectors: dict) -> dict:
+    """docs/SCALING.md's Elasticsearch rows at `args.docs` documents: the watches benchmark's corpus
+    (bench/bench_watches.py: videos observed at T0 with vectors and at T1 with views grown, ~5,000 products)
+    written with `upsert` of 2,000; search p50/p95 per mode; hybrid queries per second from 4 client
+    threads; one ranking by product (TrendEngine, `trending --by product` before narrowing); `trendcart
+    report` as a fresh process (its wall time and peak RSS, polled by psutil on the child); bytes."""
+    import random
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psutil
+
+    from bench.bench_watches import T0, T1, T2, iso
+    from bench.bench_watches import make_doc as watch_doc
+    from indexer.elastic import ElasticConfig, ElasticStore
+    from indexer.embedder import DEFAULT_MODEL_NAME
+    from indexer.ingest import validate
+    from indexer.trends import TrendEngine
+
+    config = ElasticConfig.from_env(
+        args.url, os.environ, index_prefix=prefix + "-costs", outbox_dir=work / "outbox"
+    )
+    store = ElasticStore(config)
+    out: dict = {"docs": args.docs, "load_average_1m_start": round(os.getloadavg()[0], 2)}
+    try:
+        store.set_model(DEFAULT_MODEL_NAME, base.shape[1])
+        rng = random.Random(3)
+        noise = np.random.default_rng(5)
+        views0 = [rng.randint(100, 10**6) for _ in range(args.docs)]
+        for name, at, growth in (("ingest_first", T0, False), ("ingest_again", T1, True)):
+            batches = []
+            for offset in range(0, args.docs, PROFILE_BATCH):
+                ids = range(offset, min(args.docs, offset + PROFILE_BATCH))
+                docs = [
+                    validate(watch_doc(i, at, rng, views0[i] + (rng.randint(0, 10**5) if growth else 0)))
+                    for i in ids
+                ]
+                vectors = None
+                if not growth:
+                    picked = base[[i % len(base) for i in ids]]
+                    vectors = list(picked + noise.normal(0, VECTOR_NOISE, picked.shape).astype(np.float32))
+                batches.append((docs, vectors))
+            start = time.perf_counter()
+            for docs, vectors in batches:
+                store.upsert(docs, vectors)
+            store.count()
+            seconds = time.perf_counter() - start
+            out[name] = {
+                "docs_per_s": round(args.docs / seconds, 1),
+                "seconds": round(seconds, 1),
+                "load_average_1m": round(os.getloadavg()[0], 2),
+            }
+            print(name, json.dumps(out[name]), flush=True)
+        out["search"] = {
+            mode: {**search_latencies(store, query_vectors, args.queries, mode), "load": os.getloadavg()[0]}
+            for mode in ("keyword", "semantic", "hybrid")
+        }
+        print("search", json.dumps(out["search"]), flush=True)
+        # kNN Recall@10 against exact cosine over the stored vectors, and its latency, by num_candidates
+        matrix, ids = [], []
+        for hit in store.cluster.scan(store.docs_alias, {"match_all": {}}, ["vector"]):
+            if hit["_source"].get("vector"):
+                ids.append(hit["_id"])
+                matrix.append(hit["_source"]["vector"])
+        matrix = np.asarray(matrix, dtype=np.float32)
+        out["knn"] = {}
+        for candidates in KNN_CANDIDATES:
+            found, timings = [], []
+            for query, vec in query_vectors.items():
+                unit = np.asarray(vec, dtype=np.float32) / np.linalg.norm(vec)
+                exact = {ids[i] for i in np.argsort(-(matrix @ unit))[:10]}
+                began = time.perf_counter()
+                found.append(len(_knn_ids(store, query, vec, candidates) & exact) / 10)
+                timings.append((time.perf_counter() - began) * 1000)
+            out["knn"][candidates] = {
+                "recall_at_10": round(statistics.mean(found), 3),
+                "p50_ms": round(statistics.median(timings), 1),
+            }
+        del matrix
+        print("knn", json.dumps(out["knn"]), flush=True)
+
+        def one(i: int) -> None:
+            query = QUERIES[i % len(QUERIES)]
+            store.search(query, query_vectors[query], mode="hybrid", limit=10)
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(one, range(args.queries)))
+        out["hybrid_qps_4_clients"] = round(args.queries / (time.perf_counter() - start), 1)
+        rankings = []
+        for _ in range(2):
+            start = time.perf_counter()
+            rows = TrendEngine(store, now=T2).trending(by="product", window="24h", limit=0)
+            rankings.append(time.perf_counter() - start)
+        out["ranking_by_product_s"] = [round(r, 2) for r in rankings]
+        out["ranking_rows"] = len(rows.results)
+        out["load_average_1m_ranking"] = round(os.getloadavg()[0], 2)
+        print("ranking", out["ranking_by_product_s"], len(rows.results), flush=True)
+        store.close()  # refreshed: the report's process reads everything
+        env = {
+            **os.environ,
+            "TRENDCART_STORE": args.url,
+            "TRENDCART_ES_INDEX_PREFIX": config.index_prefix,
+            "TRENDCART_ES_OUTBOX": str(work / "outbox"),
+        }
+        command = [str(REPO / ".venv" / "bin" / "trendcart"), "report", "--out", str(work / "r.html")]
+        command += ["--now", iso(T2), "--window", "24h"]
+        start = time.perf_counter()
+        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        watched, peak = psutil.Process(child.pid), 0
+        while child.poll() is None:
+            try:
+                peak = max(peak, watched.memory_info().rss)
+            except psutil.Error:
+                break
+            time.sleep(0.05)
+        err = child.communicate()[1]
+        assert child.returncode == 0, err.decode()[-2000:]
+        out["report_s"] = round(time.perf_counter() - start, 2)
+        out["report_peak_rss_mib"] = round(peak / 2**20)
+        out["load_average_1m_report"] = round(os.getloadavg()[0], 2)
+        store = ElasticStore(config)
+        docs_stats = _index_stats(store.client, store._docs_index())
+        every = _index_stats(store.client, f"{config.index_prefix}-*")
+        out["docs_index_bytes_per_doc"] = round(docs_stats["bytes"] / args.docs)
+        out["all_bytes_per_doc"] = round(every["bytes"] / args.docs)
+        print("report", out["report_s"], "s", out["report_peak_rss_mib"], "MiB", flush=True)
+    finally:
+        store.destroy()
+        store.close()
+    return out
 
 
 def write_docs(results: dict) -> None:

@@ -19,7 +19,7 @@ from crawler.items import Snapshot
 from indexer import ModelMismatch, SearchFilters, StoreUnavailable, open_store
 from indexer.elastic import BulkWriteError, ElasticConfig, ElasticStore, Outbox
 from indexer.embedder import document_text
-from indexer.store import HasOutbox, Prefetching, Reindexable
+from indexer.store import HasOutbox, Prefetching, Reindexable, StoreError
 from tests.plugins.elasticsearch import require_es
 from tests.plugins.http_server import TestServer
 from tests.store_contract import T1, T2, StoreContract, make_doc
@@ -191,15 +191,24 @@ def test_model_is_recorded_in_the_mapping_and_survives_reopening(make_store):
     ]
 
 
-def test_int8_hnsw_is_an_option(make_store):
-    store = make_store(vector_index="int8_hnsw")
-    store.set_model("m", 8)
-    vectors = np.eye(8, dtype=np.float32)[:3]
-    store.upsert([make_doc(f"v{i}") for i in range(3)], list(vectors), ["h"] * 3)
+@pytest.mark.parametrize("index_type", ["int8_hnsw", "int4_hnsw", "bbq_hnsw"])
+def test_quantised_hnsw_is_an_option(make_store, index_type):
+    # 64 dimensions: bbq_hnsw needs at least 64 (int4 an even count); recall per type: ELASTICSEARCH.md
+    store = make_store(vector_index=index_type)
+    store.set_model("m", 64)
+    vectors = np.random.default_rng(3).normal(size=(5, 64)).astype(np.float32)
+    store.upsert([make_doc(f"v{i}") for i in range(5)], list(vectors), ["h"] * 5)
     p = store.prefix
     mapping = store.client.indices.get_mapping(index=f"{p}-docs")[f"{p}-docs-v1"]["mappings"]
-    assert mapping["properties"]["vector"]["index_options"]["type"] == "int8_hnsw"
+    assert mapping["properties"]["vector"]["index_options"]["type"] == index_type
     assert store.search("", vectors[1], mode="semantic", limit=1)[0].id == "douyin:video:v1"
+
+
+def test_an_unknown_vector_index_type_is_refused_in_one_line(make_store):
+    store = make_store(vector_index="flat_hnsw")
+    with pytest.raises(StoreError) as excinfo:
+        store.set_model("m", 8)
+    assert "int8_hnsw" in str(excinfo.value) and "\n" not in str(excinfo.value)
 
 
 def test_single_cjk_characters_match_inside_longer_runs(make_store):

@@ -18,7 +18,9 @@ REQUEST_TIMEOUT_S = 30.0
 # thread per shard, and building the HNSW graph of a chunk keeps that thread busy; a second request in flight
 # lets the node use a second core (the documents' chunk and the snapshots' chunks go to different indices).
 DEFAULT_BULK_THREADS = 2
-VECTOR_INDEX_TYPES = ("hnsw", "int8_hnsw")
+# hnsw: float32 in the graph. int8_hnsw / int4_hnsw / bbq_hnsw: quantised (1/4, 1/8, 1/32 of the float memory),
+# floats kept on disk; recall and ingest of each measured by `bench/bench_elastic.py --profile` (ELASTICSEARCH.md).
+VECTOR_INDEX_TYPES = ("hnsw", "int8_hnsw", "int4_hnsw", "bbq_hnsw")
 DEFAULT_VECTOR_INDEX = "hnsw"  # exact float scores; int8_hnsw quarters the memory for a little recall
 # The client's own retries of a failed request on another node (bulk writes have their own backoff).
 CLIENT_MAX_RETRIES = 2
