@@ -8,6 +8,8 @@ from typing import Any
 
 from indexer.ingest import Ingestor
 from indexer.sqlite_store import SqliteStore
+from indexer.store import Store
+from indexer.stores import StoreSpec
 from indexer.workflows.clock import record_demo_clock
 
 # The store's clock: its last observation; tests pass it as `now`.
@@ -82,15 +84,45 @@ def documents() -> list[dict[str, Any]]:
     return docs
 
 
-def build_store(path: Path, embedder: Any) -> Path:
-    """Index every observation into a new SQLite store at `path` with `embedder`'s vectors."""
-    store = SqliteStore(path)
+def fill_store(store: Store, embedder: Any, docs: list[dict[str, Any]] | None = None) -> None:
+    """Index `docs` (default: every observation) into `store` with `embedder`'s vectors, and set its clock;
+    the store is closed (an Elasticsearch store refreshes then, so the next reader sees everything)."""
     try:
         ingest = Ingestor(store, embedder, 64)
-        for doc in documents():
+        for doc in documents() if docs is None else docs:
             assert ingest.add(doc), doc
         ingest.close()
         record_demo_clock(store, iso(NOW))  # the pages' default clock is the store's, as for a demo store
     finally:
         store.close()
+
+
+def build_store(path: Path, embedder: Any) -> Path:
+    """Index every observation into a new SQLite store at `path` with `embedder`'s vectors."""
+    fill_store(SqliteStore(path), embedder)
     return path
+
+
+def breakout_documents() -> list[dict[str, Any]]:
+    """A crawl after the store's clock would bring: a new blender video whose views soar in the last hours,
+    observed up to NOW (so the clock stays), which breaks into the top of a 'portable blender' video watch."""
+    product = _product("tiktok:product:555", "Hommly Portable Blender Cup 380ml", NOW, 550, 10.99, "USD")
+
+    def seen(at: datetime, views: int) -> dict[str, Any]:
+        video = _video("tiktok:video:t9", "Portable blender smoothie hack", at, views, product, "lily")
+        return {**video, "published_at": iso(NOW - STEP)}
+
+    return [seen(NOW - STEP / 2, 1_000), seen(NOW, 9_000_000)]
+
+
+def log_crawls(spec: StoreSpec) -> None:
+    """A week of crawls in `spec`'s crawl log, one run a day per spider, and today's: tiktok calm (1 of 50
+    pages blocked a day), douyin blocked 2 of 50 a day, then 38 of 50 today (the health page's alert)."""
+    from crawler.run import CrawlResult
+    from indexer.crawl_log import record_crawl
+
+    for days_ago in range(7, -1, -1):
+        at = NOW - timedelta(days=days_ago, hours=1)
+        for spider, blocked in (("tiktok", 1), ("douyin", 38 if days_ago == 0 else 2)):
+            result = CrawlResult(spider=spider, pages=50, requests=52, blocked={spider: blocked})
+            record_crawl(spec, result, finished_at=iso(at))

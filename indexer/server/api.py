@@ -286,9 +286,10 @@ def watch_add(request: Request, watch: WatchIn) -> dict[str, Any]:
         )  # fmt: skip
 
 
-@router.delete("/watches/{name}", dependencies=[Depends(check_write)])
+@router.delete("/watches/{name:path}", dependencies=[Depends(check_write)])
 def watch_rm(request: Request, name: str) -> dict[str, Any]:
-    """`trendcart watch rm NAME --json` (needs the token); 404 when there is no such watch."""
+    """`trendcart watch rm NAME --json` (needs the token); 404 when there is no such watch. NAME is
+    percent-encoded; it may hold a '/' (sent as %2F), as any printable name can."""
     from indexer.workflows.watches import remove_watch
 
     return remove_watch(config_of(request).spec, name)

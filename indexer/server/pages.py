@@ -9,11 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from crawler.items import PLATFORMS
 from indexer.server import svg
 from indexer.server.api import Now, OptText, Platform, Window, as_of, config_of, product_json, trending_json
-from indexer.server.config import MAX_QUERY_CHARS, ServerConfig
+from indexer.server.config import MAX_LIMIT, MAX_QUERY_CHARS, ServerConfig
 from indexer.server.security import TOKEN_COOKIE, check_read, token_matches
 from indexer.store import SearchMode
+from indexer.trends import TrendBy
+from indexer.watches import DEFAULT_TOP, DEFAULT_WINDOW
 from indexer.workflows.errors import NothingFound
 from indexer.workflows.opening import opened
 
@@ -150,11 +153,17 @@ def search(
 
 @router.get("/watches", response_class=HTMLResponse, dependencies=read)
 def watches(request: Request) -> Response:
-    """The saved watches and the alert history."""
+    """The saved watches, the form that adds one (the token-holding writes of app.js; off when the server
+    has no token: it takes no writes) and the alert history."""
     from indexer.workflows.watches import list_watches, recent_alerts
 
-    spec = config_of(request).spec
-    return page(request, "watches.html", watches=list_watches(spec), alerts=recent_alerts(spec, limit=50))
+    config = config_of(request)
+    spec = config.spec
+    return page(
+        request, "watches.html", watches=list_watches(spec), alerts=recent_alerts(spec, limit=50),
+        writes=bool(config.token), bys=[b.value for b in TrendBy], platforms=PLATFORMS,
+        default_top=DEFAULT_TOP, default_window=DEFAULT_WINDOW, max_query=MAX_QUERY_CHARS, max_limit=MAX_LIMIT,
+    )  # fmt: skip
 
 
 @router.get("/health", response_class=HTMLResponse, dependencies=read)
