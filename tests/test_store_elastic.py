@@ -211,6 +211,28 @@ def test_an_unknown_vector_index_type_is_refused_in_one_line(make_store):
     assert "int8_hnsw" in str(excinfo.value) and "\n" not in str(excinfo.value)
 
 
+def test_a_plural_query_word_finds_the_singular_as_an_exact_word(make_store, tmp_path):
+    # SqliteStore stems (porter): "toys" and "toy" are one word there; the node has no stemmer, so the
+    # query adds the other number (queries.number_variants) instead of leaving it to the 0.02 fuzzy match
+    from indexer.sqlite_store import SqliteStore
+
+    docs = [
+        make_doc("a", title="wooden toy train"),
+        make_doc("b", title="toys for a rainy day"),
+        make_doc("c", title="tofu recipes"),
+    ]
+    store = make_store()
+    store.upsert(docs)
+    sqlite = SqliteStore(tmp_path / "plural.db")
+    sqlite.upsert(docs)
+    for query in ("toys", "toy"):
+        es_hits = store.search(query, mode="keyword")
+        assert {h.id for h in es_hits} == {h.id for h in sqlite.search(query, mode="keyword")}
+        assert {h.id for h in es_hits} == {"douyin:video:a", "douyin:video:b"}
+        assert min(h.score for h in es_hits) > 0.3 * max(h.score for h in es_hits)  # not a fuzzy-only score
+    sqlite.close()
+
+
 def test_single_cjk_characters_match_inside_longer_runs(make_store):
     store = make_store()
     store.upsert(

@@ -75,6 +75,26 @@ def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
     return clauses
 
 
+def number_variants(terms: Sequence[str]) -> list[str]:
+    """The other grammatical number of each Latin query word, where Porter's first step makes both one word:
+    `toys` -> `toy`, `earbud` -> `earbuds` (a word ending in s, not ss/ies/sses, loses it; any other gains
+    one). SqliteStore's FTS5 tokenizer (`porter unicode61`) stems documents and queries alike, so `toys` finds
+    `toy` there at full weight; the node has no stemmer, so without these the other form was only a fuzzy
+    match at FUZZY_BOOST, ranked below every exact one (docs/ELASTICSEARCH.md, "Ranking"). Only forms Porter
+    conflates: `boxes`/`box` stem apart there too, so `es` is left alone."""
+    out: list[str] = []
+    for term in terms:
+        word = term.lower()
+        if not (word.isascii() and word.isalpha()) or len(word) < 3:
+            continue
+        if word.endswith("s"):
+            if not word.endswith(("ss", "ies", "sses")) and len(word) > 3:
+                out.append(word[:-1])
+        else:
+            out.append(word + "s")
+    return [w for w in dict.fromkeys(out) if w not in {t.lower() for t in terms}]
+
+
 def keyword_query(text: str, clauses: list[dict[str, Any]]) -> dict[str, Any] | None:
     """BM25 over the text fields with the shared field weights (textsearch.BM25_WEIGHTS), scored as the
     SQLite store scores it: `combined_fields` is BM25F — one score per document over all fields, each
@@ -91,8 +111,9 @@ def keyword_query(text: str, clauses: list[dict[str, Any]]) -> dict[str, Any] | 
         return None
     fields = [f"text.{name}^{BM25_WEIGHTS[name]}" for name in TEXT_FIELDS]
     words = " ".join(terms)
+    exact_words = " ".join([*terms, *number_variants(terms)])
     clauses_any: list[dict[str, Any]] = [
-        {"combined_fields": {"query": words, "fields": fields, "operator": "or"}},
+        {"combined_fields": {"query": exact_words, "fields": fields, "operator": "or"}},
         {
             "multi_match": {
                 "query": words,
