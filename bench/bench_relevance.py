@@ -45,6 +45,11 @@ SWEEP_WEIGHTS = ((1.0, 1.0), (1.0, 0.5), (0.5, 1.0), (0.25, 1.0), (0.1, 1.0), (1
 # Score fusion (indexer.store.score_fuse): cosine + w x BM25 / best BM25.
 SWEEP_KEYWORD_WEIGHTS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 SWEEP_DEPTHS = (10, 20, 50, 100)
+# The query's translation (indexer.crosslingual) in score fusion: + w x its BM25 / its best BM25; a hit that
+# only the translation found is kept at a cosine >= the expansion floor (none, or these quantiles of the
+# model's cosines, or the model's floor).
+SWEEP_EXPANSION_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
+SWEEP_EXPANSION_FLOOR_QUANTILES = (0.02, 0.05, 0.1, 0.2, 0.3)
 # Floors tried: quantiles of all vector scores the model gave (top SWEEP_DEPTH of every query).
 SWEEP_FLOOR_QUANTILES = (0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98)
 # The settings a run is made with: the model's calibrated floor, and no floor at all.
@@ -103,8 +108,61 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def side(hits, name: str) -> list[tuple[str, float]]:
+    """One side's own top SWEEP_DEPTH `(id, score)` from hits' explain (`keyword` or `expansion`)."""
+    ranked = sorted((h.explain[f"{name}_rank"], h.id, h.explain[f"{name}_score"]) for h in hits
+                    if h.explain.get(f"{name}_rank") is not None)  # fmt: skip
+    return [(doc_id, score) for _, doc_id, score in ranked][:SWEEP_DEPTH]
+
+
+def dictionary_cost() -> dict:
+    """The expansion dictionary: building its index (parse CC-CEDICT + jieba counts, what the first use on a
+    machine does), opening the built index, and the memory either takes (tracemalloc peak)."""
+    import tracemalloc
+
+    from indexer import crosslingual
+
+    files = crosslingual.sources()
+    with tempfile.TemporaryDirectory() as tmp:
+        previous = os.environ.get(crosslingual.CACHE_DIR_ENV)
+        os.environ[crosslingual.CACHE_DIR_ENV] = tmp
+        try:
+            tracemalloc.start()
+            started = time.perf_counter()
+            crosslingual.load_dictionary(files)
+            build_s = time.perf_counter() - started
+            build_peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            opens = []
+            for _ in range(5):
+                tracemalloc.start()
+                started = time.perf_counter()
+                index = crosslingual.load_dictionary(files)
+                index.expand("robot vacuum cleaner 扫地机器人")
+                opens.append(time.perf_counter() - started)
+                open_peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+            started = time.perf_counter()
+            for _ in range(100):
+                index.expand("river snail rice noodles 螺蛳粉 无线耳机")
+            expand_ms = (time.perf_counter() - started) * 10
+        finally:
+            if previous is None:
+                os.environ.pop(crosslingual.CACHE_DIR_ENV, None)
+            else:
+                os.environ[crosslingual.CACHE_DIR_ENV] = previous
+    return {
+        "build_s": build_s,
+        "build_peak_mb": build_peak / 2**20,
+        "open_s": min(opens),
+        "open_peak_mb": open_peak / 2**20,
+        "expand_ms": expand_ms,
+        "load": os.getloadavg()[0],
+    }
+
+
 def run_model(name: str) -> dict:
-    from indexer import models
+    from indexer import crosslingual, models
     from indexer.embedder import Embedder, document_text
     from indexer.ingest import ingest_jsonl
     from indexer.search import search
@@ -165,7 +223,9 @@ def run_model(name: str) -> dict:
                             ],
                         }
                     )
-            keyword = search(store, query["query"], "keyword", limit=SWEEP_DEPTH, embedder=embedder)
+            # Every keyword hit (the limit is above the set's size), so that each side's own ranking can
+            # be read back from the explain: the query's BM25 and its translation's (indexer.crosslingual).
+            keyword = search(store, query["query"], "keyword", limit=10 * len(docs), embedder=embedder)
             semantic = search(
                 store, query["query"], "semantic", limit=SWEEP_DEPTH, embedder=embedder, min_similarity=-1
             )
@@ -173,8 +233,10 @@ def run_model(name: str) -> dict:
                 {
                     "type": query["type"],
                     "grades": grades,
-                    "keyword": [(hit.id, hit.explain.get("keyword_score")) for hit in keyword],
+                    "keyword": side(keyword, "keyword"),
+                    "expanded": side(keyword, "expansion"),
                     "vector": [(hit.id, hit.explain.get("vector_score")) for hit in semantic],
+                    "expansion": crosslingual.expand(query["query"]).to_json(),
                 }
             )
         store.close()
@@ -184,6 +246,8 @@ def run_model(name: str) -> dict:
         "dim": embedder.dim,
         "floor": settings.vector_floor,
         "keyword_weight": settings.keyword_weight,
+        "expansion_weight": settings.expansion_weight,
+        "expansion_floor": settings.expansion_floor,
         "docs": len(docs),
         "load_s": load_s,
         "ingest_docs_s": len(docs) / min(ingest_s),
@@ -194,6 +258,7 @@ def run_model(name: str) -> dict:
         "rss_mb": rss_mb(),
         "runs": runs,
         "deep": deep,
+        "dictionary": dictionary_cost(),
     }
 
 
@@ -248,6 +313,82 @@ def score_method(weight: float, depth: int):
         return [d for d, _ in score_fuse(keyword[:depth], vector[:depth], weight)]
 
     return fuse_ids
+
+
+def untranslated(result: dict) -> dict[str, list[dict]]:
+    """Keyword and hybrid search as they were without the query's translation (offline, from the deep
+    lists: the query's own BM25 ranking; fused_hits with expansion weight 0), with the model's floor."""
+    from indexer.models import SearchSettings
+
+    deep = result["deep"]
+    keyword = [
+        {"type": r["type"], "grades": r["grades"], "ranked": [d for d, _ in r["keyword"][:K]]} for r in deep
+    ]
+    settings = SearchSettings(result["floor"], result["keyword_weight"], 0.0, None)
+    return {"keyword": keyword, "hybrid": code_fused(deep, settings)}
+
+
+def stub_docs(ids: list[str]) -> dict[str, dict]:
+    return {doc_id: {"id": doc_id} for doc_id in ids}
+
+
+def code_fused(deep: list[dict], settings, depth: int = SWEEP_DEPTH) -> list[dict]:
+    """Hybrid rankings re-fused offline by the code itself (indexer.store.fused_hits: score fusion, floors,
+    the translation's weight and floor) from the deep lists."""
+    from indexer.store import SearchMode, fused_hits
+
+    rows = []
+    for row in deep:
+        hits = fused_hits(SearchMode.hybrid, row["keyword"][:depth], row["vector"][:depth], K, stub_docs,
+                          settings, row.get("expanded", [])[:depth])  # fmt: skip
+        rows.append({"type": row["type"], "grades": row["grades"], "ranked": [h.id for h in hits]})
+    return rows
+
+
+def expansion_floors(deep: list[dict], floor: float | None, chosen: float | None) -> list[float | None]:
+    """Floors tried for hits that only the translation found: none, low quantiles of the model's cosines,
+    the model's own floor and the registry's choice."""
+    scores = sorted(s for row in deep for _, s in row["vector"] if s is not None)
+    low = {round(scores[int(q * (len(scores) - 1))], 3) for q in SWEEP_EXPANSION_FLOOR_QUANTILES}
+    found = low | {f for f in (floor, chosen) if f is not None}
+    return [None, *sorted(f for f in found if floor is None or f <= floor)]
+
+
+def expansion_sweep(result: dict) -> tuple[list[tuple[str, tuple, dict]], list]:
+    """Score fusion with the translation (indexer.crosslingual) at the model's floor, depth
+    HYBRID_CANDIDATES: every keyword weight x expansion weight x expansion floor; the best that keeps the
+    no-relevant queries at <= MAX_NO_RELEVANT_HITS, the registry's setting, and the grid at its keyword
+    weight (rows: expansion weight, columns: expansion floor)."""
+    from indexer.models import SearchSettings
+
+    deep, floor = result["deep"], result["floor"]
+    xfloors = expansion_floors(deep, floor, result.get("expansion_floor"))
+    measured = {}
+    for wk in SWEEP_KEYWORD_WEIGHTS:
+        for wx in SWEEP_EXPANSION_WEIGHTS:
+            for xf in xfloors if wx > 0 else [None]:
+                settings = SearchSettings(floor, wk, wx, xf)
+                measured[(wk, wx, xf)] = summarise(code_fused(deep, settings))
+    out = []
+    plain = {k: v for k, v in measured.items() if k[1] == 0}
+    if plain:
+        key = max(plain, key=lambda k: plain[k]["ndcg"])
+        out.append(("best without translation", key, plain[key]))
+    kept = {k: v for k, v in measured.items() if v["hits_no_relevant"] <= MAX_NO_RELEVANT_HITS}
+    if kept:
+        key = max(kept, key=lambda k: (kept[k]["ndcg"], -kept[k]["hits_no_relevant"]))
+        out.append((f"best, hits <= {MAX_NO_RELEVANT_HITS:g}", key, kept[key]))
+    chosen = SearchSettings(floor, result["keyword_weight"], result.get("expansion_weight", 0.0),
+                            result.get("expansion_floor"))  # fmt: skip
+    out.append(("chosen (indexer.models)", (chosen.keyword_weight, chosen.expansion_weight,
+                chosen.expansion_floor), summarise(code_fused(deep, chosen))))  # fmt: skip
+    grid = []
+    for wx in SWEEP_EXPANSION_WEIGHTS:
+        if wx == 0:
+            continue
+        cells = [measured.get((result["keyword_weight"], wx, xf)) for xf in xfloors]
+        grid.append((wx, [(xf, c) for xf, c in zip(xfloors, cells, strict=True) if c is not None]))
+    return out, grid
 
 
 def floors_of(deep: list[dict], chosen: float | None = None) -> list[float]:
@@ -320,11 +461,16 @@ def report(results: list[dict]) -> str:
     rows = []
     for result in results:
         floor = "none" if result["floor"] is None else f"{result['floor']:g}"
+        before = untranslated(result)
         for mode in MODES:
             s = summarise(result["runs"]["floor"][mode])
             plain = summarise(result["runs"]["no floor"][mode])
             rows.append([result["model"], mode, floor if mode != "keyword" else "—", s["ndcg"], s["mrr"],
                          s["recall"], s["hits_no_relevant"], plain["ndcg"], plain["hits_no_relevant"]])  # fmt: skip
+        for mode, ranked in before.items():
+            s = summarise(ranked)
+            rows.append([result["model"], f"{mode}, no translation", floor if mode != "keyword" else "—",
+                         s["ndcg"], s["mrr"], s["recall"], s["hits_no_relevant"], "", ""])  # fmt: skip
     out.append(
         "Overall (judged queries; hits = average hits of the no-relevant queries, limit 10; with the model's"
         " floor, and without one):\n"
@@ -347,12 +493,16 @@ def report(results: list[dict]) -> str:
     )
     rows = []
     for result in results:
-        for mode in MODES:
+        runs = {
+            **result["runs"]["floor"],
+            **{f"{m}, no translation": r for m, r in untranslated(result).items()},
+        }
+        for mode, run in runs.items():
             row = [result["model"], mode]
             for qtype in types:
                 if qtype == "no_relevant":
                     continue
-                s = summarise([r for r in result["runs"]["floor"][mode] if r["type"] == qtype])
+                s = summarise([r for r in run if r["type"] == qtype])
                 row.append(f"{s['ndcg']:.2f} / {s['recall']:.2f}")
             rows.append(row)
     out.append("\nnDCG@10 / Recall@10 per query type (with the model's floor):\n")
@@ -404,8 +554,29 @@ def report(results: list[dict]) -> str:
     out.append("\nSimilarity floor sweep (semantic search; floors at quantiles of the model's cosines):\n")
     out.append(table(["model", "floor", "nDCG@10", "Recall@10", "hits (no-rel.)"], rows))
 
+    for result in results:
+        table_rows, grid = expansion_sweep(result)
+        out.append(
+            f"\n{result['model']}: score fusion with the query's translation (indexer.crosslingual), re-ranked"
+            " offline by indexer.store.fused_hits at the model's floor, depth 100: fused = cosine + wk x BM25 /"
+            " best + wx x translation BM25 / its best; a hit only the translation found is kept at a cosine >="
+            " the expansion floor:\n"
+        )
+        rows = [[label, f"{wk:g}", f"{wx:g}", "none" if xf is None else f"{xf:.3f}", s["ndcg"], s["mrr"],
+                 s["recall"], s["hits_no_relevant"]] for label, (wk, wx, xf), s in table_rows]  # fmt: skip
+        out.append(table(["setting", "wk", "wx", "expansion floor", "nDCG@10", "MRR@10", "Recall@10",
+                          "hits (no-rel.)"], rows))  # fmt: skip
+        if grid:
+            floors = [xf for xf, _ in grid[0][1]]
+            out.append(
+                f"\nnDCG@10 / hits (no-rel.) at wk {result['keyword_weight']:g} (rows wx, columns expansion floor):\n"
+            )
+            out.append(table(["wx", *("none" if f is None else f"{f:.3f}" for f in floors)],
+                             [[f"{wx:g}", *(f"{c['ndcg']:.3f} / {c['hits_no_relevant']:.2f}" for _, c in cells)]
+                              for wx, cells in grid]))  # fmt: skip
+
     out.append(
-        "\nFusion sweep (offline over the same top-100 lists; RRF = sum of w / (k + rank); score ="
+        "\nFusion sweep without the translation (offline over the same top-100 lists; RRF = sum of w / (k + rank); score ="
         " cosine + w x BM25 / best BM25; the floor drops vector-only candidates):\n"
     )
     rows = []
@@ -463,6 +634,18 @@ def report(results: list[dict]) -> str:
             rows,
         )
     )
+    rows = [[r["model"], f"{d['build_s']:.2f} s", f"{d['build_peak_mb']:.0f} MB", f"{d['open_s'] * 1000:.1f} ms",
+             f"{d['open_peak_mb']:.2f} MB", f"{d['expand_ms']:.2f} ms", f"{d['load']:.1f}"]
+            for r in results if (d := r.get("dictionary"))]  # fmt: skip
+    if rows:
+        out.append(
+            "\nThe translation's dictionary (indexer.crosslingual; build = parse CC-CEDICT and jieba's counts into"
+            " the cached SQLite index, once per machine; open = open the built index and expand one query, best"
+            " of 5; memory = tracemalloc peak; expand = one query on an open index):\n"
+        )
+        out.append(
+            table(["model run", "build", "build memory", "open", "open memory", "expand", "load avg"], rows)
+        )
     return "\n".join(out)
 
 

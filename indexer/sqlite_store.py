@@ -27,6 +27,7 @@ from indexer.ann import (
     BuildProgress,
     ann_mode,
 )
+from indexer.crosslingual import NO_EXPANSION, expand
 from indexer.documents import filter_number, filter_time, lower_key, platform_kind, prepare_document
 from indexer.fts_bounded import bounded_top
 from indexer.sqlite_reindex import SqliteReindexResult
@@ -652,12 +653,15 @@ class SqliteStore:
         candidates = max(limit, HYBRID_CANDIDATES) if mode is SearchMode.hybrid else limit
         keyword: list[tuple[str, float]] = []
         vector: list[tuple[str, float]] = []
+        expansion, expanded = expand(query_text) if mode is not SearchMode.semantic else NO_EXPANSION, []
         if mode is not SearchMode.semantic:
             keyword = self._keyword(query_text, where, params, candidates)
+            if expansion:  # the query's words in the other language (indexer.crosslingual), searched alike
+                expanded = self._keyword(expansion.text, where, params, candidates)
         if mode is not SearchMode.keyword:
             vector = self._vector(query_vector, where, params, filters, candidates)
         settings = search_settings(self._model[0] if self._model else None, min_similarity)
-        return fused_hits(mode, keyword, vector, limit, self.get_many, settings)
+        return fused_hits(mode, keyword, vector, limit, self.get_many, settings, expanded, expansion)
 
     def _keyword(self, text: str, where: str, params: dict[str, Any], limit: int) -> list[tuple[str, float]]:
         """The `limit` best rows by FTS5 bm25, scoring only a candidate tier that provably holds them

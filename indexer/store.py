@@ -10,7 +10,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from crawler import times
 from crawler.items import Snapshot
+from indexer.crosslingual import NO_EXPANSION, Expansion
 from indexer.models import SearchSettings, search_settings
+from indexer.textsearch import text_fields
 
 # Reciprocal rank fusion constant (rrf_fuse, kept for callers that fuse rank lists of unknown scales).
 # 60 is the value from Cormack, Clarke & Büttcher (SIGIR 2009), used unchanged by Elasticsearch.
@@ -21,6 +23,10 @@ RRF_K = 60
 HYBRID_CANDIDATES = 100
 # Why a hit is there (Hit.explain["reason"]).
 REASON_KEYWORD = "keyword match"
+REASON_TRANSLATED = "translated keyword match"
+# Keyword mode ranks the query's own matches as BM25 does; documents only its translation matched
+# (indexer.crosslingual) follow, scored at most this share of the last own match.
+KEYWORD_EXPANSION_SHARE = 0.5
 
 
 class SearchMode(str, Enum):
@@ -95,10 +101,13 @@ class Hit:
     """One search result. `doc` is the stored document (JSON form + first_seen/last_seen).
 
     `explain` always has: keyword_rank, keyword_score (BM25, higher is better), vector_rank, vector_score
-    (cosine), fused_score (hybrid only: cosine + keyword weight x BM25 / best BM25), mode, floor (the
-    similarity floor in force, None when none) and reason ("keyword match", or "similar (0.41 >= floor
-    0.19)" for a hit that only the vector side found). Ranks are 1-based; None when that side did not
-    find it."""
+    (cosine), fused_score (hybrid only: cosine + keyword weight x BM25 / best BM25 + expansion weight x
+    expansion BM25 / its best), mode, floor (the similarity floor in force, None when none),
+    expansion_rank and expansion_score (the hit's place in the keyword ranking of the query's translation,
+    indexer.crosslingual), translated (which query words' translations the hit contains, `{"lipstick":
+    ["口红"]}`, None when none) and reason ("keyword match"; "translated keyword match (lipstick → 口红)"
+    for a hit that only the translation found; "similar (0.41 >= floor 0.19)" for a hit that only the
+    vector side found). Ranks are 1-based; None when that side did not find it."""
 
     id: str
     score: float
@@ -390,34 +399,64 @@ def fused_hits(
     limit: int,
     get_many: Callable[[list[str]], dict[str, dict[str, Any]]],
     settings: SearchSettings | None = None,
+    expanded: Sequence[tuple[str, float]] = (),
+    expansion: Expansion = NO_EXPANSION,
 ) -> list[Hit]:
     """Hits that explain themselves, from each side's ranked `(id, score)` lists (BM25 best first, cosine
     best first), shared by every backend so that they rank alike. Ids the store no longer holds are left out.
+    `expanded` is the keyword ranking of `expansion.text` (indexer.crosslingual: the query's words in the
+    other language), searched by the store as its keyword side searches the query.
 
     A hit that matched no keyword (every semantic hit, a vector-only hybrid hit) is kept only at a cosine
-    >= `settings.vector_floor` (None: no floor): no filler. Hybrid ranks by score fusion, chosen on the
-    labelled set over weighted RRF (bench/bench_relevance.py): fused = cosine + keyword_weight x (BM25 /
-    the best BM25 of the query); a keyword hit outside the vector list counts the lowest cosine in it."""
+    >= `settings.vector_floor` (None: no floor): no filler; one that matched only a translation, at a cosine
+    >= `settings.expansion_floor`. Hybrid ranks by score fusion, chosen on the labelled set over weighted
+    RRF (bench/bench_relevance.py): fused = cosine + keyword_weight x (BM25 / the best BM25 of the query) +
+    expansion_weight x (expansion BM25 / its best); a keyword hit outside the vector list counts the lowest
+    cosine in it. Keyword mode ranks the query's own matches by BM25, then what only the translation
+    matched (keyword_fuse)."""
     settings = settings or search_settings(None)
     floor = settings.vector_floor
+    if mode is SearchMode.hybrid and settings.expansion_weight <= 0:
+        expanded = ()  # a model whose hybrid search does without the translation
     kw_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(keyword, start=1)}
     vec_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(vector, start=1)}
+    exp_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(expanded, start=1)}
 
     def similar(doc_id: str) -> bool:
         return floor is None or vec_rank[doc_id][1] >= floor
 
     if mode is SearchMode.hybrid:
-        ranked = score_fuse(keyword, vector, settings.keyword_weight)
-        ranked = [(d, s) for d, s in ranked if d in kw_rank or similar(d)][:limit]
+        ranked = score_fuse(keyword, vector, settings.keyword_weight, expanded, settings.expansion_weight)
+        lowest = min((score for _, score in vector), default=0.0)
+        translated_floor = settings.expansion_floor
+
+        def kept(doc_id: str) -> bool:
+            if doc_id in kw_rank:
+                return True
+            if doc_id in exp_rank:
+                cosine = vec_rank[doc_id][1] if doc_id in vec_rank else lowest
+                return translated_floor is None or cosine >= translated_floor
+            return similar(doc_id)
+
+        ranked = [(d, s) for d, s in ranked if kept(d)][:limit]
     elif mode is SearchMode.semantic:
         ranked = [(d, s) for d, s in vector if similar(d)][:limit]
     else:
-        ranked = list(keyword)[:limit]
+        ranked = keyword_fuse(keyword, expanded, limit)
     docs = get_many([doc_id for doc_id, _ in ranked])
     hits = []
     for doc_id, score in ranked:
         kw = kw_rank.get(doc_id, (None, None))
         vec = vec_rank.get(doc_id, (None, None))
+        exp = exp_rank.get(doc_id, (None, None))
+        doc = docs.get(doc_id)
+        translated = expansion.matched_by(document_words(doc)) if exp[0] is not None and doc else {}
+        if kw[0] is not None:
+            reason = REASON_KEYWORD
+        elif exp[0] is not None:
+            reason = translation_reason(translated)
+        else:
+            reason = similarity_reason(vec[1], floor)
         explain = {
             "mode": mode.value,
             "keyword_rank": kw[0],
@@ -426,11 +465,27 @@ def fused_hits(
             "vector_score": vec[1],
             "fused_score": score if mode is SearchMode.hybrid else None,
             "floor": floor if mode is not SearchMode.keyword else None,
-            "reason": REASON_KEYWORD if kw[0] is not None else similarity_reason(vec[1], floor),
+            "expansion_rank": exp[0],
+            "expansion_score": exp[1],
+            "translated": translated or None,
+            "reason": reason,
         }
-        if doc_id in docs:
-            hits.append(Hit(id=doc_id, score=float(score), doc=docs[doc_id], explain=explain))
+        if doc is not None:
+            hits.append(Hit(id=doc_id, score=float(score), doc=doc, explain=explain))
     return hits
+
+
+def document_words(doc: Mapping[str, Any]) -> str:
+    """A stored document's searchable text, all fields in one string (what a translation is looked for in)."""
+    return " ".join(text_fields(doc).values())
+
+
+def translation_reason(translated: Mapping[str, Sequence[str]]) -> str:
+    """Why a hit that matched only the query's translation is shown: `translated (lipstick → 口红)`."""
+    if not translated:
+        return REASON_TRANSLATED
+    pairs = ", ".join(f"{source} → {' '.join(words)}" for source, words in translated.items())
+    return f"{REASON_TRANSLATED} ({pairs})"
 
 
 def similarity_reason(cosine: float, floor: float | None) -> str:
@@ -441,19 +496,43 @@ def similarity_reason(cosine: float, floor: float | None) -> str:
 
 
 def score_fuse(
-    keyword: Sequence[tuple[str, float]], vector: Sequence[tuple[str, float]], keyword_weight: float
+    keyword: Sequence[tuple[str, float]],
+    vector: Sequence[tuple[str, float]],
+    keyword_weight: float,
+    expanded: Sequence[tuple[str, float]] = (),
+    expansion_weight: float = 0.0,
 ) -> list[tuple[str, float]]:
-    """Score fusion: cosine + keyword_weight x BM25 / max BM25, best first, ties by id. BM25 is scaled by
-    the query's best so that one weight fits every query; a keyword hit missing from the vector list
-    counts the lowest cosine the list has (an upper bound of its own), or 0 when the list is empty."""
+    """Score fusion: cosine + keyword_weight x BM25 / max BM25 + expansion_weight x expansion BM25 / its max,
+    best first, ties by id. Each BM25 is scaled by the query's best so that one weight fits every query; a
+    keyword or expansion hit missing from the vector list counts the lowest cosine the list has (an upper
+    bound of its own), or 0 when the list is empty."""
     cosine = dict(vector)
     lowest = min(cosine.values()) if cosine else 0.0
-    best = max((score for _, score in keyword), default=0.0)
-    scale = keyword_weight / best if best > 0 else 0.0
     scores = {doc_id: score for doc_id, score in vector}
-    for doc_id, bm25 in keyword:
-        scores[doc_id] = cosine.get(doc_id, lowest) + scale * max(bm25, 0.0)
+    for ranked, weight in ((keyword, keyword_weight), (expanded, expansion_weight)):
+        best = max((score for _, score in ranked), default=0.0)
+        scale = weight / best if best > 0 else 0.0
+        for doc_id, bm25 in ranked:
+            scores[doc_id] = scores.get(doc_id, cosine.get(doc_id, lowest)) + scale * max(bm25, 0.0)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def keyword_fuse(
+    keyword: Sequence[tuple[str, float]], expanded: Sequence[tuple[str, float]], limit: int
+) -> list[tuple[str, float]]:
+    """Keyword mode with an expansion: the query's own matches first, exactly as BM25 ranks them (their
+    score is their BM25); then, while fewer than `limit`, documents that only the translation matched, in
+    its BM25 order, scored below the last own match (KEYWORD_EXPANSION_SHARE of it, times their BM25 over
+    the translation's best)."""
+    ranked = list(keyword)[:limit]
+    seen = {doc_id for doc_id, _ in ranked}
+    rest = [(doc_id, score) for doc_id, score in expanded if doc_id not in seen]
+    if not rest or len(ranked) >= limit:
+        return ranked
+    below = ranked[-1][1] if ranked else 1.0
+    best = max(score for _, score in rest)
+    scale = KEYWORD_EXPANSION_SHARE * below / best if best > 0 else 0.0
+    return ranked + [(doc_id, scale * max(score, 0.0)) for doc_id, score in rest][: limit - len(ranked)]
 
 
 def rrf_fuse(

@@ -93,6 +93,8 @@ def test_json_says_why_each_hit_is_there(runner, set_store):
         assert why["floor"] == floor
         if why["keyword_rank"] is not None:
             assert why["reason"] == "keyword match"
+        elif why["expansion_rank"] is not None:  # found by the query's translation (口红 -> lipstick)
+            assert why["reason"].startswith("translated keyword match (口红 → ")
         else:
             assert why["vector_score"] >= floor
             assert why["reason"] == f"similar ({why['vector_score']:.2f} >= floor {floor:.2f})"

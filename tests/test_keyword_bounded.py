@@ -95,7 +95,8 @@ def test_bounded_keyword_search_equals_scoring_every_match(store, always_plan, q
 @pytest.mark.parametrize("query", QUERIES)
 def test_bounded_keyword_search_with_a_filter_equals_scoring_every_match(store, always_plan, query) -> None:
     hits = store.search(query, mode="keyword", limit=20, filters=SearchFilters(platform="youtube"))
-    assert [h.id for h in hits] == [doc_id for doc_id, _ in reference(store.path, query, 20, "youtube")]
+    own = [h.id for h in hits if h.explain["keyword_rank"] is not None]  # not what only its translation found
+    assert own == [doc_id for doc_id, _ in reference(store.path, query, 20, "youtube")]
 
 
 def test_the_tiers_score_far_fewer_rows_than_every_match(store, always_plan) -> None:

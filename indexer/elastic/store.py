@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from crawler.items import Snapshot, is_count
+from indexer.crosslingual import NO_EXPANSION, expand
 from indexer.documents import platform_kind, prepare_document
 from indexer.elastic import indices
 from indexer.elastic.bulk import chunks
@@ -567,10 +568,12 @@ class ElasticStore:
         clauses = filter_clauses(filters)  # one filter list, used by both sides
         candidates = max(limit, HYBRID_CANDIDATES) if mode is SearchMode.hybrid else limit
         bodies: dict[str, dict[str, Any]] = {}
+        expansion = expand(query_text) if mode is not SearchMode.semantic else NO_EXPANSION
         if mode is not SearchMode.semantic:
-            query = keyword_query(query_text, clauses)
-            if query is not None:
-                bodies["keyword"] = ranked_ids_body(candidates, query=query)
+            for side, text in (("keyword", query_text), ("expanded", expansion.text)):
+                query = keyword_query(text, clauses)  # the translation (indexer.crosslingual) searched alike
+                if query is not None:
+                    bodies[side] = ranked_ids_body(candidates, query=query)
         if mode is not SearchMode.keyword:
             unit = unit_vector(query_vector, self._model, self._mismatch)
             if unit is not None:  # a zero vector has no direction: nothing is similar to it
@@ -580,8 +583,9 @@ class ElasticStore:
         keyword = [(h["_id"], float(h["_score"])) for h in results.get("keyword", [])]
         # Elasticsearch scores cosine kNN as (1 + cos) / 2 so that scores are positive; report the cosine.
         vector = [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in results.get("vector", [])]
+        expanded = [(h["_id"], float(h["_score"])) for h in results.get("expanded", [])]
         settings = search_settings(self._model[0] if self._model else None, min_similarity)
-        return fused_hits(mode, keyword, vector, limit, self.get_many, settings)
+        return fused_hits(mode, keyword, vector, limit, self.get_many, settings, expanded, expansion)
 
     def _msearch(self, bodies: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """Both sides of a hybrid search in one round trip."""

@@ -29,9 +29,13 @@ class ModelSpec:
     # Search settings calibrated on the labelled set (bench/bench_relevance.py, docs/BENCHMARKS.md
     # "Relevance"): a hit that matched no keyword is shown only at a cosine >= vector_floor (the highest
     # nDCG@10 that keeps queries with no relevant document at <= 2 hits on average), and hybrid search
-    # ranks by cosine + keyword_weight x (BM25 / the query's best BM25).
+    # ranks by cosine + keyword_weight x (BM25 / the query's best BM25) + expansion_weight x (the BM25 of
+    # the query's translation, indexer.crosslingual / its best); a hit that only the translation found is
+    # shown at a cosine >= expansion_floor (None: always).
     vector_floor: float | None = None
     keyword_weight: float = 0.1
+    expansion_weight: float = 0.0
+    expansion_floor: float | None = None
 
 
 MINILM = ModelSpec(
@@ -76,10 +80,14 @@ USE_V3 = ModelSpec(
     license="Apache-2.0",
     folder="use_multilingual_v3",
     custom_code=True,
-    # Separates related from unrelated texts best (median cosine 0.40 vs 0.20). Keyword matches only break
-    # ties: USE already ranks what they find (hybrid = semantic on the set; a larger weight loses nDCG).
+    # Separates related from unrelated texts best (median cosine 0.40 vs 0.20). The query's own keywords
+    # only break ties: USE already ranks what they find (a larger weight loses nDCG). Its translation
+    # finds what USE misses across languages (螺蛳粉 -> 螺蛳 "river snail" -> an English "river snail rice
+    # noodles" video, cosine 0.06): weighted 0.3, kept down to cosine 0.05 (docs/BENCHMARKS.md "Relevance").
     vector_floor=0.18,
     keyword_weight=0.01,
+    expansion_weight=0.3,
+    expansion_floor=0.05,
 )
 DEFAULT = USE_V3
 OFFLINE_MODELS: tuple[ModelSpec, ...] = (USE_V3, MINILM, E5_SMALL)
@@ -108,21 +116,32 @@ def canonical_name(name: str) -> str:
 @dataclass(frozen=True)
 class SearchSettings:
     """How a store searches with a model's vectors: the similarity floor of hits that matched no keyword
-    (None: no floor) and the weight of the keyword side in hybrid fusion."""
+    (None: no floor), the weight of the keyword side in hybrid fusion, and the weight and floor of the
+    query's translation (indexer.crosslingual)."""
 
     vector_floor: float | None
     keyword_weight: float
+    expansion_weight: float = 0.0
+    expansion_floor: float | None = None
 
 
 def search_settings(name: str | None, min_similarity: float | None = None) -> SearchSettings:
-    """The calibrated settings of a model (by name or alias; None or an unknown model: no floor), with the
-    floor replaced by `min_similarity` when given (a value <= -1 means no floor)."""
+    """The calibrated settings of a model (by name or alias; None or an unknown model: no floor), with both
+    floors (vector-only hits, translation-only hits) replaced by `min_similarity` when given (a value <= -1
+    means no floor)."""
     spec = find(name) if name else None
     floor = spec.vector_floor if spec else None
+    translated_floor = spec.expansion_floor if spec else None
     if min_similarity is not None:
-        floor = None if min_similarity <= -1 else float(min_similarity)
+        # A floor the user chose holds for every hit that matched none of the query's own words.
+        floor = translated_floor = None if min_similarity <= -1 else float(min_similarity)
     weight = spec.keyword_weight if spec else UNKNOWN_MODEL_KEYWORD_WEIGHT
-    return SearchSettings(vector_floor=floor, keyword_weight=weight)
+    return SearchSettings(
+        vector_floor=floor,
+        keyword_weight=weight,
+        expansion_weight=spec.expansion_weight if spec else weight,
+        expansion_floor=translated_floor,
+    )
 
 
 def floor_from_env(environ: Mapping[str, str]) -> float | None:
