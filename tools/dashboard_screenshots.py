@@ -1,6 +1,7 @@
-"""Regenerate docs/img/dashboard-*.png: a fresh small store, `trendcart serve`, every page in Chromium.
+"""Regenerate docs/img/dashboard-*.png: a fresh small store with its crawl log, `trendcart serve --token`,
+every page in Chromium, then the watches page after a watch was added from its form and checked.
 
-Usage: .venv/bin/python tools/dashboard_screenshots.py   (the same pages and checks as
+Usage: .venv/bin/python tools/dashboard_screenshots.py   (the same pages, flow and checks as
 tests/test_dashboard_browser.py; needs /usr/bin/chromium and the default model)
 """
 
@@ -19,22 +20,28 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 def main() -> None:
     from indexer.embedder import Embedder
-    from tests.server_store import build_store
-    from tests.test_dashboard_browser import colours, shoot, start_serve
+    from indexer.stores import StoreSpec
+    from tests import test_dashboard_browser as browser
+    from tests.server_store import build_store, log_crawls
 
+    out = ROOT / "docs" / "img"
+    embedder = Embedder()
     with tempfile.TemporaryDirectory() as tmp:
-        store = build_store(Path(tmp) / "s.db", Embedder())
-        child, base = start_serve(store, Path(tmp) / "serve.log")
+        store = build_store(Path(tmp) / "s.db", embedder)
+        log_crawls(StoreSpec.parse(str(store)))
+        child, base = browser.start_serve(store, Path(tmp) / "serve.log", token=browser.TOKEN)
         try:
-            for shown in shoot(base, ROOT / "docs" / "img"):
-                size, count = colours(shown["file"])
-                print(
-                    f"{shown['file'].relative_to(ROOT)}  {size[0]}x{size[1]}  {count} colours",
-                    *shown["problems"],
-                )
+            pages = tuple(p for p in browser.PAGES if p.path != "/watches")  # that one after the flow
+            shots = [(s["file"], s["shown"].colours, s["problems"]) for s in browser.shoot(base, out, pages)]
+            flow = out / "dashboard-watches.png"  # a watch added from the form, checked, its alert
+            problems = browser.watch_flow(base, browser.crawl_into(store, embedder), flow)
+            shots.append((flow, (browser.MESSAGE_OK,), problems))
+            for file, wanted, seen in shots:
+                browser.check_shot(file, wanted)
+                size, count = browser.colours(file)
+                print(f"{file.relative_to(ROOT)}  {size[0]}x{size[1]}  {count} colours", *seen)
         finally:
-            child.terminate()
-            child.wait(timeout=60)
+            browser.stop_serve(child)
 
 
 if __name__ == "__main__":
