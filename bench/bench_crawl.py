@@ -2,7 +2,8 @@
 or (`--spider tiktok`) the `tiktok` spider on ~500 KB pages with today's readers vs the old ones.
 
     python bench/bench_crawl.py [--pages 2000] [--rounds 2]
-    python bench/bench_crawl.py --spider tiktok [--pages 600] [--rounds 2]
+    python bench/bench_crawl.py --spider tiktok [--pages 600] [--rounds 5]
+    python bench/bench_crawl.py --spider tiktok --parse-only [--rounds 15]
 
 Generates the pages (each with a schema.org VideoObject and a linked Product), serves them from the
 shared local server on 127.0.0.1 (`crawler/localserver.py`), then crawls the same pages with each spider
@@ -354,6 +355,51 @@ def main_tiktok(pages: int, rounds: int, json_path: Path | None) -> int:
     return 0
 
 
+def main_tiktok_parse(rounds: int, json_path: Path | None) -> int:
+    """`TikTokParser.parse` alone, in this process: CPU per page of each big fixture, old readers and new
+    alternating `rounds` times, the least of each (the page text decoded beforehand, as the spider's Page is)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import legacy_readers
+
+    from crawler.parsers.base import Page
+    from crawler.parsers.platforms import _common, tiktok
+
+    files = [f for f in sorted(TIKTOK_FIXTURES.glob("*.html")) if f.stat().st_size >= TIKTOK_PAGE_MIN_BYTES]
+    shipped = (_common.script_text, _common.assigned_json, tiktok.assigned_json, tiktok.TikTokParser.parse)
+
+    def use_shipped() -> None:
+        _common.script_text, _common.assigned_json, tiktok.assigned_json, tiktok.TikTokParser.parse = shipped
+
+    parser = tiktok.TikTokParser()
+    best = {"old": [float("inf")] * len(files), "new": [float("inf")] * len(files)}
+    load = round(load_1min(), 1)
+    for _ in range(rounds):
+        for side in ("old", "new"):
+            legacy_readers.install() if side == "old" else use_shipped()
+            for n, path in enumerate(files):
+                page = Page(url="https://www.tiktok.com/x", body=path.read_bytes(), content_type="text/html")
+                page.text  # noqa: B018 - decoded before the clock, as a response's text would be
+                start = time.process_time()
+                parser.parse(page)
+                best[side][n] = min(best[side][n], time.process_time() - start)
+    use_shipped()
+    for n, path in enumerate(files):
+        print(f"{path.name:34s} old {1000 * best['old'][n]:6.2f}  new {1000 * best['new'][n]:6.2f} CPU-ms")
+    mean = {side: 1000 * sum(values) / len(values) for side, values in best.items()}
+    summary = {
+        "pages": [f.name for f in files],
+        "rounds": rounds,
+        "mean_cpu_ms_per_page": mean,
+        "ratio_old_to_new": mean["old"] / mean["new"],
+        "load_1min": [load, round(load_1min(), 1)],
+        "machine": machine(),
+    }
+    print(json.dumps(summary, indent=2))
+    if json_path:
+        json_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         run_child(*sys.argv[2:5])
@@ -367,7 +413,12 @@ def main() -> int:
         help="rounds (default 2 jsonld: the best of each; 5 tiktok: interleaved, the median ratio)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--parse-only", action="store_true", help="with --spider tiktok: TikTokParser.parse alone, in-process"
+    )
     args = parser.parse_args()
+    if args.spider == "tiktok" and args.parse_only:
+        return main_tiktok_parse(args.rounds or 15, args.json)
     if args.spider == "tiktok":
         return main_tiktok(args.pages or TIKTOK_PAGES, args.rounds or 5, args.json)
     pages = args.pages or 2000

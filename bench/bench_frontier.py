@@ -1,14 +1,18 @@
 """Pages per second of one crawler vs two on a shared Redis frontier (crawler/frontier.py), same run.
 
-    python bench/bench_frontier.py [--pages 400] [--delay 0.1] [--concurrency 8] [--rounds 2]
+    python bench/bench_frontier.py [--pages 600] [--delay 0.1] [--concurrency 16] [--rounds 4]
 
 Starts a redis-server of its own (Debian's) on a free port, serves a local site whose pages each wait
 `--delay` seconds (network latency: the threaded server is never the bottleneck), and crawls it with
-`scrapy crawl jsonld` under TRENDCART_FRONTIER, first with one process, then with two, `--rounds` times.
-The clock is the server's: from the moment every crawler is ready (each starts at an index page of its
-own, `/r/index.html?c=N`, with the same links; the server holds them until every crawler has asked for
-its own, so a slow start does not count) to the last page served. Results go to
-stdout (and --json PATH), with the load average.
+`scrapy crawl jsonld` under TRENDCART_FRONTIER, with one process and with two, `--rounds` times,
+interleaved (1 then 2 in odd rounds, 2 then 1 in even ones); each round's ratio is taken between its own
+two runs and the median of the rounds is reported. The clock is the server's: from the moment every
+crawler is ready (each starts at an index page of its own, `/r/index.html?c=N`, with the same links; the
+server holds them until every crawler has asked for its own, so a slow start does not count; the
+crawlers load their language models before that, TRENDCART_LANGUAGE_PRELOAD) to the last page served.
+Where the CPU goes is measured per process: each crawler's user+sys seconds (its rusage, from wait4),
+the server's (this process) and redis-server's (psutil), so pages per crawler CPU-second compare the
+two set-ups whatever the machine's load. Results go to stdout (and --json PATH), with the load average.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -102,8 +107,16 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
-def crawl_once(crawlers: int, args: argparse.Namespace, frontier: str, tmp: Path) -> dict:
-    """`crawlers` processes on the frontier against a fresh site; pages/s by the server's clock."""
+def process_cpu_s(pid: int) -> float:
+    """user + sys CPU seconds of a live process (redis-server), by psutil."""
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def crawl_once(crawlers: int, args: argparse.Namespace, frontier: str, tmp: Path, redis_pid: int) -> dict:
+    """`crawlers` processes on the frontier against a fresh site; pages/s by the server's clock, CPU per process."""
     with SlowSite(args.pages, args.delay, crawlers) as site:
         cmd = [sys.executable, "-m", "scrapy", "crawl", "jsonld"]
         cmd += ["-a", "follow=1", "-s", f"TRENDCART_FRONTIER={frontier}", "-s", "LOG_LEVEL=WARNING"]
@@ -113,11 +126,16 @@ def crawl_once(crawlers: int, args: argparse.Namespace, frontier: str, tmp: Path
             "CONCURRENT_REQUESTS": str(args.concurrency),
             "CONCURRENT_REQUESTS_PER_DOMAIN": str(args.concurrency),
             "TELNETCONSOLE_ENABLED": "False",
+            "TRENDCART_LANGUAGE_PRELOAD": "True",
         }.items():
             cmd += ["-s", f"{key}={value}"]
         env = {**os.environ, "PYTHONPATH": str(REPO), "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
-        procs = [
-            subprocess.Popen(
+        load = round(os.getloadavg()[0], 1)
+        server_cpu, redis_cpu = time.process_time(), process_cpu_s(redis_pid)
+        procs = []
+        for n in range(crawlers):
+            err = open(tmp / f"stderr-{crawlers}-{n}.txt", "w+", encoding="utf-8")  # noqa: SIM115 - closed below
+            proc = subprocess.Popen(
                 [
                     *cmd,
                     "-a",
@@ -128,15 +146,26 @@ def crawl_once(crawlers: int, args: argparse.Namespace, frontier: str, tmp: Path
                 cwd=REPO,
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+                stderr=err,
                 text=True,
             )
-            for n in range(crawlers)
-        ]
-        for proc in procs:
-            _, err = proc.communicate(timeout=CRAWL_TIMEOUT_S)
+            procs.append((proc, err))
+        crawler_cpu = []
+        deadline = time.monotonic() + CRAWL_TIMEOUT_S
+        for proc, err in procs:
+            while (waited := os.wait4(proc.pid, os.WNOHANG))[0] == 0:  # wait4: the child's own rusage
+                if time.monotonic() > deadline:
+                    proc.kill()
+                time.sleep(0.05)
+            _, status, usage = waited
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            crawler_cpu.append(usage.ru_utime + usage.ru_stime)
+            err.seek(0)
+            text = err.read()
+            err.close()
             if proc.returncode != 0:
-                raise SystemExit(f"crawler failed:\n{err[-3000:]}")
+                raise SystemExit(f"crawler failed:\n{text[-3000:]}")
+        server_cpu, redis_cpu = time.process_time() - server_cpu, process_cpu_s(redis_pid) - redis_cpu
         window = site.last_page_at - site.released_at
         hits = site.page_hits
     items = sum(
@@ -148,49 +177,99 @@ def crawl_once(crawlers: int, args: argparse.Namespace, frontier: str, tmp: Path
         "items": items,
         "window_s": window,
         "pages_per_s": hits / window,
+        "load": load,
+        "crawler_cpu_s": crawler_cpu,
+        "server_cpu_s": server_cpu,
+        "redis_cpu_s": redis_cpu,
+        # Each crawler's CPU includes its start-up (imports, the language models) outside the window.
+        "crawler_cpu_ms_per_page": 1000 * sum(crawler_cpu) / max(hits, 1),
     }
 
 
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+def report(run: dict) -> None:
+    cpu = " + ".join(f"{c:.1f}" for c in run["crawler_cpu_s"])
+    print(
+        f"{run['crawlers']} crawler(s): {run['pages']} pages, {run['items']} items, {run['window_s']:.2f} s, "
+        f"{run['pages_per_s']:.1f} pages/s, load {run['load']}; CPU-s crawlers {cpu}, "
+        f"server {run['server_cpu_s']:.1f}, redis {run['redis_cpu_s']:.2f}",
+        flush=True,
+    )
+
+
+def idle_crawler_cpu_s(args: argparse.Namespace, tmp: Path) -> float:
+    """CPU of one crawler process that starts, loads its models and stops at once (robots.txt only): the
+    start-up share of every crawler's CPU, subtracted to give CPU per page."""
+    with SlowSite(0, 0, 1) as site:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scrapy", "crawl", "jsonld", "-a", f"urls={site.url('/nothing')}"]
+            + [
+                "-s",
+                "LOG_LEVEL=ERROR",
+                "-s",
+                "TRENDCART_LANGUAGE_PRELOAD=True",
+                "-s",
+                "TELNETCONSOLE_ENABLED=False",
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO), "SCRAPY_SETTINGS_MODULE": "crawler.settings"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _, _, usage = os.wait4(proc.pid, 0)
+        proc.returncode = 0
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=400)
+    parser.add_argument("--pages", type=int, default=600)
     parser.add_argument("--delay", type=float, default=0.1, help="seconds each page waits (latency)")
-    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per crawler")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight per crawler")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     runs: dict[int, list[dict]] = {1: [], 2: []}
-    loads = [load_average()]
+    per_round: list[dict] = []
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         redis_proc, frontier = start_redis(tmp)
         try:
-            for _ in range(args.rounds):
-                for crawlers in (1, 2):
-                    run = crawl_once(crawlers, args, frontier, tmp)
+            startup_cpu = idle_crawler_cpu_s(args, tmp)
+            print(f"one crawler's start-up and stop alone: {startup_cpu:.1f} CPU-s", flush=True)
+            for n in range(args.rounds):
+                for crawlers in (1, 2) if n % 2 == 0 else (2, 1):
+                    run = crawl_once(crawlers, args, frontier, tmp, redis_proc.pid)
+                    work = sum(run["crawler_cpu_s"]) - crawlers * startup_cpu
+                    run["crawler_work_cpu_ms_per_page"] = 1000 * work / max(run["pages"], 1)
                     runs[crawlers].append(run)
-                    print(
-                        f"{crawlers} crawler(s): {run['pages']} pages, {run['items']} items, "
-                        f"{run['window_s']:.2f} s, {run['pages_per_s']:.1f} pages/s",
-                        flush=True,
-                    )
-                loads.append(load_average())
+                    report(run)
+                one, two = runs[1][-1], runs[2][-1]
+                per_round.append(
+                    {
+                        "round": n + 1,
+                        "ratio_two_to_one": two["pages_per_s"] / one["pages_per_s"],
+                        "load": [one["load"], two["load"]],
+                    }
+                )
+                print(f"round {n + 1}: two/one {per_round[-1]['ratio_two_to_one']:.2f}x", flush=True)
         finally:
             redis_proc.terminate()
             redis_proc.wait(timeout=30)
-    best = {n: max(r["pages_per_s"] for r in results) for n, results in runs.items()}
+    median = {n: statistics.median(r["pages_per_s"] for r in results) for n, results in runs.items()}
+    work_ms = {
+        n: statistics.median(r["crawler_work_cpu_ms_per_page"] for r in results)
+        for n, results in runs.items()
+    }
     summary = {
         "pages": args.pages,
         "delay_s": args.delay,
         "concurrency_per_crawler": args.concurrency,
         "ceiling_pages_per_s_per_crawler": args.concurrency / args.delay,
-        "best_pages_per_s": best,
-        "ratio_two_to_one": best[2] / best[1],
-        "load_average": loads,
+        "median_pages_per_s": median,
+        "median_ratio_two_to_one": statistics.median(r["ratio_two_to_one"] for r in per_round),
+        "crawler_startup_cpu_s": startup_cpu,
+        "median_crawler_work_cpu_ms_per_page": work_ms,
+        "per_round": per_round,
         "nproc": os.cpu_count(),
         "runs": runs,
     }

@@ -44,3 +44,8 @@ def latin_language(text: str) -> str | None:
     at its first Latin-script text without a language."""
     language = _detector().detect_language_of(text)
     return language.iso_code_639_1.name.lower() if language is not None else None
+
+
+def preload() -> None:
+    """Load every model now (the crawl's NormalisePipeline does, with TRENDCART_LANGUAGE_PRELOAD)."""
+    latin_language("preload the language models")
