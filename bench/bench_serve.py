@@ -4,10 +4,13 @@ and the dashboard's main page; targets (issue 15): API search p95 ≤ 50 ms and 
 python bench/bench_serve.py                 # 10k documents (~2 minutes on 2 busy cores)
 python bench/bench_serve.py --docs 100000   # the target's size (~6 minutes)
 python bench/bench_serve.py --json out.json
+python bench/bench_serve.py --docs 100000 --work /tmp/serve100k   # a second run reuses the store there
 
 The store is bench/bench_watches.py's (SQLite, real vectors: 500 texts really embedded, every document one of
 them plus noise; products linked ~20 times each at 100k). `serve --load-model` runs as a child process on a
-free port; every request is timed by the client on the loopback interface (so it includes HTTP).
+free port; every request is timed by the client on the loopback interface (so it includes HTTP). Before it
+starts, the dashboard's main page is ranked once as the end of a crawl does (rank_dashboard, timed): the
+page is served from that snapshot.
 """
 
 from __future__ import annotations
@@ -79,7 +82,19 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     path = work / "s.db"
     results: dict = {"docs": args.docs, "load_before": os.getloadavg()[0], "nproc": os.cpu_count()}
-    results["build"] = build(path, args.docs)
+    if args.work and path.is_file():
+        results["build"] = "reused"
+    else:
+        results["build"] = build(path, args.docs)
+    # What the end of a crawl (evaluate_after_run) does now: rank the dashboard's main page once, for the
+    # server to serve; it used to be ranked by the first page request.
+    from indexer.stores import StoreSpec
+    from indexer.workflows.watches import rank_dashboard
+
+    results["load_at_dashboard_ranking"] = os.getloadavg()[0]
+    began = time.perf_counter()
+    rank_dashboard(StoreSpec.parse(str(path)), T1)
+    results["dashboard_ranking_after_crawl_s"] = round(time.perf_counter() - began, 2)
 
     child, port = start(path, work / "serve.log")
     try:
@@ -108,10 +123,13 @@ def main() -> None:
                 "p95": pct(took, 0.95),
                 "n": len(took),
             }
+        results["load_at_pages"] = os.getloadavg()[0]
         page = "/?" + urllib.parse.urlencode({"now": iso(T1)})
-        results["main_page_first_ms"] = round(timed(conn, page), 1)  # the ranking computed
+        results["main_page_first_ms"] = round(timed(conn, page), 1)  # the snapshot read: nothing ranked
         took = [timed(conn, page) for _ in range(PAGE_LOADS)]
         results["main_page_ms"] = {"p50": pct(took, 0.5), "p95": pct(took, 0.95), "n": len(took)}
+        took = [timed(conn, "/") for _ in range(PAGE_LOADS)]  # the clock: the same snapshot (store unchanged)
+        results["main_page_clock_ms"] = {"p50": pct(took, 0.5), "p95": pct(took, 0.95), "n": len(took)}
         took = [timed(conn, "/api/trending?" + urllib.parse.urlencode({"now": iso(T1)})) for _ in range(5)]
         results["api_trending_cached_ms"] = {"p50": pct(took, 0.5), "n": len(took)}
         conn.close()
@@ -136,8 +154,8 @@ def main() -> None:
         search_target_ms=SEARCH_TARGET_MS,
         search_meets_target=p95 <= SEARCH_TARGET_MS,
         page_target_ms=PAGE_TARGET_MS,
-        page_meets_target=results["main_page_first_ms"] <= PAGE_TARGET_MS,
-        page_cached_meets_target=results["main_page_ms"]["p95"] <= PAGE_TARGET_MS,
+        page_meets_target=max(results["main_page_first_ms"], results["main_page_ms"]["p95"])
+        <= PAGE_TARGET_MS,
         load_after=os.getloadavg()[0],
     )
     print(json.dumps(results, indent=2))

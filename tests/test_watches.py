@@ -286,3 +286,24 @@ def test_a_watch_on_an_elasticsearch_store(es_url, tmp_path, monkeypatch):
     store = spec.open()
     store.destroy()
     store.close()
+
+
+def test_evaluate_after_run_ranks_the_dashboard_for_the_new_data(spec):
+    """After the watches, a crawl's evaluation ranks the dashboard's main page once and writes the snapshot
+    the server serves (the same rows as `trending --by product`), unless told not to."""
+    from indexer.trend_cache import dashboard_path, read_dashboard
+    from indexer.workflows.queries import rank_trending
+
+    add_watch(spec, "lipstick", by="video", top=2, now=T1)
+    grow(spec)
+    skipped = evaluate_after_run(spec, now=T2, dashboard=False)
+    assert not skipped.errors and "dashboard_s" not in skipped.timings
+    assert not dashboard_path(spec).exists()
+    done = evaluate_after_run(spec, now=T2)
+    assert not done.errors and done.timings["dashboard_s"] >= 0
+    snapshot = read_dashboard(dashboard_path(spec))
+    assert snapshot is not None and snapshot["as_of"] == iso(T2)
+    assert snapshot["store"] == f"SqliteStore({str(spec.path)!r})"
+    expected = rank_trending(spec, "product", "24h", "views", 20, None, T2).to_json()
+    assert snapshot["rankings"]["product/24h/views"] == expected
+    assert snapshot["state"] is not None  # nothing wrote during the ranking

@@ -143,7 +143,7 @@ class DashboardRankings:
         key = dashboard_key(by, window, metric)
         if key not in {dashboard_key(*r) for r in DASHBOARD_RANKINGS}:
             return None
-        snapshot = self._snapshot(spec)
+        snapshot = self._snapshot(spec, model_name)
         if explicit:
             if snapshot is None or snapshot.get("as_of") != iso_utc(now):
                 return None
@@ -158,7 +158,7 @@ class DashboardRankings:
                 thread = self._thread
             if thread is not None:
                 thread.join(FIRST_WAIT_S)
-            snapshot = self._snapshot(spec)
+            snapshot = self._snapshot(spec, model_name)
             if snapshot is None:
                 return None if self.last_error else self._pending(by, window, metric, now)
         fresh = snapshot.get("state") == self._state(spec, model_name)
@@ -178,7 +178,7 @@ class DashboardRankings:
             "results": [], "ranked_at": None, "stale": True, "pending": True,
         }  # fmt: skip
 
-    def _snapshot(self, spec: StoreSpec) -> dict[str, Any] | None:
+    def _snapshot(self, spec: StoreSpec, model_name: str | None) -> dict[str, Any] | None:
         path = dashboard_path(spec)
         state = file_state([path])
         with self._lock:
@@ -186,7 +186,8 @@ class DashboardRankings:
             if held is not None and held[0] == state:
                 return held[1]
         snapshot = read_dashboard(path)
-        if snapshot is not None and snapshot.get("store") != str(spec):
+        store = WARM_STORES.get(spec, model_name)
+        if snapshot is not None and (store is None or snapshot.get("store") != repr(store)):
             snapshot = None  # ./trendcart-data/ is shared by every server store: another store's snapshot
         with self._lock:
             self._snapshots[path] = (state, snapshot)

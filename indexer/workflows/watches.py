@@ -277,7 +277,7 @@ def rank_dashboard(spec: StoreSpec, now: datetime, model_name: str | None = None
     if before[0][1] is None and before != state:
         state = None
     snapshot = {
-        "store": str(spec),
+        "store": repr(store),  # an Elasticsearch store's indices too: ./trendcart-data/ is shared
         "state": state,
         "as_of": iso_utc(now),
         "ranked_at": iso_utc(utc_now()),
