@@ -99,7 +99,9 @@ def embedded(cache: Path | None, embedder_class, document_text, validate) -> tup
     return base, {q: queries[i] for i, q in enumerate(QUERIES)}
 
 
-def measure_single(make_store, n: int, base, bulk_rate: float, bulk_s: float, prepare, source) -> dict:
+def measure_single(
+    make_store, n: int, base, bulk_rate: float, bulk_s: float, prepare, source, cpu=None
+) -> dict:
     """One request per document, into FRESH indices with the same template, mapping and model as the bulk run,
     with the first `n` documents of the same corpus (same ids, texts and vectors) — so both sides pay for the
     same documents, the same snapshots and an HNSW graph that starts empty. Two ways:
@@ -116,12 +118,17 @@ def measure_single(make_store, n: int, base, bulk_rate: float, bulk_s: float, pr
         for d, v, h in zip(docs, vecs, hashes, strict=True)
     ]
     one_store = make_store("-one")
+    cpu_ms: dict = {}
     try:
+        before = cpu() if cpu else None
         start = time.perf_counter()
         for doc, vec, text_hash in single:
             one_store.upsert([doc], [vec], [text_hash]) if base is not None else one_store.upsert([doc])
         one_store.count()  # the refresh that makes them searchable, included as on the bulk side
         upsert_one_s = time.perf_counter() - start
+        if cpu:  # CPU milliseconds per document of this process and of the node, one request per document
+            after = cpu()
+            cpu_ms = {k: round((after[k] - before[k]) * 1000 / n, 2) for k in after}
         assert one_store.count() == n
     finally:
         one_store.destroy()
@@ -147,6 +154,7 @@ def measure_single(make_store, n: int, base, bulk_rate: float, bulk_s: float, pr
         "index_one_per_request_docs_per_s": round(n / raw_one_s, 1),
         "bulk_vs_upsert_one": round(bulk_rate / (n / upsert_one_s), 1),
         "bulk_vs_index_one": round(bulk_rate / (n / raw_one_s), 1),
+        **({"upsert_one_cpu_ms_per_doc": cpu_ms} if cpu_ms else {}),
     }
 
 
@@ -176,6 +184,9 @@ def main() -> None:
     )
     parser.add_argument("--url", default=os.environ.get("TRENDCART_TEST_ES_URL") or "http://127.0.0.1:9200")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
+    parser.add_argument(
+        "--only", action="append", help="With --profile: only this setting (by name; repeatable)."
+    )
     parser.add_argument(
         "--costs",
         action="store_true",
@@ -380,6 +391,15 @@ def _index_stats(client, pattern: str) -> dict:
     }
 
 
+def store_client(args, work: Path, prefix: str):
+    """A bare client of the benchmark's node (for `_nodes` and `_stats`)."""
+    from indexer.elastic import ElasticConfig
+    from indexer.elastic.cluster import Cluster
+
+    config = ElasticConfig.from_env(args.url, os.environ, index_prefix=prefix, outbox_dir=work / "outbox")
+    return Cluster(config).client
+
+
 def profile_ingest(args, work: Path, prefix: str, base, query_vectors: dict) -> dict:
     """One bulk load of the same `args.docs` documents per PROFILE_SETTINGS entry, fresh indices each, with the
     client's and the node's CPU (psutil on both pids) and the node's indexing/merge/refresh times; kNN
@@ -402,7 +422,7 @@ def profile_ingest(args, work: Path, prefix: str, base, query_vectors: dict) -> 
         exact[query] = {ids[i] for i in np.argsort(-scores)[:10]}
     out: dict = {"docs": args.docs, "batch": PROFILE_BATCH, "settings": []}
     default_chunk = bulk_module.BULK_CHUNK_DOCS
-    for setting in PROFILE_SETTINGS:
+    for setting in [s for s in PROFILE_SETTINGS if not args.only or s["name"] in args.only]:
         config = ElasticConfig.from_env(
             args.url,
             os.environ,
@@ -452,6 +472,10 @@ def profile_ingest(args, work: Path, prefix: str, base, query_vectors: dict) -> 
                 "client_cpu_s": round(client_s, 1),
                 "node_cpu_s": round(node_s, 1),
                 "node_cores_busy": round(node_s / wall, 2),
+                "cpu_ms_per_doc": {
+                    "client": round(client_s * 1000 / args.docs, 2),
+                    "node": round(node_s * 1000 / args.docs, 2),
+                },
                 **stats,
                 "docs_index_bytes_per_doc": round(docs_stats["bytes"] / args.docs),
                 "recall_at_10": recall,
@@ -477,8 +501,20 @@ def profile_ingest(args, work: Path, prefix: str, base, query_vectors: dict) -> 
     from indexer.elastic.source import source
 
     first = out["settings"][0]
+    node = psutil.Process(
+        next(iter(store_client(args, work, prefix).nodes.info(metric="process")["nodes"].values()))[
+            "process"
+        ]["id"]
+    )
     out["per_document"] = measure_single(
-        fresh, args.single_docs, base, first["docs_per_s"], first["wall_s"], prepare_document, source
+        fresh,
+        args.single_docs,
+        base,
+        first["docs_per_s"],
+        first["wall_s"],
+        prepare_document,
+        source,
+        cpu=lambda: {"client": _cpu_s(own), "node": _cpu_s(node)},
     )
     best = max(out["settings"], key=lambda r: r["docs_per_s"] if r["index"] else 0)
     out["best_with_vectors"] = best["name"]
