@@ -116,44 +116,37 @@ def side(hits, name: str) -> list[tuple[str, float]]:
 
 
 def dictionary_cost() -> dict:
-    """The expansion dictionary: building its index (parse CC-CEDICT + jieba counts, what the first use on a
-    machine does), opening the built index, and the memory either takes (tracemalloc peak)."""
+    """The expansion dictionary, in a fresh process (`--dictionary`): building its index (parse CC-CEDICT
+    and jieba's counts, what the first use on a machine does) with the growth of peak RSS it causes;
+    opening the built index (best of 5) with tracemalloc's peak; one expansion on an open index."""
     import tracemalloc
 
     from indexer import crosslingual
 
     files = crosslingual.sources()
     with tempfile.TemporaryDirectory() as tmp:
-        previous = os.environ.get(crosslingual.CACHE_DIR_ENV)
         os.environ[crosslingual.CACHE_DIR_ENV] = tmp
-        try:
+        before = rss_mb()
+        started = time.perf_counter()
+        crosslingual.load_dictionary(files)
+        build_s = time.perf_counter() - started
+        build_rss = rss_mb() - before
+        opens = []
+        for _ in range(5):
             tracemalloc.start()
             started = time.perf_counter()
-            crosslingual.load_dictionary(files)
-            build_s = time.perf_counter() - started
-            build_peak = tracemalloc.get_traced_memory()[1]
+            index = crosslingual.load_dictionary(files)
+            index.expand("robot vacuum cleaner 扫地机器人")
+            opens.append(time.perf_counter() - started)
+            open_peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-            opens = []
-            for _ in range(5):
-                tracemalloc.start()
-                started = time.perf_counter()
-                index = crosslingual.load_dictionary(files)
-                index.expand("robot vacuum cleaner 扫地机器人")
-                opens.append(time.perf_counter() - started)
-                open_peak = tracemalloc.get_traced_memory()[1]
-                tracemalloc.stop()
-            started = time.perf_counter()
-            for _ in range(100):
-                index.expand("river snail rice noodles 螺蛳粉 无线耳机")
-            expand_ms = (time.perf_counter() - started) * 10
-        finally:
-            if previous is None:
-                os.environ.pop(crosslingual.CACHE_DIR_ENV, None)
-            else:
-                os.environ[crosslingual.CACHE_DIR_ENV] = previous
+        started = time.perf_counter()
+        for _ in range(100):
+            index.expand("river snail rice noodles 螺蛳粉 无线耳机")
+        expand_ms = (time.perf_counter() - started) * 10
     return {
         "build_s": build_s,
-        "build_peak_mb": build_peak / 2**20,
+        "build_rss_mb": build_rss,
         "open_s": min(opens),
         "open_peak_mb": open_peak / 2**20,
         "expand_ms": expand_ms,
@@ -237,6 +230,7 @@ def run_model(name: str) -> dict:
                     "expanded": side(keyword, "expansion"),
                     "vector": [(hit.id, hit.explain.get("vector_score")) for hit in semantic],
                     "expansion": crosslingual.expand(query["query"]).to_json(),
+                    "coverage": crosslingual.expand(query["query"]).coverage,
                 }
             )
         store.close()
@@ -258,7 +252,6 @@ def run_model(name: str) -> dict:
         "rss_mb": rss_mb(),
         "runs": runs,
         "deep": deep,
-        "dictionary": dictionary_cost(),
     }
 
 
@@ -335,12 +328,15 @@ def stub_docs(ids: list[str]) -> dict[str, dict]:
 def code_fused(deep: list[dict], settings, depth: int = SWEEP_DEPTH) -> list[dict]:
     """Hybrid rankings re-fused offline by the code itself (indexer.store.fused_hits: score fusion, floors,
     the translation's weight and floor) from the deep lists."""
+    from indexer.crosslingual import Expansion
     from indexer.store import SearchMode, fused_hits
 
     rows = []
     for row in deep:
+        sources = tuple((source, tuple(words)) for source, words in row.get("expansion", {}).items())
+        expansion = Expansion(terms=(), sources=sources, coverage=row.get("coverage", 0.0))
         hits = fused_hits(SearchMode.hybrid, row["keyword"][:depth], row["vector"][:depth], K, stub_docs,
-                          settings, row.get("expanded", [])[:depth])  # fmt: skip
+                          settings, row.get("expanded", [])[:depth], expansion)  # fmt: skip
         rows.append({"type": row["type"], "grades": row["grades"], "ranked": [h.id for h in hits]})
     return rows
 
@@ -634,18 +630,17 @@ def report(results: list[dict]) -> str:
             rows,
         )
     )
-    rows = [[r["model"], f"{d['build_s']:.2f} s", f"{d['build_peak_mb']:.0f} MB", f"{d['open_s'] * 1000:.1f} ms",
+    rows = [[f"{d['build_s']:.2f} s", f"{d['build_rss_mb']:.0f} MB", f"{d['open_s'] * 1000:.1f} ms",
              f"{d['open_peak_mb']:.2f} MB", f"{d['expand_ms']:.2f} ms", f"{d['load']:.1f}"]
-            for r in results if (d := r.get("dictionary"))]  # fmt: skip
+            for r in results[:1] if (d := r.get("dictionary"))]  # fmt: skip
     if rows:
         out.append(
-            "\nThe translation's dictionary (indexer.crosslingual; build = parse CC-CEDICT and jieba's counts into"
-            " the cached SQLite index, once per machine; open = open the built index and expand one query, best"
-            " of 5; memory = tracemalloc peak; expand = one query on an open index):\n"
+            "\nThe translation's dictionary (indexer.crosslingual, a fresh process; build = parse CC-CEDICT and"
+            " jieba's counts into the cached SQLite index, once per machine, and the growth of peak RSS; open ="
+            " open the built index and expand one query, best of 5, tracemalloc peak; expand = one query on an"
+            " open index):\n"
         )
-        out.append(
-            table(["model run", "build", "build memory", "open", "open memory", "expand", "load avg"], rows)
-        )
+        out.append(table(["build", "build peak RSS", "open", "open memory", "expand", "load avg"], rows))
     return "\n".join(out)
 
 
@@ -658,12 +653,16 @@ def main() -> None:
         "--models", help="comma-separated model names (default: every installed offline model)"
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # child mode: one model, JSON on stdout
+    parser.add_argument("--dictionary", action="store_true", help=argparse.SUPPRESS)  # child: its cost
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
     parser.add_argument("--save", help="also write the raw results to this JSON file")
     parser.add_argument("--report", help="print the report of raw results saved earlier (no model runs)")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_model(args.one), ensure_ascii=False))
+        return
+    if args.dictionary:
+        print(json.dumps(dictionary_cost()))
         return
     if args.report:
         print(report(json.loads(Path(args.report).read_text(encoding="utf-8"))))
@@ -679,6 +678,10 @@ def main() -> None:
         if child.returncode != 0:
             sys.exit(f"{name}: {child.stderr.strip().splitlines()[-1] if child.stderr.strip() else 'failed'}")
         results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    child = subprocess.run(
+        [sys.executable, __file__, "--dictionary"], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    results[0]["dictionary"] = json.loads(child.stdout.strip().splitlines()[-1])
     if args.json:
         print(json.dumps(results, ensure_ascii=False))
         return

@@ -95,6 +95,9 @@ class Expansion:
 
     terms: tuple[str, ...] = ()
     sources: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The share of the query's letters and characters that `sources` cover: a translation of half the query
+    # ("wireless earbuds" -> 无线; earbuds has no entry) is half the evidence (indexer.store.fused_hits).
+    coverage: float = 0.0
 
     def __bool__(self) -> bool:
         return bool(self.terms)
@@ -219,7 +222,10 @@ class Dictionary:
         out: dict[str, None] = {}
         for _, given in sources:
             out.update(dict.fromkeys(given))
-        return Expansion(terms=tuple(out)[:MAX_EXPANSION_TERMS], sources=tuple(sources))
+        size = sum(len(t) for t in terms)
+        covered = sum(len(source.replace(" ", "")) for source, _ in sources)
+        coverage = min(1.0, covered / size) if size else 0.0
+        return Expansion(terms=tuple(out)[:MAX_EXPANSION_TERMS], sources=tuple(sources), coverage=coverage)
 
     def _phrases(self, words: list[str]) -> list[tuple[str, list[str]]]:
         """Greedy longest match of a run of English query words against the en -> zh phrases ("robot vacuum

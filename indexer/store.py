@@ -411,8 +411,8 @@ def fused_hits(
     >= `settings.vector_floor` (None: no floor): no filler; one that matched only a translation, at a cosine
     >= `settings.expansion_floor`. Hybrid ranks by score fusion, chosen on the labelled set over weighted
     RRF (bench/bench_relevance.py): fused = cosine + keyword_weight x (BM25 / the best BM25 of the query) +
-    expansion_weight x (expansion BM25 / its best); a keyword hit outside the vector list counts the lowest
-    cosine in it. Keyword mode ranks the query's own matches by BM25, then what only the translation
+    expansion_weight x expansion.coverage x (expansion BM25 / its best); a keyword hit outside the vector
+    list counts the lowest cosine in it. Keyword mode ranks the query's own matches by BM25, then what only the translation
     matched (keyword_fuse)."""
     settings = settings or search_settings(None)
     floor = settings.vector_floor
@@ -426,7 +426,8 @@ def fused_hits(
         return floor is None or vec_rank[doc_id][1] >= floor
 
     if mode is SearchMode.hybrid:
-        ranked = score_fuse(keyword, vector, settings.keyword_weight, expanded, settings.expansion_weight)
+        weight = settings.expansion_weight * expansion.coverage  # half the query translated: half the weight
+        ranked = score_fuse(keyword, vector, settings.keyword_weight, expanded, weight)
         lowest = min((score for _, score in vector), default=0.0)
         translated_floor = settings.expansion_floor
 

@@ -71,6 +71,13 @@ def test_a_query_expands_word_by_word_into_the_other_language(small):
     assert "lipstick" not in small.expand("lipstick 唇膏").terms  # nothing the query already says
 
 
+def test_coverage_is_the_share_of_the_query_translated(small):
+    assert small.expand("lipstick").coverage == 1.0
+    assert small.expand("lipstick stand").coverage == pytest.approx(8 / 13)  # "stand" has no entry here
+    assert small.expand("无线耳机").coverage == 1.0
+    assert small.expand("无线鼠标").coverage == 0.5
+
+
 def test_text_with_nothing_to_translate_expands_to_nothing(small):
     for text in ("", "   ", "🙂🙂", '"" OR * ( ^:', "\x00\x1f", "zzqxv"):
         assert small.expand(text) == Expansion()
@@ -213,7 +220,7 @@ def test_fusion_keeps_a_translated_hit_above_its_floor_and_drops_it_below():
     keyword = [("a", 5.0)]
     vector = [("a", 0.5), ("b", 0.3), ("c", 0.02)]
     expanded = [("c", 4.0), ("b", 2.0)]
-    expansion = Expansion(terms=("口红",), sources=(("lipstick", ("口红",)),))
+    expansion = Expansion(terms=("口红",), sources=(("lipstick", ("口红",)),), coverage=1.0)
     settings = SearchSettings(
         vector_floor=0.25, keyword_weight=0.01, expansion_weight=0.3, expansion_floor=0.05
     )
