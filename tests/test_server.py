@@ -172,8 +172,27 @@ def test_writes_are_refused_when_the_server_has_no_token(store_path):
     try:
         got = running.json("/api/watches", "POST", {"query": "x"}, token="anything", status=403)
         assert "--token" in got["error"]
+        status, _, data = running.request("GET", "/watches")  # the page says so, its form off
+        page = data.decode()
+        assert status == 200 and 'data-writes="off"' in page and "<fieldset disabled>" in page
+        assert "trendcart serve --token TOKEN" in page and 'class="watch-rm"' not in page
     finally:
         running.stop()
+
+
+@pytest.mark.model
+def test_the_watches_page_lists_any_name_as_text_and_removes_it(server):
+    """A watch name with markup and a '/' (printable, so allowed): escaped on the page, removable by URL."""
+    name = '<img src=x onerror="alert(1)"> a/b'
+    body = {"query": "blender", "name": name, "now": iso(NOW)}
+    server.json("/api/watches", "POST", body, token=TOKEN, status=201)
+    status, _, data = server.request("GET", "/watches")
+    page = data.decode()
+    assert status == 200 and 'data-writes="on"' in page and "<fieldset disabled>" not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; a/b" in page and "<img" not in page
+    path = "/api/watches/" + urllib.parse.quote(name, safe="")
+    assert server.json(path, "DELETE", token=TOKEN)["name"] == name
+    assert name not in [w["name"] for w in server.json("/api/watches")]
 
 
 # -- binding beyond the loopback interface ---------------------------------------------------------------
