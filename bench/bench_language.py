@@ -4,11 +4,15 @@
 
 Titles in nine languages (German, French, Spanish, Italian, Portuguese, Dutch, English, Chinese, Japanese),
 repeated; the detector is built and warmed first (its models load once per process, lazily per language).
+lingua is timed without the memo of crawler.language (every title asked anew), then with it. Then the
+first call's model load, in fresh child processes: its CPU for a short and a long text, and whether a
+thread doing it lets the main thread run (lingua holds the GIL while loading).
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,6 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import crawler.normalize  # noqa: E402
+from crawler.language import latin_language  # noqa: E402
 from crawler.normalize import guess_language  # noqa: E402
 
 TITLES = (
@@ -44,6 +50,39 @@ def plain(text: str) -> str | None:
     return "en" if latin >= 3 else None
 
 
+# Run in a fresh child: the CPU of the first detection (the model load) for a text of N characters.
+FIRST_CALL = """
+import sys, time
+from crawler.language import latin_language
+text = ("La nueva locurilla de fin de a\u00f1o: me he puesto un uniforme de trabajo " * 8)[: int(sys.argv[1])]
+start = time.process_time()
+latin_language(text)
+print(f"{time.process_time() - start:.2f}")
+"""
+# Run in a fresh child: the models loaded by a thread while the main thread ticks every millisecond.
+GIL_HOLD = """
+import threading, time
+from crawler.language import preload
+done = []
+thread = threading.Thread(target=lambda: (preload(), done.append(time.perf_counter())))
+start = time.perf_counter()
+thread.start()
+longest, last = 0.0, time.perf_counter()
+while not done:
+    time.sleep(0.001)
+    now = time.perf_counter()
+    longest, last = max(longest, now - last), now
+print(f"{done[0] - start:.2f} {max(longest, last - start):.2f}")
+"""
+
+
+def child(code: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300)
@@ -53,12 +92,24 @@ def main() -> None:
     for title in TITLES:  # build the detector and load each language's models
         guess_language(title)
     warm = time.perf_counter() - start
-    for name, guess in (("plain script rule", plain), ("guess_language (lingua)", guess_language)):
+    for name, guess, lingua in (
+        ("plain script rule", plain, latin_language),
+        ("guess_language (lingua, no memo)", guess_language, latin_language.__wrapped__),
+        ("guess_language (lingua, memo)", guess_language, latin_language),
+    ):
+        crawler.normalize.latin_language = lingua
         start = time.perf_counter()
         answers = [guess(t) for t in titles]
         rate = len(titles) / (time.perf_counter() - start)
         print(f"{name}: {rate:,.0f} titles/s; answers {answers[: len(TITLES)]}")
+    crawler.normalize.latin_language = latin_language
     print(f"first calls (detector build + model loads): {warm:.2f} s")
+    for length in (40, 200):
+        print(
+            f"first call in a fresh process, a {length}-character text: {child(FIRST_CALL, str(length))} CPU-s"
+        )
+    loaded, longest = child(GIL_HOLD).split()
+    print(f"models loaded by a thread: {loaded} s; the main thread's longest wait for the GIL: {longest} s")
 
 
 if __name__ == "__main__":
