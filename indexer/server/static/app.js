@@ -82,17 +82,26 @@ function setUpWatches() {
     return null;
   }
 
+  // The page's write buttons, off while a write is under way (one at a time, no double submit).
+  function busy(on) {
+    document.querySelectorAll("#watch-submit, button.watch-rm, #watch-check").forEach(function (b) {
+      b.disabled = on;
+    });
+  }
+
   // Run one write; on success keep the token and reload with `done(answer)` as the message.
   function write(method, url, body, done) {
     var t = token();
     if (t === null) { return; }
-    document.body.dataset.busy = "1";
+    busy(true);
     call(method, url, t, body).then(function (answer) {
       keep(TOKEN_KEY, t);
-      keep(FLASH_KEY, done(answer));
+      var text;
+      try { text = done(answer); } catch (e) { text = "Done (the answer was not the expected one: " + e.message + ")."; }
+      keep(FLASH_KEY, text);
       window.location.reload();
     }, function (e) {
-      delete document.body.dataset.busy;
+      busy(false);
       if (e.status === 401) {
         keep(TOKEN_KEY, null);
         tokenInput.value = "";
