@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -253,3 +254,53 @@ def test_both_stores_search_the_same_translation(es_url, tmp_path, store):
     finally:
         es_store.destroy()
         es_store.close()
+
+
+# ---------------------------------------------------------------------------- hybrid, the real model
+
+SET = Path(__file__).parent / "fixtures" / "relevance" / "set"
+
+
+@pytest.fixture(scope="module")
+def set_store(tmp_path_factory, embedder):
+    from indexer.ingest import ingest_jsonl
+
+    path = tmp_path_factory.mktemp("xl-set") / "set.db"
+    store = SqliteStore(path)
+    ingest_jsonl(SET / "corpus.jsonl", store, embedder)
+    store.close()
+    return path
+
+
+@pytest.mark.model
+def test_the_json_of_a_hybrid_search_says_which_hits_the_translation_found(set_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from search_cli import app
+
+    for name in ("TRENDCART_STORE", "TRENDCART_MODEL", "TRENDCART_VECTOR_FLOOR", "TRENDCART_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, ["--store", str(set_store), "search", "lipstick", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    judged = json.loads((SET / "judgements.json").read_text(encoding="utf-8"))["queries"]
+    grades = next(q for q in judged if q["query"] == "lipstick")["judgements"]
+    assert all(grades.get(hit["id"], 0) >= 1 for hit in hits[:5])  # the five lipstick videos, zh and en
+    translated = [
+        hit for hit in hits if hit["explain"]["keyword_rank"] is None and hit["explain"]["translated"]
+    ]
+    assert translated, hits
+    for hit in translated:
+        assert hit["explain"]["reason"].startswith("translated keyword match (lipstick → ")
+        assert hit["language"] == "zh"
+
+
+@pytest.mark.model
+def test_a_platform_filter_keeps_translated_filler_out(set_store, embedder):
+    from indexer.store import SearchFilters
+
+    with SqliteStore(set_store) as store:
+        hits = search(store, "wireless earbuds", "hybrid", SearchFilters(platform="tiktok"), 10, embedder)
+    assert {hit.doc["platform"] for hit in hits} == {"tiktok"}
+    assert [h.id for h in hits][:2] == ["tiktok:video:earbuds-0", "tiktok:product:earbuds-2"]
+    assert all("earbuds" in h.id or "airpods" in h.id for h in hits), [h.id for h in hits]
