@@ -350,13 +350,20 @@ def test_bulk_load_turns_refresh_off_and_restores_it(make_store):
         return store.client.indices.get_settings(index=name)[name]["settings"]["index"]
 
     snapshot_index = store._snapshot_indices()[0]
+    # a user's replica count (1: yellow on one node) is 0 during the load and comes back afterwards
+    store.client.indices.put_settings(index=index, settings={"index": {"number_of_replicas": 1}})
     with store.bulk_load(async_translog=True):
         assert settings(index)["refresh_interval"] == "-1"
         assert settings(snapshot_index)["refresh_interval"] == "-1"
         assert settings(index)["translog"]["durability"] == "async"
+        assert settings(index)["number_of_replicas"] == settings(snapshot_index)["number_of_replicas"] == "0"
         store.upsert([make_doc(f"b{i}") for i in range(3)])
     for name in (index, snapshot_index):
         assert "refresh_interval" not in settings(name) and "translog" not in settings(name)  # defaults again
+    assert (settings(index)["number_of_replicas"], settings(snapshot_index)["number_of_replicas"]) == (
+        "1",
+        "0",
+    )
     assert store.client.count(index=index)["count"] == 3  # refreshed once at the end, visible to everyone
 
 

@@ -234,9 +234,9 @@ class ElasticStore:
 
     @contextmanager
     def bulk_load(self, *, async_translog: bool = False) -> Iterator[ElasticStore]:
-        """Settings for a large ingest, restored afterwards: `refresh_interval: -1` on the docs index and the
-        existing snapshot indices (no new segment every second, so fewer HNSW graphs to build and merge), then
-        one refresh at the end. Searches of other clients see nothing of the load until it ends. Not used by
+        """Settings for a large ingest, restored afterwards: `refresh_interval: -1` and `number_of_replicas: 0`
+        on the docs index and the existing snapshot indices (no new segment every second, so fewer HNSW graphs
+        to build and merge; one copy indexed, the replicas copied once at the end), then one refresh. Searches of other clients see nothing of the load until it ends. Not used by
         default: on a 2-core node the load itself was slower with it (one large in-memory graph costs more per
         insert than many small per-refresh ones; docs/BENCHMARKS.md), it only saves the later merges.
 
@@ -247,13 +247,29 @@ class ElasticStore:
         if async_translog:
             settings["translog.durability"] = "async"
         names = ",".join([self._docs_index(), *self._snapshot_indices()])
-        self.cluster.call(lambda: self.client.indices.put_settings(index=names, settings={"index": settings}))
+        # Replicas: 0 during the load (each document indexed once, not once per copy), then each index's own
+        # count back (a cluster where the user raised it to 1 gets 1 again, and copies it once at the end).
+        current = self.cluster.call(
+            lambda: self.client.indices.get_settings(index=names, name="index.number_of_replicas")
+        )
+        replicas = {index: body["settings"]["index"]["number_of_replicas"] for index, body in current.items()}
+        self.cluster.call(
+            lambda: self.client.indices.put_settings(
+                index=names, settings={"index": {**settings, "number_of_replicas": 0}}
+            )
+        )
         try:
             yield self
         finally:
             restore = {"index": {name: None for name in settings}}  # back to the template's/default values
             names = ",".join([self._docs_index(), *self._snapshot_indices()])
             self.cluster.call(lambda: self.client.indices.put_settings(index=names, settings=restore))
+            for index, count in replicas.items():
+                self.cluster.call(
+                    lambda i=index, c=count: self.client.indices.put_settings(
+                        index=i, settings={"index": {"number_of_replicas": c}}
+                    )
+                )
             self._dirty = True
             self._refresh_if_needed()
 
