@@ -141,6 +141,7 @@ def main() -> None:
     from indexer.search import search
     from indexer.sqlite_store import SqliteStore
     from indexer.stores import StoreSpec
+    from indexer.trend_cache import dashboard_path, read_dashboard
     from indexer.trends import TrendEngine
     from indexer.watches import Evaluator, SavedWatch, WatchBook
     from indexer.workflows.watches import (
@@ -212,15 +213,19 @@ def main() -> None:
     sink = work / "alerts.jsonl"
     results["load_at_timing"] = os.getloadavg()[0]
     start = time.perf_counter()
-    # The watches and crawl health (the target); the dashboard's ranking that follows them in a crawl is
-    # timed on its own below.
-    after = evaluate_after_run(spec, config=AlertConfig(jsonl=[sink]), now=T2, dashboard=False)
-    after_s = time.perf_counter() - start
+    # What a crawl runs: the watches and crawl health (the target's step), then the dashboard's ranking
+    # from the watches' cache (timings["dashboard_s"], taken out of the target's figure).
+    after = evaluate_after_run(spec, config=AlertConfig(jsonl=[sink]), now=T2)
+    after_s = time.perf_counter() - start - after.timings["dashboard_s"]
     assert not after.errors, after.errors
-    results["load_at_dashboard_ranking"] = os.getloadavg()[0]
+    results["dashboard_ranking_after_watches_s"] = after.timings["dashboard_s"]
+    shared = read_dashboard(dashboard_path(spec))
+    results["load_at_dashboard_alone"] = os.getloadavg()[0]
     start = time.perf_counter()
-    rank_dashboard(spec, T2)
-    results["dashboard_ranking_after_crawl_s"] = round(time.perf_counter() - start, 2)
+    rank_dashboard(spec, T2)  # the same ranking from a cache of its own (same run baseline)
+    results["dashboard_ranking_alone_s"] = round(time.perf_counter() - start, 2)
+    alone = read_dashboard(dashboard_path(spec))
+    results["dashboard_same_rows"] = bool(shared and alone) and alone["rankings"] == shared["rankings"]
     if old_rows is not None:
         results["same_rows"] = old_rows == {c.watch.name: _rows(c) for c in after.checks}
         results["old_over_new"] = round(results["baseline_old_path_evaluation_s"] / after_s, 1)

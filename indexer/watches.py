@@ -412,11 +412,12 @@ class Evaluator:
         now: datetime,
         query_vector: QueryVector | None = None,
         engine: TrendEngine | None = None,
+        cache: TrendCache | None = None,
     ) -> None:
-        """`engine`: rank with this one instead of a TrendEngine on a cache of this evaluation's own."""
+        """`engine`: rank with this one instead of a TrendEngine on `cache` (default: one of its own)."""
         self.store, self.now = store, now
         self.query_vector = query_vector
-        self.engine = engine or TrendEngine(store, now=now, cache=TrendCache(store))
+        self.engine = engine or TrendEngine(store, now=now, cache=cache or TrendCache(store))
         self._rankings: dict[RankingKey, TrendReport] = {}
         self._hits: dict[str, list[Hit]] = {}
         self._restrict: dict[RankingKey, set[str]] = {}
@@ -538,12 +539,14 @@ def check_watches(
     query_vector: QueryVector | None,
     names: Sequence[str] | None = None,
     timings: dict[str, float] | None = None,
+    cache: TrendCache | None = None,
 ) -> list[WatchCheck]:
     """Check every watch (or the named ones) and save each one's rows: the breakouts are in the checks'
     `alerts` (not yet recorded or delivered: indexer.workflows.watches does that). `timings` gets the
-    seconds spent ranking, searching and matching."""
+    seconds spent ranking, searching and matching. `cache`: the TrendCache to rank from (default: one of
+    its own; the caller may rank more from it while `store` is open)."""
     watches = [book.get(n) for n in names] if names else book.watches()
-    evaluator = Evaluator(store, now, query_vector)
+    evaluator = Evaluator(store, now, query_vector, cache=cache)
     checks = []
     with gc_paused():  # the rankings share one cache of every active document: no collector walks over it
         evaluator.prepare(watches)

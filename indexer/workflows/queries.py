@@ -103,8 +103,10 @@ def rank_trending(
     embedder: Embedder | None = None,
     listings: bool = False,
     mentions: bool = False,
+    cache: Any = None,
 ) -> TrendReport:
     """The ranking as of `now` (default: the clock) from an existing store; BadRequest for a bad window/metric.
+    `cache`: an indexer.trend_cache.TrendCache of an evaluation still open (a crawl's watch check) to rank from.
     `query`: only the rows related to what hybrid search finds for it (indexer.trend_query.narrow). Product
     rows are canonical products when the store has a product file (one row per product, its `canonical`
     {id, members, platforms}; `listings`: one row per source listing, each naming its canonical product) and
@@ -118,7 +120,7 @@ def rank_trending(
         canonical = book.canonical_map() if book is not None and not listings else None
         with opened(spec, model_name) as store:
             try:
-                report = TrendEngine(store, canonical=canonical).trending(
+                report = TrendEngine(store, canonical=canonical, cache=cache).trending(
                     by=by,
                     window=window,
                     metric=metric,

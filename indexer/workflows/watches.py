@@ -16,6 +16,7 @@ from indexer.alerts import Alert, AlertConfig, AlertConfigError, Delivery, confi
 from indexer.health import HealthReport, health, health_alerts, read_runs
 from indexer.store import Store
 from indexer.stores import CRAWL_LOG_NAME, StoreSpec
+from indexer.trend_cache import TrendCache
 from indexer.watches import (
     DEFAULT_TOP,
     DEFAULT_WINDOW,
@@ -213,9 +214,11 @@ def check_now(
     model_name: str | None = None,
     embedder: Any = None,
     on_alert: OnAlert | None = None,
+    dashboard: bool = False,
 ) -> AfterRun:
     """Check the watches (or the named ones) and crawl health as of `now`, record and deliver the new
-    alerts; errors of the store or the watch file are raised (a command asked for this)."""
+    alerts; errors of the store or the watch file are raised (a command asked for this). `dashboard`: then
+    rank the dashboard from the watches' TrendCache while it is open (_dashboard_into), when watches ran."""
     now = now or utc_now()
     config = alert_config(config)
     result = AfterRun(at=iso_utc(now))
@@ -230,6 +233,7 @@ def check_now(
             result.alerts += new
         if watches and (names or book.watches()):
             with opened(spec, model_name) as store:
+                cache = TrendCache(store)
                 try:
                     result.checks = check_watches(
                         store,
@@ -238,18 +242,38 @@ def check_now(
                         query_vectors(book, store, embedder),
                         list(names) or None,
                         result.timings,
+                        cache,
                     )
                 except WatchError as exc:
                     raise NothingFound(str(exc)) from exc
-            result.alerts += [a for c in result.checks for a in c.alerts]
+                result.alerts += [a for c in result.checks for a in c.alerts]
+                _raise(book, result, config, on_alert)
+                if dashboard:  # from what the watches' rankings read: documents, snapshots, member facts
+                    _dashboard_into(result, spec, now, model_name, cache)
+            return result
         _raise(book, result, config, on_alert)
     return result
 
 
-def rank_dashboard(spec: StoreSpec, now: datetime, model_name: str | None = None) -> dict[str, Any]:
+def _dashboard_into(
+    result: AfterRun, spec: StoreSpec, now: datetime, model_name: str | None, cache: TrendCache | None = None
+) -> None:
+    """rank_dashboard, its seconds in `timings["dashboard_s"]`, an error in `errors` (never raised)."""
+    start = time.perf_counter()
+    try:
+        rank_dashboard(spec, now, model_name, cache)
+    except Exception as exc:  # noqa: BLE001 - the dashboard is not worth the run: the server ranks it later
+        result.errors.append(f"dashboard not ranked: {type(exc).__name__}: {exc}")
+    result.timings["dashboard_s"] = round(time.perf_counter() - start, 3)
+
+
+def rank_dashboard(
+    spec: StoreSpec, now: datetime, model_name: str | None = None, cache: TrendCache | None = None
+) -> dict[str, Any]:
     """Rank what the dashboard's main page shows (trend_cache.DASHBOARD_RANKINGS) as of `now` and write
     the snapshot beside the store (trend_cache.dashboard_path) with the store's data state it was ranked
-    for: the server serves pages from it and ranks again only when that state changes. The snapshot."""
+    for: the server serves pages from it and ranks again only when that state changes. `cache`: an open
+    evaluation's TrendCache of the same store to rank from. The snapshot."""
     from indexer.trend_cache import (
         DASHBOARD_RANKINGS,
         DASHBOARD_ROWS,
@@ -266,7 +290,7 @@ def rank_dashboard(spec: StoreSpec, now: datetime, model_name: str | None = None
         before = data_state(spec, store, extra)
         rankings = {
             dashboard_key(by, window, metric): rank_trending(
-                spec, by, window, metric, DASHBOARD_ROWS, None, now, model_name
+                spec, by, window, metric, DASHBOARD_ROWS, None, now, model_name, cache=cache
             ).to_json()
             for by, window, metric in DASHBOARD_RANKINGS
         }
@@ -313,16 +337,12 @@ def evaluate_after_run(
             model_name=model_name,
             embedder=embedder,
             on_alert=on_alert,
+            dashboard=dashboard,
         )
     except Exception as exc:  # noqa: BLE001 - alerts are never worth the crawl they follow
         return AfterRun(at=iso_utc(at), errors=[f"{type(exc).__name__}: {exc}"])
-    if dashboard and spec.exists():
-        start = time.perf_counter()
-        try:
-            rank_dashboard(spec, at, model_name)
-        except Exception as exc:  # noqa: BLE001 - nor is the dashboard: the server ranks it later
-            result.errors.append(f"dashboard not ranked: {type(exc).__name__}: {exc}")
-        result.timings["dashboard_s"] = round(time.perf_counter() - start, 3)
+    if dashboard and spec.exists() and "dashboard_s" not in result.timings:  # no watches ranked before it
+        _dashboard_into(result, spec, at, model_name)
     return result
 
 
