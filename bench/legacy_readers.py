@@ -1,5 +1,6 @@
-"""The platform readers as they were before issue #16 (one-pattern script reader, whole-page scans): the baseline
-that bench/bench_crawl.py measures the shipped readers against, in the same run."""
+"""The TikTok spider as it was before issue #16: the platform readers (one-pattern script reader, whole-page
+scans), a page that decodes its body a second time after Scrapy's `response.text`, and Scrapy's meta-refresh
+check on: the baseline that bench/bench_crawl.py measures the shipped spider against, in the same run."""
 
 from __future__ import annotations
 
@@ -70,11 +71,33 @@ def tiktok_parse(self: Any, page: Page) -> ParseResult:
     return ParseResult(errors=["tiktok/no_state"])
 
 
+# The settings the spider ran with before (Scrapy's defaults then: the meta-refresh check on, 100 item
+# workers started per response), set as the spider's own so that they win over crawler/settings.py.
+OLD_SETTINGS = {"METAREFRESH_ENABLED": True, "CONCURRENT_ITEMS": 100}
+
+
+def page_of(self: Any, response: Any) -> Page:
+    """TrendcartSpider.page_of as it was: the page decodes the body itself, whatever Scrapy decoded."""
+    content_type = response.headers.get(b"Content-Type")
+    return Page(
+        url=response.url,
+        body=response.body,
+        content_type=content_type.decode("latin-1") if content_type else None,
+        status=response.status,
+        observed_at=self.now(),
+    )
+
+
 def install() -> None:
-    """Put the old readers in place of the shipped ones (in this process only: the bench's baseline child)."""
+    """Put the old spider in place of the shipped one (in this process only: the bench's baseline child):
+    the old readers, the page's own decode and OLD_SETTINGS (before the crawler is made)."""
     from crawler.parsers.platforms import _common, tiktok
+    from crawler.spiders.base import TrendcartSpider
+    from crawler.spiders.tiktok import TikTokSpider
 
     _common.script_text = script_text
     _common.assigned_json = assigned_json
     tiktok.assigned_json = assigned_json
     tiktok.TikTokParser.parse = tiktok_parse
+    TrendcartSpider.page_of = page_of
+    TikTokSpider.custom_settings = {**(TikTokSpider.custom_settings or {}), **OLD_SETTINGS}

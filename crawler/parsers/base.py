@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 
 from crawler.items import BaseItem
 from crawler.normalize import iso_utc, utc_now
@@ -52,13 +52,38 @@ class Page:
     def text(self) -> str:
         """The body decoded like a browser would (header, BOM, meta charset, then a guess); never raises."""
         if self._text is None:
-            header = (
-                f"charset={self.content_type.split('charset=')[-1]}"
-                if self.content_type and "charset=" in self.content_type
-                else None
-            )
-            _, self._text = html_to_unicode(header, self.body)
+            _, self._text = html_to_unicode(self._charset_header(), self.body)
         return self._text
+
+    def _charset_header(self) -> str | None:
+        """What `text` hands w3lib as the Content-Type: the header's charset parameter, if any."""
+        if self.content_type and "charset=" in self.content_type:
+            return f"charset={self.content_type.split('charset=')[-1]}"
+        return None
+
+    def declared_encoding(self) -> str | None:
+        """The codec `text` decodes the body with when a charset declares it (the Content-Type's, else a
+        meta tag's or XML declaration's in the first 4 KB) and no byte order mark leads the body; None
+        otherwise (an undeclared body is decoded as UTF-8, a marked one by its mark). Nothing is decoded:
+        these are the first steps of w3lib's html_to_unicode, which `text` calls."""
+        if read_bom(self.body)[0] is not None:
+            return None
+        header = http_content_type_encoding(self._charset_header())
+        return _decoding_codec(header or html_body_declared_encoding(self.body))
+
+    def adopt_text(self, text: str, encoding: str) -> bool:
+        """Take `text` as this page's text, without decoding the body again, when it is the body decoded by
+        w3lib with `encoding` (Scrapy's `response.text` and `response.encoding`) and `text` would decode
+        the body with the same codec: the same bytes through the same codec and error handler are the
+        same string. Returns False, keeping nothing, otherwise (`text` then decodes the body itself)."""
+        if self._text is not None:
+            return False
+        declared = self.declared_encoding()
+        # Scrapy's text is html_to_unicode(f"charset={encoding}", body): the same path, from that label.
+        if declared is None or _decoding_codec(http_content_type_encoding(f"charset={encoding}")) != declared:
+            return False
+        self._text = text
+        return True
 
     @property
     def observed_iso(self) -> str:
@@ -111,6 +136,17 @@ class Parser(Protocol):
 
     def parse(self, page: Page) -> ParseResult:
         """Items, follow-up links and reasons; must not raise on bad input."""
+
+
+def _decoding_codec(encoding: str | None) -> str | None:
+    """The codec w3lib's html_to_unicode decodes a body with once it has chosen `encoding` (a resolved
+    name; utf-16/32 without a mark are read big-endian there), by its canonical name; None for none."""
+    if encoding in {"utf-16", "utf-32"}:
+        encoding += "-be"
+    try:
+        return codecs.lookup(encoding).name if encoding else None
+    except LookupError:
+        return None
 
 
 def decode_wide(body: bytes) -> str | None:

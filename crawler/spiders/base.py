@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionLost, DNSLookupError, TCPTimedOutError, TimeoutError
@@ -88,6 +88,11 @@ class TrendcartSpider(scrapy.Spider):
         if "default_scope" in vars(cls):
             raise TypeError(f"{cls.__name__}: the scope comes from parser {cls.parser_name!r}'s domains")
         cls.default_scope = tuple(get_parser(cls.parser_name).domains)
+        if getattr(get_parser(cls.parser_name), "platform", None):
+            # A platform's pages (TikTok, Douyin, YouTube, ...) never redirect by <meta http-equiv=refresh>,
+            # and Scrapy's check decodes the whole body to read its head (1.2-1.7 ms a 500 KB page); the
+            # generic spiders (jsonld, sitemap, feed) read any site and keep it. -s METAREFRESH_ENABLED=True wins.
+            cls.custom_settings = {"METAREFRESH_ENABLED": False, **(cls.custom_settings or {})}
 
     def __init__(
         self,
@@ -152,14 +157,7 @@ class TrendcartSpider(scrapy.Spider):
 
     def parse_response(self, response: Response, parser: Parser | None = None) -> ParseResult:
         """Run `parser` (default: the spider's own, else the registry's choice) on one response, counting what happened."""
-        content_type = response.headers.get(b"Content-Type")
-        page = Page(
-            url=response.url,
-            body=response.body,
-            content_type=content_type.decode("latin-1") if content_type else None,
-            status=response.status,
-            observed_at=self.now(),
-        )
+        page = self.page_of(response)
         parser = parser or self.parser
         result = parse_page(page, parser)
         name = result.parser or "none"
@@ -174,6 +172,23 @@ class TrendcartSpider(scrapy.Spider):
         elif not result.items and not result.links and not result.errors:
             self.inc(f"empty_page/{name}")
         return result
+
+    def page_of(self, response: Response) -> Page:
+        """The parser's view of a response, its body decoded once: Scrapy's `response.text` (decoded already
+        when a middleware or `urljoin` looked at it, and kept on the response for them) is the page's text
+        when the page would decode its body with the same codec (Page.adopt_text), else the page decodes."""
+        content_type = response.headers.get(b"Content-Type")
+        page = Page(
+            url=response.url,
+            body=response.body,
+            content_type=content_type.decode("latin-1") if content_type else None,
+            status=response.status,
+            observed_at=self.now(),
+        )
+        # Only a declared charset: an undeclared body Scrapy would guess (charset_normalizer), Page reads as UTF-8.
+        if isinstance(response, TextResponse) and page.declared_encoding() is not None:
+            page.adopt_text(response.text, response.encoding)
+        return page
 
     def _platform_of(self, result: ParseResult) -> str | None:
         from crawler.parsers import get_parser as _get
