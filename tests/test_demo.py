@@ -69,7 +69,8 @@ def test_demo_end_to_end(tmp_path, monkeypatch, embedder):
     assert {"snapshots"} <= {p["components"]["basis"] for p in products}
     assert summary["snapshots"] > summary["documents"] > 20
     assert all(summary["searches"][q] for q in ("口红", "wireless earbuds"))
-    assert "口红" in summary["searches"]["口红"][0]["title"]
+    top = summary["searches"]["口红"][0]["title"]
+    assert "口红" in top or "lipstick" in top.lower()  # a lipstick video in either language (its translation)
     assert len(summary["product"]["platforms"]) >= 2 and summary["product"]["fact"]["total"] > 0  # issue 13
     report = tmp_path / "demo-report.html"
     parser = HTMLParser()
