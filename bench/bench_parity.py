@@ -5,8 +5,9 @@ in an ElasticStore (a node from --es-url or TRENDCART_TEST_ES_URL; its indices a
 runs the bench queries in keyword, semantic and hybrid mode through indexer.search.search on both, and
 prints the mean top-10 overlap (|A ∩ B| / 10) per mode, with the queries that differ most. Vectors: the
 real model embeds up to --distinct texts, reused with a little noise (as bench_indexer.build_store does),
-so a big corpus builds in minutes. Default 5,000 documents (about two minutes on a loaded 2-core machine);
-`--docs 100000` for the figure in docs/BENCHMARKS.md ("Keyword side and parity").
+so a big corpus builds in minutes; each batch goes to both stores at once (two threads: Elasticsearch mostly
+waits on its node). Default 5,000 documents (about two minutes on a loaded 2-core machine); `--docs 100000`
+for the figure in docs/BENCHMARKS.md ("Keyword side and parity"): ~10 minutes to build both at load 10-13.
 """
 
 from __future__ import annotations
