@@ -4,18 +4,22 @@ or (`--spider tiktok`) the `tiktok` spider on ~500 KB pages with today's readers
     python bench/bench_crawl.py [--pages 2000] [--rounds 2]
     python bench/bench_crawl.py --spider tiktok [--pages 600] [--rounds 5]
     python bench/bench_crawl.py --spider tiktok --parse-only [--rounds 15]
+    python bench/bench_crawl.py --item-workers
 
 Generates the pages (each with a schema.org VideoObject and a linked Product), serves them from the
 shared local server on 127.0.0.1 (`crawler/localserver.py`), then crawls the same pages with each spider
 in turn, each in its own `scrapy` process with the project's settings (robots.txt, pipelines, feed
 export) except for politeness delays, which would measure the delay rather than the stack. With
 `--spider tiktok` the pages are the TikTok fixtures (video, live, profile pages of 480-540 KB, cycled)
-and the three crawls are: `fetch` (a spider that only fetches them), `tiktok-old` (the spider with the
-readers as they were before issue #16, `bench/legacy_readers.py`) and `tiktok` (as shipped). A shared
+and the three crawls are: `fetch` (a spider that only fetches them), `tiktok-old` (the spider as it was
+before issue #16, `bench/legacy_readers.py`: the old readers, the page decoding its body a second time,
+the meta-refresh check on, 100 item workers a response) and `tiktok` (as shipped). A shared
 machine's load swings by more than the difference measured, so the rounds interleave the two spiders
 (old, new in odd rounds; new, old in even ones), each round's ratio is taken between its own two runs,
 and the median of the rounds' ratios is reported beside every round and its load average. Each child
-also reports the CPU seconds its crawl used: CPU per page is what a crawler costs whatever the load.
+also reports the CPU seconds its crawl used (all in, and from its first response to its close, i.e.
+without the crawler's start-up): CPU per page is what a crawler costs whatever the load. `--item-workers`
+times Scrapy's item workers per response for CONCURRENT_ITEMS 100 and 16.
 Results go to stdout (and --json PATH).
 """
 
@@ -426,6 +430,38 @@ def main_tiktok_parse(rounds: int, json_path: Path | None) -> int:
     return 0
 
 
+def main_item_workers(json_path: Path | None) -> int:
+    """Scrapy's per-response item workers (`_parallel_asyncio`, CONCURRENT_ITEMS tasks started for every
+    response): CPU per response yielding 3 items, for 100 (Scrapy's default) and 16 (crawler/settings.py)."""
+    import asyncio
+
+    from scrapy.utils.asyncio import _parallel_asyncio
+
+    async def one_item(item: int) -> None:
+        return None
+
+    async def measure() -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {"100": [], "16": []}
+        for _ in range(3):
+            for count in (100, 16):
+                start = time.process_time()
+                for _ in range(500):
+                    await _parallel_asyncio([1, 2, 3], count, one_item)
+                found[str(count)].append(1000 * (time.process_time() - start) / 500)
+        return found
+
+    load = round(load_1min(), 1)
+    found = asyncio.run(measure())
+    summary = {
+        "cpu_ms_per_response": {count: min(values) for count, values in found.items()},
+        "load_1min": [load, round(load_1min(), 1)],
+    }
+    print(json.dumps(summary, indent=2))
+    if json_path:
+        json_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         run_child(*sys.argv[2:5])
@@ -442,7 +478,14 @@ def main() -> int:
     parser.add_argument(
         "--parse-only", action="store_true", help="with --spider tiktok: TikTokParser.parse alone, in-process"
     )
+    parser.add_argument(
+        "--item-workers",
+        action="store_true",
+        help="Scrapy's item workers per response, CONCURRENT_ITEMS 100 vs 16",
+    )
     args = parser.parse_args()
+    if args.item_workers:
+        return main_item_workers(args.json)
     if args.spider == "tiktok" and args.parse_only:
         return main_tiktok_parse(args.rounds or 15, args.json)
     if args.spider == "tiktok":
