@@ -348,6 +348,8 @@ PROFILE_SETTINGS = [
     {"name": "chunk 250", "chunk": 250, "threads": 2, "index": "hnsw"},
     {"name": "threads 1", "chunk": 500, "threads": 1, "index": "hnsw"},
     {"name": "threads 4", "chunk": 500, "threads": 4, "index": "hnsw"},
+    {"name": "threads 8", "chunk": 500, "threads": 8, "index": "hnsw"},
+    {"name": "threads 4, chunk 1000", "chunk": 1000, "threads": 4, "index": "hnsw"},
     {"name": "refresh off (bulk_load)", "chunk": 500, "threads": 2, "index": "hnsw", "bulk_load": True},
     {"name": "int8_hnsw", "chunk": 500, "threads": 2, "index": "int8_hnsw"},
     {"name": "int4_hnsw", "chunk": 500, "threads": 2, "index": "int4_hnsw"},

@@ -475,7 +475,7 @@ def test_configuration_from_urls_and_environment():
     assert cloud.client_kwargs()["api_key"] == "ZW5jb2RlZA=="
     with pytest.raises(StoreUnavailable, match="not an Elasticsearch URL"):
         ElasticConfig.from_env("ftp://h", environ={})
-    assert ElasticConfig.from_env("http://h", environ={}).bulk_threads == 2
+    assert ElasticConfig.from_env("http://h", environ={}).bulk_threads == 4
     assert ElasticConfig.from_env("http://h", environ={"TRENDCART_ES_BULK_THREADS": "1"}).bulk_threads == 1
     with pytest.raises(StoreUnavailable, match="TRENDCART_ES_BULK_THREADS"):
         ElasticConfig.from_env("http://h", environ={"TRENDCART_ES_BULK_THREADS": "0"})
