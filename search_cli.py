@@ -210,6 +210,9 @@ def search(
         help="Cosine under which a hit that matched no keyword is left out (default: the model's "
         f"calibrated floor, {DEFAULT.vector_floor:g} for {DEFAULT.name}; -1: no floor).",
     ),
+    no_translate: bool = typer.Option(
+        False, "--no-translate", help="Search the query's own words only (as TRENDCART_TRANSLATE=off)."
+    ),
 ) -> None:
     """Search indexed videos, lives, products and creators; every hit says why it ranked.
 
@@ -232,6 +235,8 @@ def search(
         has_products=has_products,
         creator=creator,
     )
+    if no_translate:
+        os.environ["TRENDCART_TRANSLATE"] = "off"  # indexer.crosslingual.expand reads it (this process only)
     if server := os.environ.get("TRENDCART_SERVER"):  # a running `trendcart serve`: its model is warm
         from indexer.server.client import search_remote
 

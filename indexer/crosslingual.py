@@ -33,6 +33,10 @@ FREQUENCY_FILE = ("jieba", "dict.txt")
 # Bumped whenever the cached index's shape or the rules that build it change.
 INDEX_FORMAT = 1
 CACHE_DIR_ENV = "TRENDCART_CACHE_DIR"
+# `TRENDCART_TRANSLATE=off` (or 0, no, false) turns the expansion off everywhere: keyword, semantic and
+# hybrid search then use the query's own words only (`search --no-translate` sets it for one command).
+TRANSLATE_ENV = "TRENDCART_TRANSLATE"
+OFF_VALUES = frozenset({"off", "0", "no", "false"})
 
 # Headwords of 2..MAX_HEADWORD characters only: a single character has a dozen unrelated senses (毯
 # "blanket; rug", 套 "cover; set; ...") and, searched alone, matches half the Chinese documents.
@@ -419,9 +423,17 @@ def dictionary() -> Dictionary | None:
     return _dictionary
 
 
+def enabled() -> bool:
+    """False when TRENDCART_TRANSLATE says off (off, 0, no, false; any case): no query is expanded."""
+    return os.environ.get(TRANSLATE_ENV, "").strip().lower() not in OFF_VALUES
+
+
 def expand(query: str) -> Expansion:
-    """The other-language words for `query` (NO_EXPANSION when the query has none, or no dictionary is
-    installed). The same on every backend: each store searches `expand(q).text` as its expansion query."""
+    """The other-language words for `query` (NO_EXPANSION when the query has none, no dictionary is
+    installed, or TRENDCART_TRANSLATE=off). The same on every backend: each store searches
+    `expand(q).text` as its expansion query."""
+    if not enabled():
+        return NO_EXPANSION
     if not CJK_RUN_RE.search(query or "") and not re.search(r"[A-Za-z]", query or ""):
         return NO_EXPANSION
     found = dictionary()

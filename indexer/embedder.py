@@ -192,15 +192,35 @@ class Embedder:
 
     def embed_query(self, text: str) -> Any:
         """(dim,) float32, L2-normalised."""
+        return self._encode_query_batch([text])[0]
+
+    def embed_query_translated(self, text: str, terms: Sequence[str], weight: float) -> Any:
+        """The query's vector moved towards its translation (indexer.crosslingual): the query and each term
+        embedded in one batch, then normalize(q + weight x normalize(mean of the terms)); the query's own
+        vector when there are no terms or the weight is 0. (dim,) float32, L2-normalised."""
+        if not terms or weight <= 0:
+            return self.embed_query(text)
+        import numpy as np
+
+        vectors = self._encode_query_batch([text, *terms])
+        mean = vectors[1:].mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        if norm == 0:
+            return vectors[0]
+        moved = vectors[0] + weight * mean / norm
+        return (moved / np.linalg.norm(moved)).astype(np.float32)
+
+    def _encode_query_batch(self, texts: list[str]) -> Any:
+        """Query texts with the query prompt, on QUERY_THREADS CPU threads (a query is latency-bound)."""
         model = self.model
         if str(model.device) != "cpu":
-            return self._encode([text], self.prompts.query)[0]
+            return self._encode(texts, self.prompts.query)
         import torch
 
         previous = torch.get_num_threads()
         torch.set_num_threads(QUERY_THREADS)
         try:
-            return self._encode([text], self.prompts.query)[0]
+            return self._encode(texts, self.prompts.query)
         finally:
             torch.set_num_threads(previous)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import threading
 
+from indexer.crosslingual import NO_EXPANSION, expand
 from indexer.embedder import Embedder, embedder_for
-from indexer.models import floor_from_env
+from indexer.models import floor_from_env, search_settings
 from indexer.querytext import clean_query
 from indexer.store import Hit, Prefetching, SearchFilters, SearchMode, Store
+from indexer.textsearch import CJK_RUN_RE
 
 
 def search(
@@ -25,7 +27,10 @@ def search(
     Any text is a query (indexer.querytext.clean_query: invalid bytes, control characters, 100k
     characters); one with nothing left to search gives []. The embedder is the store's model unless one
     was chosen (indexer.embedder.embedder_for). `min_similarity` (else TRENDCART_VECTOR_FLOOR, else the
-    model's calibrated floor) is the cosine under which a hit that matched no keyword is left out."""
+    model's calibrated floor) is the cosine under which a hit that matched no keyword is left out. The
+    query vector of semantic and hybrid search of a query with Chinese in it is the query's and its
+    translation's (indexer.crosslingual, weighted by the model's translation_vector_weight;
+    TRENDCART_TRANSLATE=off: the query's alone)."""
     mode = SearchMode(mode)
     query = clean_query(query)
     if min_similarity is None:
@@ -37,7 +42,11 @@ def search(
         assert embedder is not None
         # Load the store's vectors while the model loads: both take about a second cold, and they overlap.
         warming = Prefetch(store) if isinstance(store, Prefetching) and not embedder.loaded else None
-        query_vector = embedder.embed_query(query)
+        # A Chinese query's vector joins its English translation's; an English query keeps its own (moved
+        # towards Chinese, it loses English documents: "warm winter coat" -> a puffer video 0.181 -> 0.156).
+        weight = search_settings(stored[0]).translation_vector_weight
+        expansion = expand(query) if weight > 0 and CJK_RUN_RE.search(query) else NO_EXPANSION
+        query_vector = embedder.embed_query_translated(query, expansion.terms, weight)
         if warming is not None:
             warming.join()  # the prefetch's own error (a damaged store) is raised here, in the caller
     if not query:

@@ -223,12 +223,20 @@ def test_fusion_keeps_a_translated_hit_above_its_floor_and_drops_it_below():
     expanded = [("c", 4.0), ("b", 2.0)]
     expansion = Expansion(terms=("口红",), sources=(("lipstick", ("口红",)),), coverage=1.0)
     settings = SearchSettings(
-        vector_floor=0.25, keyword_weight=0.01, expansion_weight=0.3, expansion_floor=0.05
+        vector_floor=0.25, keyword_weight=0.01, expansion_weight=0.1, expansion_floor=0.05
     )
     hits = fused_hits(SearchMode.hybrid, keyword, vector, 10, docs, settings, expanded, expansion)
     assert [h.id for h in hits] == ["a", "b"]  # c only matched the translation, at cosine 0.02 < 0.05
     assert hits[1].explain["translated"] == {"lipstick": ["口红"]}
-    assert hits[1].explain["fused_score"] == pytest.approx(0.3 + 0.3 * 2.0 / 4.0)
+    # The translation counts as matched or not (weight x coverage), whatever its BM25: the backends'
+    # BM25 differ, a match does not (issue #16).
+    assert hits[1].explain["fused_score"] == pytest.approx(0.3 + 0.1)
+    other_bm25 = [("c", 40.0), ("b", 0.5)]
+    again = fused_hits(SearchMode.hybrid, keyword, vector, 10, docs, settings, other_bm25, expansion)
+    assert [(h.id, h.score) for h in again] == [(h.id, h.score) for h in hits]
+    half = Expansion(terms=expansion.terms, sources=expansion.sources, coverage=0.5)
+    hits = fused_hits(SearchMode.hybrid, keyword, vector, 10, docs, settings, expanded, half)
+    assert hits[1].explain["fused_score"] == pytest.approx(0.3 + 0.1 * 0.5)
     off = SearchSettings(vector_floor=0.25, keyword_weight=0.01, expansion_weight=0.0, expansion_floor=None)
     hits = fused_hits(SearchMode.hybrid, keyword, vector, 10, docs, off, expanded, expansion)
     assert [h.id for h in hits] == ["a", "b"] and hits[1].explain["expansion_rank"] is None
@@ -304,3 +312,59 @@ def test_a_platform_filter_keeps_translated_filler_out(set_store, embedder):
     assert {hit.doc["platform"] for hit in hits} == {"tiktok"}
     assert [h.id for h in hits][:2] == ["tiktok:video:earbuds-0", "tiktok:product:earbuds-2"]
     assert all("earbuds" in h.id or "airpods" in h.id for h in hits), [h.id for h in hits]
+
+
+def test_translate_off_turns_the_expansion_off(store, monkeypatch):
+    assert expand("lipstick")
+    monkeypatch.setenv("TRENDCART_TRANSLATE", "off")
+    assert not expand("lipstick") and not expand("无线耳机")
+    assert search(store, "无线耳机", "keyword", limit=10) == []  # the English document needed the translation
+    monkeypatch.setenv("TRENDCART_TRANSLATE", "on")
+    assert [hit.id for hit in search(store, "无线耳机", "keyword", limit=10)] == ["tiktok:video:earbuds-1"]
+
+
+@pytest.mark.model
+def test_a_chinese_querys_vector_joins_its_translation_and_off_keeps_its_own(
+    set_store, embedder, monkeypatch
+):
+    import numpy as np
+
+    query = "无线耳机"
+    terms = expand(query).terms
+    assert "wireless" in terms
+    own = embedder.embed_query(query)
+    mean = np.mean([embedder.embed_query(term) for term in terms], axis=0)
+    moved = own + 0.7 * mean / np.linalg.norm(mean)
+    vector = embedder.embed_query_translated(query, terms, 0.7)
+    assert np.allclose(vector, moved / np.linalg.norm(moved), atol=1e-3)
+    assert np.allclose(embedder.embed_query_translated(query, (), 0.7), own)
+
+    def cosines() -> dict[str, float]:
+        with SqliteStore(set_store) as store:
+            hits = search(store, query, "semantic", limit=10, embedder=embedder, min_similarity=-1)
+        return {hit.id: hit.explain["vector_score"] for hit in hits}
+
+    monkeypatch.setenv("TRENDCART_TRANSLATE", "on")
+    translated = cosines()
+    monkeypatch.setenv("TRENDCART_TRANSLATE", "off")
+    alone = cosines()
+    assert translated != alone  # semantic mode searched another vector: the query's own, without translation
+    assert set(translated) & set(alone)  # the same earbuds documents, by other cosines
+
+
+@pytest.mark.model
+def test_no_translate_searches_the_querys_own_words(set_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from search_cli import app
+
+    for name in ("TRENDCART_STORE", "TRENDCART_MODEL", "TRENDCART_VECTOR_FLOOR", "TRENDCART_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRENDCART_TRANSLATE", "on")  # restored after the test: --no-translate sets it off
+    result = CliRunner().invoke(
+        app, ["--store", str(set_store), "search", "lipstick", "--json", "--no-translate"]
+    )
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert hits and all(hit["explain"]["expansion_rank"] is None for hit in hits)
+    assert all(not hit["explain"]["translated"] for hit in hits)
