@@ -345,3 +345,25 @@ def test_searches_share_one_warm_store_per_spec(server, store_path):
     assert store is not None and WARM_STORES.get(spec, None) is store
     assert server.json(f"/api/search?{q(q='blender')}") == first
     assert server.json(f"/api/search?{q(q='blender', mode='keyword')}")
+
+
+def test_the_server_remembers_translated_query_vectors_as_the_embedder_gives_them(embedder):
+    """Search asks for the query's vector moved towards its translation: the server's QueryCache remembers
+    that one too (a repeated query is not embedded again), and it is the embedder's own vector."""
+    import numpy as np
+
+    from indexer.crosslingual import expand
+    from indexer.server.config import QueryCache
+
+    cache = QueryCache(embedder, size=2)
+    terms = expand("平价口红").terms
+    assert terms  # the dictionary translates it (else this test would test nothing)
+    first = cache.embed_query_translated("平价口红", terms, 0.5)
+    assert cache.embed_query_translated("平价口红", terms, 0.5) is first  # remembered, not embedded again
+    np.testing.assert_array_equal(first, embedder.embed_query_translated("平价口红", terms, 0.5))
+    other = cache.embed_query_translated("平价口红", terms, 0.25)  # another weight: another vector
+    assert not np.array_equal(other, first)
+    # No terms: the query's own vector, in the same memory as embed_query.
+    assert cache.embed_query_translated("lipstick", (), 0.5) is cache.embed_query("lipstick")
+    cache.embed_query("a"), cache.embed_query("b")  # size 2: the oldest are dropped
+    assert cache.embed_query_translated("平价口红", terms, 0.5) is not first
