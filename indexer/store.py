@@ -102,7 +102,7 @@ class Hit:
 
     `explain` always has: keyword_rank, keyword_score (BM25, higher is better), vector_rank, vector_score
     (cosine), fused_score (hybrid only: cosine + keyword weight x BM25 / best BM25 + expansion weight x
-    coverage when the translation matched), mode, floor (the similarity floor in force, None when none),
+    coverage x expansion BM25 / its best), mode, floor (the similarity floor in force, None when none),
     expansion_rank and expansion_score (the hit's place in the keyword ranking of the query's translation,
     indexer.crosslingual), translated (which query words' translations the hit contains, `{"lipstick":
     ["口红"]}`, None when none) and reason ("keyword match"; "translated keyword match (lipstick → 口红)"
@@ -411,7 +411,7 @@ def fused_hits(
     >= `settings.vector_floor` (None: no floor): no filler; one that matched only a translation, at a cosine
     >= `settings.expansion_floor`. Hybrid ranks by score fusion, chosen on the labelled set over weighted
     RRF (bench/bench_relevance.py): fused = cosine + keyword_weight x (BM25 / the best BM25 of the query) +
-    expansion_weight x expansion.coverage for a document the translation matched; a keyword hit outside the vector
+    expansion_weight x expansion.coverage x (expansion BM25 / its best); a keyword hit outside the vector
     list counts the lowest cosine in it. Keyword mode ranks the query's own matches by BM25, then what only the translation
     matched (keyword_fuse)."""
     settings = settings or search_settings(None)
@@ -427,10 +427,7 @@ def fused_hits(
 
     if mode is SearchMode.hybrid:
         weight = settings.expansion_weight * expansion.coverage  # half the query translated: half the weight
-        # The translation counts as a match indicator, not a BM25 share: its BM25 differs by backend
-        # (SQLite FTS5 vs Elasticsearch), whether a document contains the translation does not.
-        matched = [(doc_id, 1.0) for doc_id, _ in expanded]
-        ranked = score_fuse(keyword, vector, settings.keyword_weight, matched, weight)
+        ranked = score_fuse(keyword, vector, settings.keyword_weight, expanded, weight)
         lowest = min((score for _, score in vector), default=0.0)
         translated_floor = settings.expansion_floor
 

@@ -89,9 +89,9 @@ USE_V3 = ModelSpec(
     # Separates related from unrelated texts best (median cosine 0.40 vs 0.20). The query's own keywords
     # only break ties: USE already ranks what they find (a larger weight loses nDCG). Its translation
     # finds what USE misses across languages: its term vectors join a Chinese query's (weight 0.7: semantic
-    # zh_paraphrase Recall@10 0.75 -> 0.81), and in hybrid a document that contains the translation gains
-    # 0.1 x coverage (a match indicator, not a BM25 share: both backends agree on it), kept down to cosine
-    # 0.1 (docs/BENCHMARKS.md "Relevance").
+    # zh_paraphrase Recall@10 0.75 -> 0.81); in hybrid its BM25 share weighs 0.1 x coverage (0.3 before:
+    # the backends' BM25 differ, a smaller share keeps them closer, top-10 overlap 0.81 -> 0.86 at 20k),
+    # kept down to cosine 0.1 (docs/BENCHMARKS.md "Relevance").
     vector_floor=0.18,
     keyword_weight=0.01,
     expansion_weight=0.1,
