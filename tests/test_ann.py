@@ -201,6 +201,17 @@ def test_an_unknown_ann_setting_is_one_store_error(tmp_path, monkeypatch):
     store.close()
 
 
+def test_the_cells_are_unit_centroids_and_many_cells_are_probed_by_a_fixed_fraction():
+    n = 4000
+    index = ann.AnnIndex.build(np.arange(n), _vectors(n), 1, "m", None)
+    nlist = ann.nlist_for(n)
+    centroids = index._base.quantizer.reconstruct_n(0, nlist)
+    assert np.allclose(np.linalg.norm(centroids, axis=1), 1.0, atol=1e-4)  # spherical k-means: ranked by IP
+    assert index._base.nprobe == min(nlist, ann.NPROBE)
+    # 4 x sqrt(1M) = 4,000 cells: 250 probed (6 %); a fixed 32 gave Recall@10 0.90 at 1M, 250 0.95
+    assert [ann.nprobe_for(c) for c in (10, 500, 4_000, 16_000)] == [10, 32, 250, 1_000]
+
+
 # ------------------------------------------------------------------------- the build at the end of a load
 
 
