@@ -98,6 +98,45 @@ def same_run_store_reuse(path: Path, queries: list[str]) -> dict:
     return out
 
 
+def new_query_stages(path: Path, warm_up: list[str], fresh: list[str]) -> dict:
+    """Where a new hybrid query's time goes, in-process on one warm store (no HTTP): embedding the query with
+    its translation (indexer.crosslingual), the keyword side alone (its FTS5 query and the translation's),
+    and the whole hybrid search with the vector already remembered (so: everything but the embedding)."""
+    from indexer.crosslingual import expand
+    from indexer.embedder import Embedder
+    from indexer.models import search_settings
+    from indexer.search import search
+    from indexer.server.config import QueryCache
+    from indexer.store import SearchMode
+    from indexer.stores import StoreSpec
+
+    store = StoreSpec.parse(str(path)).open()
+    stored = store.model_info()
+    embedder = QueryCache(Embedder(stored[0] if stored else None))
+    weight = search_settings(embedder.model_name).translation_vector_weight
+    for query in warm_up:
+        search(store, query, SearchMode.hybrid, embedder=embedder)
+    took: dict[str, list[float]] = {
+        "embed_with_translation": [],
+        "keyword_side": [],
+        "hybrid_but_embedding": [],
+    }
+    out: dict = {"load": os.getloadavg()[0], "n": len(fresh)}
+    for query in fresh:
+        began = time.perf_counter()
+        embedder.embed_query_translated(query, expand(query).terms, weight)
+        took["embed_with_translation"].append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        search(store, query, SearchMode.keyword)
+        took["keyword_side"].append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        search(store, query, SearchMode.hybrid, embedder=embedder)  # the vector is remembered now
+        took["hybrid_but_embedding"].append((time.perf_counter() - began) * 1000)
+    store.close()
+    out.update({name: {"p50": pct(values, 0.5), "p95": pct(values, 0.95)} for name, values in took.items()})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=10_000)
@@ -164,6 +203,9 @@ def main() -> None:
         child.wait(timeout=60)
 
     results["in_process_repeated_hybrid_ms"] = same_run_store_reuse(path, queries)
+    results["in_process_new_query_stages_ms"] = new_query_stages(
+        path, queries, [q + suffix for suffix in (" best", " cheap") for q in QUERIES[10:]]
+    )
     cold = []
     for query in queries[:COLD_RUNS]:
         began = time.perf_counter()
