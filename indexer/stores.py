@@ -136,6 +136,13 @@ class StoreSpec:
             return self.path.parent / CRAWL_LOG_NAME
         return self.path.with_name(f"{self.path.name}.{CRAWL_LOG_NAME}")
 
+    def beside(self, name: str) -> Path:
+        """A file of the store's own where its crawl log is: `<db>.<name>` beside a SQLite file, `<dir>/<name>`
+        for a folder spec, ./trendcart-data/<name> for a server (the watch file, the dashboard snapshot, the
+        product file)."""
+        log = self.crawl_log_path
+        return log.with_name(log.name.replace(CRAWL_LOG_NAME, name))
+
     def open(self, model_name: str | None = None, environ: Mapping[str, str] = os.environ) -> Store:
         """Open (or create) the store. `model_name` lets a backend pick its model's index; the SQLite store
         records the model on first use instead. `environ` carries a server's settings (TRENDCART_ES_*).

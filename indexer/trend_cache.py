@@ -13,7 +13,7 @@ from typing import Any
 
 from crawler.times import iso_utc
 from indexer.store import BulkWindowStats, Store
-from indexer.stores import CRAWL_LOG_NAME, StoreSpec
+from indexer.stores import StoreSpec
 
 # Documents fetched per get_many call when a ranking loads its members (SQLite's json_each and an
 # Elasticsearch mget both take this many ids in one request comfortably).
@@ -108,8 +108,7 @@ def dashboard_key(by: str, window: str, metric: str) -> str:
 def dashboard_path(spec: StoreSpec) -> Path:
     """The snapshot file beside the store, where the crawl log is: `<db>.dashboard.json`, or
     `dashboard.json` in a store's folder (./trendcart-data/ for an Elasticsearch store)."""
-    log = spec.crawl_log_path
-    return log.with_name(log.name.replace(CRAWL_LOG_NAME, DASHBOARD_FILE))
+    return spec.beside(DASHBOARD_FILE)
 
 
 def file_state(paths: Sequence[Path]) -> list[Any]:

@@ -18,7 +18,7 @@ from indexer.fact import TOP_KOL_FOLLOWERS, breakdown, contributions, mention_bl
 from indexer.mentions import find_mentions
 from indexer.products import CanonicalProduct, ProductBook, offers_in_store
 from indexer.store import SearchFilters, Store
-from indexer.stores import CRAWL_LOG_NAME, StoreSpec
+from indexer.stores import StoreSpec
 from indexer.trends import parse_window
 from indexer.workflows.errors import BadInput, BadRequest
 from indexer.workflows.opening import opened
@@ -43,12 +43,11 @@ def book_path(spec: StoreSpec, environ: Mapping[str, str] = os.environ) -> Path:
     `products.sqlite` in a store's folder. A server's store has one of its own in ./trendcart-data/,
     `products-<key>.sqlite`, keyed by its URL and index prefix (TRENDCART_ES_INDEX_PREFIX), so that two
     Elasticsearch stores never share their groups and overrides."""
-    log = spec.crawl_log_path
     if spec.path is None:
         prefix = (environ.get(INDEX_PREFIX_ENV) or "").strip()
         key = hashlib.sha1(f"{(spec.url or '').rstrip('/').lower()}|{prefix}".encode()).hexdigest()[:12]
-        return log.with_name(f"products-{key}.sqlite")
-    return log.with_name(log.name.replace(CRAWL_LOG_NAME, PRODUCTS_FILE))
+        return spec.beside(f"products-{key}.sqlite")
+    return spec.beside(PRODUCTS_FILE)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from crawler.times import iso_utc, utc_now
 from indexer.alerts import Alert, AlertConfig, AlertConfigError, Delivery, config_from_env, deliver
 from indexer.health import HealthReport, health, health_alerts, read_runs
 from indexer.store import Store
-from indexer.stores import CRAWL_LOG_NAME, StoreSpec
+from indexer.stores import StoreSpec
 from indexer.trend_cache import TrendCache
 from indexer.watches import (
     DEFAULT_TOP,
@@ -37,8 +37,7 @@ OnAlert = Callable[[Alert], None]
 def watch_book_path(spec: StoreSpec) -> Path:
     """The watch file beside the store, where the crawl log is: `<db>.watches.sqlite`, or `watches.sqlite`
     in a store's folder (./trendcart-data/ for an Elasticsearch store)."""
-    log = spec.crawl_log_path
-    return log.with_name(log.name.replace(CRAWL_LOG_NAME, WATCHES_FILE))
+    return spec.beside(WATCHES_FILE)
 
 
 @contextmanager
