@@ -37,15 +37,7 @@ def store_version(spec: StoreSpec, extra: tuple[Path, ...] = ()) -> tuple | None
     if spec.path is None:
         return None
     files = [Path(f"{spec.path}{suffix}") for suffix in SUFFIXES] + list(extra)
-    version = []
-    for path in files:
-        try:
-            stat = path.stat()
-        except OSError:
-            version.append(None)
-            continue
-        version.append((stat.st_size, stat.st_mtime_ns))
-    return tuple(version)
+    return tuple(None if state is None else tuple(state) for state in file_state(files))  # hashable: a key
 
 
 class ResultCache:
