@@ -176,12 +176,9 @@ class Dictionary:
         found = known.get(phrase) or (known.get(phrase[:-1]) if phrase.endswith("s") else None)
         return found.split() if found else []
 
-    def segment(self, run: str) -> list[str]:
-        """A CJK run as dictionary words, greedy longest match; characters no word covers are skipped
-        (扫地机器人 -> 扫地, 机器人)."""
-        return [word for word, _ in self._segments(run)]
-
     def _segments(self, run: str) -> list[tuple[str, str]]:
+        """A CJK run as dictionary words with their English, greedy longest match; characters no word covers
+        are skipped (扫地机器人 -> 扫地, 机器人)."""
         pieces = {
             run[at : at + size]
             for at in range(len(run))
