@@ -669,8 +669,8 @@ class TrendEngine:
         creator_keys = self._cache().memo.setdefault(("creator keys",), {})  # member id -> _creator_key
         for member_id in cur:
             if by is TrendBy.creator:
-                keys = [_memo_creator(creator_keys, member_id, docs)]
-                keys = keys if keys[0] else []
+                creator = _memo_creator(creator_keys, member_id, docs)
+                keys = [creator] if creator else []
             else:
                 keys = self._group_keys(by, docs.get(member_id, {}), products)
             if by is TrendBy.product and self.canonical:  # a video linking two listings of one product: once
@@ -812,9 +812,7 @@ class TrendEngine:
 
     @staticmethod
     def _group_keys(by: TrendBy, doc: dict[str, Any], products: dict[str, dict[str, Any]]) -> list[str]:
-        if by is TrendBy.creator:
-            key = _creator_key(doc)
-            return [key] if key else []
+        """A member's hashtag or product group keys (creator keys come from the cache's memo, _memo_creator)."""
         if by is TrendBy.hashtag:
             return sorted({str(t).strip().lower() for t in doc.get("hashtags") or [] if str(t).strip()})
         keys = []
