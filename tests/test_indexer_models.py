@@ -229,6 +229,9 @@ def test_use_weights_are_copied_uncompressed_once_with_the_same_arrays(tmp_path,
     blocked.write_text("not a directory")
     monkeypatch.setenv(crosslingual.CACHE_DIR_ENV, str(blocked / "cache"))
     assert uncompressed_weights(source) == source
+    monkeypatch.setenv(crosslingual.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("TRENDCART_FAST_START", "off")
+    assert uncompressed_weights(source) == source
 
 
 @pytest.mark.model

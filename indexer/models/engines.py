@@ -196,9 +196,13 @@ def uncompressed_weights(source: Path) -> Path:
     (indexer.crosslingual.cache_dir) and named by the source's path, size and time: the package ships them
     zlib-compressed, and decompressing them was ~0.3 s of every cold start (0.03 s uncompressed). Every
     array of the copy is checked equal to the source's before the copy is used (written aside, then renamed
-    into place); when the cache cannot be written, or the source is not compressed, the source itself."""
+    into place); when the cache cannot be written, the source is not compressed, or TRENDCART_FAST_START is
+    off, the source itself."""
     from indexer.crosslingual import cache_dir
+    from indexer.lazy_imports import fast_start
 
+    if not fast_start():
+        return source
     try:
         with zipfile.ZipFile(source) as archive:
             if all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist()):
