@@ -65,6 +65,15 @@ class TrendCache:
                     self._missing.update(i for i in chunk if i not in self._docs)
         return {i: self._docs[i] for i in wanted if i in self._docs}
 
+    def add_docs(self, docs: Iterable[dict[str, Any]]) -> None:
+        """Keep documents this evaluation already read from the store (search hits' `doc`: what get_many
+        gives), so that docs() does not read and decode them again; a document held already stays."""
+        for doc in docs:
+            doc_id = doc.get("id") if isinstance(doc, dict) else None
+            if doc_id and doc_id not in self._docs:
+                self._docs[doc_id] = doc
+                self._missing.discard(doc_id)
+
     def window_stats(
         self, metric: str, windows: tuple[Window, ...], index: int, kind: str, platform: str | None
     ) -> dict[str, Any]:

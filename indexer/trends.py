@@ -14,7 +14,7 @@ from typing import Any
 from crawler.bounds import MAX_WINDOW_S
 from crawler.items import GAUGES, METRIC_NAMES
 from crawler.times import iso_utc, parse_duration, parse_iso, utc_now
-from indexer.store import SearchFilters, Store
+from indexer.store import SearchFilters, Store, WindowStat
 from indexer.trend_cache import TrendCache, gc_paused
 
 # -- named constants (each explained in docs/TRENDS.md) ---------------------------------------------
@@ -194,9 +194,13 @@ def observe(stat: Any, published_at: Any = None) -> Observation:
     """
     if stat is None:
         return Observation(velocity=None, basis="none")
-    first_at, last_at = _time(_get(stat, "first_at")), _time(_get(stat, "last_at"))
-    first_value, last_value = _get(stat, "first_value"), _get(stat, "last_value")
-    count = int(_get(stat, "count", 0) or 0)
+    if type(stat) is WindowStat:  # what the stores give: its fields read directly (a ranking reads ~200k)
+        first_at, last_at = _time(stat.first_at), _time(stat.last_at)
+        first_value, last_value, count = stat.first_value, stat.last_value, int(stat.count or 0)
+    else:
+        first_at, last_at = _time(_get(stat, "first_at")), _time(_get(stat, "last_at"))
+        first_value, last_value = _get(stat, "first_value"), _get(stat, "last_value")
+        count = int(_get(stat, "count", 0) or 0)
     obs = Observation(
         velocity=None,
         basis="none",
@@ -651,16 +655,7 @@ class TrendEngine:
         end: datetime,
         keep: _Names | None = None,
     ) -> tuple[list[TrendResult], int, int]:
-        kinds = (
-            "video",
-            "live",
-        )  # the members: what features products, carries hashtags, is made by creators
-        cur: dict[str, Any] = {}
-        prev: dict[str, Any] = {}
-        for kind in kinds:
-            cur.update(self._stats(metric, windows, 0, kind, platform))
-            prev.update(self._stats(metric, windows, 1, kind, platform))
-        docs = self._docs(cur.keys())
+        cur, prev, docs = self._members(metric, windows, platform)
         products: dict[str, dict[str, Any]] = {}
         if by is TrendBy.product:
             products = self._product_docs(docs.values(), platform, windows[0])
@@ -809,6 +804,24 @@ class TrendEngine:
         for doc in scanned:
             found.setdefault(doc["id"], _doc(doc))
         return found
+
+    def _members(
+        self, metric: str, windows: tuple[tuple[datetime, datetime], ...], platform: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
+        """The group rankings' members (what features products, carries hashtags, is made by creators:
+        videos and lives) with their stats now and before and their documents; gathered once per cache for
+        every group ranking over the same windows (read, never changed, by _rank_groups)."""
+        spans = tuple((iso(a), iso(b)) for a, b in windows)
+        memo = self._cache().memo
+        key = ("group members", metric, spans, platform)
+        if key not in memo:
+            cur: dict[str, Any] = {}
+            prev: dict[str, Any] = {}
+            for kind in ("video", "live"):
+                cur.update(self._stats(metric, windows, 0, kind, platform))
+                prev.update(self._stats(metric, windows, 1, kind, platform))
+            memo[key] = (cur, prev, self._docs(cur.keys()))
+        return memo[key]
 
     @staticmethod
     def _group_keys(by: TrendBy, doc: dict[str, Any], products: dict[str, dict[str, Any]]) -> list[str]:

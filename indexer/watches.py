@@ -373,11 +373,13 @@ def related_rows(
     hits: Sequence[Hit],
     limit: int,
     names: Mapping[str, list[int]] | None = None,
+    index: HitIndex | None = None,
 ) -> list[TrendResult]:
     """indexer.trend_query.narrow over a whole ranking at once: the rows related to the hits, in ranking
     order, each with `query` {hits, best_score}, ranks renumbered. Only the rows a hit names are tested
-    (`names`: row_names of `results`, computed once per ranking), each against indexed hits (HitIndex)."""
-    index = HitIndex(hits)
+    (`names`: row_names of `results`, computed once per ranking), each against indexed hits (`index`:
+    HitIndex of `hits`, made here when not given)."""
+    index = HitIndex(hits) if index is None else index
     names = row_names(results) if names is None else names
     candidates = sorted({i for name in index.names for i in names.get(name, ())})
     kept: list[TrendResult] = []
@@ -417,9 +419,12 @@ class Evaluator:
         """`engine`: rank with this one instead of a TrendEngine on `cache` (default: one of its own)."""
         self.store, self.now = store, now
         self.query_vector = query_vector
-        self.engine = engine or TrendEngine(store, now=now, cache=cache or TrendCache(store))
+        # The rankings' cache when they use one: the hits' documents go into it (TrendCache.add_docs).
+        self.cache = None if engine is not None else (cache or TrendCache(store))
+        self.engine = engine or TrendEngine(store, now=now, cache=self.cache)
         self._rankings: dict[RankingKey, TrendReport] = {}
         self._hits: dict[str, list[Hit]] = {}
+        self._indexes: dict[str, HitIndex] = {}
         self._restrict: dict[RankingKey, set[str]] = {}
         self._names: dict[tuple[str, str | None, str], dict[str, list[int]]] = {}
         self._floor = floor_from_env(os.environ)
@@ -430,8 +435,10 @@ class Evaluator:
         """Search every watch's query now, so that each ranking is computed once for the names all its
         watches' hits give (HitIndex.names) instead of for every entity in the store."""
         for watch in watches:
-            names = HitIndex(self.hits(watch)).names
+            names = self.hit_index(watch).names
             self._restrict.setdefault(ranking_key(watch), set()).update(names)
+        if self.cache is not None:  # read once: the rankings need most of the hits' documents too
+            self.cache.add_docs(hit.doc for hits in self._hits.values() for hit in hits)
 
     def ranking(self, watch: SavedWatch) -> TrendReport:
         key = ranking_key(watch)
@@ -444,6 +451,13 @@ class Evaluator:
             self._names[key] = row_names(self._rankings[key].results)
             self.timings["rankings_s"] += time.perf_counter() - start
         return self._rankings[key]
+
+    def hit_index(self, watch: SavedWatch) -> HitIndex:
+        """HitIndex of the watch's hits, made once per query (prepare and check both read it)."""
+        query = clean_query(watch.query)
+        if query not in self._indexes:
+            self._indexes[query] = HitIndex(self.hits(watch))
+        return self._indexes[query]
 
     def hits(self, watch: SavedWatch) -> list[Hit]:
         query = clean_query(watch.query)
@@ -465,7 +479,7 @@ class Evaluator:
         ranking, hits = self.ranking(watch), self.hits(watch)
         start = time.perf_counter()
         names = self._names[ranking_key(watch)]
-        rows = related_rows(ranking.results, hits, depth, names)
+        rows = related_rows(ranking.results, hits, depth, names, self.hit_index(watch))
         self.timings["matching_s"] += time.perf_counter() - start
         at = iso_utc(self.now)
         check = WatchCheck(watch=watch, at=at, baseline=watch.checked_at is None)

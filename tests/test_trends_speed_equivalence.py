@@ -176,6 +176,43 @@ def test_a_prepared_evaluation_checks_every_watch_as_the_old_one(store):
     assert some > len(watches) // 2  # most watches have rows: the comparison compares something
 
 
+class _CountingStore:
+    """The store, counting the documents get_many is asked for (everything else passes through)."""
+
+    def __init__(self, store) -> None:
+        self.store, self.asked = store, []
+
+    def get_many(self, ids):
+        self.asked.extend(ids)
+        return self.store.get_many(ids)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_a_prepared_evaluation_ranks_from_the_hits_documents_it_read(store):
+    """The hits' documents go into the rankings' cache: the rankings do not ask the store for them again,
+    and the rows stay those of the old engine."""
+    watches = [
+        SavedWatch(name=f"w{i}-{by}", query=q, by=by)
+        for i, q in enumerate(QUERIES)
+        for by in ("product", "hashtag", "creator", "video")
+    ]
+    hits = {q: _hits(store, q) for q in QUERIES}
+    counting = _CountingStore(store)
+    cache = TrendCache(counting)
+    new = Evaluator(store, NOW, None, cache=cache)
+    new.prepare(watches)
+    assert all(cache.docs([h.id for h in hits[q]], dict) for q in QUERIES if hits[q])
+    old = Evaluator(store, NOW, None, engine=BaselineEngine(store, now=NOW))
+    for watch in watches:
+        assert [r.to_json() for r in new.check(watch, {}).rows] == [
+            r.to_json() for r in old.check(watch, {}).rows
+        ], watch
+    held = {h.id for found in hits.values() for h in found}
+    assert held and not held & set(counting.asked)  # every hit document was read once, by its search
+
+
 @pytest.mark.parametrize(
     "text",
     [
