@@ -29,8 +29,9 @@ def search(
     was chosen (indexer.embedder.embedder_for). `min_similarity` (else TRENDCART_VECTOR_FLOOR, else the
     model's calibrated floor) is the cosine under which a hit that matched no keyword is left out. The
     query vector of semantic and hybrid search of a query with Chinese in it is the query's and its
-    translation's (indexer.crosslingual, weighted by the model's translation_vector_weight;
-    TRENDCART_TRANSLATE=off: the query's alone)."""
+    translation's (indexer.crosslingual, weighted by the model's translation_vector_weight, in hybrid
+    search its hybrid_translation_vector_weight when it has one; TRENDCART_TRANSLATE=off: the query's
+    alone)."""
     mode = SearchMode(mode)
     query = clean_query(query)
     if min_similarity is None:
@@ -42,9 +43,10 @@ def search(
         assert embedder is not None
         # Load the store's vectors while the model loads: both take about a second cold, and they overlap.
         warming = Prefetch(store) if isinstance(store, Prefetching) and not embedder.loaded else None
-        # A Chinese query's vector joins its English translation's; an English query keeps its own (moved
-        # towards Chinese, it loses English documents: "warm winter coat" -> a puffer video 0.181 -> 0.156).
-        weight = search_settings(stored[0]).translation_vector_weight
+        # A Chinese query's vector joins its English translation's (hybrid may weigh it otherwise); an English
+        # query keeps its own (moved towards Chinese, it loses English documents: "warm winter coat" -> a
+        # puffer video 0.181 -> 0.156).
+        weight = search_settings(stored[0]).query_translation_weight(mode is SearchMode.hybrid)
         expansion = expand(query) if weight > 0 and CJK_RUN_RE.search(query) else NO_EXPANSION
         query_vector = embedder.embed_query_translated(query, expansion.terms, weight)
         if warming is not None:

@@ -102,7 +102,7 @@ class Hit:
 
     `explain` always has: keyword_rank, keyword_score (BM25, higher is better), vector_rank, vector_score
     (cosine), fused_score (hybrid only: cosine + keyword weight x BM25 / best BM25 + expansion weight x
-    coverage x expansion BM25 / its best), mode, floor (the similarity floor in force, None when none),
+    coverage x expansion BM25 / its best + expansion rank weight x coverage / (k + expansion rank)), mode, floor (the similarity floor in force, None when none),
     expansion_rank and expansion_score (the hit's place in the keyword ranking of the query's translation,
     indexer.crosslingual), translated (which query words' translations the hit contains, `{"lipstick":
     ["口红"]}`, None when none) and reason ("keyword match"; "translated keyword match (lipstick → 口红)"
@@ -411,12 +411,13 @@ def fused_hits(
     >= `settings.vector_floor` (None: no floor): no filler; one that matched only a translation, at a cosine
     >= `settings.expansion_floor`. Hybrid ranks by score fusion, chosen on the labelled set over weighted
     RRF (bench/bench_relevance.py): fused = cosine + keyword_weight x (BM25 / the best BM25 of the query) +
-    expansion_weight x expansion.coverage x (expansion BM25 / its best); a keyword hit outside the vector
-    list counts the lowest cosine in it. Keyword mode ranks the query's own matches by BM25, then what only the translation
+    expansion_weight x expansion.coverage x (expansion BM25 / its best) + expansion_rank_weight x
+    expansion.coverage / (expansion_rank_k + expansion rank); a keyword hit outside the vector list counts
+    the lowest cosine in it. Keyword mode ranks the query's own matches by BM25, then what only the translation
     matched (keyword_fuse)."""
     settings = settings or search_settings(None)
     floor = settings.vector_floor
-    if mode is SearchMode.hybrid and settings.expansion_weight <= 0:
+    if mode is SearchMode.hybrid and settings.expansion_weight <= 0 and settings.expansion_rank_weight <= 0:
         expanded = ()  # a model whose hybrid search does without the translation
     kw_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(keyword, start=1)}
     vec_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(vector, start=1)}
@@ -427,7 +428,9 @@ def fused_hits(
 
     if mode is SearchMode.hybrid:
         weight = settings.expansion_weight * expansion.coverage  # half the query translated: half the weight
-        ranked = score_fuse(keyword, vector, settings.keyword_weight, expanded, weight)
+        rank_weight = settings.expansion_rank_weight * expansion.coverage
+        ranked = score_fuse(keyword, vector, settings.keyword_weight, expanded, weight,
+                            rank_weight, settings.expansion_rank_k)  # fmt: skip
         lowest = min((score for _, score in vector), default=0.0)
         translated_floor = settings.expansion_floor
 
@@ -502,11 +505,14 @@ def score_fuse(
     keyword_weight: float,
     expanded: Sequence[tuple[str, float]] = (),
     expansion_weight: float = 0.0,
+    expansion_rank_weight: float = 0.0,
+    expansion_rank_k: int = 30,
 ) -> list[tuple[str, float]]:
-    """Score fusion: cosine + keyword_weight x BM25 / max BM25 + expansion_weight x expansion BM25 / its max,
-    best first, ties by id. Each BM25 is scaled by the query's best so that one weight fits every query; a
-    keyword or expansion hit missing from the vector list counts the lowest cosine the list has (an upper
-    bound of its own), or 0 when the list is empty."""
+    """Score fusion: cosine + keyword_weight x BM25 / max BM25 + expansion_weight x expansion BM25 / its max
+    + expansion_rank_weight / (expansion_rank_k + expansion rank), best first, ties by id. Each BM25 is
+    scaled by the query's best so that one weight fits every query; the rank term does without any scale
+    (the same on backends whose BM25 differ). A keyword or expansion hit missing from the vector list counts
+    the lowest cosine the list has (an upper bound of its own), or 0 when the list is empty."""
     cosine = dict(vector)
     lowest = min(cosine.values()) if cosine else 0.0
     scores = {doc_id: score for doc_id, score in vector}
@@ -515,6 +521,9 @@ def score_fuse(
         scale = weight / best if best > 0 else 0.0
         for doc_id, bm25 in ranked:
             scores[doc_id] = scores.get(doc_id, cosine.get(doc_id, lowest)) + scale * max(bm25, 0.0)
+    if expansion_rank_weight > 0:
+        for rank, (doc_id, _) in enumerate(expanded, start=1):
+            scores[doc_id] += expansion_rank_weight / (expansion_rank_k + rank)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 

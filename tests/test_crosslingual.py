@@ -15,7 +15,7 @@ from indexer.crosslingual import Dictionary, Expansion, build_index, expand, loa
 from indexer.models import SearchSettings
 from indexer.search import search
 from indexer.sqlite_store import SqliteStore
-from indexer.store import REASON_KEYWORD, SearchMode, fused_hits
+from indexer.store import REASON_KEYWORD, SearchMode, fused_hits, score_fuse
 
 # A few lines in CC-CEDICT's own format, for the rules of the index (the real file takes seconds to parse).
 LINES = [
@@ -262,6 +262,7 @@ def test_both_stores_search_the_same_translation(es_url, tmp_path, store):
 # ---------------------------------------------------------------------------- hybrid, the real model
 
 SET = Path(__file__).parent / "fixtures" / "relevance" / "set"
+QUERIES_OF_SET = json.loads((SET / "judgements.json").read_text(encoding="utf-8"))["queries"]
 
 
 @pytest.fixture(scope="module")
@@ -363,3 +364,53 @@ def test_no_translate_searches_the_querys_own_words(set_store, monkeypatch):
     hits = json.loads(result.stdout)
     assert hits and all(hit["explain"]["expansion_rank"] is None for hit in hits)
     assert all(not hit["explain"]["translated"] for hit in hits)
+
+
+def test_fusion_adds_the_translations_hits_by_rank_times_coverage():
+    """expansion_rank_weight x coverage / (expansion_rank_k + rank): a rank term with no BM25 scale in it."""
+    docs = lambda ids: {i: {"id": i, "title": "口红"} for i in ids}  # noqa: E731
+    keyword = [("a", 5.0)]
+    vector = [("a", 0.5), ("b", 0.3), ("c", 0.299)]
+    expanded = [("c", 40.0), ("b", 39.0)]  # BM25 values play no part at expansion_weight 0
+    expansion = Expansion(terms=("口红",), sources=(("lipstick", ("口红",)),), coverage=1.0)
+    settings = SearchSettings(vector_floor=0.25, keyword_weight=0.01, expansion_weight=0.0,
+                              expansion_floor=0.05, expansion_rank_weight=2.0, expansion_rank_k=30)  # fmt: skip
+    hits = fused_hits(SearchMode.hybrid, keyword, vector, 10, docs, settings, expanded, expansion)
+    assert [h.id for h in hits] == ["a", "c", "b"]  # c, first in the translation's ranking, passes b
+    assert hits[1].explain["fused_score"] == pytest.approx(0.299 + 2.0 / 31)
+    assert hits[2].explain["fused_score"] == pytest.approx(0.3 + 2.0 / 32)
+    half = Expansion(terms=expansion.terms, sources=expansion.sources, coverage=0.5)
+    hits = fused_hits(SearchMode.hybrid, keyword, vector, 10, docs, settings, expanded, half)
+    fused = {h.id: h.explain["fused_score"] for h in hits}
+    assert fused["b"] == pytest.approx(0.3 + 0.5 * 2.0 / 32)  # half the query translated: half the term
+    assert score_fuse(keyword, vector, 0.01, expanded, 0.0, 2.0, 30) == score_fuse(
+        keyword, vector, 0.01, [("c", 1.0), ("b", 0.5)], 0.0, 2.0, 30
+    )  # the same ranks with other BM25 values: the same scores
+
+
+def test_hybrid_moves_a_chinese_query_by_its_own_weight_semantic_keeps_the_calibrated_one():
+    from indexer.models import search_settings
+
+    settings = search_settings("use-multilingual-v3")
+    assert settings.query_translation_weight(hybrid=False) == 0.7  # semantic: zh_paraphrase Recall@10 0.81
+    assert settings.query_translation_weight(hybrid=True) == 0.5
+    assert search_settings("minilm").query_translation_weight(hybrid=True) == 0.0  # no translated vector
+
+
+@pytest.mark.model
+def test_hybrid_finds_the_power_bank_video_that_the_translations_rank_brings_up(set_store, embedder):
+    """充电宝 ("power bank") on the labelled set: the bilibili power-bank video (grade 3) was 11th and a juicer
+    video (ungraded, ranked by its BM25 share of 充电 in the translation) was 8th; with the hybrid vector
+    (weight 0.5) and the rank term it is in the top 10 and the juicer is out, without the semantic mode's
+    ranking changing (its vector keeps weight 0.7)."""
+    query = next(q for q in QUERIES_OF_SET if q["query"] == "充电宝")
+    assert query["judgements"]["bilibili:video:power-bank-3"] == 3
+    assert "tiktok:video:juicer-2" not in query["judgements"]
+    with SqliteStore(set_store) as store:
+        hybrid = [hit.id for hit in search(store, "充电宝", "hybrid", limit=10, embedder=embedder)]
+        semantic = search(store, "充电宝", "semantic", limit=10, embedder=embedder, min_similarity=-1)
+        terms = expand("充电宝").terms
+        moved = embedder.embed_query_translated("充电宝", terms, 0.7)
+        again = store.search("充电宝", moved, "semantic", limit=10, min_similarity=-1)
+    assert "bilibili:video:power-bank-3" in hybrid and "tiktok:video:juicer-2" not in hybrid
+    assert [h.id for h in semantic] == [h.id for h in again]
