@@ -242,6 +242,8 @@ def run_model(name: str) -> dict:
         "keyword_weight": settings.keyword_weight,
         "expansion_weight": settings.expansion_weight,
         "expansion_floor": settings.expansion_floor,
+        "expansion_rank_weight": settings.expansion_rank_weight,
+        "expansion_rank_k": settings.expansion_rank_k,
         "docs": len(docs),
         "load_s": load_s,
         "ingest_docs_s": len(docs) / min(ingest_s),
@@ -375,7 +377,9 @@ def expansion_sweep(result: dict) -> tuple[list[tuple[str, tuple, dict]], list]:
         key = max(kept, key=lambda k: (kept[k]["ndcg"], -kept[k]["hits_no_relevant"]))
         out.append((f"best, hits <= {MAX_NO_RELEVANT_HITS:g}", key, kept[key]))
     chosen = SearchSettings(floor, result["keyword_weight"], result.get("expansion_weight", 0.0),
-                            result.get("expansion_floor"))  # fmt: skip
+                            result.get("expansion_floor"),
+                            expansion_rank_weight=result.get("expansion_rank_weight", 0.0),
+                            expansion_rank_k=result.get("expansion_rank_k", 30))  # fmt: skip
     out.append(("chosen (indexer.models)", (chosen.keyword_weight, chosen.expansion_weight,
                 chosen.expansion_floor), summarise(code_fused(deep, chosen))))  # fmt: skip
     grid = []
@@ -556,7 +560,9 @@ def report(results: list[dict]) -> str:
             f"\n{result['model']}: score fusion with the query's translation (indexer.crosslingual), re-ranked"
             " offline by indexer.store.fused_hits at the model's floor, depth 100: fused = cosine + wk x BM25 /"
             " best + wx x translation BM25 / its best; a hit only the translation found is kept at a cosine >="
-            " the expansion floor:\n"
+            " the expansion floor (the chosen row adds the model's rank term, wr x coverage / (k + translation"
+            " rank); the vector lists are semantic mode's, so a model whose hybrid moves a Chinese query's"
+            " vector by another weight ranks otherwise live, in the tables above):\n"
         )
         rows = [[label, f"{wk:g}", f"{wx:g}", "none" if xf is None else f"{xf:.3f}", s["ndcg"], s["mrr"],
                  s["recall"], s["hits_no_relevant"]] for label, (wk, wx, xf), s in table_rows]  # fmt: skip
