@@ -39,8 +39,12 @@ def run(cmd: list[str], env: dict[str, str]) -> dict:
         size = out.seek(0, os.SEEK_END)
     if child.returncode:
         raise SystemExit(f"{' '.join(cmd)}: exit {child.returncode}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "bytes": size}
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "bytes": size,
+    }
 
 
 def summary(rows: list[dict]) -> dict:
@@ -58,7 +62,9 @@ def summary(rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="counted rounds (default 5)")
-    parser.add_argument("--store", default="trendcart-data/demo.db", help="store to search (default: the demo's)")
+    parser.add_argument(
+        "--store", default="trendcart-data/demo.db", help="store to search (default: the demo's)"
+    )
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args()
     store = REPO / args.store if not Path(args.store).is_absolute() else Path(args.store)
@@ -67,8 +73,9 @@ def main() -> None:
     cli = [sys.executable, str(REPO / "search_cli.py"), "--store", str(store)]
     if not store.exists():
         print(f"building the demo's store at {store} ...", flush=True)
-        subprocess.run(cli + ["demo", "--small", "--days", "2"], cwd=REPO, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            cli + ["demo", "--small", "--days", "2"], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL
+        )
     cases = {
         "hybrid": (cli, env),
         "hybrid_baseline": (cli, {**env, "TRENDCART_FAST_START": "off"}),
