@@ -364,12 +364,18 @@ def sources() -> tuple[Path, Path]:
     return package_file(*CEDICT_FILE), package_file(*FREQUENCY_FILE)
 
 
-def cache_path(files: Iterable[Path]) -> Path:
-    """The index file of these data files: named by their paths, sizes and times and the index format, so
-    an upgraded package or changed rules build a new one."""
+def cache_file(stem: str, files: Iterable[Path], suffix: str, version: str = "") -> Path:
+    """A file in cache_dir() derived from these data files: `<stem>-<key><suffix>`, the key made of their
+    paths, sizes and times (and `version`, the derivation's format), so that an upgraded package or changed
+    rules make a new one."""
     parts = [f"{f}|{f.stat().st_size}|{f.stat().st_mtime_ns}" for f in files]
-    key = hashlib.sha256("|".join([*parts, str(INDEX_FORMAT)]).encode()).hexdigest()
-    return cache_dir() / f"cedict-index-{key[:16]}.sqlite"
+    key = hashlib.sha256("|".join([*parts, version]).encode()).hexdigest()
+    return cache_dir() / f"{stem}-{key[:16]}{suffix}"
+
+
+def cache_path(files: Iterable[Path]) -> Path:
+    """The index file of these data files (cache_file, with the index format)."""
+    return cache_file("cedict-index", files, ".sqlite", str(INDEX_FORMAT))
 
 
 def load_dictionary(files: tuple[Path, Path] | None = None) -> Dictionary:

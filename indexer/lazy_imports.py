@@ -233,6 +233,3 @@ def defer_unused_imports() -> None:
     with _lock:
         for group in _GROUPS:
             _defer(group)
-
-
-defer_sklearn = defer_unused_imports  # the earlier name

