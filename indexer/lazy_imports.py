@@ -160,9 +160,12 @@ def _group_of(name: str) -> _Group:
 
 def _real(name: str) -> types.ModuleType:
     """Drop the stand-ins of `name`'s group and import `name` for real (then every later import gets the
-    real modules); torch._dynamo's deferred decorator calls are applied to it."""
+    real modules); torch._dynamo's deferred decorator calls are applied to it. Once the group is real, a
+    call is a lookup (a deferred function such as linear_sum_assignment calls this every time)."""
+    group = _group_of(name)
+    if _loaded(name) and not group.active():
+        return sys.modules[name]
     with _lock:
-        group = _group_of(name)
         for deferred in group.names:
             if isinstance(sys.modules.get(deferred), _Deferred):
                 del sys.modules[deferred]
