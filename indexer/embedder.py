@@ -200,15 +200,27 @@ class Embedder:
         vector when there are no terms or the weight is 0. (dim,) float32, L2-normalised."""
         if not terms or weight <= 0:
             return self.embed_query(text)
+        return self.embed_query_moves(text, terms, (weight,))[0]
+
+    def embed_query_moves(self, text: str, terms: Sequence[str], weights: Sequence[float]) -> list[Any]:
+        """embed_query_translated for several weights at once, the query and its terms embedded once (hybrid
+        search ranks by one move and checks its similarity floor on another: indexer.search)."""
         import numpy as np
 
+        if not terms or all(weight <= 0 for weight in weights):
+            own = self.embed_query(text)
+            return [own for _ in weights]
         vectors = self._encode_query_batch([text, *terms])
         mean = vectors[1:].mean(axis=0)
         norm = float(np.linalg.norm(mean))
-        if norm == 0:
-            return vectors[0]
-        moved = vectors[0] + weight * mean / norm
-        return (moved / np.linalg.norm(moved)).astype(np.float32)
+        moves = []
+        for weight in weights:
+            if norm == 0 or weight <= 0:
+                moves.append(vectors[0])
+                continue
+            moved = vectors[0] + weight * mean / norm
+            moves.append((moved / np.linalg.norm(moved)).astype(np.float32))
+        return moves
 
     def _encode_query_batch(self, texts: list[str]) -> Any:
         """Query texts with the query prompt, on QUERY_THREADS CPU threads (a query is latency-bound)."""

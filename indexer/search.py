@@ -30,30 +30,45 @@ def search(
     model's calibrated floor) is the cosine under which a hit that matched no keyword is left out. The
     query vector of semantic and hybrid search of a query with Chinese in it is the query's and its
     translation's (indexer.crosslingual, weighted by the model's translation_vector_weight, in hybrid
-    search its hybrid_translation_vector_weight when it has one; TRENDCART_TRANSLATE=off: the query's
-    alone)."""
+    search its hybrid_translation_vector_weight when it has one); hybrid search of an English query moves
+    it towards its Chinese translation by hybrid_english_vector_weight. Where hybrid's weight differs from
+    semantic's, hybrid ranks by its own vector and keeps a hit that matched no keyword only when its cosine
+    with semantic search's vector reaches the floor (Store.search `floor_vector`). TRENDCART_TRANSLATE=off:
+    the query's own vector alone."""
     mode = SearchMode(mode)
     query = clean_query(query)
     if min_similarity is None:
         min_similarity = floor_from_env(os.environ)
-    query_vector = None
+    query_vector = floor_vector = None
     stored = store.model_info()
     if mode is not SearchMode.keyword and stored is not None and query:
         embedder = embedder_for(stored, embedder or Embedder())
         assert embedder is not None
         # Load the store's vectors while the model loads: both take about a second cold, and they overlap.
         warming = Prefetch(store) if isinstance(store, Prefetching) and not embedder.loaded else None
-        # A Chinese query's vector joins its English translation's (hybrid may weigh it otherwise); an English
-        # query keeps its own (moved towards Chinese, it loses English documents: "warm winter coat" -> a
-        # puffer video 0.181 -> 0.156).
-        weight = search_settings(stored[0]).query_translation_weight(mode is SearchMode.hybrid)
-        expansion = expand(query) if weight > 0 and CJK_RUN_RE.search(query) else NO_EXPANSION
-        query_vector = embedder.embed_query_translated(query, expansion.terms, weight)
+        # A Chinese query's vector joins its English translation's; in hybrid search an English query's may
+        # move towards its Chinese translation. Hybrid ranks by its own move and keeps a hit that matched no
+        # keyword by the vector semantic search would use (`floor_vector`): for an English query its own, on
+        # which the floor is calibrated (moved, "warm winter coat" -> a puffer video falls 0.181 -> 0.178).
+        settings = search_settings(stored[0])
+        chinese = CJK_RUN_RE.search(query) is not None
+        hybrid = mode is SearchMode.hybrid
+        weight = settings.query_translation_weight(hybrid, chinese)
+        floor_weight = settings.query_translation_weight(False, chinese) if hybrid else weight
+        expansion = expand(query) if weight > 0 or floor_weight > 0 else NO_EXPANSION
+        if floor_weight == weight or not expansion.terms:
+            query_vector = embedder.embed_query_translated(query, expansion.terms, weight)
+        else:
+            query_vector, floor_vector = embedder.embed_query_moves(
+                query, expansion.terms, (weight, floor_weight)
+            )
         if warming is not None:
             warming.join()  # the prefetch's own error (a damaged store) is raised here, in the caller
     if not query:
         return []
-    return store.search(query, query_vector, mode, filters, limit, min_similarity=min_similarity)
+    return store.search(
+        query, query_vector, mode, filters, limit, min_similarity=min_similarity, floor_vector=floor_vector
+    )
 
 
 class Prefetch:

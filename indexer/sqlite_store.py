@@ -647,6 +647,7 @@ class SqliteStore:
         filters: SearchFilters | None = None,
         limit: int = 10,
         min_similarity: float | None = None,
+        floor_vector: Any | None = None,
     ) -> list[Hit]:
         mode = resolve_mode(mode, query_text, query_vector, has_vectors=self._model is not None, limit=limit)
         if mode is None:
@@ -663,7 +664,24 @@ class SqliteStore:
         if mode is not SearchMode.keyword:
             vector = self._vector(query_vector, where, params, filters, candidates)
         settings = search_settings(self._model[0] if self._model else None, min_similarity)
-        return fused_hits(mode, keyword, vector, limit, self.get_many, settings, expanded, expansion)
+        floor_cosines = None
+        if floor_vector is not None and mode is SearchMode.hybrid:
+            unit = unit_vector(floor_vector, self._model)
+
+            def floor_cosines(ids: list[str]) -> dict[str, float]:
+                return self._cosines(unit, ids) if unit is not None else {}
+
+        return fused_hits(
+            mode, keyword, vector, limit, self.get_many, settings, expanded, expansion, floor_cosines
+        )
+
+    def _cosines(self, unit: np.ndarray, ids: list[str]) -> dict[str, float]:
+        """The exact cosine of each document's vector with `unit`, by id (documents without one are absent)."""
+        pk_rows = self._query(
+            "SELECT pk, id FROM documents WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+        )
+        id_of = dict(pk_rows)
+        return {id_of[pk]: score for pk, score in self._rescore(list(id_of), unit, None)}
 
     def _keyword(self, text: str, where: str, params: dict[str, Any], limit: int) -> list[tuple[str, float]]:
         """The `limit` best rows by FTS5 bm25, scoring only a candidate tier that provably holds them

@@ -107,7 +107,8 @@ class Hit:
     indexer.crosslingual), translated (which query words' translations the hit contains, `{"lipstick":
     ["口红"]}`, None when none) and reason ("keyword match"; "translated keyword match (lipstick → 口红)"
     for a hit that only the translation found; "similar (0.41 >= floor 0.19)" for a hit that only the
-    vector side found). Ranks are 1-based; None when that side did not find it."""
+    vector side found), and floor_score (hybrid: the cosine with the floor vector that kept a vector-only hit,
+    when it is not the one it ranks by; else None). Ranks are 1-based; None when that side did not find it."""
 
     id: str
     score: float
@@ -216,13 +217,15 @@ class Store(Protocol):
         filters: SearchFilters | None = None,
         limit: int = 10,
         min_similarity: float | None = None,
+        floor_vector: Any | None = None,
     ) -> list[Hit]:
         """Best documents first. keyword: BM25 on title, description, hashtags, product titles, creator
         (CJK-aware); any text is a valid query (operators and punctuation are plain text). semantic:
         cosine with `query_vector`. hybrid: both, fused by score (fused_hits); without a query vector
         it degrades to keyword. A hit that matched no keyword is kept only at a cosine >= the floor of
         the store's model (indexer.models.search_settings), or `min_similarity` when given (<= -1: no
-        floor). An empty query gives []. Raises QueryError for semantic search without vector,
+        floor); in hybrid search, by its cosine with `floor_vector` when given (the vector semantic search would
+        use, where hybrid ranks by a moved one: indexer.search). An empty query gives []. Raises QueryError for semantic search without vector,
         ModelMismatch for a vector of the wrong dimension."""
         ...
 
@@ -401,6 +404,7 @@ def fused_hits(
     settings: SearchSettings | None = None,
     expanded: Sequence[tuple[str, float]] = (),
     expansion: Expansion = NO_EXPANSION,
+    floor_cosines: Callable[[list[str]], Mapping[str, float]] | None = None,
 ) -> list[Hit]:
     """Hits that explain themselves, from each side's ranked `(id, score)` lists (BM25 best first, cosine
     best first), shared by every backend so that they rank alike. Ids the store no longer holds are left out.
@@ -409,7 +413,9 @@ def fused_hits(
 
     A hit that matched no keyword (every semantic hit, a vector-only hybrid hit) is kept only at a cosine
     >= `settings.vector_floor` (None: no floor): no filler; one that matched only a translation, at a cosine
-    >= `settings.expansion_floor`. Hybrid ranks by score fusion, chosen on the labelled set over weighted
+    >= `settings.expansion_floor`. `floor_cosines(ids)`, when given, is the cosine of each id with the floor
+    vector (Store.search `floor_vector`): hybrid's vector-only hits are kept by it instead of by the cosine
+    they rank by (ids it leaves out are dropped); it is asked once, for the vector-only candidates. Hybrid ranks by score fusion, chosen on the labelled set over weighted
     RRF (bench/bench_relevance.py): fused = cosine + keyword_weight x (BM25 / the best BM25 of the query) +
     expansion_weight x expansion.coverage x (expansion BM25 / its best) + expansion_rank_weight x
     expansion.coverage / (expansion_rank_k + expansion rank); a keyword hit outside the vector list counts
@@ -423,8 +429,14 @@ def fused_hits(
     vec_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(vector, start=1)}
     exp_rank = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(expanded, start=1)}
 
+    own: dict[str, float] | None = None  # cosines with the floor vector, of the vector-only candidates
+
     def similar(doc_id: str) -> bool:
-        return floor is None or vec_rank[doc_id][1] >= floor
+        if floor is None:
+            return True
+        if own is not None:
+            return doc_id in own and own[doc_id] >= floor
+        return vec_rank[doc_id][1] >= floor
 
     if mode is SearchMode.hybrid:
         weight = settings.expansion_weight * expansion.coverage  # half the query translated: half the weight
@@ -433,6 +445,9 @@ def fused_hits(
                             rank_weight, settings.expansion_rank_k)  # fmt: skip
         lowest = min((score for _, score in vector), default=0.0)
         translated_floor = settings.expansion_floor
+        if floor_cosines is not None and floor is not None:
+            alone = [d for d, _ in ranked if d not in kw_rank and d not in exp_rank]
+            own = dict(floor_cosines(alone)) if alone else {}
 
         def kept(doc_id: str) -> bool:
             if doc_id in kw_rank:
@@ -460,7 +475,7 @@ def fused_hits(
         elif exp[0] is not None:
             reason = translation_reason(translated)
         else:
-            reason = similarity_reason(vec[1], floor)
+            reason = similarity_reason(own[doc_id] if own is not None else vec[1], floor)
         explain = {
             "mode": mode.value,
             "keyword_rank": kw[0],
@@ -469,6 +484,7 @@ def fused_hits(
             "vector_score": vec[1],
             "fused_score": score if mode is SearchMode.hybrid else None,
             "floor": floor if mode is not SearchMode.keyword else None,
+            "floor_score": own.get(doc_id) if own is not None else None,
             "expansion_rank": exp[0],
             "expansion_score": exp[1],
             "translated": translated or None,

@@ -608,6 +608,48 @@ class StoreContract:
         nothing = store.search("口红", np.array([0.0, 0.0, 0.0, 1.0]), mode="hybrid", limit=10)
         assert nothing == []  # no keyword, nothing similar: no filler
 
+    def test_hybrid_keeps_vector_only_hits_by_the_floor_vector_and_ranks_by_the_query_vector(
+        self, store: Store
+    ) -> None:
+        import numpy as np
+
+        store.set_model("use-multilingual-v3", 4)
+        floor = search_settings("use-multilingual-v3").vector_floor
+        assert floor == pytest.approx(0.18)
+        own = np.array([1.0, 0.0, 0.0, 0.0])  # what semantic search would use
+        moved = np.array([0.0, 1.0, 0.0, 0.0])  # what hybrid ranks by
+        vectors = {
+            "both": [0.6, 0.8, 0.0, 0.0],  # own 0.6, moved 0.8
+            "moved-only": [0.1, 0.99, 0.0, 0.0],  # moved 0.99, own 0.1 < floor: dropped
+            "own-only": [0.98, 0.05, 0.2, 0.0],  # own 0.98, moved 0.05 < floor: kept by its own cosine
+            "word": [0.0, 0.0, 0.0, 1.0],  # a keyword match, similar to neither
+        }
+        store.upsert(
+            [
+                make_doc(name, title="earbuds case" if name == "word" else f"gadget {name}")
+                for name in vectors
+            ],
+            [np.array(v) for v in vectors.values()],
+            [f"h-{name}" for name in vectors],
+        )
+        hits = store.search("earbuds", moved, mode="hybrid", limit=10, floor_vector=own)
+        by_id = {h.id.split(":")[-1]: h for h in hits}
+        assert set(by_id) == {"both", "own-only", "word"}
+        assert [h.id.split(":")[-1] for h in hits][:2] == ["both", "own-only"]  # by the moved vector
+        kept = by_id["own-only"].explain
+        assert kept["vector_score"] == pytest.approx(0.05 / np.linalg.norm(vectors["own-only"]), abs=1e-4)
+        assert kept["floor_score"] == pytest.approx(0.98 / np.linalg.norm(vectors["own-only"]), abs=1e-4)
+        assert kept["reason"] == f"similar ({kept['floor_score']:.2f} >= floor {floor:.2f})"
+        assert by_id["word"].explain["floor_score"] is None  # kept by its keyword
+        alone = store.search("earbuds", moved, mode="hybrid", limit=10)  # no floor vector: the moved one
+        assert {h.id.split(":")[-1] for h in alone} == {"both", "moved-only", "word"}
+        semantic = store.search("earbuds", moved, mode="semantic", limit=10, floor_vector=own)
+        assert {h.id.split(":")[-1] for h in semantic} == {"both", "moved-only"}  # semantic: its own vector
+        blank = store.search("earbuds", moved, mode="hybrid", limit=10, floor_vector=np.zeros(4))
+        assert {h.id.split(":")[-1] for h in blank} == {
+            "word"
+        }  # a floor vector with no direction: none similar
+
     # --------------------------------------------------------------------------------- stats
 
     def test_stats_count_what_is_stored(self, store: Store, sample_docs: list[dict]) -> None:

@@ -395,6 +395,10 @@ def test_hybrid_moves_a_chinese_query_by_its_own_weight_semantic_keeps_the_calib
     assert settings.query_translation_weight(hybrid=False) == 0.7  # semantic: zh_paraphrase Recall@10 0.81
     assert settings.query_translation_weight(hybrid=True) == 0.5
     assert search_settings("minilm").query_translation_weight(hybrid=True) == 0.0  # no translated vector
+    # An English query moves towards its Chinese translation in hybrid search only.
+    assert settings.query_translation_weight(hybrid=True, chinese=False) == 0.4
+    assert settings.query_translation_weight(hybrid=False, chinese=False) == 0.0
+    assert search_settings("minilm").query_translation_weight(hybrid=True, chinese=False) == 0.0
 
 
 @pytest.mark.model

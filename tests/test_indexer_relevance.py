@@ -61,3 +61,25 @@ def test_hybrid_beats_keyword_on_paraphrases(corpus_store, embedder):
     hybrid = sum(recall(corpus_store, embedder, q["query"], q["expected"], "hybrid") for q in paraphrases)
     assert hybrid > keyword
     assert hybrid >= 0.8 * len(paraphrases)
+
+
+def test_hybrid_ranks_an_english_query_by_its_move_and_keeps_filler_out_by_its_own_vector(
+    corpus_store, embedder
+):
+    """ "warm winter coat": hybrid ranks by the query moved towards 保暖/冬天/外套 (weight 0.4), and a hit that
+    matched no keyword is kept by its cosine with the query's own vector, the one semantic search uses and
+    the floor is calibrated on: the English puffer video (own cosine just above the floor, its moved one
+    below it) stays."""
+    query = "warm winter coat"
+    hybrid = search(corpus_store, query, "hybrid", limit=10, embedder=embedder)
+    semantic = search(corpus_store, query, "semantic", limit=1000, embedder=embedder, min_similarity=-1)
+    own = {hit.id: hit.explain["vector_score"] for hit in semantic}
+    alone = [hit for hit in hybrid if hit.explain["reason"].startswith("similar")]
+    assert alone  # vector-only hits, each kept by its own cosine
+    for hit in alone:
+        assert hit.explain["floor_score"] == pytest.approx(own[hit.id], abs=1e-5)
+        assert hit.explain["floor_score"] >= hit.explain["floor"]
+    moved = [hit for hit in hybrid if hit.explain["vector_score"] is not None]
+    assert any(abs(hit.explain["vector_score"] - own[hit.id]) > 1e-3 for hit in moved)  # ranked by the move
+    puffer = next(hit for hit in hybrid if hit.id == "tiktok:video:down2")  # the query's expected document
+    assert puffer.explain["vector_score"] < puffer.explain["floor"] <= puffer.explain["floor_score"]

@@ -367,3 +367,20 @@ def test_the_server_remembers_translated_query_vectors_as_the_embedder_gives_the
     assert cache.embed_query_translated("lipstick", (), 0.5) is cache.embed_query("lipstick")
     cache.embed_query("a"), cache.embed_query("b")  # size 2: the oldest are dropped
     assert cache.embed_query_translated("平价口红", terms, 0.5) is not first
+
+
+def test_the_server_remembers_both_vectors_of_a_hybrid_query(embedder):
+    """Hybrid search of an English query asks for two moves at once (its ranking vector and its floor
+    vector): the QueryCache remembers the pair, and each is what the embedder gives for its weight."""
+    import numpy as np
+
+    from indexer.crosslingual import expand
+    from indexer.server.config import QueryCache
+
+    cache = QueryCache(embedder, size=4)
+    terms = expand("lipstick").terms
+    assert terms
+    first = cache.embed_query_moves("lipstick", terms, (0.4, 0.0))
+    assert cache.embed_query_moves("lipstick", terms, (0.4, 0.0)) is first
+    np.testing.assert_allclose(first[0], embedder.embed_query_translated("lipstick", terms, 0.4), atol=1e-6)
+    np.testing.assert_allclose(first[1], embedder.embed_query("lipstick"), atol=1e-6)

@@ -577,6 +577,7 @@ class ElasticStore:
         filters: SearchFilters | None = None,
         limit: int = 10,
         min_similarity: float | None = None,
+        floor_vector: Any | None = None,
     ) -> list[Hit]:
         mode = resolve_mode(mode, query_text, query_vector, has_vectors=self._model is not None, limit=limit)
         if mode is None:
@@ -601,7 +602,26 @@ class ElasticStore:
         vector = [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in results.get("vector", [])]
         expanded = [(h["_id"], float(h["_score"])) for h in results.get("expanded", [])]
         settings = search_settings(self._model[0] if self._model else None, min_similarity)
-        return fused_hits(mode, keyword, vector, limit, self.get_many, settings, expanded, expansion)
+        floor_cosines = None
+        if floor_vector is not None and mode is SearchMode.hybrid:
+            unit = unit_vector(floor_vector, self._model, self._mismatch)
+
+            def floor_cosines(ids: list[str]) -> dict[str, float]:
+                return self._cosines(unit, ids) if unit is not None else {}
+
+        return fused_hits(
+            mode, keyword, vector, limit, self.get_many, settings, expanded, expansion, floor_cosines
+        )
+
+    def _cosines(self, unit: np.ndarray, ids: list[str]) -> dict[str, float]:
+        """The cosine of each document's vector with `unit`, by id (documents without one are absent), in one
+        request: kNN filtered to these ids, which Elasticsearch answers by scoring each of them (a filter that
+        keeps fewer documents than num_candidates is searched exactly), on the vectors the vector side ranks."""
+        self._refresh_if_needed()
+        only = [{"ids": {"values": list(ids)}}]
+        body = ranked_ids_body(len(ids), knn=knn_query(unit, only, len(ids)))
+        hits = self.cluster.search(self.docs_alias, **body)["hits"]["hits"]
+        return {h["_id"]: 2.0 * float(h["_score"]) - 1.0 for h in hits}
 
     def _msearch(self, bodies: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """Both sides of a hybrid search in one round trip."""

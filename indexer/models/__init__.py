@@ -35,7 +35,10 @@ class ModelSpec:
     # semantic and hybrid search of a query with Chinese in it is normalize(query + w x normalize(mean of
     # its translation's term vectors)) (indexer.embedder.Embedder.embed_query_translated; 0: its own).
     # Hybrid search may move a Chinese query's vector by another weight, hybrid_translation_vector_weight
-    # (None: translation_vector_weight). expansion_rank_weight adds, in hybrid, w x coverage /
+    # (None: translation_vector_weight), and an English query's (no Chinese in it) towards its Chinese
+    # translation by hybrid_english_vector_weight (0: its own); hybrid then checks the similarity floor of a
+    # hit that matched no keyword on the vector semantic search would use (the query's own for English: the
+    # floor stays calibrated on it), and ranks by the moved one. expansion_rank_weight adds, in hybrid, w x coverage /
     # (expansion_rank_k + the hit's rank in the translation's keyword ranking) (0: none).
     vector_floor: float | None = None
     keyword_weight: float = 0.1
@@ -43,6 +46,7 @@ class ModelSpec:
     expansion_floor: float | None = None
     translation_vector_weight: float = 0.0
     hybrid_translation_vector_weight: float | None = None
+    hybrid_english_vector_weight: float = 0.0
     expansion_rank_weight: float = 0.0
     expansion_rank_k: int = 30
 
@@ -97,17 +101,18 @@ USE_V3 = ModelSpec(
     # finds what USE misses across languages: its term vectors join a Chinese query's (weight 0.7: semantic
     # zh_paraphrase Recall@10 0.75 -> 0.81). Hybrid, where the translation's keyword ranking also counts,
     # moves a Chinese query less (0.5) and adds the translation's hits by rank, 2 x coverage / (30 + rank),
-    # instead of a BM25 share (scale-free: the backends' BM25 differ): hybrid nDCG@10 0.888 -> 0.893,
-    # +0.024 / +0.026 over semantic on the odd / even query halves (an English query moved towards its
-    # Chinese translation would add ~0.005 more, but drops English paraphrase hits under the floor: "warm
-    # winter coat" -> a puffer video 0.181 -> 0.178 at weight 0.1); hits that only the translation found
-    # are kept down to cosine 0.1 (docs/BENCHMARKS.md "Relevance").
+    # instead of a BM25 share (scale-free: the backends' BM25 differ): hybrid nDCG@10 0.888 -> 0.893. An
+    # English query moves towards its Chinese translation in hybrid (0.4), its vector-only hits kept by its
+    # own cosine (moved, "warm winter coat" -> a puffer video fell under the floor, 0.181 -> 0.178 at 0.1):
+    # 0.893 -> 0.900, +0.032 / +0.031 over semantic on the odd / even query halves; hits that only the
+    # translation found are kept down to cosine 0.1 (docs/BENCHMARKS.md "Relevance").
     vector_floor=0.18,
     keyword_weight=0.01,
     expansion_weight=0.0,
     expansion_floor=0.1,
     translation_vector_weight=0.7,
     hybrid_translation_vector_weight=0.5,
+    hybrid_english_vector_weight=0.4,
     expansion_rank_weight=2.0,
     expansion_rank_k=30,
 )
@@ -147,12 +152,17 @@ class SearchSettings:
     expansion_floor: float | None = None
     translation_vector_weight: float = 0.0
     hybrid_translation_vector_weight: float | None = None
+    hybrid_english_vector_weight: float = 0.0
     expansion_rank_weight: float = 0.0
     expansion_rank_k: int = 30
 
-    def query_translation_weight(self, hybrid: bool) -> float:
-        """How far a Chinese query's vector moves towards its translation's (indexer.search): semantic search
-        by translation_vector_weight, hybrid by hybrid_translation_vector_weight when the model has one."""
+    def query_translation_weight(self, hybrid: bool, chinese: bool = True) -> float:
+        """How far a query's vector moves towards its translation's (indexer.search). A Chinese query: in
+        semantic search by translation_vector_weight, in hybrid by hybrid_translation_vector_weight when the
+        model has one. An English one (`chinese` False): not at all in semantic search, in hybrid by
+        hybrid_english_vector_weight."""
+        if not chinese:
+            return self.hybrid_english_vector_weight if hybrid else 0.0
         own = self.hybrid_translation_vector_weight
         return own if hybrid and own is not None else self.translation_vector_weight
 
@@ -175,6 +185,7 @@ def search_settings(name: str | None, min_similarity: float | None = None) -> Se
         expansion_floor=translated_floor,
         translation_vector_weight=spec.translation_vector_weight if spec else 0.0,
         hybrid_translation_vector_weight=spec.hybrid_translation_vector_weight if spec else None,
+        hybrid_english_vector_weight=spec.hybrid_english_vector_weight if spec else 0.0,
         expansion_rank_weight=spec.expansion_rank_weight if spec else 0.0,
         expansion_rank_k=spec.expansion_rank_k if spec else 30,
     )

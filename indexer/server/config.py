@@ -75,6 +75,12 @@ class QueryCache:
         key = (text, tuple(terms), float(weight))
         return self._remembered(key, lambda: self._embedder.embed_query_translated(text, terms, weight))
 
+    def embed_query_moves(self, text: str, terms: Sequence[str], weights: Sequence[float]) -> list[Any]:
+        """The wrapped embedder's vectors of the query moved by each weight (hybrid search's ranking and floor
+        vectors), remembered by query, terms and weights."""
+        key = ("moves", text, tuple(terms), tuple(float(w) for w in weights))
+        return self._remembered(key, lambda: self._embedder.embed_query_moves(text, terms, weights))
+
     def _remembered(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         found = self._vectors.get(key)
         if found is None:
