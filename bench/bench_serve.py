@@ -100,12 +100,10 @@ def same_run_store_reuse(path: Path, queries: list[str]) -> dict:
 
 def new_query_stages(path: Path, warm_up: list[str], fresh: list[str]) -> dict:
     """Where a new hybrid query's time goes, in-process on one warm store (no HTTP): embedding the query with
-    its translation (indexer.crosslingual), the keyword side alone (its FTS5 query and the translation's),
+    its translation (indexer.crosslingual; hybrid's ranking and floor vectors, indexer.search.query_vectors), the keyword side alone (its FTS5 query and the translation's),
     and the whole hybrid search with the vector already remembered (so: everything but the embedding)."""
-    from indexer.crosslingual import expand
     from indexer.embedder import Embedder
-    from indexer.models import search_settings
-    from indexer.search import search
+    from indexer.search import query_vectors, search
     from indexer.server.config import QueryCache
     from indexer.store import SearchMode
     from indexer.stores import StoreSpec
@@ -113,7 +111,6 @@ def new_query_stages(path: Path, warm_up: list[str], fresh: list[str]) -> dict:
     store = StoreSpec.parse(str(path)).open()
     stored = store.model_info()
     embedder = QueryCache(Embedder(stored[0] if stored else None))
-    weight = search_settings(embedder.model_name).translation_vector_weight
     for query in warm_up:
         search(store, query, SearchMode.hybrid, embedder=embedder)
     took: dict[str, list[float]] = {
@@ -124,7 +121,7 @@ def new_query_stages(path: Path, warm_up: list[str], fresh: list[str]) -> dict:
     out: dict = {"load": os.getloadavg()[0], "n": len(fresh)}
     for query in fresh:
         began = time.perf_counter()
-        embedder.embed_query_translated(query, expand(query).terms, weight)
+        query_vectors(stored[0], query, SearchMode.hybrid, embedder)  # as search asks them
         took["embed_with_translation"].append((time.perf_counter() - began) * 1000)
         began = time.perf_counter()
         search(store, query, SearchMode.keyword)

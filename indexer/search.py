@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 from indexer.crosslingual import NO_EXPANSION, expand
 from indexer.embedder import Embedder, embedder_for
@@ -46,22 +47,7 @@ def search(
         assert embedder is not None
         # Load the store's vectors while the model loads: both take about a second cold, and they overlap.
         warming = Prefetch(store) if isinstance(store, Prefetching) and not embedder.loaded else None
-        # A Chinese query's vector joins its English translation's; in hybrid search an English query's may
-        # move towards its Chinese translation. Hybrid ranks by its own move and keeps a hit that matched no
-        # keyword by the vector semantic search would use (`floor_vector`): for an English query its own, on
-        # which the floor is calibrated (moved, "warm winter coat" -> a puffer video falls 0.181 -> 0.178).
-        settings = search_settings(stored[0])
-        chinese = CJK_RUN_RE.search(query) is not None
-        hybrid = mode is SearchMode.hybrid
-        weight = settings.query_translation_weight(hybrid, chinese)
-        floor_weight = settings.query_translation_weight(False, chinese) if hybrid else weight
-        expansion = expand(query) if weight > 0 or floor_weight > 0 else NO_EXPANSION
-        if floor_weight == weight or not expansion.terms:
-            query_vector = embedder.embed_query_translated(query, expansion.terms, weight)
-        else:
-            query_vector, floor_vector = embedder.embed_query_moves(
-                query, expansion.terms, (weight, floor_weight)
-            )
+        query_vector, floor_vector = query_vectors(stored[0], query, mode, embedder)
         if warming is not None:
             warming.join()  # the prefetch's own error (a damaged store) is raised here, in the caller
     if not query:
@@ -69,6 +55,28 @@ def search(
     return store.search(
         query, query_vector, mode, filters, limit, min_similarity=min_similarity, floor_vector=floor_vector
     )
+
+
+def query_vectors(
+    model: str, query: str, mode: SearchMode | str, embedder: Embedder
+) -> tuple[Any, Any | None]:
+    """The vector a `mode` search of `query` ranks by on `model`'s vectors, and the one hybrid search keeps a
+    hit that matched no keyword by (None: the same one), embedded together (Embedder.embed_query_moves).
+
+    A Chinese query's vector joins its English translation's; in hybrid search an English query's may move
+    towards its Chinese translation. Hybrid ranks by its own move and keeps vector-only hits by the vector
+    semantic search would use: for an English query its own, on which the floor is calibrated (moved,
+    "warm winter coat" -> a puffer video falls 0.181 -> 0.178)."""
+    settings = search_settings(model)
+    chinese = CJK_RUN_RE.search(query) is not None
+    hybrid = SearchMode(mode) is SearchMode.hybrid
+    weight = settings.query_translation_weight(hybrid, chinese)
+    floor_weight = settings.query_translation_weight(False, chinese) if hybrid else weight
+    expansion = expand(query) if weight > 0 or floor_weight > 0 else NO_EXPANSION
+    if floor_weight == weight or not expansion.terms:
+        return embedder.embed_query_translated(query, expansion.terms, weight), None
+    ranked, floor = embedder.embed_query_moves(query, expansion.terms, (weight, floor_weight))
+    return ranked, floor
 
 
 class Prefetch:
