@@ -15,10 +15,6 @@ from crawler.times import iso_utc
 from indexer.store import BulkWindowStats, Store
 from indexer.stores import StoreSpec
 
-# Documents fetched per get_many call when a ranking loads its members (SQLite's json_each and an
-# Elasticsearch mget both take this many ids in one request comfortably).
-DOCS_CHUNK = 20_000
-
 Window = tuple[datetime, datetime]
 
 
@@ -54,15 +50,13 @@ class TrendCache:
         wanted = sorted(set(ids))
         todo = [i for i in wanted if i not in self._docs and i not in self._missing]
         if todo:
-            with gc_paused():
-                for offset in range(0, len(todo), DOCS_CHUNK):
-                    chunk = todo[offset : offset + DOCS_CHUNK]
-                    found = self.store.get_many(chunk)
-                    values = found.values() if isinstance(found, dict) else found
-                    for doc in (convert(d) for d in values if d is not None):
-                        if doc.get("id"):
-                            self._docs[doc["id"]] = doc
-                    self._missing.update(i for i in chunk if i not in self._docs)
+            with gc_paused():  # one call: each store pages its own reads (SQLite may scan the table)
+                found = self.store.get_many(todo)
+                values = found.values() if isinstance(found, dict) else found
+                for doc in (convert(d) for d in values if d is not None):
+                    if doc.get("id"):
+                        self._docs[doc["id"]] = doc
+                self._missing.update(i for i in todo if i not in self._docs)
         return {i: self._docs[i] for i in wanted if i in self._docs}
 
     def add_docs(self, docs: Iterable[dict[str, Any]]) -> None:

@@ -970,10 +970,14 @@ class _Names:
     def entity(self, key: str, doc: Mapping[str, Any], canonical: Callable[[str], Any]) -> bool:
         """An entity row (video, live, product by sales): its key, title and canonical members (tested in
         that order, each only when the ones before did not match: a video ranking tests ~100k rows)."""
-        if self._any(self._own(key)):
+        names = self.names
+        if key and key in names:  # _any(_own(key)), inline
+            return True
+        own = key.strip().lower().lstrip("@")
+        if own and own in names:
             return True
         title = (doc.get("title") or "").strip().lower()
-        if title and title in self.names:
+        if title and title in names:
             return True
         info = canonical(key) or {}
         return self._any(info.get("members") or [])
