@@ -46,8 +46,9 @@ class TrendCache:
         self.memo: dict[tuple[Any, ...], Any] = {}  # (what, ...) -> a value computed from cached data
 
     def docs(self, ids: Iterable[str], convert: Callable[[Any], dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """The documents of these ids that exist, by id (`convert` turns what the store returns into a dict)."""
-        wanted = sorted(set(ids))
+        """The documents of these ids that exist, by id, in the order of `ids` (`convert` turns what the store
+        returns into a dict)."""
+        wanted = list(dict.fromkeys(ids))
         todo = [i for i in wanted if i not in self._docs and i not in self._missing]
         if todo:
             with gc_paused():  # one call: each store pages its own reads (SQLite may scan the table)
