@@ -589,32 +589,40 @@ class SqliteStore:
         if platform is not None:
             sql += " AND platform = :platform"
             params["platform"] = platform
-        # per window: (kind, entity) -> [first_at, first_value, last_at, last_value, count]
-        acc: list[dict[tuple[Any, str], list[Any]]] = [{} for _ in bounds]
-        spans = [(start, end, found) for (start, end), found in zip(bounds, acc, strict=True)]
+        # The rows come by entity, then time: one entity's rows are summed together and become its stats
+        # (per window: kind -> [first_at, first_value, last_at, last_value, count]) when the next begins.
+        out: list[dict[str, dict[str, WindowStat]]] = [{} for _ in bounds]
+        spans = [(start, end, {}) for start, end in bounds]
+        current: str | None = None
+
+        def flush(entity_id: str) -> None:
+            for (_, _, found), by_kind in zip(spans, out, strict=True):
+                for kind, (first_at, first, last_at, last, n) in found.items():
+                    by_kind.setdefault(kind, {})[entity_id] = WindowStat(
+                        entity_id=entity_id,
+                        metric=metric,
+                        first_at=first_at,
+                        first_value=first,
+                        last_at=last_at,
+                        last_value=last,
+                        count=n,
+                    )
+                found.clear()
+
         for entity_id, kind, at, value in self._query(sql + " ORDER BY entity_id, observed_at", params):
-            key = (kind, entity_id)
+            if entity_id != current:
+                if current is not None:
+                    flush(current)
+                current = entity_id
             for start, end, found in spans:  # ~1 us a row and window: a ranking reads every active row
                 if start <= at <= end:
-                    row = found.get(key)
+                    row = found.get(kind)
                     if row is None:
-                        found[key] = [at, value, at, value, 1]
+                        found[kind] = [at, value, at, value, 1]
                     else:
                         row[2], row[3], row[4] = at, value, row[4] + 1
-        out: list[dict[str, dict[str, WindowStat]]] = []
-        for found in acc:
-            by_kind: dict[str, dict[str, WindowStat]] = {}
-            for (kind, entity_id), (first_at, first, last_at, last, n) in found.items():
-                by_kind.setdefault(kind, {})[entity_id] = WindowStat(
-                    entity_id=entity_id,
-                    metric=metric,
-                    first_at=first_at,
-                    first_value=first,
-                    last_at=last_at,
-                    last_value=last,
-                    count=n,
-                )
-            out.append(by_kind)
+        if current is not None:
+            flush(current)
         return out
 
     def stats(self) -> StoreStats:

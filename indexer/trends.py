@@ -653,22 +653,26 @@ class TrendEngine:
     ) -> tuple[list[TrendResult], int, int]:
         cur, prev, docs = self._members(metric, windows, platform)
         products: dict[str, dict[str, Any]] = {}
-        if by is TrendBy.product:
-            products = self._product_docs(docs.values(), platform, windows[0])
 
         groups: dict[str, list[str]] = {}
         creator_keys = self._cache().memo.setdefault(("creator keys",), {})  # member id -> _creator_key
+        linked: set[str] = set()  # the product ids members link (a product ranking's product documents)
         for member_id in cur:
             if by is TrendBy.creator:
-                creator = _memo_creator(creator_keys, member_id, docs)
+                creator = creator_keys.get(member_id, _UNKNOWN)  # _memo_creator, inline
+                if creator is _UNKNOWN:
+                    creator = creator_keys[member_id] = _creator_key(docs.get(member_id, {}))
                 keys = [creator] if creator else []
+            elif by is TrendBy.product:
+                keys = _product_keys(docs.get(member_id, {}), linked)
+                if self.canonical:  # a video linking two listings of one product: once
+                    keys = list(dict.fromkeys(self._canon(k) for k in keys))
             else:
                 keys = self._group_keys(by, docs.get(member_id, {}), products)
-            if by is TrendBy.product and self.canonical:  # a video linking two listings of one product: once
-                keys = list(dict.fromkeys(self._canon(k) for k in keys))
             for key in keys:
                 groups.setdefault(key, []).append(member_id)
         if by is TrendBy.product:  # product docs' featured_in links members too
+            products = self._product_docs(linked, platform, windows[0])
             for pid, pdoc in products.items():
                 key = self._canon(pid)
                 for member_id in pdoc.get("featured_in") or []:
@@ -697,7 +701,9 @@ class TrendEngine:
             for member_id in sorted(members):
                 fact = facts.get(member_id)
                 if fact is None:
-                    creator = _memo_creator(creator_keys, member_id, docs)
+                    creator = creator_keys.get(member_id, _UNKNOWN)  # _memo_creator, inline
+                    if creator is _UNKNOWN:
+                        creator = creator_keys[member_id] = _creator_key(docs.get(member_id, {}))
                     fact = facts[member_id] = _member_facts(member_id, cur, prev, docs, start, end, creator)
                 velocity, member_basis, first_value, velocity_before, creator, is_new, member_platform = fact
                 if velocity is None:
@@ -783,15 +789,9 @@ class TrendEngine:
         return title, list((canonical or {}).get("members") or [])
 
     def _product_docs(
-        self, members: Iterable[dict[str, Any]], platform: str | None, window: tuple[datetime, datetime]
+        self, ids: Iterable[str], platform: str | None, window: tuple[datetime, datetime]
     ) -> dict[str, dict[str, Any]]:
-        """Product documents linked from active members, plus products observed in the window."""
-        ids = {
-            p.get("id")
-            for m in members
-            for p in (m.get("products") or [])
-            if isinstance(p, dict) and p.get("id")
-        }
+        """Product documents of these ids (what active members link), plus products observed in the window."""
         found = {pid: doc for pid, doc in self._docs(ids).items() if doc.get("kind") == "product"}
         observed = SearchFilters(kind="product", platform=platform, observed_from=iso(window[0]))
         scanned = self._cache().scan(
@@ -946,13 +946,23 @@ def _member_facts(
     )
 
 
-def _memo_creator(
-    memo: dict[str, str | None], member_id: str, docs: Mapping[str, dict[str, Any]]
-) -> str | None:
-    """_creator_key of a member's document, computed once per cache."""
-    if member_id not in memo:
-        memo[member_id] = _creator_key(docs.get(member_id, {}))
-    return memo[member_id]
+_UNKNOWN = object()  # not in a memo yet (None is a value there)
+
+
+def _product_keys(doc: Mapping[str, Any], linked: set[str]) -> list[str]:
+    """TrendEngine._group_keys of a member for the product ranking; the ids of the products it links are
+    added to `linked` on the way (one walk of its links for both)."""
+    keys: list[str] = []
+    for ref in doc.get("products") or []:
+        if not isinstance(ref, dict):
+            continue
+        ref_id = ref.get("id")
+        if ref_id:
+            linked.add(ref_id)
+        key = ref_id or ref.get("url") or (f"title:{ref['title']}" if ref.get("title") else None)
+        if key and key not in keys:
+            keys.append(key)
+    return keys
 
 
 class _Names:
