@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -73,6 +76,11 @@ SCAN_MIN_IDS = 5000
 SCAN_SHARE = 2
 # Blobs read per query when a batch of searches reads its candidates' blobs once (search_many).
 RESCORE_BATCH_CHUNK = 20_000
+# search_many has a helper process read its queries' phrases (indexer/fts_worker.py, on another core while
+# this process goes on) when they hold at least this many rows (fewer take this process ~0.1 s itself);
+# it waits at most HELPER_TIMEOUT_S for it, then reads them itself.
+HELPER_MIN_ROWS = 100_000
+HELPER_TIMEOUT_S = 120.0
 # A phrase's rows as PhraseTable reads them (search_many): rowid and its bm25 for the phrase alone.
 _ROW_SCORE = np.dtype([("rowid", "<i8"), ("bm25", "<f8")])
 
@@ -699,27 +707,44 @@ class SqliteStore:
         settings = search_settings(self._model[0] if self._model else None, min_similarity)
         return fused_hits(mode, keyword, vector, limit, self.get_many, settings, expanded, expansion)
 
-    def search_many(self, requests: Sequence[SearchRequest]) -> list[list[Hit]]:
+    def search_many(
+        self,
+        requests: Sequence[SearchRequest],
+        meanwhile: Callable[[], None] | None = None,
+        documents: Callable[[list[str]], Mapping[str, dict[str, Any]]] | None = None,
+    ) -> list[list[Hit]]:
         """search() of each request (indexer.batch_search): the same hits, with what the requests share
         done once. Each distinct keyword query (the text, its filter, its depth) runs once; the unfiltered
         ones, when their phrases match few enough rows (fts_shared.worth_sharing), are ranked from one
         read of each distinct phrase (fts_shared.PhraseTable: the plan and the bm25 values of the query
-        alone); the vector candidates' blobs, the pks' ids and the hits' documents are read once."""
+        alone), read by a helper process when they are many (indexer/fts_worker.py) while this one runs
+        the vector side and `meanwhile` (the caller's own work, called once); the vector candidates'
+        blobs, the pks' ids and the hits' documents are read once (those `documents` holds, the caller's
+        copies of what get_many gave it, are taken from it)."""
         plans = [self._plan(r) for r in requests]
         jobs: dict[tuple[Any, ...], tuple[str, str, dict[str, Any], int]] = {}
         for plan in plans:
             if plan is not None:
                 for key, job in plan.keyword_jobs():
                     jobs.setdefault(key, job)
-        # The unfiltered keyword queries' ranked pks, then every other keyword query by itself.
+        # The unfiltered keyword queries' ranked pks (their phrases read first, maybe by the helper), then
+        # every other keyword query by itself.
         plain = {k: job for k, job in jobs.items() if job[1] == "1"}
-        ranked = self._keyword_batch(plain)
-        keyword: dict[tuple[Any, ...], list[tuple[str, float]]] = {}
-        for key, (text, where, params, limit) in jobs.items():
-            if key not in plain:
-                keyword[key] = self._keyword(text, where, params, limit)
-        vector_plans = [p for p in plans if p is not None and p.mode is not SearchMode.keyword]
-        vectors = self._vector_batch([p for p in vector_plans if p.filters_empty])
+        phrases = {key: found for key, (text, _, _, _) in plain.items() if (found := fts_phrases(text))}
+        reading = self._read_phrases(phrases)
+        try:
+            keyword: dict[tuple[Any, ...], list[tuple[str, float]]] = {}
+            for key, (text, where, params, limit) in jobs.items():
+                if key not in plain:
+                    keyword[key] = self._keyword(text, where, params, limit)
+            vector_plans = [p for p in plans if p is not None and p.mode is not SearchMode.keyword]
+            vectors = self._vector_batch([p for p in vector_plans if p.filters_empty])
+            if meanwhile is not None:
+                meanwhile()
+            ranked = self._keyword_batch(plain, phrases, reading)
+        finally:
+            if reading is not None:
+                reading.close()
         id_of = self._ids_of(
             {pk for rows in ranked.values() for pk, _ in rows}
             | {pk for rows in vectors.values() for pk, _ in rows}
@@ -730,6 +755,9 @@ class SqliteStore:
 
         def get_many(ids: list[str]) -> dict[str, dict[str, Any]]:
             missing = [i for i in ids if i not in docs]
+            if missing and documents is not None:
+                docs.update(documents(missing))
+                missing = [i for i in missing if i not in docs]
             if missing:
                 docs.update(self.get_many(missing))
             return {i: docs[i] for i in ids if i in docs}
@@ -788,36 +816,49 @@ class SqliteStore:
             min_similarity=request.min_similarity,
         )
 
+    def _read_phrases(self, phrases: Mapping[tuple[Any, ...], list[str]]) -> _PhraseRead | None:
+        """The read of the queries' distinct phrases when fts_shared.worth_sharing (None: each query runs
+        alone): begun now in a helper process when they hold at least HELPER_MIN_ROWS rows, else done here
+        when asked for (_PhraseRead.rows)."""
+        if not phrases:
+            return None
+        distinct = list(dict.fromkeys(p for found in phrases.values() for p in found))
+        counts = [self._phrase_rows(p) for p in distinct]
+        if not worth_sharing(counts, len(phrases)):
+            return None
+        reading = _PhraseRead(self, distinct)
+        on_disk = str(self.path) not in (":memory:", "")
+        if on_disk and sum(counts) >= HELPER_MIN_ROWS and (os.cpu_count() or 1) > 1:
+            reading.start()
+        return reading
+
     def _keyword_batch(
-        self, jobs: Mapping[tuple[Any, ...], tuple[str, str, dict[str, Any], int]]
+        self,
+        jobs: Mapping[tuple[Any, ...], tuple[str, str, dict[str, Any], int]],
+        phrases: Mapping[tuple[Any, ...], list[str]],
+        reading: _PhraseRead | None,
     ) -> dict[tuple[Any, ...], list[tuple[int, float]]]:
-        """The (pk, bm25) rows of unfiltered keyword queries, what _keyword ranks for each: from a
-        PhraseTable of their phrases when fts_shared.worth_sharing, else one query after another."""
-        phrases = {key: fts_phrases(text) for key, (text, _, _, _) in jobs.items()}
-        phrases = {key: found for key, found in phrases.items() if found}
+        """The (pk, bm25) rows of unfiltered keyword queries (`phrases`: each one's, none empty), what
+        _keyword ranks for each: from a PhraseTable of the phrases `reading` read, else one query after
+        another."""
         if not phrases:
             return {}
-        distinct = list(dict.fromkeys(p for found in phrases.values() for p in found))
-        with self._lock:
-            self._conn.execute("BEGIN")  # the counts and every phrase's rows from one snapshot
-            try:
-                total = self._fts_rows_bound()
-                table = None
-                if worth_sharing((self._phrase_rows(p) for p in distinct), len(phrases)):
-                    table = PhraseTable(distinct, self._phrase_terms)
-                    multi = [key for key, found in phrases.items() if len(found) > 1]
-                    if multi:  # a build of SQLite that sums otherwise is found out here (fts_shared)
-                        key = max(multi, key=lambda k: len(phrases[k]))
-                        if not table.agrees(phrases[key], jobs[key][3], self._fts_run(phrases[key])):
-                            table = None
-                return {
-                    key: table.top(found, total, jobs[key][3])
-                    if table is not None
-                    else self._keyword_ranked(found, jobs[key][3], total)
-                    for key, found in phrases.items()
-                }
-            finally:
-                _rollback(self._conn)
+        total = self._fts_rows_bound()
+        table = None
+        if reading is not None:
+            rows = reading.rows()
+            table = PhraseTable(rows, rows.__getitem__)
+            multi = [key for key, found in phrases.items() if len(found) > 1]
+            if multi:  # a build of SQLite that sums otherwise (fts_shared), or a write since the read
+                key = max(multi, key=lambda k: len(phrases[k]))
+                if not table.agrees(phrases[key], jobs[key][3], self._fts_run(phrases[key])):
+                    table = None
+        return {
+            key: table.top(found, total, jobs[key][3])
+            if table is not None
+            else self._keyword_ranked(found, jobs[key][3], total)
+            for key, found in phrases.items()
+        }
 
     def _phrase_terms(self, phrase: str) -> tuple[np.ndarray, np.ndarray]:
         """Every row matching one FTS5 phrase, by rowid, with its bm25 for that phrase alone."""
@@ -1212,6 +1253,88 @@ class SqliteStore:
 
 
 # ------------------------------------------------------------------------------------------- helpers
+
+
+class _PhraseRead:
+    """Every row of some FTS5 phrases with its bm25 for the phrase alone (SqliteStore._phrase_terms), read in
+    one snapshot: by the helper process (indexer/fts_worker.py) once `start` has run, else here; what the
+    helper could not do (it failed, or gave what does not parse) is read here."""
+
+    def __init__(self, store: SqliteStore, phrases: list[str]) -> None:
+        self.store, self.phrases = store, phrases
+        self._process: subprocess.Popen[bytes] | None = None
+        self._out: Path | None = None
+
+    def start(self) -> None:
+        try:
+            fd, name = tempfile.mkstemp(prefix="trendcart-fts-", suffix=".bin")
+            os.close(fd)
+            self._out = Path(name)
+            request = {
+                "path": str(self.store.path.resolve()),
+                "weights": ", ".join(str(BM25_WEIGHTS[f]) for f in TEXT_FIELDS),
+                "phrases": self.phrases,
+                "out": name,
+            }
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(Path(__file__).with_name("fts_worker.py"))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            assert self._process.stdin is not None
+            self._process.stdin.write(json.dumps(request).encode())
+            self._process.stdin.close()
+        except OSError:
+            self.close()
+
+    def rows(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each phrase's (rowids ascending, bm25 of each)."""
+        found = self._helper_rows()
+        if found is not None:
+            return found
+        with self.store._lock:
+            self.store._conn.execute("BEGIN")  # every phrase from one snapshot
+            try:
+                return {p: self.store._phrase_terms(p) for p in self.phrases}
+            finally:
+                _rollback(self.store._conn)
+
+    def _helper_rows(self) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+        if self._process is None or self._out is None:
+            return None
+        try:
+            if self._process.wait(timeout=HELPER_TIMEOUT_S) != 0:
+                return None
+            data = self._out.read_bytes()
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        finally:
+            self.close()
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        at = 0
+        for phrase in self.phrases:
+            if at + 8 > len(data):
+                return None
+            n = int.from_bytes(data[at : at + 8], "little")
+            if at + 8 + 16 * n > len(data):
+                return None
+            rowids = np.frombuffer(data, dtype="=i8", count=n, offset=at + 8)
+            bm25 = np.frombuffer(data, dtype="=f8", count=n, offset=at + 8 + 8 * n)
+            found[phrase] = (rowids, bm25)
+            at += 8 + 16 * n
+        return found if at == len(data) else None
+
+    def close(self) -> None:
+        """Stop the helper if it still runs and remove its file."""
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
+            self._process = None
+        if self._out is not None:
+            self._out.unlink(missing_ok=True)
+            self._out = None
 
 
 @dataclass

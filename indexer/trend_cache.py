@@ -60,6 +60,11 @@ class TrendCache:
                 self._missing.update(i for i in todo if i not in self._docs)
         return {i: self._docs[i] for i in wanted if i in self._docs}
 
+    def held(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The documents of these ids read already (no store read): a batch of searches takes its hits'
+        documents from here (indexer.batch_search.search_many `documents`)."""
+        return {i: self._docs[i] for i in ids if i in self._docs}
+
     def add_docs(self, docs: Iterable[dict[str, Any]]) -> None:
         """Keep documents this evaluation already read from the store (search hits' `doc`: what get_many
         gives), so that docs() does not read and decode them again; a document held already stays."""

@@ -307,6 +307,43 @@ class TrendEngine:
         with self._caching():
             return self._trending(by, window, metric, limit, platform, now, restrict_to)
 
+    def warm(
+        self,
+        by: TrendBy | str = TrendBy.product,
+        window: str | timedelta = DEFAULT_WINDOW,
+        metric: str | None = None,
+        platform: str | None = None,
+    ) -> None:
+        """Read into the engine's cache what trending(by, window, metric, platform=platform) reads from the
+        store first (both windows' snapshots, the documents of what it ranks), so that the ranking later
+        only ranks: the watch evaluation warms its rankings while its searches run in a helper process.
+        Nothing without a cache of the engine's own, or for what trending would refuse (it says why)."""
+        metric = metric or DEFAULT_METRIC
+        try:
+            by = TrendBy(by)
+            span = parse_window(window) if isinstance(window, str) else window
+        except ValueError:
+            return
+        if self.cache is None or metric not in METRICS or metric in GAUGES:
+            return
+        _, _, windows = self._windows(span, None)
+        with self._caching():
+            if by in (TrendBy.video, TrendBy.live) or (by is TrendBy.product and metric == "sales"):
+                kind = "product" if by is TrendBy.product else by.value
+                self._stats(metric, windows, 1, kind, platform)
+                self._docs(self._stats(metric, windows, 0, kind, platform).keys())
+            else:
+                self._members(metric, windows, platform)
+
+    def _windows(
+        self, span: timedelta, now: datetime | None
+    ) -> tuple[datetime, datetime, tuple[tuple[datetime, datetime], ...]]:
+        """The ranking's start and end, and its windows: this one (with slack before it) and the one before."""
+        end = parse_iso(now) if now is not None else self.now()
+        start = end - span
+        slack = span * WINDOW_SLACK
+        return start, end, ((start - slack, end), (start - span - slack, start))
+
     @contextmanager
     def _caching(self) -> Iterator[TrendCache]:
         """The cache of this call: the engine's own, else one for this call only (nested calls share it)."""
@@ -342,10 +379,7 @@ class TrendEngine:
             )
         span = parse_window(window) if isinstance(window, str) else window
         window_text = window if isinstance(window, str) else f"{span.total_seconds() / 3600:g}h"
-        end = parse_iso(now) if now is not None else self.now()
-        start = end - span
-        slack = span * WINDOW_SLACK
-        windows = ((start - slack, end), (start - span - slack, start))
+        start, end, windows = self._windows(span, now)
 
         if by is TrendBy.live and metric in GAUGES:
             results, skipped, considered = self._rank_lives_by_gauge(

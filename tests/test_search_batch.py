@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import tempfile
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,6 +102,44 @@ def test_a_batch_gives_each_search_its_own_hits(store, shared, monkeypatch) -> N
     assert len(ranked) > len(BATCH_QUERIES), "the keyword queries are ranked from the shared phrases"
 
 
+def test_a_helper_process_reads_the_phrases_while_the_caller_works(store, shared, monkeypatch) -> None:
+    monkeypatch.setattr(sqlite_store, "HELPER_MIN_ROWS", 0)  # the helper for any batch
+    monkeypatch.setattr(sqlite_store.os, "cpu_count", lambda: 2)
+    read = []
+    helper_rows = sqlite_store._PhraseRead._helper_rows
+    monkeypatch.setattr(
+        sqlite_store._PhraseRead, "_helper_rows", lambda self: read.append(helper_rows(self)) or read[-1]
+    )
+    requests = _requests()
+    expected = _one_by_one(store, requests)
+    calls = []
+    got = search_many(store, requests, meanwhile=lambda: calls.append(1))
+    assert [_plain(hits) for hits in got] == expected
+    assert calls == [1] and len(read) == 1 and read[0] is not None  # the helper's rows were used
+    assert not list(Path(tempfile.gettempdir()).glob("trendcart-fts-*"))  # its file is gone
+
+
+def test_a_helper_that_fails_leaves_the_reading_to_the_store(store, shared, monkeypatch) -> None:
+    monkeypatch.setattr(sqlite_store, "HELPER_MIN_ROWS", 0)
+    monkeypatch.setattr(sqlite_store.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sqlite_store.sys, "executable", "false")  # exits 1 at once
+    _assert_same(store, _requests(modes=("keyword", "hybrid")))
+    monkeypatch.setattr(sqlite_store.sys, "executable", str(Path(tempfile.gettempdir()) / "no-such-python"))
+    _assert_same(store, _requests(modes=("keyword",)))
+
+
+def test_the_helper_reads_what_the_store_reads(store) -> None:
+    phrases = sorted({p for q in BATCH_QUERIES for p in fts_phrases(q)})
+    reading = sqlite_store._PhraseRead(store, phrases)
+    reading.start()
+    helper = reading._helper_rows()
+    assert helper is not None and list(helper) == phrases
+    for phrase in phrases:
+        rowids, bm25 = store._phrase_terms(phrase)
+        assert helper[phrase][0].tolist() == rowids.tolist() and helper[phrase][1].tolist() == bm25.tolist()
+    assert sum(len(r) for r, _ in helper.values()) > 100
+
+
 def test_a_batch_without_the_shared_phrases_gives_the_same_hits(store, monkeypatch) -> None:
     monkeypatch.setattr(fts_shared, "SHARED_ROWS_PER_QUERY", 0)  # every keyword query by itself
     _assert_same(store, _requests())
@@ -186,8 +226,10 @@ def test_a_store_without_batches_answers_one_search_after_another(es_url, tmp_pa
         assert not isinstance(elastic, BatchSearching)
         requests = _requests(modes=("hybrid", "keyword"), limits=(5,))
         expected = _one_by_one(elastic, requests)
-        assert [_plain(hits) for hits in search_many(elastic, requests)] == expected
-        assert any(expected)
+        calls = []
+        got = search_many(elastic, requests, meanwhile=lambda: calls.append(1))
+        assert [_plain(hits) for hits in got] == expected
+        assert any(expected) and calls == [1]
     finally:
         try:
             elastic.destroy()
