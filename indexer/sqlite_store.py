@@ -1285,7 +1285,7 @@ class _PhraseRead:
             assert self._process.stdin is not None
             self._process.stdin.write(json.dumps(request).encode())
             self._process.stdin.close()
-        except OSError:
+        except (OSError, ValueError):  # no interpreter to start (an embedded one), no temporary folder
             self.close()
 
     def rows(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
