@@ -14,9 +14,9 @@ numbers SQLite computes: `PhraseTable` holds each distinct phrase's (rowid, term
 the count, newest-row and scoring calls of indexer.fts_bounded.bounded_top from them, so that the batch
 takes exactly the plan and the rows that each query takes alone (tests/test_search_batch.py compares them).
 
-It pays when queries share phrases and each phrase matches few rows (watches over one store: 194 queries
-with 337 distinct phrases, 652k rows in all at 100k documents, read in ~0.7 s against ~2 s for the queries
-one by one); `worth_sharing` says when. A build of SQLite whose compiler fused the multiply-add of that sum
+It pays when queries share phrases and each phrase matches few rows (the bench's 100 watches: 160 distinct
+texts with 337 distinct phrases, 652k rows in all at 100k documents, read in ~0.7 s against ~2 s for the
+queries one by one); `worth_sharing` says when. A build of SQLite whose compiler fused the multiply-add of that sum
 would round differently: `PhraseTable.agrees` compares one query with SQLite's own scores before the batch
 relies on the table.
 """
