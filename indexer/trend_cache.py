@@ -15,10 +15,6 @@ from crawler.times import iso_utc
 from indexer.store import BulkWindowStats, Store
 from indexer.stores import StoreSpec
 
-# Documents fetched per get_many call when a ranking loads its members (SQLite's json_each and an
-# Elasticsearch mget both take this many ids in one request comfortably).
-DOCS_CHUNK = 20_000
-
 Window = tuple[datetime, datetime]
 
 
@@ -50,20 +46,24 @@ class TrendCache:
         self.memo: dict[tuple[Any, ...], Any] = {}  # (what, ...) -> a value computed from cached data
 
     def docs(self, ids: Iterable[str], convert: Callable[[Any], dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """The documents of these ids that exist, by id (`convert` turns what the store returns into a dict)."""
-        wanted = sorted(set(ids))
+        """The documents of these ids that exist, by id, in the order of `ids` (`convert` turns what the store
+        returns into a dict)."""
+        wanted = list(dict.fromkeys(ids))
         todo = [i for i in wanted if i not in self._docs and i not in self._missing]
         if todo:
-            with gc_paused():
-                for offset in range(0, len(todo), DOCS_CHUNK):
-                    chunk = todo[offset : offset + DOCS_CHUNK]
-                    found = self.store.get_many(chunk)
-                    values = found.values() if isinstance(found, dict) else found
-                    for doc in (convert(d) for d in values if d is not None):
-                        if doc.get("id"):
-                            self._docs[doc["id"]] = doc
-                    self._missing.update(i for i in chunk if i not in self._docs)
+            with gc_paused():  # one call: each store pages its own reads (SQLite may scan the table)
+                found = self.store.get_many(todo)
+                values = found.values() if isinstance(found, dict) else found
+                for doc in (convert(d) for d in values if d is not None):
+                    if doc.get("id"):
+                        self._docs[doc["id"]] = doc
+                self._missing.update(i for i in todo if i not in self._docs)
         return {i: self._docs[i] for i in wanted if i in self._docs}
+
+    def held(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The documents of these ids read already (no store read): a batch of searches takes its hits'
+        documents from here (indexer.batch_search.search_many `documents`)."""
+        return {i: self._docs[i] for i in ids if i in self._docs}
 
     def add_docs(self, docs: Iterable[dict[str, Any]]) -> None:
         """Keep documents this evaluation already read from the store (search hits' `doc`: what get_many

@@ -48,7 +48,7 @@ class TrendBy(str, Enum):
     hashtag = "hashtag"
 
 
-@dataclass
+@dataclass(slots=True)
 class Observation:
     """One member's metric inside one window: first and last value with their times."""
 
@@ -194,6 +194,11 @@ def observe(stat: Any, published_at: Any = None) -> Observation:
     """
     if stat is None:
         return Observation(velocity=None, basis="none")
+    return Observation(*_observed(stat, published_at))
+
+
+def _observed(stat: Any, published_at: Any) -> tuple[Any, ...]:
+    """observe's fields for a stat that is not None: velocity, basis, first and last value and time, count."""
     if type(stat) is WindowStat:  # what the stores give: its fields read directly (a ranking reads ~200k)
         first_at, last_at = _time(stat.first_at), _time(stat.last_at)
         first_value, last_value, count = stat.first_value, stat.last_value, int(stat.count or 0)
@@ -201,16 +206,9 @@ def observe(stat: Any, published_at: Any = None) -> Observation:
         first_at, last_at = _time(_get(stat, "first_at")), _time(_get(stat, "last_at"))
         first_value, last_value = _get(stat, "first_value"), _get(stat, "last_value")
         count = int(_get(stat, "count", 0) or 0)
-    obs = Observation(
-        velocity=None,
-        basis="none",
-        first_value=first_value,
-        last_value=last_value,
-        first_at=first_at,
-        last_at=last_at,
-        snapshots=count,
-    )
-    hours = obs.hours
+    # Observation.hours, computed here once: the velocity and basis go into the one Observation made.
+    hours = None if first_at is None or last_at is None else (last_at - first_at).total_seconds() / 3600
+    velocity, basis = None, "none"
     if (
         count >= 2
         and hours is not None
@@ -218,16 +216,14 @@ def observe(stat: Any, published_at: Any = None) -> Observation:
         and first_value is not None
         and last_value is not None
     ):
-        obs.velocity = (last_value - first_value) / hours
-        obs.basis = "snapshots"
-        return obs
-    published = _time(published_at)
-    if last_value is not None and published is not None and last_at is not None:
-        since = (last_at - published).total_seconds() / 3600
-        if since >= MIN_SPAN_HOURS:
-            obs.velocity = last_value / since
-            obs.basis = "since_published"
-    return obs
+        velocity, basis = (last_value - first_value) / hours, "snapshots"
+    else:
+        published = _time(published_at)
+        if last_value is not None and published is not None and last_at is not None:
+            since = (last_at - published).total_seconds() / 3600
+            if since >= MIN_SPAN_HOURS:
+                velocity, basis = last_value / since, "since_published"
+    return velocity, basis, first_value, last_value, first_at, last_at, count
 
 
 def growth_of(velocity: float | None, first_value: float | None) -> float | None:
@@ -311,6 +307,43 @@ class TrendEngine:
         with self._caching():
             return self._trending(by, window, metric, limit, platform, now, restrict_to)
 
+    def warm(
+        self,
+        by: TrendBy | str = TrendBy.product,
+        window: str | timedelta = DEFAULT_WINDOW,
+        metric: str | None = None,
+        platform: str | None = None,
+    ) -> None:
+        """Read into the engine's cache what trending(by, window, metric, platform=platform) reads from the
+        store first (both windows' snapshots, the documents of what it ranks), so that the ranking later
+        only ranks: the watch evaluation warms its rankings while its searches run in a helper process.
+        Nothing without a cache of the engine's own, or for what trending would refuse (it says why)."""
+        metric = metric or DEFAULT_METRIC
+        try:
+            by = TrendBy(by)
+            span = parse_window(window) if isinstance(window, str) else window
+        except ValueError:
+            return
+        if self.cache is None or metric not in METRICS or metric in GAUGES:
+            return
+        _, _, windows = self._windows(span, None)
+        with self._caching():
+            if by in (TrendBy.video, TrendBy.live) or (by is TrendBy.product and metric == "sales"):
+                kind = "product" if by is TrendBy.product else by.value
+                self._stats(metric, windows, 1, kind, platform)
+                self._docs(self._stats(metric, windows, 0, kind, platform).keys())
+            else:
+                self._members(metric, windows, platform)
+
+    def _windows(
+        self, span: timedelta, now: datetime | None
+    ) -> tuple[datetime, datetime, tuple[tuple[datetime, datetime], ...]]:
+        """The ranking's start and end, and its windows: this one (with slack before it) and the one before."""
+        end = parse_iso(now) if now is not None else self.now()
+        start = end - span
+        slack = span * WINDOW_SLACK
+        return start, end, ((start - slack, end), (start - span - slack, start))
+
     @contextmanager
     def _caching(self) -> Iterator[TrendCache]:
         """The cache of this call: the engine's own, else one for this call only (nested calls share it)."""
@@ -346,10 +379,7 @@ class TrendEngine:
             )
         span = parse_window(window) if isinstance(window, str) else window
         window_text = window if isinstance(window, str) else f"{span.total_seconds() / 3600:g}h"
-        end = parse_iso(now) if now is not None else self.now()
-        start = end - span
-        slack = span * WINDOW_SLACK
-        windows = ((start - slack, end), (start - span - slack, start))
+        start, end, windows = self._windows(span, now)
 
         if by is TrendBy.live and metric in GAUGES:
             results, skipped, considered = self._rank_lives_by_gauge(
@@ -657,22 +687,26 @@ class TrendEngine:
     ) -> tuple[list[TrendResult], int, int]:
         cur, prev, docs = self._members(metric, windows, platform)
         products: dict[str, dict[str, Any]] = {}
-        if by is TrendBy.product:
-            products = self._product_docs(docs.values(), platform, windows[0])
 
         groups: dict[str, list[str]] = {}
         creator_keys = self._cache().memo.setdefault(("creator keys",), {})  # member id -> _creator_key
+        linked: set[str] = set()  # the product ids members link (a product ranking's product documents)
         for member_id in cur:
             if by is TrendBy.creator:
-                creator = _memo_creator(creator_keys, member_id, docs)
+                creator = creator_keys.get(member_id, _UNKNOWN)  # _memo_creator, inline
+                if creator is _UNKNOWN:
+                    creator = creator_keys[member_id] = _creator_key(docs.get(member_id, {}))
                 keys = [creator] if creator else []
+            elif by is TrendBy.product:
+                keys = _product_keys(docs.get(member_id, {}), linked)
+                if self.canonical:  # a video linking two listings of one product: once
+                    keys = list(dict.fromkeys(self._canon(k) for k in keys))
             else:
                 keys = self._group_keys(by, docs.get(member_id, {}), products)
-            if by is TrendBy.product and self.canonical:  # a video linking two listings of one product: once
-                keys = list(dict.fromkeys(self._canon(k) for k in keys))
             for key in keys:
                 groups.setdefault(key, []).append(member_id)
         if by is TrendBy.product:  # product docs' featured_in links members too
+            products = self._product_docs(linked, platform, windows[0])
             for pid, pdoc in products.items():
                 key = self._canon(pid)
                 for member_id in pdoc.get("featured_in") or []:
@@ -701,19 +735,21 @@ class TrendEngine:
             for member_id in sorted(members):
                 fact = facts.get(member_id)
                 if fact is None:
-                    creator = _memo_creator(creator_keys, member_id, docs)
+                    creator = creator_keys.get(member_id, _UNKNOWN)  # _memo_creator, inline
+                    if creator is _UNKNOWN:
+                        creator = creator_keys[member_id] = _creator_key(docs.get(member_id, {}))
                     fact = facts[member_id] = _member_facts(member_id, cur, prev, docs, start, end, creator)
-                obs, prev_obs, creator, is_new, member_platform = fact
-                if obs.velocity is None:
+                velocity, member_basis, first_value, velocity_before, creator, is_new, member_platform = fact
+                if velocity is None:
                     continue
                 contributing += 1
-                v_cur += obs.velocity
-                bases.add(obs.basis)
-                if obs.basis == "snapshots":
-                    snap_v += obs.velocity
-                    snap_first += obs.first_value or 0.0
-                if prev_obs.velocity is not None:
-                    v_prev += prev_obs.velocity
+                v_cur += velocity
+                bases.add(member_basis)
+                if member_basis == "snapshots":
+                    snap_v += velocity
+                    snap_first += first_value or 0.0
+                if velocity_before is not None:
+                    v_prev += velocity_before
                     have_prev = True
                 if creator:
                     creators.add(creator)
@@ -787,15 +823,9 @@ class TrendEngine:
         return title, list((canonical or {}).get("members") or [])
 
     def _product_docs(
-        self, members: Iterable[dict[str, Any]], platform: str | None, window: tuple[datetime, datetime]
+        self, ids: Iterable[str], platform: str | None, window: tuple[datetime, datetime]
     ) -> dict[str, dict[str, Any]]:
-        """Product documents linked from active members, plus products observed in the window."""
-        ids = {
-            p.get("id")
-            for m in members
-            for p in (m.get("products") or [])
-            if isinstance(p, dict) and p.get("id")
-        }
+        """Product documents of these ids (what active members link), plus products observed in the window."""
         found = {pid: doc for pid, doc in self._docs(ids).items() if doc.get("kind") == "product"}
         observed = SearchFilters(kind="product", platform=platform, observed_from=iso(window[0]))
         scanned = self._cache().scan(
@@ -932,27 +962,41 @@ def _member_facts(
     start: datetime,
     end: datetime,
     creator: str | None,
-) -> tuple[Observation, Observation, str | None, bool, str]:
-    """What a group takes from one member: its observations now and before, creator key, whether it is new,
-    its platform."""
+) -> tuple[float | None, str, Any, float | None, str | None, bool, str]:
+    """What a group takes from one member: its velocity, basis and first value now (observe's), its velocity
+    before, creator key, whether it is new, its platform (a flat tuple: a ranking reads ~100k of them)."""
     doc = docs.get(member_id, {})
     published = doc.get("published_at")
+    velocity, basis, first_value = _observed(cur[member_id], published)[:3]
+    before = prev.get(member_id)
     return (
-        observe(cur[member_id], published),
-        observe(prev.get(member_id), published),
+        velocity,
+        basis,
+        first_value,
+        None if before is None else _observed(before, published)[0],
         creator,
         _is_new(doc, start, end),
         doc.get("platform") or member_id.split(":")[0],
     )
 
 
-def _memo_creator(
-    memo: dict[str, str | None], member_id: str, docs: Mapping[str, dict[str, Any]]
-) -> str | None:
-    """_creator_key of a member's document, computed once per cache."""
-    if member_id not in memo:
-        memo[member_id] = _creator_key(docs.get(member_id, {}))
-    return memo[member_id]
+_UNKNOWN = object()  # not in a memo yet (None is a value there)
+
+
+def _product_keys(doc: Mapping[str, Any], linked: set[str]) -> list[str]:
+    """TrendEngine._group_keys of a member for the product ranking; the ids of the products it links are
+    added to `linked` on the way (one walk of its links for both)."""
+    keys: list[str] = []
+    for ref in doc.get("products") or []:
+        if not isinstance(ref, dict):
+            continue
+        ref_id = ref.get("id")
+        if ref_id:
+            linked.add(ref_id)
+        key = ref_id or ref.get("url") or (f"title:{ref['title']}" if ref.get("title") else None)
+        if key and key not in keys:
+            keys.append(key)
+    return keys
 
 
 class _Names:
@@ -970,10 +1014,14 @@ class _Names:
     def entity(self, key: str, doc: Mapping[str, Any], canonical: Callable[[str], Any]) -> bool:
         """An entity row (video, live, product by sales): its key, title and canonical members (tested in
         that order, each only when the ones before did not match: a video ranking tests ~100k rows)."""
-        if self._any(self._own(key)):
+        names = self.names
+        if key and key in names:  # _any(_own(key)), inline
+            return True
+        own = key.strip().lower().lstrip("@")
+        if own and own in names:
             return True
         title = (doc.get("title") or "").strip().lower()
-        if title and title in self.names:
+        if title and title in names:
             return True
         info = canonical(key) or {}
         return self._any(info.get("members") or [])

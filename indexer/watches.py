@@ -16,6 +16,7 @@ import numpy as np
 
 from crawler.times import iso_utc, parse_iso
 from indexer.alerts import Alert
+from indexer.batch_search import SearchRequest, search_many
 from indexer.models import floor_from_env
 from indexer.querytext import clean_query
 from indexer.store import Hit, SearchMode, Store
@@ -432,8 +433,33 @@ class Evaluator:
         self.timings = {"rankings_s": 0.0, "searches_s": 0.0, "matching_s": 0.0}  # where the time went
 
     def prepare(self, watches: Sequence[SavedWatch]) -> None:
-        """Search every watch's query now, so that each ranking is computed once for the names all its
-        watches' hits give (HitIndex.names) instead of for every entity in the store."""
+        """Search every watch's query now, in one batch (batch_search.search_many: the hits each search
+        gives alone), so that each ranking is computed once for the names all its watches' hits give
+        (HitIndex.names) instead of for every entity in the store. Meanwhile (while the store's helper
+        process reads the queries' phrases) the rankings' cache reads what they rank (TrendEngine.warm),
+        and the hits take their documents from it: each document is read once."""
+        queries = [q for q in dict.fromkeys(clean_query(w.query) for w in watches) if q not in self._hits]
+        requests = [self._request(q) for q in queries]
+        warmed = 0.0
+
+        def warm() -> None:  # the rankings' reads, while the store's helper reads the searches' phrases
+            nonlocal warmed
+            began = time.perf_counter()
+            for by, platform, window in dict.fromkeys(ranking_key(w) for w in watches):
+                self.engine.warm(by, window, platform=platform)
+            warmed = time.perf_counter() - began
+
+        start = time.perf_counter()
+        cache = self.cache
+        found = search_many(
+            self.store,
+            requests,
+            warm if cache is not None else None,
+            cache.held if cache is not None else None,  # the hits' documents the warm-up read already
+        )
+        self.timings["searches_s"] += time.perf_counter() - start - warmed
+        self.timings["rankings_s"] += warmed
+        self._hits.update(zip(queries, found, strict=True))
         for watch in watches:
             names = self.hit_index(watch).names
             self._restrict.setdefault(ranking_key(watch), set()).update(names)
@@ -463,13 +489,25 @@ class Evaluator:
         query = clean_query(watch.query)
         if query in self._hits:
             return self._hits[query]
-        vector = self.query_vector(query) if self._has_vectors and self.query_vector is not None else None
-        mode = SearchMode.hybrid if vector is not None else SearchMode.keyword
+        request = self._request(query)
         start = time.perf_counter()
-        found = self.store.search(query, vector, mode, None, QUERY_HITS, min_similarity=self._floor)
+        found = self.store.search(
+            request.query_text,
+            request.query_vector,
+            request.mode,
+            None,
+            request.limit,
+            min_similarity=request.min_similarity,
+        )
         self.timings["searches_s"] += time.perf_counter() - start
         self._hits[query] = found
         return found
+
+    def _request(self, query: str) -> SearchRequest:
+        """A watch query's search: hybrid with the query's vector (keyword without one), QUERY_HITS deep."""
+        vector = self.query_vector(query) if self._has_vectors and self.query_vector is not None else None
+        mode = SearchMode.hybrid if vector is not None else SearchMode.keyword
+        return SearchRequest(query, vector, mode, None, QUERY_HITS, self._floor)
 
     def check(
         self, watch: SavedWatch, previous: Mapping[str, tuple[int | None, float | None, bool]]

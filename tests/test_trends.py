@@ -288,3 +288,19 @@ def test_empty_window_and_json(store):
 def test_unknown_metric(store):
     with pytest.raises(ValueError, match="metric"):
         engine(store).trending(metric="hearts")
+
+
+@pytest.mark.parametrize("by", ["video", "live", "product", "creator", "hashtag"])
+def test_a_warmed_cache_ranks_as_a_cold_one(tmp_path, by):
+    """TrendEngine.warm reads what a ranking reads into the engine's cache: the ranking after it is the same."""
+    from indexer.trend_cache import TrendCache
+
+    store = fill_scenario(SqliteStore(tmp_path / "warm.db"))
+    cold = TrendEngine(store, now=lambda: NOW).trending(by=by, window="24h").to_json()
+    engine = TrendEngine(store, now=lambda: NOW, cache=TrendCache(store))
+    engine.warm(by, "24h")
+    assert engine.cache is not None and (engine.cache.memo or engine.cache._bulk)  # it read something
+    assert engine.trending(by=by, window="24h").to_json() == cold
+    assert cold["results"] or by == "live"
+    engine.warm(by, "not a window")  # what trending refuses, warm leaves alone
+    store.close()

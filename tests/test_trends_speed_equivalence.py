@@ -191,8 +191,9 @@ class _CountingStore:
 
 
 def test_a_prepared_evaluation_ranks_from_the_hits_documents_it_read(store):
-    """The hits' documents go into the rankings' cache: the rankings do not ask the store for them again,
-    and the rows stay those of the old engine."""
+    """The rankings' cache and the hits share their documents (the cache reads the active ones while the
+    searches run, the hits take theirs from it, the others go into it): no document is asked of the store
+    twice, and the rows stay those of the old engine."""
     watches = [
         SavedWatch(name=f"w{i}-{by}", query=q, by=by)
         for i, q in enumerate(QUERIES)
@@ -209,8 +210,9 @@ def test_a_prepared_evaluation_ranks_from_the_hits_documents_it_read(store):
         assert [r.to_json() for r in new.check(watch, {}).rows] == [
             r.to_json() for r in old.check(watch, {}).rows
         ], watch
-    held = {h.id for found in hits.values() for h in found}
-    assert held and not held & set(counting.asked)  # every hit document was read once, by its search
+    found = [h for q in QUERIES for h in new.hits(SavedWatch(name="q", query=q))]
+    assert found and all(cache.held([h.id])[h.id] is h.doc for h in found)  # one document object each
+    assert len(counting.asked) == len(set(counting.asked))  # the cache asked for each document once
 
 
 @pytest.mark.parametrize(
