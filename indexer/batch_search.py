@@ -24,6 +24,7 @@ class SearchRequest:
     filters: SearchFilters | None = None
     limit: int = 10
     min_similarity: float | None = None
+    floor_vector: Any | None = None  # hybrid: the vector vector-only hits are kept by (Store.search)
 
 
 @runtime_checkable
@@ -62,7 +63,13 @@ def search_many(
         meanwhile()
     return [
         store.search(
-            r.query_text, r.query_vector, r.mode, r.filters, r.limit, min_similarity=r.min_similarity
+            r.query_text,
+            r.query_vector,
+            r.mode,
+            r.filters,
+            r.limit,
+            min_similarity=r.min_similarity,
+            floor_vector=r.floor_vector,
         )
         for r in requests
     ]

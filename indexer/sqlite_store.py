@@ -706,16 +706,19 @@ class SqliteStore:
         if mode is not SearchMode.keyword:
             vector = self._vector(query_vector, where, params, filters, candidates)
         settings = search_settings(self._model[0] if self._model else None, min_similarity)
-        floor_cosines = None
-        if floor_vector is not None and mode is SearchMode.hybrid:
-            unit = unit_vector(floor_vector, self._model)
-
-            def floor_cosines(ids: list[str]) -> dict[str, float]:
-                return self._cosines(unit, ids) if unit is not None else {}
-
+        floor_cosines = self._floor_cosines(floor_vector, mode)
         return fused_hits(
             mode, keyword, vector, limit, self.get_many, settings, expanded, expansion, floor_cosines
         )
+
+    def _floor_cosines(
+        self, floor_vector: Any | None, mode: SearchMode
+    ) -> Callable[[list[str]], dict[str, float]] | None:
+        """fused_hits' `floor_cosines` for a hybrid search with a floor vector (None otherwise)."""
+        if floor_vector is None or mode is not SearchMode.hybrid:
+            return None
+        unit = unit_vector(floor_vector, self._model)
+        return (lambda ids: self._cosines(unit, ids)) if unit is not None else (lambda ids: {})
 
     def _cosines(self, unit: np.ndarray, ids: list[str]) -> dict[str, float]:
         """The exact cosine of each document's vector with `unit`, by id (documents without one are absent)."""
@@ -805,6 +808,7 @@ class SqliteStore:
                     settings,
                     keyword[translated] if translated is not None else [],
                     plan.expansion,
+                    self._floor_cosines(plan.floor_vector, plan.mode),
                 )
             )
         return out
@@ -832,6 +836,7 @@ class SqliteStore:
             depth=max(request.limit, HYBRID_CANDIDATES) if mode is SearchMode.hybrid else request.limit,
             expansion=expand(request.query_text) if mode is not SearchMode.semantic else NO_EXPANSION,
             min_similarity=request.min_similarity,
+            floor_vector=request.floor_vector,
         )
 
     def _read_phrases(self, phrases: Mapping[tuple[Any, ...], list[str]]) -> _PhraseRead | None:
@@ -1369,6 +1374,7 @@ class _Plan:
     depth: int  # candidates each side ranks
     expansion: Expansion
     min_similarity: float | None
+    floor_vector: Any = None
 
     @property
     def filters_empty(self) -> bool:

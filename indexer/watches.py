@@ -405,7 +405,8 @@ def ranking_key(watch: SavedWatch) -> RankingKey:
 
 class Evaluator:
     """Checks watches against one store as of `now`: each ranking (by, platform, window) is computed once
-    however many watches share it, and each query's vector comes from `query_vector` (cached by the caller).
+    however many watches share it, and each query's vectors come from `query_vector` (cached by the caller:
+    a vector, or the pair hybrid search ranks and floors by, indexer.workflows.watches.query_vectors).
     Its rankings share one TrendCache (documents and snapshots read once). After `prepare(watches)`, each
     ranking scores only the rows their hits name (TrendEngine.trending restrict_to: the same rows)."""
 
@@ -498,6 +499,7 @@ class Evaluator:
             None,
             request.limit,
             min_similarity=request.min_similarity,
+            floor_vector=request.floor_vector,
         )
         self.timings["searches_s"] += time.perf_counter() - start
         self._hits[query] = found
@@ -505,9 +507,11 @@ class Evaluator:
 
     def _request(self, query: str) -> SearchRequest:
         """A watch query's search: hybrid with the query's vector (keyword without one), QUERY_HITS deep."""
-        vector = self.query_vector(query) if self._has_vectors and self.query_vector is not None else None
+        found = self.query_vector(query) if self._has_vectors and self.query_vector is not None else None
+        # A pair (ranking vector, floor vector: indexer.search.query_vectors) or a vector alone.
+        vector, floor = found if isinstance(found, tuple) else (found, None)
         mode = SearchMode.hybrid if vector is not None else SearchMode.keyword
-        return SearchRequest(query, vector, mode, None, QUERY_HITS, self._floor)
+        return SearchRequest(query, vector, mode, None, QUERY_HITS, self._floor, floor)
 
     def check(
         self, watch: SavedWatch, previous: Mapping[str, tuple[int | None, float | None, bool]]

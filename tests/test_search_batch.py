@@ -72,7 +72,13 @@ def _one_by_one(store, requests: list[SearchRequest]) -> list[list[tuple]]:
     return [
         _plain(
             store.search(
-                r.query_text, r.query_vector, r.mode, r.filters, r.limit, min_similarity=r.min_similarity
+                r.query_text,
+                r.query_vector,
+                r.mode,
+                r.filters,
+                r.limit,
+                min_similarity=r.min_similarity,
+                floor_vector=r.floor_vector,
             )
         )
         for r in requests
@@ -100,6 +106,20 @@ def test_a_batch_gives_each_search_its_own_hits(store, shared, monkeypatch) -> N
     monkeypatch.setattr(PhraseTable, "top", lambda self, *a: ranked.append(a) or top(self, *a))
     _assert_same(store, _requests())
     assert len(ranked) > len(BATCH_QUERIES), "the keyword queries are ranked from the shared phrases"
+
+
+def test_a_batch_keeps_vector_only_hits_by_each_requests_floor_vector(store, shared) -> None:
+    """Hybrid requests that rank by one vector and keep vector-only hits by another (Store.search
+    floor_vector, as indexer.search asks them): the batch keeps the same hits as each search alone."""
+    ranked, floors = _vectors(len(BATCH_QUERIES), seed=11), _vectors(len(BATCH_QUERIES), seed=12)
+    requests = [
+        SearchRequest(query, ranked[i], "hybrid", None, limit, min_similarity=0.1, floor_vector=floors[i])
+        for i, query in enumerate(BATCH_QUERIES)
+        for limit in (5, 40)
+    ]
+    _assert_same(store, requests)
+    kept = [h for hits in search_many(store, requests) for h in hits if h.explain["floor_score"] is not None]
+    assert kept and all(h.explain["floor_score"] >= 0.1 for h in kept)
 
 
 def test_a_helper_process_reads_the_phrases_while_the_caller_works(store, shared, monkeypatch) -> None:

@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from indexer.cli import common as cli_common
+from indexer.search import search
 from indexer.sqlite_store import SqliteStore
 from indexer.stores import StoreSpec
-from indexer.trend_query import narrow
+from indexer.trend_query import QUERY_HITS, narrow
 from indexer.trends import TrendEngine
 from indexer.watches import Evaluator, SavedWatch, WatchBook, related_rows
 from indexer.workflows.errors import ExitCode
@@ -21,6 +22,7 @@ from indexer.workflows.watches import (
     check_now,
     evaluate_after_run,
     list_watches,
+    query_vectors,
     recent_alerts,
     remove_watch,
     watch_book_path,
@@ -219,17 +221,31 @@ def test_semantic_watch_embeds_its_query_once(tmp_path, monkeypatch, embedder):
         spec, "口红", by="video", top=1, now=T1, embedder=embedder
     )  # Chinese for lipstick: no keyword hit
     book = WatchBook(watch_book_path(spec))
-    assert book.query_vector(embedder.model_name, "口红") is not None
-    book.close()
+    key = f"{embedder.model_name}|hybrid|translated"  # the vectors hybrid search ranks and floors by
+    assert (
+        book.query_vector(key, "口红") is not None and book.query_vector(f"{key}|floor", "口红") is not None
+    )
+    assert book.query_vector(embedder.model_name, "口红") is None  # an older trendcart's key: not used
+    vectors = query_vectors(book, SqliteStore(path))
 
-    class NoModel:  # the cached vector is used: a second embedding would fail here
+    class NoModel:  # the cached vectors are used: a second embedding would fail here
         model_name = embedder.model_name
 
         def embed_query(self, text):
             raise AssertionError("embedded again")
 
+        embed_query_translated = embed_query_moves = embed_query
+
     result = check_now(spec, crawl_health=False, now=T2, embedder=NoModel())
     assert [a.detail["row"]["id"] for a in result.alerts] == ["tiktok:video:c"]
+    # The watch searches what `trendcart search` and `trending --query` search: the same hits.
+    with SqliteStore(path) as store:
+        watch = book.get(book.watches()[0].name)
+        hits = Evaluator(store, T2, vectors).hits(watch)
+        searched = search(store, "口红", "hybrid", None, QUERY_HITS, embedder=embedder)
+        assert [(h.id, h.score) for h in hits] == [(h.id, h.score) for h in searched]
+        assert hits
+    book.close()
 
 
 def test_a_live_watch_evaluates_every_few_minutes_and_at_its_end(spec):

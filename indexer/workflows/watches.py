@@ -14,7 +14,7 @@ from typing import Any
 from crawler.times import iso_utc, utc_now
 from indexer.alerts import Alert, AlertConfig, AlertConfigError, Delivery, config_from_env, deliver
 from indexer.health import HealthReport, health, health_alerts, read_runs
-from indexer.store import Store
+from indexer.store import SearchMode, Store
 from indexer.stores import StoreSpec
 from indexer.trend_cache import TrendCache, gc_paused
 from indexer.watches import (
@@ -52,27 +52,37 @@ def watch_book(spec: StoreSpec) -> Iterator[WatchBook]:
         book.close()
 
 
-def query_vectors(book: WatchBook, store: Store, embedder: Any = None) -> Callable[[str], Any]:
-    """The vector of a watch's query on the store's model: from the watch file when it was embedded once,
-    else embedded now (the model is loaded only then) and kept."""
+def query_vectors(
+    book: WatchBook, store: Store, embedder: Any = None
+) -> Callable[[str], tuple[Any, Any | None] | None]:
+    """The vectors of a watch's query on the store's model, as `trendcart search` and `trending --query` ask
+    them (indexer.search.query_vectors: the one hybrid ranks by, and the one it keeps vector-only hits by,
+    None when the same): from the watch file when they were embedded once, else embedded now (the model is
+    loaded only then) and kept. Kept per model and per translation setting (TRENDCART_TRANSLATE)."""
+    from indexer import crosslingual
     from indexer.embedder import Embedder, embedder_for
+    from indexer.search import query_vectors as search_vectors
 
     stored = store.model_info()
     state: dict[str, Any] = {"embedder": embedder}
 
-    def vector(query: str) -> Any:
+    def vectors(query: str) -> tuple[Any, Any | None] | None:
         if stored is None:
             return None
-        cached = book.query_vector(stored[0], query)
-        if cached is not None:
-            return cached
+        # A key of its own: the watch file of an older trendcart holds the query's own vector under the
+        # model's name, which hybrid search no longer ranks by.
+        key = f"{stored[0]}|hybrid|{'translated' if crosslingual.enabled() else 'own'}"
+        ranked, floor = book.query_vector(key, query), book.query_vector(f"{key}|floor", query)
+        if ranked is not None and floor is not None:
+            return ranked, (floor if floor.size else None)
         if state["embedder"] is None or state["embedder"].model_name != stored[0]:
             state["embedder"] = embedder_for(stored, state["embedder"] or Embedder())
-        found = state["embedder"].embed_query(query)
-        book.save_query_vector(stored[0], query, found)
-        return found
+        ranked, floor = search_vectors(stored[0], query, SearchMode.hybrid, state["embedder"])
+        book.save_query_vector(key, query, ranked)
+        book.save_query_vector(f"{key}|floor", query, floor if floor is not None else ())  # empty: the same
+        return ranked, floor
 
-    return vector
+    return vectors
 
 
 def add_watch(
