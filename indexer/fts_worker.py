@@ -1,10 +1,10 @@
 """A helper process that reads FTS5 phrases' rows and bm25 terms (fts_shared.PhraseTable's input) from a store.
 
-SqliteStore.search_many starts it (`python -I -S fts_worker.py`: the standard library only, so that it starts
+indexer.sqlite_batch (SqliteStore.search_many) starts it (`python -I -S fts_worker.py`: the standard library only, so that it starts
 in a few tens of milliseconds) while the process that asked goes on with other work (the watch evaluation
 loads its rankings' documents meanwhile): SQLite scores the rows in the helper, on the machine's other
 core. It reads one JSON object on stdin, {"path", "weights", "phrases", "out"}, opens the database read-only
-(query_only), reads every phrase in one transaction with the statement SqliteStore._phrase_terms runs, and
+(query_only), reads every phrase in one transaction with the statement indexer.sqlite_batch._phrase_terms runs, and
 writes to the file `out`, for each phrase in order: its row count (8 bytes, little-endian), the rowids (int64) and the bm25
 values (float64), native byte order. Any failure exits non-zero; the store then reads the phrases itself.
 """

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import fts_bounded, fts_shared, sqlite_store
+from indexer import fts_bounded, fts_shared, sqlite_batch, sqlite_store
 from indexer.ann import AnnIndex
 from indexer.batch_search import BatchSearching, SearchRequest, search_many
 from indexer.fts_shared import PhraseTable
@@ -123,12 +123,12 @@ def test_a_batch_keeps_vector_only_hits_by_each_requests_floor_vector(store, sha
 
 
 def test_a_helper_process_reads_the_phrases_while_the_caller_works(store, shared, monkeypatch) -> None:
-    monkeypatch.setattr(sqlite_store, "HELPER_MIN_ROWS", 0)  # the helper for any batch
-    monkeypatch.setattr(sqlite_store.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sqlite_batch, "HELPER_MIN_ROWS", 0)  # the helper for any batch
+    monkeypatch.setattr(sqlite_batch.os, "cpu_count", lambda: 2)
     read = []
-    helper_rows = sqlite_store._PhraseRead._helper_rows
+    helper_rows = sqlite_batch.PhraseRead._helper_rows
     monkeypatch.setattr(
-        sqlite_store._PhraseRead, "_helper_rows", lambda self: read.append(helper_rows(self)) or read[-1]
+        sqlite_batch.PhraseRead, "_helper_rows", lambda self: read.append(helper_rows(self)) or read[-1]
     )
     requests = _requests()
     expected = _one_by_one(store, requests)
@@ -140,22 +140,22 @@ def test_a_helper_process_reads_the_phrases_while_the_caller_works(store, shared
 
 
 def test_a_helper_that_fails_leaves_the_reading_to_the_store(store, shared, monkeypatch) -> None:
-    monkeypatch.setattr(sqlite_store, "HELPER_MIN_ROWS", 0)
-    monkeypatch.setattr(sqlite_store.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(sqlite_store.sys, "executable", "false")  # exits 1 at once
+    monkeypatch.setattr(sqlite_batch, "HELPER_MIN_ROWS", 0)
+    monkeypatch.setattr(sqlite_batch.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sqlite_batch.sys, "executable", "false")  # exits 1 at once
     _assert_same(store, _requests(modes=("keyword", "hybrid")))
-    monkeypatch.setattr(sqlite_store.sys, "executable", str(Path(tempfile.gettempdir()) / "no-such-python"))
+    monkeypatch.setattr(sqlite_batch.sys, "executable", str(Path(tempfile.gettempdir()) / "no-such-python"))
     _assert_same(store, _requests(modes=("keyword",)))
 
 
 def test_the_helper_reads_what_the_store_reads(store) -> None:
     phrases = sorted({p for q in BATCH_QUERIES for p in fts_phrases(q)})
-    reading = sqlite_store._PhraseRead(store, phrases)
+    reading = sqlite_batch.PhraseRead(store, phrases)
     reading.start()
     helper = reading._helper_rows()
     assert helper is not None and list(helper) == phrases
     for phrase in phrases:
-        rowids, bm25 = store._phrase_terms(phrase)
+        rowids, bm25 = sqlite_batch._phrase_terms(store, phrase)
         assert helper[phrase][0].tolist() == rowids.tolist() and helper[phrase][1].tolist() == bm25.tolist()
     assert sum(len(r) for r, _ in helper.values()) > 100
 
@@ -206,7 +206,7 @@ def test_the_index_answers_a_batch_of_queries_as_one_at_a_time(tmp_path, monkeyp
 def test_phrase_table_ranks_as_sqlite_ranks_alone(store) -> None:
     texts = ["cheap lipstick review", "平价口红推荐", "yoga mat coffee grinder running", "口红"]
     phrases = {p for text in texts for p in fts_phrases(text)}
-    table = PhraseTable(phrases, store._phrase_terms)
+    table = PhraseTable(phrases, lambda p: sqlite_batch._phrase_terms(store, p))
     total = store._fts_rows_bound()
     for text in texts:
         found = fts_phrases(text)
