@@ -102,9 +102,9 @@ class Hit:
 
     `explain` always has: keyword_rank, keyword_score (BM25, higher is better), vector_rank, vector_score
     (cosine), fused_score (hybrid only: cosine + keyword weight x BM25 / best BM25 + expansion weight x
-    coverage x expansion BM25 / its best + expansion rank weight x coverage / (k + expansion rank)), mode, floor (the similarity floor in force, None when none),
-    expansion_rank and expansion_score (the hit's place in the keyword ranking of the query's translation,
-    indexer.crosslingual), translated (which query words' translations the hit contains, `{"lipstick":
+    coverage x expansion BM25 / its best + expansion rank weight x coverage / (k + expansion rank)), mode,
+    floor (the similarity floor in force, None when none), expansion_rank and expansion_score (the hit's
+    place in the keyword ranking of the query's translation, indexer.crosslingual), translated (which query words' translations the hit contains, `{"lipstick":
     ["口红"]}`, None when none) and reason ("keyword match"; "translated keyword match (lipstick → 口红)"
     for a hit that only the translation found; "similar (0.41 >= floor 0.19)" for a hit that only the
     vector side found), and floor_score (hybrid: the cosine with the floor vector that kept a vector-only hit,
@@ -224,9 +224,9 @@ class Store(Protocol):
         cosine with `query_vector`. hybrid: both, fused by score (fused_hits); without a query vector
         it degrades to keyword. A hit that matched no keyword is kept only at a cosine >= the floor of
         the store's model (indexer.models.search_settings), or `min_similarity` when given (<= -1: no
-        floor); in hybrid search, by its cosine with `floor_vector` when given (the vector semantic search would
-        use, where hybrid ranks by a moved one: indexer.search). An empty query gives []. Raises QueryError for semantic search without vector,
-        ModelMismatch for a vector of the wrong dimension."""
+        floor); in hybrid search, by its cosine with `floor_vector` when given (the vector semantic search
+        would use, where hybrid ranks by a moved one: indexer.search). An empty query gives []. Raises
+        QueryError for semantic search without vector, ModelMismatch for a vector of the wrong dimension."""
         ...
 
     def known_hashes(self, ids: Sequence[str]) -> dict[str, str]:
@@ -415,10 +415,12 @@ def fused_hits(
     >= `settings.vector_floor` (None: no floor): no filler; one that matched only a translation, at a cosine
     >= `settings.expansion_floor`. `floor_cosines(ids)`, when given, is the cosine of each id with the floor
     vector (Store.search `floor_vector`): hybrid's vector-only hits are kept by it instead of by the cosine
-    they rank by (ids it leaves out are dropped); it is asked once, for the vector-only candidates. Hybrid ranks by score fusion, chosen on the labelled set over weighted
-    RRF (bench/bench_relevance.py): fused = cosine + keyword_weight x (BM25 / the best BM25 of the query) +
-    expansion_weight x expansion.coverage x (expansion BM25 / its best) + expansion_rank_weight x
-    expansion.coverage / (expansion_rank_k + expansion rank); a keyword hit outside the vector list counts
+    they rank by (ids it leaves out are dropped); it is asked once, for the vector-only candidates.
+
+    Hybrid ranks by score fusion, chosen on the labelled set over weighted RRF (bench/bench_relevance.py):
+    fused = cosine + keyword_weight x (BM25 / the best BM25 of the query) + expansion_weight x
+    expansion.coverage x (expansion BM25 / its best) + expansion_rank_weight x expansion.coverage /
+    (expansion_rank_k + expansion rank); a keyword hit outside the vector list counts
     the lowest cosine in it. Keyword mode ranks the query's own matches by BM25, then what only the translation
     matched (keyword_fuse)."""
     settings = settings or search_settings(None)

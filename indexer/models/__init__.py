@@ -38,8 +38,8 @@ class ModelSpec:
     # (None: translation_vector_weight), and an English query's (no Chinese in it) towards its Chinese
     # translation by hybrid_english_vector_weight (0: its own); hybrid then checks the similarity floor of a
     # hit that matched no keyword on the vector semantic search would use (the query's own for English: the
-    # floor stays calibrated on it), and ranks by the moved one. expansion_rank_weight adds, in hybrid, w x coverage /
-    # (expansion_rank_k + the hit's rank in the translation's keyword ranking) (0: none).
+    # floor stays calibrated on it), and ranks by the moved one. expansion_rank_weight adds, in hybrid,
+    # w x coverage / (expansion_rank_k + the hit's rank in the translation's keyword ranking) (0: none).
     vector_floor: float | None = None
     keyword_weight: float = 0.1
     expansion_weight: float = 0.0
