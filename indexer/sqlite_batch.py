@@ -27,7 +27,7 @@ from indexer.batch_search import SearchRequest
 from indexer.crosslingual import NO_EXPANSION, Expansion, expand
 from indexer.fts_shared import PhraseTable, worth_sharing
 from indexer.models import search_settings
-from indexer.sqlite_store import _best, _exact_top, _filter_sql, _reason, _rollback
+from indexer.sqlite_store import BM25_SQL_WEIGHTS, _best, _exact_top, _filter_sql, _reason, _rollback
 from indexer.store import (
     HYBRID_CANDIDATES,
     Hit,
@@ -37,7 +37,7 @@ from indexer.store import (
     fused_hits,
     resolve_mode,
 )
-from indexer.textsearch import BM25_WEIGHTS, TEXT_FIELDS, fts_phrases
+from indexer.textsearch import fts_phrases
 from indexer.vectors import unit_vector
 
 if TYPE_CHECKING:
@@ -213,11 +213,10 @@ def _keyword_batch(
 
 def _phrase_terms(store: SqliteStore, phrase: str) -> tuple[np.ndarray, np.ndarray]:
     """Every row matching one FTS5 phrase, by rowid, with its bm25 for that phrase alone."""
-    weights = ", ".join(str(BM25_WEIGHTS[f]) for f in TEXT_FIELDS)
     with store._lock:
         try:
             cursor = store._conn.execute(
-                f"SELECT rowid, bm25(documents_fts, {weights}) FROM documents_fts "
+                f"SELECT rowid, bm25(documents_fts, {BM25_SQL_WEIGHTS}) FROM documents_fts "
                 "WHERE documents_fts MATCH ? ORDER BY rowid",
                 (phrase,),
             )
@@ -279,7 +278,7 @@ class PhraseRead:
             self._out = Path(name)
             request = {
                 "path": str(self.store.path.resolve()),
-                "weights": ", ".join(str(BM25_WEIGHTS[f]) for f in TEXT_FIELDS),
+                "weights": BM25_SQL_WEIGHTS,
                 "phrases": self.phrases,
                 "out": name,
             }

@@ -55,6 +55,8 @@ from indexer.vectors import document_vectors, unit_vector
 
 # SQLite waits this long for another writer (a crawl indexing while the CLI searches) before failing.
 BUSY_TIMEOUT_MS = 10_000
+# bm25()'s column weights, in the FTS table's column order (every scoring query passes the same ones).
+BM25_SQL_WEIGHTS = ", ".join(str(BM25_WEIGHTS[f]) for f in TEXT_FIELDS)
 # The vector cache beside the store (docs/INDEXER.md, "Vector cache"): written for stores with at least this
 # many vectors (below it, reading the blobs takes a few milliseconds anyway).
 VECTOR_CACHE_MIN_ROWS = 2000
@@ -728,19 +730,13 @@ class SqliteStore:
 
     def _fts_run(self, phrases: Sequence[str]) -> Callable[..., list[tuple[Any, float]]]:
         """The scoring query of the OR of `phrases` over the FTS table alone (bounded_top's `run`)."""
-        weights = ", ".join(str(BM25_WEIGHTS[f]) for f in TEXT_FIELDS)
         match = " OR ".join(phrases)
 
         def run(candidates: str | None, k: int, floor: int = 0) -> list[tuple[Any, float]]:
-            tier = (
-                ""
-                if candidates is None
-                # `+rowid`: a plain filter, so FTS5 is not asked to seek each candidate with its own MATCH.
-                else " AND +rowid IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH :candidates)"
-            )
             return self._query(
-                f"SELECT rowid, bm25(documents_fts, {weights}) AS s FROM documents_fts "
-                f"WHERE documents_fts MATCH :match AND rowid >= :floor{tier} ORDER BY s, rowid LIMIT :limit",
+                f"SELECT rowid, bm25(documents_fts, {BM25_SQL_WEIGHTS}) AS s FROM documents_fts "
+                f"WHERE documents_fts MATCH :match AND rowid >= :floor{_tier_sql('rowid', candidates)} "
+                "ORDER BY s, rowid LIMIT :limit",
                 {"match": match, "candidates": candidates, "limit": k, "floor": floor},
             )
 
@@ -770,14 +766,7 @@ class SqliteStore:
         phrases = fts_phrases(text)
         if not phrases:
             return []
-        weights = ", ".join(str(BM25_WEIGHTS[f]) for f in TEXT_FIELDS)
         match = " OR ".join(phrases)
-
-        def tier_sql(rowid: str, candidates: str | None) -> str:
-            # `+rowid`: a plain filter, so FTS5 is not asked to seek each candidate with its own MATCH.
-            if candidates is None:
-                return ""
-            return f" AND +{rowid} IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH :candidates)"
 
         if where == "1":
             # No filter: rank inside the FTS table alone, then look the ids up (2-3x faster than ranking
@@ -789,10 +778,10 @@ class SqliteStore:
 
             def run(candidates: str | None, k: int, floor: int = 0) -> list[tuple[Any, float]]:
                 return self._query(
-                    f"SELECT d.id, bm25(documents_fts, {weights}) AS s FROM documents_fts "
+                    f"SELECT d.id, bm25(documents_fts, {BM25_SQL_WEIGHTS}) AS s FROM documents_fts "
                     f"JOIN documents d ON d.pk = documents_fts.rowid "
                     f"WHERE documents_fts MATCH :match AND documents_fts.rowid >= :floor AND {where}"
-                    f"{tier_sql('documents_fts.rowid', candidates)} ORDER BY s, d.pk LIMIT :limit",
+                    f"{_tier_sql('documents_fts.rowid', candidates)} ORDER BY s, d.pk LIMIT :limit",
                     {**params, "match": match, "candidates": candidates, "limit": k, "floor": floor},
                 )
 
@@ -1070,6 +1059,14 @@ class SqliteStore:
 
 
 # ------------------------------------------------------------------------------------------- helpers
+
+
+def _tier_sql(rowid: str, candidates: str | None) -> str:
+    """The condition of bounded_top's candidate tier on `rowid` ("" for none). `+rowid`: a plain filter, so
+    FTS5 is not asked to seek each candidate with its own MATCH."""
+    if candidates is None:
+        return ""
+    return f" AND +{rowid} IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH :candidates)"
 
 
 def _wants_ann(mode: str, vectors: int) -> bool:
