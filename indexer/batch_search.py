@@ -61,15 +61,17 @@ def search_many(
         return store.search_many(requests, meanwhile, documents)
     if meanwhile is not None:
         meanwhile()
-    return [
-        store.search(
-            r.query_text,
-            r.query_vector,
-            r.mode,
-            r.filters,
-            r.limit,
-            min_similarity=r.min_similarity,
-            floor_vector=r.floor_vector,
-        )
-        for r in requests
-    ]
+    return [search_one(store, r) for r in requests]
+
+
+def search_one(store: Store, request: SearchRequest) -> list[Hit]:
+    """`store.search` with the request's arguments."""
+    return store.search(
+        request.query_text,
+        request.query_vector,
+        request.mode,
+        request.filters,
+        request.limit,
+        min_similarity=request.min_similarity,
+        floor_vector=request.floor_vector,
+    )

@@ -16,7 +16,7 @@ import numpy as np
 
 from crawler.times import iso_utc, parse_iso
 from indexer.alerts import Alert
-from indexer.batch_search import SearchRequest, search_many
+from indexer.batch_search import SearchRequest, search_many, search_one
 from indexer.models import floor_from_env
 from indexer.querytext import clean_query
 from indexer.store import Hit, SearchMode, Store
@@ -490,17 +490,9 @@ class Evaluator:
         query = clean_query(watch.query)
         if query in self._hits:
             return self._hits[query]
-        request = self._request(query)
+        request = self._request(query)  # its vectors (maybe embedded now) are not the search's time
         start = time.perf_counter()
-        found = self.store.search(
-            request.query_text,
-            request.query_vector,
-            request.mode,
-            None,
-            request.limit,
-            min_similarity=request.min_similarity,
-            floor_vector=request.floor_vector,
-        )
+        found = search_one(self.store, request)
         self.timings["searches_s"] += time.perf_counter() - start
         self._hits[query] = found
         return found
