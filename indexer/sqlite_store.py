@@ -44,6 +44,7 @@ from indexer.store import (
     StoreUnavailable,
     UpsertResult,
     WindowStat,
+    floor_cosines_of,
     fused_hits,
     resolve_mode,
     search_settings,
@@ -702,11 +703,8 @@ class SqliteStore:
     def _floor_cosines(
         self, floor_vector: Any | None, mode: SearchMode
     ) -> Callable[[list[str]], dict[str, float]] | None:
-        """fused_hits' `floor_cosines` for a hybrid search with a floor vector (None otherwise)."""
-        if floor_vector is None or mode is not SearchMode.hybrid:
-            return None
-        unit = unit_vector(floor_vector, self._model)
-        return (lambda ids: self._cosines(unit, ids)) if unit is not None else (lambda ids: {})
+        """fused_hits' `floor_cosines` (store.floor_cosines_of) on this store's vectors."""
+        return floor_cosines_of(mode, floor_vector, lambda v: unit_vector(v, self._model), self._cosines)
 
     def _cosines(self, unit: np.ndarray, ids: list[str]) -> dict[str, float]:
         """The exact cosine of each document's vector with `unit`, by id (documents without one are absent)."""

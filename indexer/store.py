@@ -497,6 +497,21 @@ def fused_hits(
     return hits
 
 
+def floor_cosines_of(
+    mode: SearchMode,
+    floor_vector: Any | None,
+    to_unit: Callable[[Any], Any | None],
+    cosines: Callable[[Any, list[str]], dict[str, float]],
+) -> Callable[[list[str]], dict[str, float]] | None:
+    """fused_hits' `floor_cosines` for a store's hybrid search with a floor vector (None otherwise): each id's
+    cosine with the floor vector made unit by `to_unit` (the store's unit_vector), as `cosines(unit, ids)`
+    reads them; none at all for a vector without direction (nothing is similar to it)."""
+    if floor_vector is None or mode is not SearchMode.hybrid:
+        return None
+    unit = to_unit(floor_vector)
+    return (lambda ids: cosines(unit, ids)) if unit is not None else (lambda ids: {})
+
+
 def document_words(doc: Mapping[str, Any]) -> str:
     """A stored document's searchable text, all fields in one string (what a translation is looked for in)."""
     return " ".join(text_fields(doc).values())

@@ -47,6 +47,7 @@ from indexer.store import (
     StoreStats,
     UpsertResult,
     WindowStat,
+    floor_cosines_of,
     fused_hits,
     resolve_mode,
     search_settings,
@@ -602,13 +603,9 @@ class ElasticStore:
         vector = [(h["_id"], 2.0 * float(h["_score"]) - 1.0) for h in results.get("vector", [])]
         expanded = [(h["_id"], float(h["_score"])) for h in results.get("expanded", [])]
         settings = search_settings(self._model[0] if self._model else None, min_similarity)
-        floor_cosines = None
-        if floor_vector is not None and mode is SearchMode.hybrid:
-            unit = unit_vector(floor_vector, self._model, self._mismatch)
-
-            def floor_cosines(ids: list[str]) -> dict[str, float]:
-                return self._cosines(unit, ids) if unit is not None else {}
-
+        floor_cosines = floor_cosines_of(
+            mode, floor_vector, lambda v: unit_vector(v, self._model, self._mismatch), self._cosines
+        )
         return fused_hits(
             mode, keyword, vector, limit, self.get_many, settings, expanded, expansion, floor_cosines
         )
