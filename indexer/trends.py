@@ -693,16 +693,14 @@ class TrendEngine:
         linked: set[str] = set()  # the product ids members link (a product ranking's product documents)
         for member_id in cur:
             if by is TrendBy.creator:
-                creator = creator_keys.get(member_id, _UNKNOWN)  # _memo_creator, inline
-                if creator is _UNKNOWN:
-                    creator = creator_keys[member_id] = _creator_key(docs.get(member_id, {}))
+                creator = _memo_creator(creator_keys, member_id, docs)
                 keys = [creator] if creator else []
             elif by is TrendBy.product:
                 keys = _product_keys(docs.get(member_id, {}), linked)
                 if self.canonical:  # a video linking two listings of one product: once
                     keys = list(dict.fromkeys(self._canon(k) for k in keys))
             else:
-                keys = self._group_keys(by, docs.get(member_id, {}), products)
+                keys = _hashtag_keys(docs.get(member_id, {}))
             for key in keys:
                 groups.setdefault(key, []).append(member_id)
         if by is TrendBy.product:  # product docs' featured_in links members too
@@ -735,9 +733,7 @@ class TrendEngine:
             for member_id in sorted(members):
                 fact = facts.get(member_id)
                 if fact is None:
-                    creator = creator_keys.get(member_id, _UNKNOWN)  # _memo_creator, inline
-                    if creator is _UNKNOWN:
-                        creator = creator_keys[member_id] = _creator_key(docs.get(member_id, {}))
+                    creator = _memo_creator(creator_keys, member_id, docs)
                     fact = facts[member_id] = _member_facts(member_id, cur, prev, docs, start, end, creator)
                 velocity, member_basis, first_value, velocity_before, creator, is_new, member_platform = fact
                 if velocity is None:
@@ -852,20 +848,6 @@ class TrendEngine:
                 prev.update(self._stats(metric, windows, 1, kind, platform))
             memo[key] = (cur, prev, self._docs(cur.keys()))
         return memo[key]
-
-    @staticmethod
-    def _group_keys(by: TrendBy, doc: dict[str, Any], products: dict[str, dict[str, Any]]) -> list[str]:
-        """A member's hashtag or product group keys (creator keys come from the cache's memo, _memo_creator)."""
-        if by is TrendBy.hashtag:
-            return sorted({str(t).strip().lower() for t in doc.get("hashtags") or [] if str(t).strip()})
-        keys = []
-        for ref in doc.get("products") or []:
-            if not isinstance(ref, dict):
-                continue
-            key = ref.get("id") or ref.get("url") or (f"title:{ref['title']}" if ref.get("title") else None)
-            if key and key not in keys:
-                keys.append(key)
-        return keys
 
     @staticmethod
     def _group_label(
@@ -983,8 +965,23 @@ def _member_facts(
 _UNKNOWN = object()  # not in a memo yet (None is a value there)
 
 
+def _memo_creator(
+    memo: dict[str, str | None], member_id: str, docs: Mapping[str, dict[str, Any]]
+) -> str | None:
+    """_creator_key of a member's document, computed once per cache (`memo`: the cache's creator keys)."""
+    creator = memo.get(member_id, _UNKNOWN)
+    if creator is _UNKNOWN:
+        creator = memo[member_id] = _creator_key(docs.get(member_id, {}))
+    return creator
+
+
+def _hashtag_keys(doc: Mapping[str, Any]) -> list[str]:
+    """A member's hashtag group keys (creator keys come from _memo_creator, product keys from _product_keys)."""
+    return sorted({str(t).strip().lower() for t in doc.get("hashtags") or [] if str(t).strip()})
+
+
 def _product_keys(doc: Mapping[str, Any], linked: set[str]) -> list[str]:
-    """TrendEngine._group_keys of a member for the product ranking; the ids of the products it links are
+    """A member's product group keys (each link's id, else its url, else its title); the ids of the products it links are
     added to `linked` on the way (one walk of its links for both)."""
     keys: list[str] = []
     for ref in doc.get("products") or []:
